@@ -1,0 +1,86 @@
+// Package httpapi serves a portal.Portal over HTTP: the original OpenCode
+// Portal's JSON API, wire-compatible, plus instances, git, files and live
+// events. The handler can be mounted under a prefix in any ServeMux:
+//
+//	mux.Handle("/portal/", http.StripPrefix("/portal", httpapi.New(p)))
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/opencode-portal/portal"
+)
+
+// DefaultMaxBodyBytes bounds request bodies unless WithMaxBodyBytes says otherwise.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Option configures the handler returned by New.
+type Option func(*handler)
+
+// WithMaxBodyBytes sets the largest request body accepted; larger ones get 413.
+func WithMaxBodyBytes(n int64) Option { return func(h *handler) { h.maxBody = n } }
+
+// WithLogger sets the logger for request errors. Default: the Portal's logger.
+func WithLogger(l *slog.Logger) Option { return func(h *handler) { h.log = l } }
+
+type handler struct {
+	p       *portal.Portal
+	log     *slog.Logger
+	maxBody int64
+	mux     *http.ServeMux
+}
+
+// New returns an http.Handler serving p's API under /api/.
+func New(p *portal.Portal, opts ...Option) http.Handler {
+	h := &handler{p: p, log: p.Config().Logger, maxBody: DefaultMaxBodyBytes, mux: http.NewServeMux()}
+	for _, o := range opts {
+		o(h)
+	}
+	h.routes()
+	return h
+}
+
+// apiFunc is a route handler; a returned error is written as the JSON error
+// envelope by writeError.
+type apiFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle registers fn for pattern, with the body limit applied.
+func (h *handler) handle(pattern string, fn apiFunc) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+		if err := fn(w, r); err != nil {
+			h.writeError(w, r, err)
+		}
+	})
+}
+
+// ServeHTTP serves the API. Unknown paths and wrong methods get the same
+// JSON error envelope as every other error.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := h.mux.Handler(r); pattern != "" {
+		h.mux.ServeHTTP(w, r)
+		return
+	}
+	// Let the mux decide between 404 and 405 (and compute Allow), then
+	// answer in our envelope.
+	probe := &statusProbe{header: http.Header{}}
+	h.mux.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		h.writeError(w, r, portal.Errorf(portal.EMETHOD, "Method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, probe.header.Get("Allow")))
+		return
+	}
+	h.writeError(w, r, portal.Errorf(portal.ENOTFOUND, "No route for %s %s; see the API table in the README", r.Method, r.URL.Path))
+}
+
+// statusProbe records the status and headers the mux's own 404/405 handler
+// writes, and discards its plain-text body.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (s *statusProbe) Header() http.Header         { return s.header }
+func (s *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusProbe) WriteHeader(code int)        { s.status = code }

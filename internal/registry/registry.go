@@ -1,0 +1,165 @@
+// Package registry reads and writes the instance registry, a JSON file
+// compatible with the original Portal's ~/.portal.json.
+//
+// Every change is a read-modify-write under an exclusive lock that survives
+// a holder's crash, and every write is atomic (temp file + rename). Fields
+// this package does not know are kept as they were.
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// ErrCorrupt is wrapped by the error for a registry file that is not valid JSON.
+var ErrCorrupt = errors.New("registry file is corrupt")
+
+// Entry is one instance in the registry. The JSON field names are the
+// original Portal's; Password is ours (the original never set one).
+type Entry struct {
+	ID           string  `json:"id"`
+	Name         string  `json:"name"`
+	Directory    string  `json:"directory"`
+	Port         *int    `json:"port"` // web UI port; null for server-only instances
+	OpencodePort int     `json:"opencodePort"`
+	Hostname     string  `json:"hostname"`
+	OpencodePID  *int    `json:"opencodePid"`
+	WebPID       *int    `json:"webPid"`
+	StartedAt    string  `json:"startedAt"`
+	InstanceType string  `json:"instanceType,omitempty"`
+	ContainerID  *string `json:"containerId,omitempty"`
+	// Password is the instance's OPENCODE_SERVER_PASSWORD. The file is
+	// written with mode 0600 for this reason.
+	Password string `json:"opencodePassword,omitempty"`
+
+	// Extra holds the fields this package does not know, written back as read.
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// File is the whole registry.
+type File struct {
+	Instances []Entry
+	// Extra holds unknown top-level fields, written back as read.
+	Extra map[string]json.RawMessage
+}
+
+// Registry is a registry file on disk.
+type Registry struct {
+	path string
+}
+
+// New returns the registry stored at path. The file need not exist.
+func New(path string) *Registry { return &Registry{path: path} }
+
+// Path returns the registry file's path.
+func (r *Registry) Path() string { return r.path }
+
+// Read returns the registry's content without taking the lock (the file is
+// only ever replaced by rename, so a read sees one whole version). A missing
+// file is an empty registry; a corrupt one is an error naming the file.
+func (r *Registry) Read() (*File, error) {
+	data, err := os.ReadFile(r.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &File{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading registry %s: %w", r.path, err)
+	}
+	return r.decode(data)
+}
+
+// Update runs fn on the registry's content under the exclusive lock and
+// writes the result back atomically. If fn returns an error nothing is
+// written. The lock is waited for until ctx ends.
+func (r *Registry) Update(ctx context.Context, fn func(*File) error) error {
+	unlock, err := r.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	f, err := r.Read()
+	if err != nil {
+		return err
+	}
+	if err := fn(f); err != nil {
+		return err
+	}
+	return r.write(f)
+}
+
+// ModTime returns the file's modification time and size, to notice changes
+// cheaply; a missing file gives the zero time.
+func (r *Registry) ModTime() (time.Time, int64) {
+	fi, err := os.Stat(r.path)
+	if err != nil {
+		return time.Time{}, 0
+	}
+	return fi.ModTime(), fi.Size()
+}
+
+func (r *Registry) decode(data []byte) (*File, error) {
+	f := &File{}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return f, nil
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v; fix or move the file away (it is never replaced silently)", ErrCorrupt, r.path, err)
+	}
+	if raw, ok := top["instances"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &f.Instances); err != nil {
+			return nil, fmt.Errorf("%w: %s: instances: %v; fix or move the file away (it is never replaced silently)", ErrCorrupt, r.path, err)
+		}
+	}
+	delete(top, "instances")
+	if len(top) > 0 {
+		f.Extra = top
+	}
+	return f, nil
+}
+
+func (r *Registry) write(f *File) error {
+	top := make(map[string]any, len(f.Extra)+1)
+	for k, v := range f.Extra {
+		top[k] = v
+	}
+	instances := f.Instances
+	if instances == nil {
+		instances = []Entry{}
+	}
+	top["instances"] = instances
+	data, err := json.MarshalIndent(top, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding registry %s: %w", r.path, err)
+	}
+	data = append(data, '\n')
+	dir := filepath.Dir(r.path)
+	tmp, err := os.CreateTemp(dir, filepath.Base(r.path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing registry %s: %w", r.path, err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	if err := tmp.Chmod(0o600); err == nil {
+		_, err = tmp.Write(data)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), r.path)
+	}
+	if err != nil {
+		return fmt.Errorf("writing registry %s: %w", r.path, err)
+	}
+	return nil
+}

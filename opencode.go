@@ -1,0 +1,300 @@
+package portal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/opencode-portal/portal/internal/opencode"
+	"github.com/opencode-portal/portal/internal/registry"
+)
+
+// registryCache is the last registry read, reused while the file is unchanged.
+type registryCache struct {
+	modTime time.Time
+	size    int64
+	entries []registry.Entry
+}
+
+type clientKey struct {
+	addr     string
+	password string
+}
+
+type worktreeCache struct {
+	instanceID string
+	worktree   string
+}
+
+// registryEntries returns the registry's entries, read again only when the
+// file changed.
+func (p *Portal) registryEntries() ([]registry.Entry, error) {
+	mod, size := p.registry.ModTime()
+	p.mu.Lock()
+	c := p.entries
+	p.mu.Unlock()
+	if !mod.IsZero() && mod.Equal(c.modTime) && size == c.size {
+		return c.entries, nil
+	}
+	f, err := p.registry.Read()
+	if err != nil {
+		return nil, Errorf(EINTERNAL, "%v", err)
+	}
+	p.mu.Lock()
+	p.entries = registryCache{modTime: mod, size: size, entries: f.Instances}
+	p.mu.Unlock()
+	return f.Instances, nil
+}
+
+// CheckPort returns an EINVALID error unless port is a TCP port number.
+func CheckPort(port int) error {
+	if port < 1 || port > 65535 {
+		return Errorf(EINVALID, "Invalid port")
+	}
+	return nil
+}
+
+// entryByPort returns the registered instance whose OpenCode listens on port.
+// The portal only ever talks to registered instances.
+func (p *Portal) entryByPort(port int) (registry.Entry, error) {
+	if err := CheckPort(port); err != nil {
+		return registry.Entry{}, err
+	}
+	entries, err := p.registryEntries()
+	if err != nil {
+		return registry.Entry{}, err
+	}
+	for _, e := range entries {
+		if e.OpencodePort == port {
+			return e, nil
+		}
+	}
+	return registry.Entry{}, Errorf(ENOTFOUND, "No registered instance on port %d; list instances with GET /api/instances, or start one for your project", port)
+}
+
+// dialHost is the address to reach an instance bound to hostname.
+func dialHost(hostname string) string {
+	switch hostname {
+	case "", "0.0.0.0", "::", "[::]":
+		return "127.0.0.1"
+	}
+	return hostname
+}
+
+// client returns the OpenCode client for the registered instance on port.
+func (p *Portal) client(ctx context.Context, port int) (*opencode.Client, error) {
+	e, err := p.entryByPort(port)
+	if err != nil {
+		return nil, err
+	}
+	return p.clientFor(e)
+}
+
+func (p *Portal) clientFor(e registry.Entry) (*opencode.Client, error) {
+	key := clientKey{addr: net.JoinHostPort(dialHost(e.Hostname), strconv.Itoa(e.OpencodePort)), password: e.Password}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.clients[key]; ok {
+		return c, nil
+	}
+	c, err := opencode.New(opencode.Options{
+		BaseURL:    "http://" + key.addr,
+		Password:   e.Password,
+		HTTPClient: &http.Client{Transport: p.transport},
+		Timeout:    p.cfg.RequestTimeout,
+	})
+	if err != nil {
+		return nil, Errorf(EINTERNAL, "instance on port %d: %v", e.OpencodePort, err)
+	}
+	p.clients[key] = c
+	return c, nil
+}
+
+// upstreamError turns a failed call to the OpenCode on port into an *Error
+// that says what failed and what to do.
+func upstreamError(port int, err error) error {
+	var oe *opencode.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &oe):
+		code := EINVALID
+		switch {
+		case oe.Status == http.StatusUnauthorized:
+			return &Error{Code: EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
+				"OpenCode on port %d refused the portal's credentials; restart the instance through the portal so its password is known", port)}
+		case oe.Status == http.StatusForbidden:
+			code = EFORBIDDEN
+		case oe.Status == http.StatusNotFound:
+			code = ENOTFOUND
+		case oe.Status == http.StatusConflict:
+			code = ECONFLICT
+		case oe.Status == http.StatusRequestEntityTooLarge:
+			code = ETOOLARGE
+		case oe.Status >= 500:
+			return &Error{Code: EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
+				"OpenCode on port %d failed: %s; its log may say more (GET /api/instances/{id}/logs)", port, oe.Message)}
+		}
+		return &Error{Code: code, Message: oe.Message, Err: err}
+	case errors.Is(err, opencode.ErrTimeout):
+		return &Error{Code: ETIMEOUT, Err: err, Message: fmt.Sprintf(
+			"OpenCode on port %d did not answer in time; it may be busy or hung: retry, or restart the instance", port)}
+	case errors.Is(err, opencode.ErrUnreachable):
+		return &Error{Code: EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
+			"OpenCode on port %d is unreachable; check that the instance is running (GET /api/instances) or restart it", port)}
+	case errors.Is(err, opencode.ErrNotJSON):
+		return &Error{Code: EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
+			"OpenCode on port %d answered with something other than JSON; is it OpenCode 1.18 or newer?", port)}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &Error{Code: ETIMEOUT, Err: err, Message: fmt.Sprintf("The call to OpenCode on port %d was cancelled", port)}
+	}
+	return &Error{Code: EINTERNAL, Err: err, Message: fmt.Sprintf("Calling OpenCode on port %d failed: %v", port, err)}
+}
+
+// call sends one JSON request to the registered instance on port.
+func (p *Portal) call(ctx context.Context, port int, method, path string, body, out any) error {
+	c, err := p.client(ctx, port)
+	if err != nil {
+		return err
+	}
+	return upstreamError(port, c.Call(ctx, method, path, nil, body, out))
+}
+
+// Health reports whether the OpenCode on port answers its health check.
+type Health struct {
+	Healthy bool   `json:"healthy"`
+	Port    int    `json:"port"`
+	Version string `json:"version,omitempty"`
+}
+
+// Health probes the OpenCode instance on port.
+func (p *Portal) Health(ctx context.Context, port int) (Health, error) {
+	c, err := p.client(ctx, port)
+	if err != nil {
+		return Health{}, err
+	}
+	h, err := c.Health(ctx, p.cfg.ProbeTimeout)
+	if err != nil {
+		return Health{}, upstreamError(port, err)
+	}
+	return Health{Healthy: h.Healthy, Port: port, Version: h.Version}, nil
+}
+
+// Project is an OpenCode project: the git worktree (or "/" when the
+// directory is not in a git repository) an instance works in. Relayed as
+// JSON it keeps every field OpenCode sent.
+type Project struct {
+	ID       string `json:"id"`
+	Worktree string `json:"worktree"`
+	VCS      string `json:"vcs,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Time     struct {
+		Created     int64 `json:"created"`
+		Updated     int64 `json:"updated,omitempty"`
+		Initialized int64 `json:"initialized,omitempty"`
+	} `json:"time"`
+
+	raw json.RawMessage
+}
+
+type projectFields Project
+
+// UnmarshalJSON decodes the fields and remembers the JSON as sent.
+func (pr *Project) UnmarshalJSON(data []byte) error {
+	return decodeKeepingRaw(data, (*projectFields)(pr), &pr.raw)
+}
+
+// MarshalJSON returns the JSON as OpenCode sent it, when it came from OpenCode.
+func (pr Project) MarshalJSON() ([]byte, error) {
+	if pr.raw != nil {
+		return pr.raw, nil
+	}
+	return json.Marshal(projectFields(pr))
+}
+
+// decodeKeepingRaw decodes data into v (a method-less view of the value) and
+// keeps a copy of data in raw, so that the value marshals back to exactly
+// what OpenCode sent, unknown fields included.
+func decodeKeepingRaw(data []byte, v any, raw *json.RawMessage) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return err
+	}
+	*raw = append(json.RawMessage(nil), data...)
+	return nil
+}
+
+// CurrentProject returns the project of the OpenCode instance on port.
+func (p *Portal) CurrentProject(ctx context.Context, port int) (Project, error) {
+	var pr Project
+	err := p.call(ctx, port, http.MethodGet, "/project/current", nil, &pr)
+	return pr, err
+}
+
+// OpenCodeConfig returns the merged OpenCode configuration of the instance
+// on port, as OpenCode sent it.
+func (p *Portal) OpenCodeConfig(ctx context.Context, port int) (json.RawMessage, error) {
+	var raw json.RawMessage
+	err := p.call(ctx, port, http.MethodGet, "/config", nil, &raw)
+	return raw, err
+}
+
+// Providers returns the connected providers and default models of the
+// instance on port ({providers, default}), as OpenCode sent them.
+func (p *Portal) Providers(ctx context.Context, port int) (json.RawMessage, error) {
+	var raw json.RawMessage
+	err := p.call(ctx, port, http.MethodGet, "/config/providers", nil, &raw)
+	return raw, err
+}
+
+// Agents returns the agents of the instance on port, as OpenCode sent them.
+func (p *Portal) Agents(ctx context.Context, port int) (json.RawMessage, error) {
+	var raw json.RawMessage
+	err := p.call(ctx, port, http.MethodGet, "/agent", nil, &raw)
+	return raw, err
+}
+
+// Worktree returns the absolute path of the git worktree the instance on
+// port works in. It is an ENOTFOUND error when the project is not in a git
+// repository.
+func (p *Portal) Worktree(ctx context.Context, port int) (string, error) {
+	e, err := p.entryByPort(port)
+	if err != nil {
+		return "", err
+	}
+	p.mu.Lock()
+	c, ok := p.worktrees[port]
+	p.mu.Unlock()
+	if ok && c.instanceID == e.ID {
+		return c.worktree, nil
+	}
+	pr, err := p.CurrentProject(ctx, port)
+	if err != nil {
+		return "", err
+	}
+	if pr.VCS != "git" || pr.Worktree == "" || pr.Worktree == "/" {
+		return "", Errorf(ENOTFOUND, "No project worktree found: the instance on port %d does not work in a git repository", port)
+	}
+	p.mu.Lock()
+	p.worktrees[port] = worktreeCache{instanceID: e.ID, worktree: pr.Worktree}
+	p.mu.Unlock()
+	return pr.Worktree, nil
+}
+
+// projectRoot returns the folder the instance on port may touch: its git
+// worktree, or its registered directory when it has none.
+func (p *Portal) projectRoot(ctx context.Context, port int) (string, error) {
+	wt, err := p.Worktree(ctx, port)
+	if errors.Is(err, ErrNotFound) {
+		e, eerr := p.entryByPort(port)
+		if eerr != nil {
+			return "", eerr
+		}
+		return e.Directory, nil
+	}
+	return wt, err
+}

@@ -1,0 +1,108 @@
+// Package portal runs and drives many OpenCode coding-agent servers
+// (`opencode serve`) from one place: instances, sessions, git and files.
+//
+// A Portal is the library's entry point; package httpapi serves it over HTTP
+// with the same API as the original OpenCode Portal, and more.
+package portal
+
+import (
+	"cmp"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/opencode-portal/portal/internal/opencode"
+	"github.com/opencode-portal/portal/internal/registry"
+)
+
+// Config configures a Portal. Its zero value works: New fills in defaults.
+type Config struct {
+	// RegistryPath is the instance registry file. Default: $PORTAL_REGISTRY,
+	// else ~/.portal.json (the original Portal's file).
+	RegistryPath string
+	// OpenCodeBin is the opencode executable. Default: $OPENCODE_BIN, else
+	// "opencode" looked up on PATH.
+	OpenCodeBin string
+	// Hostname is the address instances bind to. Default 127.0.0.1.
+	Hostname string
+	// FirstPort is the first port tried for a new instance. Default 3100.
+	FirstPort int
+	// RequestTimeout bounds each ordinary call to OpenCode. Default 30s.
+	// Prompts and event streams are bounded by their context instead.
+	RequestTimeout time.Duration
+	// ProbeTimeout bounds each health probe. Default 2s.
+	ProbeTimeout time.Duration
+	// Env is added to the environment of the instances the Portal starts.
+	Env []string
+	// Logger receives structured logs. Default: discard.
+	Logger *slog.Logger
+}
+
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() (Config, error) {
+	if c.RegistryPath == "" {
+		c.RegistryPath = os.Getenv("PORTAL_REGISTRY")
+	}
+	if c.RegistryPath == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return c, Errorf(EINVALID, "no registry path: set Config.RegistryPath or PORTAL_REGISTRY (%v)", err)
+		}
+		c.RegistryPath = filepath.Join(home, ".portal.json")
+	}
+	c.OpenCodeBin = cmp.Or(c.OpenCodeBin, os.Getenv("OPENCODE_BIN"), "opencode")
+	c.Hostname = cmp.Or(c.Hostname, "127.0.0.1")
+	c.FirstPort = cmp.Or(c.FirstPort, 3100)
+	c.RequestTimeout = cmp.Or(c.RequestTimeout, 30*time.Second)
+	c.ProbeTimeout = cmp.Or(c.ProbeTimeout, 2*time.Second)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return c, nil
+}
+
+// Portal runs and drives OpenCode instances. It is safe for concurrent use.
+type Portal struct {
+	cfg       Config
+	log       *slog.Logger
+	registry  *registry.Registry
+	transport *http.Transport // shared by every instance's client
+
+	mu        sync.Mutex
+	entries   registryCache
+	clients   map[clientKey]*opencode.Client
+	worktrees map[int]worktreeCache
+
+	// subsystems
+}
+
+// New returns a Portal configured by cfg.
+func New(cfg Config) (*Portal, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	p := &Portal{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		registry:  registry.New(cfg.RegistryPath),
+		transport: opencode.NewTransport(),
+		clients:   make(map[clientKey]*opencode.Client),
+		worktrees: make(map[int]worktreeCache),
+	}
+	// subsystems
+	return p, nil
+}
+
+// Config returns the Portal's configuration with defaults filled in.
+func (p *Portal) Config() Config { return p.cfg }
+
+// Close releases the Portal's resources. Instances keep running.
+func (p *Portal) Close() error {
+	p.transport.CloseIdleConnections()
+	return nil
+}
