@@ -20,13 +20,14 @@ import (
 //     holding the owner's PID, removed on unlock. A lock whose PID is dead is
 //     stale and removed, as the original CLI does.
 //
-// It waits with backoff (50 ms doubling to 250 ms) until ctx ends.
+// It polls with backoff until ctx ends: flock from 2 ms doubling to 50 ms,
+// the PID lock from 50 ms doubling to 250 ms as the original CLI does.
 func (r *Registry) lock(ctx context.Context) (unlock func(), err error) {
 	fl, err := os.OpenFile(r.path+".flock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("locking registry %s: %w", r.path, err)
 	}
-	if err := retry(ctx, func() (bool, error) {
+	if err := retry(ctx, 2*time.Millisecond, 50*time.Millisecond, func() (bool, error) {
 		err := syscall.Flock(int(fl.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EINTR) {
 			return false, nil
@@ -41,7 +42,7 @@ func (r *Registry) lock(ctx context.Context) (unlock func(), err error) {
 		fl.Close()
 	}
 	lockPath := r.path + ".lock"
-	if err := retry(ctx, func() (bool, error) { return createPIDLock(lockPath) }); err != nil {
+	if err := retry(ctx, 50*time.Millisecond, 250*time.Millisecond, func() (bool, error) { return createPIDLock(lockPath) }); err != nil {
 		release()
 		return nil, fmt.Errorf("locking registry %s (held by %s): %w", r.path, lockPath, err)
 	}
@@ -83,10 +84,9 @@ func createPIDLock(path string) (bool, error) {
 	return false, nil
 }
 
-// retry calls try until it succeeds, fails, or ctx ends, sleeping 50 ms
-// doubling to 250 ms between attempts.
-func retry(ctx context.Context, try func() (bool, error)) error {
-	wait := 50 * time.Millisecond
+// retry calls try until it succeeds, fails, or ctx ends, sleeping from wait
+// doubling up to maxWait between attempts.
+func retry(ctx context.Context, wait, maxWait time.Duration, try func() (bool, error)) error {
 	for {
 		ok, err := try()
 		if ok || err != nil {
@@ -99,7 +99,7 @@ func retry(ctx context.Context, try func() (bool, error)) error {
 			return context.Cause(ctx)
 		case <-t.C:
 		}
-		wait = min(wait*2, 250*time.Millisecond)
+		wait = min(wait*2, maxWait)
 	}
 }
 
