@@ -78,6 +78,7 @@ type Portal struct {
 	worktrees map[int]worktreeCache
 
 	// subsystems
+	prompts *prompts // sync prompt calls, detached from their callers
 }
 
 // New returns a Portal configured by cfg.
@@ -95,6 +96,7 @@ func New(cfg Config) (*Portal, error) {
 		worktrees: make(map[int]worktreeCache),
 	}
 	// subsystems
+	p.prompts = newPrompts()
 	return p, nil
 }
 
@@ -103,6 +105,7 @@ func (p *Portal) Config() Config { return p.cfg }
 
 // Close releases the Portal's resources. Instances keep running.
 func (p *Portal) Close() error {
+	p.prompts.close()
 	p.transport.CloseIdleConnections()
 	return nil
 }

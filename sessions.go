@@ -1,0 +1,284 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"github.com/opencode-portal/portal/internal/opencode"
+)
+
+// Session list scopes for SessionListOptions.Scope.
+const (
+	// ScopeInstance lists the sessions in the instance's directory and the
+	// folders below it (the default).
+	ScopeInstance = ""
+	// ScopeAll lists every session the instance's OpenCode knows, whatever
+	// the project.
+	ScopeAll = "all"
+)
+
+// SessionListOptions selects the sessions Sessions returns.
+type SessionListOptions struct {
+	// Directory, when set, lists the sessions in this absolute folder and
+	// below instead of the instance's directory.
+	Directory string
+	// Scope is ScopeInstance (default) or ScopeAll, which ignores Directory.
+	Scope string
+}
+
+// Sessions lists the sessions of the instance on port, most recently
+// updated first. By default these are the sessions whose directory is the
+// instance's directory or a folder below it (an instance in "/" sees all);
+// opts can name another folder or ask for all.
+func (p *Portal) Sessions(ctx context.Context, port int, opts SessionListOptions) ([]Session, error) {
+	var scope string
+	switch opts.Scope {
+	case ScopeAll:
+	case ScopeInstance:
+		scope = opts.Directory
+		if scope == "" {
+			e, err := p.entryByPort(port)
+			if err != nil {
+				return nil, err
+			}
+			scope = e.Directory
+		}
+		if !filepath.IsAbs(scope) {
+			return nil, Errorf(EINVALID, "Invalid directory %q: it must be an absolute path", scope)
+		}
+		scope = filepath.Clean(scope)
+	default:
+		return nil, Errorf(EINVALID, "Invalid scope %q: it must be %q or absent", opts.Scope, ScopeAll)
+	}
+	c, err := p.client(ctx, port)
+	if err != nil {
+		return nil, err
+	}
+	// /experimental/session lists the sessions of every project; /session
+	// only those of the server's project, which older servers fall back to.
+	var all []Session
+	err = c.Call(ctx, http.MethodGet, "/experimental/session", nil, nil, &all)
+	var oe *opencode.Error
+	if errors.Is(err, opencode.ErrNotJSON) || errors.As(err, &oe) && oe.Status == http.StatusNotFound {
+		err = c.Call(ctx, http.MethodGet, "/session", url.Values{"scope": {"project"}}, nil, &all)
+	}
+	if err != nil {
+		return nil, upstreamError(port, err)
+	}
+	if scope == "" || scope == "/" {
+		return all, nil
+	}
+	out := make([]Session, 0, len(all))
+	for _, s := range all {
+		if inDir(s.Directory, scope) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// inDir reports whether path is dir or below it, comparing whole path
+// components: /a/b is in /a/b and /a, not in /a/b-c.
+func inDir(path, dir string) bool {
+	path = filepath.Clean(path)
+	return path == dir || strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
+}
+
+// SessionCreateOptions configures a new session. The zero value works.
+type SessionCreateOptions struct {
+	// Title is the session's title; OpenCode generates one after the first
+	// prompt when it is empty.
+	Title string `json:"title,omitempty"`
+	// ParentID makes the session a child of that session.
+	ParentID string `json:"parentID,omitempty"`
+}
+
+// CreateSession creates a session in the instance on port.
+func (p *Portal) CreateSession(ctx context.Context, port int, opts SessionCreateOptions) (Session, error) {
+	var s Session
+	if opts.ParentID != "" {
+		if err := checkID("parentID", "ses", opts.ParentID); err != nil {
+			return s, err
+		}
+	}
+	err := p.call(ctx, port, http.MethodPost, "/session", opts, &s)
+	return s, err
+}
+
+// Session returns the session id of the instance on port.
+func (p *Portal) Session(ctx context.Context, port int, id string) (Session, error) {
+	var s Session
+	err := p.sessionCall(ctx, port, id, http.MethodGet, "", nil, &s)
+	return s, err
+}
+
+// DeleteSession deletes the session id and its children.
+func (p *Portal) DeleteSession(ctx context.Context, port int, id string) error {
+	return p.sessionCall(ctx, port, id, http.MethodDelete, "", nil, nil)
+}
+
+// SessionUpdate holds the changes UpdateSession makes.
+type SessionUpdate struct {
+	Title string `json:"title"`
+}
+
+// UpdateSession changes the title of the session id and returns the session.
+func (p *Portal) UpdateSession(ctx context.Context, port int, id string, u SessionUpdate) (Session, error) {
+	var s Session
+	if strings.TrimSpace(u.Title) == "" {
+		return s, Errorf(EINVALID, "Title required: give the session a non-empty title")
+	}
+	err := p.sessionCall(ctx, port, id, http.MethodPatch, "", u, &s)
+	return s, err
+}
+
+// Children returns the child sessions of the session id (those made by
+// subagents or created with its id as parent; forks are not children).
+func (p *Portal) Children(ctx context.Context, port int, id string) ([]Session, error) {
+	var s []Session
+	err := p.sessionCall(ctx, port, id, http.MethodGet, "/children", nil, &s)
+	return s, err
+}
+
+// Fork copies the session id into a new session, up to and excluding the
+// message messageID, or whole when messageID is empty.
+func (p *Portal) Fork(ctx context.Context, port int, id, messageID string) (Session, error) {
+	var s Session
+	body := map[string]string{}
+	if messageID != "" {
+		if err := checkID("messageID", "msg", messageID); err != nil {
+			return s, err
+		}
+		body["messageID"] = messageID
+	}
+	err := p.sessionCall(ctx, port, id, http.MethodPost, "/fork", body, &s)
+	return s, err
+}
+
+// Messages returns the messages of the session id, oldest first.
+func (p *Portal) Messages(ctx context.Context, port int, id string) ([]Message, error) {
+	var m []Message
+	err := p.sessionCall(ctx, port, id, http.MethodGet, "/message", nil, &m)
+	return m, err
+}
+
+// Abort stops the running turn of the session id. The running assistant
+// message ends with a MessageAbortedError.
+func (p *Portal) Abort(ctx context.Context, port int, id string) error {
+	return p.sessionCall(ctx, port, id, http.MethodPost, "/abort", nil, nil)
+}
+
+// SessionStatuses returns the status of the instance's sessions that are not
+// idle, by session id. A session that is absent is idle.
+func (p *Portal) SessionStatuses(ctx context.Context, port int) (map[string]SessionStatus, error) {
+	st := map[string]SessionStatus{}
+	err := p.call(ctx, port, http.MethodGet, "/session/status", nil, &st)
+	return st, err
+}
+
+// sessionCall calls the OpenCode route /session/{id}{suffix}.
+func (p *Portal) sessionCall(ctx context.Context, port int, id, method, suffix string, body, out any) error {
+	if err := checkID("session id", "ses", id); err != nil {
+		return err
+	}
+	return p.call(ctx, port, method, "/session/"+id+suffix, body, out)
+}
+
+// Permissions returns the permission requests waiting for a reply, for all
+// sessions of the instance on port.
+func (p *Portal) Permissions(ctx context.Context, port int) ([]PermissionRequest, error) {
+	var r []PermissionRequest
+	err := p.call(ctx, port, http.MethodGet, "/permission", nil, &r)
+	return r, err
+}
+
+// Permission replies.
+const (
+	ReplyOnce   = "once"   // run this call
+	ReplyAlways = "always" // run it, and approve the request's Always patterns from now on
+	ReplyReject = "reject" // refuse the call; the agent's turn ends
+)
+
+// PermissionReply answers a permission request.
+type PermissionReply struct {
+	// Reply is ReplyOnce, ReplyAlways or ReplyReject.
+	Reply string `json:"reply"`
+	// Message optionally tells the agent why.
+	Message string `json:"message,omitempty"`
+}
+
+// ReplyPermission answers the permission request requestID.
+func (p *Portal) ReplyPermission(ctx context.Context, port int, requestID string, r PermissionReply) error {
+	if err := checkID("requestId", "per", requestID); err != nil {
+		return err
+	}
+	switch r.Reply {
+	case ReplyOnce, ReplyAlways, ReplyReject:
+	default:
+		return Errorf(EINVALID, "Invalid reply %q: it must be once, always or reject", r.Reply)
+	}
+	return p.call(ctx, port, http.MethodPost, "/permission/"+requestID+"/reply", r, nil)
+}
+
+// Questions returns the questions waiting for an answer, for all sessions
+// of the instance on port.
+func (p *Portal) Questions(ctx context.Context, port int) ([]QuestionRequest, error) {
+	var r []QuestionRequest
+	err := p.call(ctx, port, http.MethodGet, "/question", nil, &r)
+	return r, err
+}
+
+// ReplyQuestion answers the question request requestID: answers holds, for
+// each of its questions in order, the chosen option labels or free text.
+func (p *Portal) ReplyQuestion(ctx context.Context, port int, requestID string, answers [][]string) error {
+	if err := checkID("requestId", "que", requestID); err != nil {
+		return err
+	}
+	if answers == nil {
+		return Errorf(EINVALID, "Answers required: give one array of answers per question")
+	}
+	for i, a := range answers {
+		if a == nil {
+			return Errorf(EINVALID, "Invalid answers[%d]: it must be an array of strings", i)
+		}
+	}
+	body := map[string][][]string{"answers": answers}
+	return p.call(ctx, port, http.MethodPost, "/question/"+requestID+"/reply", body, nil)
+}
+
+// RejectQuestion dismisses the question request requestID; the question
+// tool fails with "The user dismissed this question".
+func (p *Portal) RejectQuestion(ctx context.Context, port int, requestID string) error {
+	if err := checkID("requestId", "que", requestID); err != nil {
+		return err
+	}
+	return p.call(ctx, port, http.MethodPost, "/question/"+requestID+"/reject", nil, nil)
+}
+
+// maxIDLength bounds the ids accepted from callers.
+const maxIDLength = 128
+
+// checkID returns an EINVALID error naming field unless id starts with
+// prefix and holds only letters, digits, '_' and '-' (OpenCode's ids look
+// like ses_21eac3d17001iF4XyLi0254ade).
+func checkID(field, prefix, id string) error {
+	if id == "" {
+		return Errorf(EINVALID, "Invalid %s: it is required", field)
+	}
+	if len(id) > maxIDLength {
+		return Errorf(EINVALID, "Invalid %s: it is longer than %d characters", field, maxIDLength)
+	}
+	if !strings.HasPrefix(id, prefix) {
+		return Errorf(EINVALID, "Invalid %s %q: it must start with %q", field, id, prefix)
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return Errorf(EINVALID, "Invalid %s %q: it may hold only letters, digits, '_' and '-'", field, id)
+		}
+	}
+	return nil
+}
