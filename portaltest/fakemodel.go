@@ -248,6 +248,16 @@ func (m *FakeModel) Enqueue(replies ...Reply) {
 	m.script = append(m.script, replies...)
 }
 
+// Reset drops the scripted replies not yet used and the handler, so that a
+// FakeModel shared by several tests starts each one afresh. Recorded
+// requests are kept.
+func (m *FakeModel) Reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.script = nil
+	m.handler = nil
+}
+
 // Pending returns the number of scripted replies not yet used.
 func (m *FakeModel) Pending() int {
 	m.mu.Lock()

@@ -497,3 +497,20 @@ func FuzzParseModelRequest(f *testing.F) {
 		}
 	})
 }
+
+func TestFakeModelReset(t *testing.T) {
+	m := portaltest.NewFakeModel(t)
+	m.Enqueue(portaltest.TextReply("old"))
+	m.SetHandler(func(*portaltest.ModelRequest) (portaltest.Reply, bool) { return portaltest.TextReply("handled"), true })
+	m.Reset()
+	got, err := post(context.Background(), t, m, agentBody())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := strings.Join(got.Deltas, ""); s != portaltest.DefaultText || m.Pending() != 0 {
+		t.Errorf("after Reset: reply %q, pending %d; want %q, 0", s, m.Pending(), portaltest.DefaultText)
+	}
+	if n := len(m.Requests()); n != 1 {
+		t.Errorf("Requests() = %d after Reset and one request, want 1", n)
+	}
+}
