@@ -1,0 +1,145 @@
+package supervisor
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary play `opencode serve` when re-executed with
+// GO_WANT_HELPER_PROCESS=1 (and a plain sleeper with =sleep).
+func TestMain(m *testing.M) {
+	switch os.Getenv("GO_WANT_HELPER_PROCESS") {
+	case "1":
+		os.Exit(fakeOpenCode(os.Args[1:]))
+	case "sleep":
+		signal.Ignore(syscall.SIGTERM)
+		time.Sleep(time.Hour)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// fakeOpenCode behaves like `opencode serve --port P --hostname H`. The
+// environment steers it:
+//
+//	FAKE_EXIT=N           print an error and exit N at once
+//	FAKE_DELAY_MS=N       wait N ms before listening
+//	FAKE_SILENT=1         listen but never print the listening line
+//	FAKE_HEALTH=STATUS    answer the health check with STATUS; "html" for a web page
+//	FAKE_HEALTH_HANG_MS=N the first health check hangs N ms
+//	FAKE_CRASH_MS=N       exit 3 N ms after the listening line
+//	FAKE_CRASH_ONCE=FILE  crash only if FILE does not exist (and create it)
+//	FAKE_IGNORE_TERM=1    ignore SIGTERM
+//	FAKE_CHATTY=N         print N numbered lines after the listening line
+//	FAKE_GRANDCHILD=1     start a child that ignores SIGTERM
+//	FAKE_PIDFILE=FILE     write "PID [GRANDCHILD-PID]" to FILE
+func fakeOpenCode(args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	port := fs.Int("port", 0, "")
+	hostname := fs.String("hostname", "127.0.0.1", "")
+	if len(args) == 0 || args[0] != "serve" || fs.Parse(args[1:]) != nil {
+		fmt.Fprintln(os.Stderr, "usage: opencode serve --port P --hostname H")
+		return 2
+	}
+	env := func(k string) int { n, _ := strconv.Atoi(os.Getenv(k)); return n }
+	fmt.Fprintln(os.Stderr, "fake: booting")
+	terms := make(chan os.Signal, 1)
+	if os.Getenv("FAKE_IGNORE_TERM") == "1" {
+		signal.Ignore(syscall.SIGTERM)
+	} else {
+		signal.Notify(terms, syscall.SIGTERM)
+	}
+	pids := strconv.Itoa(os.Getpid())
+	if os.Getenv("FAKE_GRANDCHILD") == "1" {
+		exe, _ := os.Executable()
+		cmd := exec.Command(exe)
+		cmd.Env = append(os.Environ(), "GO_WANT_HELPER_PROCESS=sleep")
+		if err := cmd.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, "fake: grandchild:", err)
+			return 1
+		}
+		pids += " " + strconv.Itoa(cmd.Process.Pid)
+	}
+	if f := os.Getenv("FAKE_PIDFILE"); f != "" {
+		os.WriteFile(f, []byte(pids), 0o600)
+	}
+	if code := os.Getenv("FAKE_EXIT"); code != "" {
+		fmt.Fprintln(os.Stderr, "fatal: boom")
+		n, _ := strconv.Atoi(code)
+		return n
+	}
+	time.Sleep(time.Duration(env("FAKE_DELAY_MS")) * time.Millisecond)
+
+	l, err := net.Listen("tcp", net.JoinHostPort(*hostname, strconv.Itoa(*port)))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "Error: Unexpected error\nServeError:", err)
+		return 1
+	}
+	var probes atomic.Int32
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /global/health", func(w http.ResponseWriter, r *http.Request) {
+		if probes.Add(1) == 1 {
+			time.Sleep(time.Duration(env("FAKE_HEALTH_HANG_MS")) * time.Millisecond)
+		}
+		user, pw, _ := r.BasicAuth()
+		wantUser := os.Getenv("OPENCODE_SERVER_USERNAME")
+		if wantUser == "" {
+			wantUser = "opencode"
+		}
+		if want := os.Getenv("OPENCODE_SERVER_PASSWORD"); want != "" && (user != wantUser || pw != want) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		switch h := os.Getenv("FAKE_HEALTH"); h {
+		case "":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"healthy":true,"version":"fake"}`)
+		case "html":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, "<html></html>")
+		default:
+			code, _ := strconv.Atoi(h)
+			w.WriteHeader(code)
+		}
+	})
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(l)
+	if os.Getenv("FAKE_SILENT") != "1" {
+		fmt.Printf("opencode server listening on http://%s\n", l.Addr())
+	}
+	for i := range env("FAKE_CHATTY") {
+		fmt.Printf("line %d\n", i+1)
+	}
+
+	crash := make(<-chan time.Time)
+	if ms := os.Getenv("FAKE_CRASH_MS"); ms != "" {
+		once := os.Getenv("FAKE_CRASH_ONCE")
+		if _, err := os.Stat(once); once == "" || err != nil {
+			if once != "" {
+				os.WriteFile(once, nil, 0o600)
+			}
+			crash = time.After(time.Duration(env("FAKE_CRASH_MS")) * time.Millisecond)
+		}
+	}
+	select {
+	case <-crash:
+		fmt.Fprintln(os.Stderr, "fake: crashing")
+		return 3
+	case <-terms:
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		return 0
+	}
+}

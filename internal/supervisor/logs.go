@@ -1,0 +1,151 @@
+package supervisor
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"sync"
+)
+
+// maxLineBytes caps one captured line; longer lines are cut.
+const maxLineBytes = 8 << 10
+
+// ring keeps the last lines of a process's output.
+type ring struct {
+	mu    sync.Mutex
+	lines []string // circular, len(lines) == capacity once full
+	next  int      // index of the slot the next line goes to once full
+}
+
+func newRing(capacity int) *ring {
+	return &ring{lines: make([]string, 0, capacity)}
+}
+
+func (r *ring) add(lines ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, l := range lines {
+		if len(r.lines) < cap(r.lines) {
+			r.lines = append(r.lines, l)
+			continue
+		}
+		r.lines[r.next] = l
+		r.next = (r.next + 1) % len(r.lines)
+	}
+}
+
+// tail returns up to n of the newest lines, oldest first; n <= 0 means all.
+func (r *ring) tail(n int) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	total := len(r.lines)
+	if n <= 0 || n > total {
+		n = total
+	}
+	out := make([]string, 0, n)
+	for i := total - n; i < total; i++ {
+		out = append(out, r.lines[(r.next+i)%total])
+	}
+	return out
+}
+
+// lineSplitter turns chunks of output into lines. A trailing "\r" is dropped
+// and lines longer than maxLineBytes are cut.
+type lineSplitter struct {
+	partial []byte
+	cut     bool // the current line was already cut; drop its remainder
+}
+
+func (s *lineSplitter) write(chunk []byte) []string {
+	var lines []string
+	for len(chunk) > 0 {
+		i := bytes.IndexByte(chunk, '\n')
+		part := chunk
+		if i >= 0 {
+			part = chunk[:i]
+			chunk = chunk[i+1:]
+		} else {
+			chunk = nil
+		}
+		if !s.cut {
+			room := maxLineBytes - len(s.partial)
+			if len(part) > room {
+				s.partial = append(s.partial, part[:room]...)
+				lines = append(lines, string(s.partial)+" [line cut]")
+				s.partial = s.partial[:0]
+				s.cut = true
+			} else {
+				s.partial = append(s.partial, part...)
+			}
+		}
+		if i >= 0 {
+			if !s.cut {
+				lines = append(lines, string(bytes.TrimSuffix(s.partial, []byte("\r"))))
+			}
+			s.partial = s.partial[:0]
+			s.cut = false
+		}
+	}
+	return lines
+}
+
+// tailer follows the log file a process writes its stdout and stderr to.
+// It is used by one goroutine at a time.
+type tailer struct {
+	f     *os.File
+	split lineSplitter
+	buf   []byte
+}
+
+// openTailer opens path for following; it starts at most back bytes before
+// the end (at a line start), or at the end when back is 0.
+func openTailer(path string, back int64) (*tailer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	t := &tailer{f: f, buf: make([]byte, 32<<10)}
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	start := max(size-back, 0)
+	if _, err := f.Seek(start, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if start > 0 {
+		t.split.cut = true // drop the line we started in the middle of
+	}
+	return t, nil
+}
+
+// poll reads what was written since the last call and returns the new
+// complete lines.
+func (t *tailer) poll() []string {
+	var lines []string
+	for {
+		n, err := t.f.Read(t.buf)
+		lines = append(lines, t.split.write(t.buf[:n])...)
+		if err != nil || n < len(t.buf) {
+			if err != nil && !errors.Is(err, io.EOF) {
+				lines = append(lines, "[portal: reading output failed: "+err.Error()+"]")
+			}
+			return lines
+		}
+	}
+}
+
+// flush returns the unfinished last line, if any, once the writer is gone.
+func (t *tailer) flush() []string {
+	if t.split.cut || len(t.split.partial) == 0 {
+		return nil
+	}
+	l := string(bytes.TrimSuffix(t.split.partial, []byte("\r")))
+	t.split.partial = t.split.partial[:0]
+	return []string{l}
+}
+
+func (t *tailer) close() error { return t.f.Close() }

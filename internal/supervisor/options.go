@@ -1,0 +1,154 @@
+package supervisor
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strconv"
+	"time"
+)
+
+// State is where a supervised process is in its life.
+type State string
+
+// The states of a supervised process.
+const (
+	StateStarting State = "starting" // spawned (or waiting to be restarted), not ready yet
+	StateRunning  State = "running"  // ready: listening and healthy
+	StateStopped  State = "stopped"  // stopped on request, or exited with status 0
+	StateCrashed  State = "crashed"  // exited on its own and is not restarted
+)
+
+// RestartMode says whether a process that exits on its own is started again.
+type RestartMode string
+
+// The restart modes. The zero value means RestartNever.
+const (
+	RestartNever     RestartMode = "never"
+	RestartOnFailure RestartMode = "on-failure" // any exit but status 0 or a Stop
+)
+
+// RestartPolicy says how a process that fails is restarted.
+type RestartPolicy struct {
+	Mode RestartMode
+	// MaxRestarts is how many restarts in a row are tried before the process
+	// is left crashed (default 5). A run that lasts MaxBackoff or longer
+	// resets the count.
+	MaxRestarts int
+	// Backoff is the delay before the first restart (default 1s); it doubles
+	// with each failure in a row up to MaxBackoff (default 30s).
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+}
+
+// delay is the wait before restart number n in a row (0-based).
+func (r RestartPolicy) delay(n int) time.Duration {
+	d := r.Backoff
+	for range n {
+		if d >= r.MaxBackoff/2 {
+			return r.MaxBackoff
+		}
+		d *= 2
+	}
+	return min(d, r.MaxBackoff)
+}
+
+// Options describe one `opencode serve` process. Dir is required; every
+// other field has a default.
+type Options struct {
+	Bin      string // the opencode binary (default "opencode" on PATH)
+	Dir      string // the directory it serves and runs in
+	Hostname string // --hostname (default 127.0.0.1)
+	// Port is --port. 0 lets OpenCode choose; the port is then read from its
+	// listening line and kept for restarts.
+	Port int
+	// Password turns on OpenCode's basic auth (OPENCODE_SERVER_PASSWORD);
+	// Username defaults to "opencode". Both are used by the health check.
+	Username, Password string
+	Env                []string // KEY=value pairs added to os.Environ()
+
+	// LogFile receives the process's stdout and stderr, so that the process
+	// can outlive this program. Default: a new file in os.TempDir(). Stop
+	// removes it.
+	LogFile  string
+	LogLines int // output lines kept in memory (default 1000)
+
+	StartTimeout time.Duration // start to ready (default 60s)
+	ProbeTimeout time.Duration // one health check (default 500ms)
+	StopTimeout  time.Duration // SIGTERM to SIGKILL (default 5s)
+	Restart      RestartPolicy
+
+	// Notify, if set, is called after every change of state, pid or port,
+	// one call at a time. It must not call Stop, Restart or Detach.
+	Notify func(Status)
+	Logger *slog.Logger
+}
+
+// withDefaults validates o and fills in its defaults.
+func (o Options) withDefaults() (Options, error) {
+	if o.Dir == "" {
+		return o, fmt.Errorf("no directory given")
+	}
+	if fi, err := os.Stat(o.Dir); err != nil {
+		return o, fmt.Errorf("directory: %w", err)
+	} else if !fi.IsDir() {
+		return o, fmt.Errorf("%s is not a directory", o.Dir)
+	}
+	if o.Port < 0 || o.Port > 65535 {
+		return o, fmt.Errorf("port %d is not in 0-65535", o.Port)
+	}
+	if o.Bin == "" {
+		o.Bin = "opencode"
+	}
+	bin, err := exec.LookPath(o.Bin)
+	if err != nil {
+		return o, fmt.Errorf("find opencode: %w", err)
+	}
+	o.Bin = bin
+	if o.Hostname == "" {
+		o.Hostname = "127.0.0.1"
+	}
+	if o.LogLines <= 0 {
+		o.LogLines = 1000
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = time.Minute
+	}
+	if o.ProbeTimeout <= 0 {
+		o.ProbeTimeout = 500 * time.Millisecond
+	}
+	if o.StopTimeout <= 0 {
+		o.StopTimeout = 5 * time.Second
+	}
+	if o.Restart.Mode == "" {
+		o.Restart.Mode = RestartNever
+	}
+	if o.Restart.MaxRestarts <= 0 {
+		o.Restart.MaxRestarts = 5
+	}
+	if o.Restart.Backoff <= 0 {
+		o.Restart.Backoff = time.Second
+	}
+	if o.Restart.MaxBackoff <= 0 {
+		o.Restart.MaxBackoff = 30 * time.Second
+	}
+	o.Restart.MaxBackoff = max(o.Restart.MaxBackoff, o.Restart.Backoff)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
+}
+
+// command is the argv and environment the process runs with.
+func (o Options) command(port int) (argv, env []string) {
+	argv = []string{o.Bin, "serve", "--port", strconv.Itoa(port), "--hostname", o.Hostname}
+	extra := append([]string{"NO_COLOR=1"}, o.Env...)
+	if o.Username != "" {
+		extra = append(extra, "OPENCODE_SERVER_USERNAME="+o.Username)
+	}
+	if o.Password != "" {
+		extra = append(extra, "OPENCODE_SERVER_PASSWORD="+o.Password)
+	}
+	return argv, mergeEnv(os.Environ(), extra...)
+}

@@ -1,0 +1,224 @@
+package supervisor
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ExitStatus says how a process ended.
+type ExitStatus struct {
+	Code   int            // exit code; -1 when killed by a signal or unknown
+	Signal syscall.Signal // the signal that killed it, or 0
+	Time   time.Time      // when the exit was noticed
+}
+
+// String reads like os.ProcessState: "exit status 1", "signal: killed", or
+// "exited" when the status is unknown (a process this program did not start).
+func (e ExitStatus) String() string {
+	switch {
+	case e.Signal != 0:
+		return "signal: " + e.Signal.String()
+	case e.Code >= 0:
+		return "exit status " + strconv.Itoa(e.Code)
+	default:
+		return "exited"
+	}
+}
+
+// clean reports an exit with status 0.
+func (e ExitStatus) clean() bool { return e.Signal == 0 && e.Code == 0 }
+
+func exitStatus(ws syscall.WaitStatus) ExitStatus {
+	e := ExitStatus{Code: -1, Time: time.Now()}
+	switch {
+	case ws.Exited():
+		e.Code = ws.ExitStatus()
+	case ws.Signaled():
+		e.Signal = ws.Signal()
+	}
+	return e
+}
+
+// proc is one running OS process: a child this program started (and must
+// reap) or an adopted one (started by someone else).
+type proc struct {
+	pid   int
+	own   bool // our child, not reaped yet: wait4 reaps it
+	group bool // it leads its own process group: signals go to the group
+	exit  *ExitStatus
+}
+
+// spawn starts argv in dir, in a new process group, with stdin on /dev/null
+// and stdout and stderr appended to logPath.
+func spawn(argv, env []string, dir, logPath string) (*proc, error) {
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, err
+	}
+	defer devnull.Close()
+	out, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open output file: %w", err)
+	}
+	defer out.Close()
+	p, err := os.StartProcess(argv[0], argv, &os.ProcAttr{
+		Dir:   dir,
+		Env:   env,
+		Files: []*os.File{devnull, out, out},
+		Sys:   &syscall.SysProcAttr{Setpgid: true},
+	})
+	if err != nil {
+		return nil, err
+	}
+	pid := p.Pid
+	// We reap with wait4 ourselves; drop the handle os keeps.
+	_ = p.Release()
+	return &proc{pid: pid, own: true, group: true}, nil
+}
+
+// adopted describes a running process this program did not start. It gets
+// group signals only if it leads its own group, so that a CLI's group that
+// merely contains it is never hit.
+func adopted(pid int) *proc {
+	pgid, err := syscall.Getpgid(pid)
+	return &proc{pid: pid, group: err == nil && pgid == pid}
+}
+
+// exited reports whether the process has ended, reaping it if it is our
+// child. The status is known only for our own children.
+func (p *proc) exited() (bool, ExitStatus) {
+	if p.exit != nil {
+		return true, *p.exit
+	}
+	if p.own {
+		var ws syscall.WaitStatus
+		wpid, err := syscall.Wait4(p.pid, &ws, syscall.WNOHANG, nil)
+		for errors.Is(err, syscall.EINTR) {
+			wpid, err = syscall.Wait4(p.pid, &ws, syscall.WNOHANG, nil)
+		}
+		switch {
+		case err == nil && wpid == p.pid:
+			e := exitStatus(ws)
+			p.own, p.exit = false, &e // reaped: never wait for this pid again
+			return true, e
+		case err == nil:
+			return false, ExitStatus{}
+		}
+		// ECHILD: reaped elsewhere; fall back to the liveness check.
+		p.own = false
+	}
+	if Alive(p.pid) {
+		return false, ExitStatus{}
+	}
+	p.exit = &ExitStatus{Code: -1, Time: time.Now()}
+	return true, *p.exit
+}
+
+// signal sends sig to the process group, or to the process alone when it
+// does not lead a group.
+func (p *proc) signal(sig syscall.Signal) error {
+	if p.group {
+		return syscall.Kill(-p.pid, sig)
+	}
+	return syscall.Kill(p.pid, sig)
+}
+
+// groupGone reports whether no live member of the process group is left.
+// Members that died but wait for init to reap them do not count (some
+// inits reap orphans only every few seconds).
+func (p *proc) groupGone() bool {
+	if !p.group || errors.Is(syscall.Kill(-p.pid, 0), syscall.ESRCH) {
+		return true
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		state, pgrp, ok := procStat(pid)
+		if ok && pgrp == p.pid && state != 'Z' && state != 'X' {
+			return false
+		}
+	}
+	return true
+}
+
+// Alive reports whether pid names a live process (a zombie is not alive).
+// A process owned by another user counts as alive.
+func Alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	return !zombie(pid)
+}
+
+// zombie reports whether /proc says pid has exited but was not reaped.
+func zombie(pid int) bool {
+	state, _, ok := procStat(pid)
+	return ok && (state == 'Z' || state == 'X')
+}
+
+// procStat reads the state and process group of pid from /proc.
+func procStat(pid int) (state byte, pgrp int, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	// "pid (comm) state ppid pgrp ...": comm may itself contain ") ".
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 3 || len(f[0]) != 1 {
+		return 0, 0, false
+	}
+	pgrp, err = strconv.Atoi(f[2])
+	if err != nil {
+		return 0, 0, false
+	}
+	return f[0][0], pgrp, true
+}
+
+// mergeEnv returns base with extra applied: a later KEY=value replaces an
+// earlier one, in place, so each key appears once.
+func mergeEnv(base []string, extra ...string) []string {
+	out := make([]string, 0, len(base)+len(extra))
+	index := make(map[string]int, len(base)+len(extra))
+	for _, kv := range append(append([]string(nil), base...), extra...) {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		if i, seen := index[k]; seen {
+			out[i] = kv
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, kv)
+	}
+	return out
+}
+
+// lookupEnv returns the value of key in env.
+func lookupEnv(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}

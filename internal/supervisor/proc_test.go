@@ -1,0 +1,82 @@
+package supervisor
+
+import (
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestMergeEnv(t *testing.T) {
+	got := mergeEnv([]string{"A=1", "B=2", "junk", "C=3"}, "B=20", "D=4", "A=10")
+	if diff := cmp.Diff([]string{"A=10", "B=20", "C=3", "D=4"}, got); diff != "" {
+		t.Errorf("mergeEnv (-want +got):\n%s", diff)
+	}
+	if v := lookupEnv(got, "B"); v != "20" {
+		t.Errorf("lookupEnv(B) = %q", v)
+	}
+	if v := lookupEnv(got, "E"); v != "" {
+		t.Errorf("lookupEnv(E) = %q", v)
+	}
+}
+
+func TestExitStatusString(t *testing.T) {
+	tests := []struct {
+		e    ExitStatus
+		want string
+	}{
+		{ExitStatus{Code: 0}, "exit status 0"},
+		{ExitStatus{Code: 3}, "exit status 3"},
+		{ExitStatus{Code: -1, Signal: syscall.SIGKILL}, "signal: killed"},
+		{ExitStatus{Code: -1}, "exited"},
+	}
+	for _, tt := range tests {
+		if got := tt.e.String(); got != tt.want {
+			t.Errorf("%+v.String() = %q, want %q", tt.e, got, tt.want)
+		}
+	}
+}
+
+func TestAlive(t *testing.T) {
+	if !Alive(os.Getpid()) {
+		t.Error("Alive(self) = false")
+	}
+	if Alive(0) || Alive(-1) {
+		t.Error("Alive of a non-pid = true")
+	}
+	// A child that exited but was not reaped is a zombie: not alive.
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	deadline := time.Now().Add(10 * time.Second)
+	for !zombie(pid) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if syscall.Kill(pid, 0) != nil {
+		t.Fatal("the zombie is already reaped")
+	}
+	if Alive(pid) {
+		t.Error("Alive(zombie) = true")
+	}
+	cmd.Wait()
+	if Alive(pid) {
+		t.Error("Alive(reaped) = true")
+	}
+}
+
+func TestRestartDelay(t *testing.T) {
+	r := RestartPolicy{Backoff: time.Second, MaxBackoff: 5 * time.Second}
+	var got []time.Duration
+	for n := range 6 {
+		got = append(got, r.delay(n))
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("delays (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,480 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fakeOptions returns Options that run the fake OpenCode of fake_test.go
+// with the given FAKE_* settings.
+func fakeOptions(t testing.TB, env ...string) Options {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Options{
+		Bin:          exe,
+		Dir:          t.TempDir(),
+		Password:     "secret",
+		Env:          append([]string{"GO_WANT_HELPER_PROCESS=1"}, env...),
+		LogFile:      filepath.Join(t.TempDir(), "out.log"),
+		StartTimeout: 30 * time.Second,
+		ProbeTimeout: 500 * time.Millisecond,
+		StopTimeout:  5 * time.Second,
+	}
+}
+
+// startFake starts the fake and stops it when the test ends.
+func startFake(t testing.TB, opts Options) *Process {
+	t.Helper()
+	p, err := Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Stop(context.Background()) })
+	return p
+}
+
+// waitFor polls cond until it holds; the limit only guards against a hang.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// gone reports whether neither the process nor a live member of its group
+// is left (dead members waiting for init to reap them do not count).
+func gone(pid int) bool {
+	return !Alive(pid) && (&proc{pid: pid, group: true}).groupGone()
+}
+
+// readPids reads the pids the fake wrote to its pid file.
+func readPids(t testing.TB, file string) []int {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, n)
+	}
+	return pids
+}
+
+func TestStartReadyAndStop(t *testing.T) {
+	opts := fakeOptions(t)
+	var mu sync.Mutex
+	var states []State
+	opts.Notify = func(s Status) {
+		mu.Lock()
+		states = append(states, s.State)
+		mu.Unlock()
+	}
+	p, err := Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := p.Status()
+	if st.State != StateRunning || st.PID <= 0 || st.Port <= 0 || st.StartedAt.IsZero() {
+		t.Fatalf("status after start = %+v", st)
+	}
+	if pgid, _ := syscall.Getpgid(st.PID); pgid != st.PID {
+		t.Errorf("pgid = %d, want its own group %d", pgid, st.PID)
+	}
+	if !slices.Contains(p.Logs(0), "opencode server listening on http://127.0.0.1:"+strconv.Itoa(st.Port)) {
+		t.Errorf("logs lack the listening line: %q", p.Logs(0))
+	}
+	// The server answers with the password and refuses without it.
+	req, _ := http.NewRequest("GET", p.URL()+"/global/health", nil)
+	req.SetBasicAuth("opencode", "secret")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("health with password: %v %v", resp, err)
+	}
+	if resp, err := http.Get(p.URL() + "/global/health"); err != nil || resp.StatusCode != 401 {
+		t.Fatalf("health without password: %v %v", resp, err)
+	}
+
+	if err := p.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st2 := p.Status()
+	if st2.State != StateStopped || st2.PID != 0 || st2.LastExit == nil || st2.LastExit.String() != "exit status 0" {
+		t.Errorf("status after stop = %+v", st2)
+	}
+	if !gone(st.PID) {
+		t.Errorf("pid %d still exists after Stop", st.PID)
+	}
+	if !PortFree("127.0.0.1", st.Port) {
+		t.Errorf("port %d still bound after Stop", st.Port)
+	}
+	if _, err := os.Stat(opts.LogFile); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("log file left after Stop: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff([]State{StateStarting, StateRunning, StateStopped}, states); diff != "" {
+		t.Errorf("notified states (-want +got):\n%s", diff)
+	}
+}
+
+func TestStartFailsAndLeavesNothing(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      []string
+		timeout  time.Duration // the caller's context
+		wantErr  error
+		wantText []string // in the error text
+	}{
+		{
+			name:     "never prints the listening line",
+			env:      []string{"FAKE_SILENT=1"},
+			wantErr:  ErrStartTimeout,
+			wantText: []string{"no listening line", "fake: booting"},
+		},
+		{
+			name:     "exits at once",
+			env:      []string{"FAKE_EXIT=2"},
+			wantErr:  ErrExited,
+			wantText: []string{"exit status 2", "fatal: boom"},
+		},
+		{
+			name:     "health check fails",
+			env:      []string{"FAKE_HEALTH=500"},
+			wantErr:  ErrStartTimeout,
+			wantText: []string{"500 Internal Server Error", "listening on"},
+		},
+		{
+			name:     "health check answers a web page",
+			env:      []string{"FAKE_HEALTH=html"},
+			wantErr:  ErrStartTimeout,
+			wantText: []string{`"text/html", not JSON`},
+		},
+		{
+			name:     "caller gives up",
+			env:      []string{"FAKE_SILENT=1"},
+			timeout:  300 * time.Millisecond,
+			wantErr:  context.DeadlineExceeded,
+			wantText: []string{"fake: booting"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pidfile := filepath.Join(t.TempDir(), "pids")
+			opts := fakeOptions(t, append(tt.env, "FAKE_GRANDCHILD=1", "FAKE_PIDFILE="+pidfile)...)
+			opts.StartTimeout = time.Second
+			ctx := context.Background()
+			if tt.timeout > 0 {
+				opts.StartTimeout = time.Hour
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+				defer cancel()
+			}
+			p, err := Start(ctx, opts)
+			if err == nil {
+				p.Stop(context.Background())
+				t.Fatal("Start succeeded")
+			}
+			var se *StartError
+			if !errors.As(err, &se) || !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want a *StartError wrapping %v", err, tt.wantErr)
+			}
+			if tt.wantErr != ErrStartTimeout && errors.Is(err, ErrStartTimeout) {
+				t.Errorf("err = %v, must not be a start timeout", err)
+			}
+			for _, s := range tt.wantText {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error text lacks %q:\n%v", s, err)
+				}
+			}
+			for _, pid := range readPids(t, pidfile) {
+				if !gone(pid) {
+					t.Errorf("pid %d (or its group) left behind", pid)
+				}
+			}
+			if _, err := os.Stat(opts.LogFile); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("log file left after a failed start: %v", err)
+			}
+		})
+	}
+}
+
+func TestHangingFirstProbeIsRetried(t *testing.T) {
+	// The first health check hangs far longer than the whole start may take:
+	// only a short per-request timeout and a retry can make the start succeed.
+	opts := fakeOptions(t, "FAKE_HEALTH_HANG_MS=60000")
+	opts.ProbeTimeout = 200 * time.Millisecond
+	opts.StartTimeout = 20 * time.Second
+	p := startFake(t, opts)
+	if st := p.Status(); st.State != StateRunning {
+		t.Fatalf("state = %s", st.State)
+	}
+}
+
+func TestCrashIsRestartedOnFailure(t *testing.T) {
+	opts := fakeOptions(t, "FAKE_CRASH_MS=200", "FAKE_CRASH_ONCE="+filepath.Join(t.TempDir(), "crashed"))
+	opts.Restart = RestartPolicy{Mode: RestartOnFailure, Backoff: 10 * time.Millisecond}
+	pids := make(chan int, 10)
+	opts.Notify = func(s Status) {
+		if s.State == StateRunning {
+			pids <- s.PID
+		}
+	}
+	p := startFake(t, opts)
+	first := <-pids
+	port := p.Status().Port
+	waitFor(t, "a restart", func() bool { return p.Status().Restarts == 1 && p.Status().State == StateRunning })
+	second := <-pids
+	st := p.Status()
+	if second == first || st.PID != second {
+		t.Errorf("pids: first %d, restarted %d, status %d", first, second, st.PID)
+	}
+	if st.Port != port {
+		t.Errorf("port changed on restart: %d -> %d", port, st.Port)
+	}
+	if st.LastExit == nil || st.LastExit.Code != 3 {
+		t.Errorf("last exit = %v, want exit status 3", st.LastExit)
+	}
+	if !gone(first) {
+		t.Errorf("crashed pid %d not reaped", first)
+	}
+	if !slices.Contains(p.Logs(0), "fake: crashing") {
+		t.Errorf("logs lack the crash: %q", p.Logs(0))
+	}
+}
+
+func TestCrashStaysDownUnderNever(t *testing.T) {
+	opts := fakeOptions(t, "FAKE_CRASH_MS=200", "FAKE_CRASH_ONCE="+filepath.Join(t.TempDir(), "crashed"))
+	p := startFake(t, opts)
+	pid := p.Status().PID
+	waitFor(t, "the crash", func() bool { return p.Status().State == StateCrashed })
+	// Give a wrong restart every chance to happen before looking.
+	time.Sleep(300 * time.Millisecond)
+	st := p.Status()
+	if st.State != StateCrashed || st.PID != 0 || st.Restarts != 0 || st.LastExit == nil || st.LastExit.Code != 3 {
+		t.Fatalf("status after crash = %+v", st)
+	}
+	if !gone(pid) {
+		t.Errorf("crashed pid %d not reaped", pid)
+	}
+	// A crashed process can be restarted on request.
+	if err := p.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.Status(); st.State != StateRunning || st.Restarts != 1 || st.PID == pid {
+		t.Fatalf("status after Restart = %+v", st)
+	}
+}
+
+func TestRestartsGiveUpAtTheMaximum(t *testing.T) {
+	opts := fakeOptions(t, "FAKE_CRASH_MS=50")
+	opts.Restart = RestartPolicy{Mode: RestartOnFailure, MaxRestarts: 2, Backoff: 10 * time.Millisecond, MaxBackoff: time.Hour}
+	p := startFake(t, opts)
+	waitFor(t, "giving up", func() bool {
+		st := p.Status()
+		return st.State == StateCrashed && st.Restarts == 2
+	})
+	time.Sleep(300 * time.Millisecond)
+	if st := p.Status(); st.State != StateCrashed || st.Restarts != 2 {
+		t.Fatalf("status = %+v, want crashed after 2 restarts", st)
+	}
+}
+
+func TestStopEscalatesToSIGKILL(t *testing.T) {
+	tests := []struct {
+		name  string
+		grace time.Duration
+		ctx   func() context.Context
+	}{
+		{"after the grace period", 200 * time.Millisecond, context.Background},
+		{"when the context ends", time.Hour, func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pidfile := filepath.Join(t.TempDir(), "pids")
+			opts := fakeOptions(t, "FAKE_IGNORE_TERM=1", "FAKE_GRANDCHILD=1", "FAKE_PIDFILE="+pidfile)
+			opts.StopTimeout = tt.grace
+			p := startFake(t, opts)
+			if err := p.Stop(tt.ctx()); err != nil {
+				t.Fatal(err)
+			}
+			st := p.Status()
+			if st.LastExit == nil || st.LastExit.Signal != syscall.SIGKILL {
+				t.Errorf("last exit = %v, want signal: killed", st.LastExit)
+			}
+			for _, pid := range readPids(t, pidfile) {
+				if !gone(pid) {
+					t.Errorf("pid %d (or its group) left behind", pid)
+				}
+			}
+		})
+	}
+}
+
+func TestStopIsIdempotent(t *testing.T) {
+	p := startFake(t, fakeOptions(t))
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() { errs[i] = p.Stop(context.Background()) })
+	}
+	wg.Wait()
+	errs = append(errs, p.Stop(context.Background()))
+	if diff := cmp.Diff(make([]error, 5), errs, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
+		t.Errorf("Stop errors (-want +got):\n%s", diff)
+	}
+	p.Detach() // does nothing after Stop
+	if st := p.Status(); st.State != StateStopped {
+		t.Errorf("state = %s", st.State)
+	}
+	if err := p.Restart(context.Background()); !errors.Is(err, ErrStopped) {
+		t.Errorf("Restart after Stop = %v, want ErrStopped", err)
+	}
+}
+
+func TestDetachThenAdopt(t *testing.T) {
+	opts := fakeOptions(t)
+	opts.Restart = RestartPolicy{Mode: RestartOnFailure, Backoff: 10 * time.Millisecond}
+	p1, err := Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st1 := p1.Status()
+	p1.Detach()
+	if err := p1.Stop(context.Background()); !errors.Is(err, ErrDetached) {
+		t.Errorf("Stop after Detach = %v, want ErrDetached", err)
+	}
+	if !Alive(st1.PID) {
+		t.Fatalf("pid %d died on Detach", st1.PID)
+	}
+
+	opts.Port = st1.Port
+	p2, err := Adopt(context.Background(), opts, st1.PID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p2.Stop(context.Background()) })
+	if st := p2.Status(); st.State != StateRunning || st.PID != st1.PID {
+		t.Fatalf("adopted status = %+v", st)
+	}
+	if !slices.ContainsFunc(p2.Logs(0), func(l string) bool { return strings.Contains(l, "listening on") }) {
+		t.Errorf("adopted logs lack the earlier output: %q", p2.Logs(0))
+	}
+
+	// The adopted process dies: the policy starts it again, as our child.
+	if err := syscall.Kill(st1.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the restart", func() bool {
+		st := p2.Status()
+		return st.State == StateRunning && st.PID != st1.PID
+	})
+	// Reap the zombie the kill left (p1's child; p1 no longer waits for it).
+	var ws syscall.WaitStatus
+	syscall.Wait4(st1.PID, &ws, 0, nil)
+	st := p2.Status()
+	if st.Port != st1.Port || st.Restarts != 1 || st.LastExit == nil || st.LastExit.String() != "exited" {
+		t.Errorf("status after restart = %+v", st)
+	}
+	if err := p2.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !gone(st.PID) {
+		t.Errorf("pid %d left after Stop", st.PID)
+	}
+}
+
+func TestAdoptRefuses(t *testing.T) {
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte("<html>not opencode</html>"))
+	}))
+	defer web.Close()
+	webPort, _ := strconv.Atoi(web.URL[strings.LastIndexByte(web.URL, ':')+1:])
+
+	dead := startFake(t, fakeOptions(t))
+	deadPID, deadPort := dead.Status().PID, dead.Status().Port
+	dead.Stop(context.Background())
+
+	tests := []struct {
+		name string
+		pid  int
+		port int
+	}{
+		{"pid gone", deadPID, deadPort},
+		{"alive but not opencode", os.Getpid(), webPort},
+		{"alive but nothing listens", os.Getpid(), deadPort},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := fakeOptions(t)
+			opts.Port = tt.port
+			p, err := Adopt(context.Background(), opts, tt.pid)
+			if err == nil {
+				p.Detach()
+				t.Fatal("Adopt succeeded")
+			}
+			if !errors.Is(err, ErrNotRunning) {
+				t.Errorf("err = %v, want ErrNotRunning", err)
+			}
+		})
+	}
+}
+
+func TestLogsAreBounded(t *testing.T) {
+	opts := fakeOptions(t, "FAKE_CHATTY=500")
+	opts.LogLines = 10
+	p := startFake(t, opts)
+	waitFor(t, "the last line", func() bool { return slices.Contains(p.Logs(0), "line 500") })
+	if diff := cmp.Diff([]string{"line 498", "line 499", "line 500"}, p.Logs(3)); diff != "" {
+		t.Errorf("Logs(3) (-want +got):\n%s", diff)
+	}
+	if n := len(p.Logs(0)); n != 10 {
+		t.Errorf("kept %d lines, want 10", n)
+	}
+}
+
+func TestNoGoroutineOutlivesStopOrDetach(t *testing.T) {
+	base := runtime.NumGoroutine()
+	p := startFake(t, fakeOptions(t))
+	p.Stop(context.Background())
+	opts := fakeOptions(t)
+	p2 := startFake(t, opts)
+	pid := p2.Status().PID
+	p2.Detach()
+	t.Cleanup(func() {
+		syscall.Kill(-pid, syscall.SIGKILL)
+		var ws syscall.WaitStatus
+		syscall.Wait4(pid, &ws, 0, nil)
+	})
+	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
+}
