@@ -40,6 +40,10 @@ type Config struct {
 	Env []string
 	// Logger receives structured logs. Default: discard.
 	Logger *slog.Logger
+	// MaxReadSize is the largest file, in bytes, that ReadFile returns;
+	// larger ones are refused with ETOOLARGE. Default DefaultMaxReadSize
+	// (1 MiB).
+	MaxReadSize int64
 }
 
 // withDefaults returns c with every zero field set to its default.
@@ -59,6 +63,9 @@ func (c Config) withDefaults() (Config, error) {
 	c.FirstPort = cmp.Or(c.FirstPort, 3100)
 	c.RequestTimeout = cmp.Or(c.RequestTimeout, 30*time.Second)
 	c.ProbeTimeout = cmp.Or(c.ProbeTimeout, 2*time.Second)
+	if c.MaxReadSize <= 0 {
+		c.MaxReadSize = DefaultMaxReadSize
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

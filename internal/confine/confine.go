@@ -55,11 +55,16 @@ const maxShownPath = 120
 
 // Error returns the path (shortened when long) and the reason.
 func (e *PathError) Error() string {
-	p := e.Path
-	if len(p) > maxShownPath {
-		p = p[:maxShownPath] + "..."
+	return fmt.Sprintf("path %q: %s", e.ShortPath(), e.Reason)
+}
+
+// ShortPath returns Path, cut short when it is too long to repeat in a
+// message.
+func (e *PathError) ShortPath() string {
+	if len(e.Path) > maxShownPath {
+		return e.Path[:maxShownPath] + "..."
 	}
-	return fmt.Sprintf("path %q: %s", p, e.Reason)
+	return e.Path
 }
 
 // Unwrap returns the sentinel error and the cause.

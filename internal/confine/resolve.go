@@ -43,7 +43,7 @@ func (r *Root) resolve(name string) (clean, real string, fi fs.FileInfo, err err
 	clean = path.Clean(name)
 	if clean == ".." || strings.HasPrefix(clean, "../") {
 		return "", "", nil, &PathError{Path: name, Err: ErrOutside,
-			Reason: `climbs out of the project folder with ".."; give a path inside it`}
+			Reason: `climbs out of the project folder with ".."`}
 	}
 	pending := split(clean)
 	var done []string // resolved components: none is a symbolic link

@@ -1,0 +1,242 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/opencode-portal/portal/internal/confine"
+)
+
+// DefaultMaxReadSize is the largest file ReadFile returns unless
+// Config.MaxReadSize says otherwise: 1 MiB.
+const DefaultMaxReadSize = 1 << 20
+
+// Search limits: FileSearch.Limit defaults to DefaultSearchLimit and may not
+// exceed MaxSearchLimit.
+const (
+	DefaultSearchLimit = 10
+	MaxSearchLimit     = 200
+)
+
+// Kinds of FileEntry.Type and FileEntry.Target.
+const (
+	FileTypeFile      = confine.TypeFile
+	FileTypeDirectory = confine.TypeDirectory
+	FileTypeSymlink   = confine.TypeSymlink
+	FileTypeOther     = confine.TypeOther // device, named pipe or socket
+)
+
+// FileSearch is a search for file and folder names in a project.
+type FileSearch struct {
+	// Query is matched fuzzily by OpenCode's file finder. An empty query
+	// finds nothing.
+	Query string
+	// Limit is the most results wanted: 1 to MaxSearchLimit, 0 for
+	// DefaultSearchLimit.
+	Limit int
+	// Type restricts results to FileTypeFile or FileTypeDirectory; empty
+	// allows both.
+	Type string
+}
+
+// FileEntry is one item of a project folder.
+type FileEntry struct {
+	Name string `json:"name"`
+	// Path is slash-separated and relative to the project root, through the
+	// folder as it was asked for. It can be given back to ListFiles or
+	// ReadFile.
+	Path string `json:"path"`
+	// Type is what the entry itself is: FileTypeFile, FileTypeDirectory,
+	// FileTypeSymlink or FileTypeOther. Symbolic links are not followed.
+	Type string `json:"type"`
+	// Target is, for a symbolic link to a file or folder inside the
+	// project, FileTypeFile or FileTypeDirectory; empty otherwise.
+	Target string `json:"target,omitempty"`
+	// Size is in bytes, for files; 0 for the others.
+	Size int64 `json:"size"`
+	// Ignored tells whether git ignores the entry, by the project's
+	// .gitignore files and .git/info/exclude (tracked or not). The .git
+	// folder and all it holds count as ignored.
+	Ignored bool `json:"ignored"`
+}
+
+// FileContent is a file read from a project.
+type FileContent struct {
+	Path string // as asked for, cleaned
+	Size int64
+	// Binary is true when Data has a NUL byte in its first 8 KiB or is not
+	// valid UTF-8. Text is UTF-8.
+	Binary bool
+	// MimeType comes from the name's extension, else from the content.
+	MimeType string
+	Data     []byte // the exact bytes of the file
+}
+
+// ChangedFile is a file of the worktree that differs from HEAD, untracked
+// files included. The JSON names are those of OpenCode's /vcs/status.
+type ChangedFile struct {
+	Path      string `json:"file"`   // slash-separated, relative to the worktree
+	Status    string `json:"status"` // "added", "deleted" or "modified"
+	Additions int    `json:"additions"`
+	Deletions int    `json:"deletions"`
+}
+
+// SearchFiles finds files and folders of the project of the instance on
+// port whose names match s.Query, best match first, as OpenCode's
+// /find/file does. Paths are relative to the project root; folders end in
+// "/". An empty query returns an empty list without asking OpenCode.
+func (p *Portal) SearchFiles(ctx context.Context, port int, s FileSearch) ([]string, error) {
+	e, err := p.entryByPort(port)
+	if err != nil {
+		return nil, err
+	}
+	limit := s.Limit
+	switch {
+	case limit == 0:
+		limit = DefaultSearchLimit
+	case limit < 0 || limit > MaxSearchLimit:
+		return nil, Errorf(EINVALID, "Invalid limit %d: give a number from 1 to %d", s.Limit, MaxSearchLimit)
+	}
+	if s.Type != "" && s.Type != FileTypeFile && s.Type != FileTypeDirectory {
+		return nil, Errorf(EINVALID, "Invalid type %q: give %q, %q, or nothing for both", s.Type, FileTypeFile, FileTypeDirectory)
+	}
+	if s.Query == "" {
+		return []string{}, nil
+	}
+	root, err := p.projectRoot(ctx, port)
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.clientFor(e)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{"query": {s.Query}, "limit": {strconv.Itoa(limit)}}
+	if s.Type != "" {
+		q.Set("type", s.Type)
+	}
+	var found []string
+	if err := c.Call(ctx, http.MethodGet, "/find/file", q, nil, &found); err != nil {
+		return nil, upstreamError(port, err)
+	}
+	// OpenCode answers relative to the instance's directory; the files API
+	// speaks relative to the project root, which may be above it.
+	if sub, err := filepath.Rel(root, e.Directory); err == nil && sub != "." && !strings.HasPrefix(sub, "..") {
+		for i, f := range found {
+			found[i] = path.Join(filepath.ToSlash(sub), f)
+			if strings.HasSuffix(f, "/") {
+				found[i] += "/"
+			}
+		}
+	}
+	if found == nil {
+		found = []string{}
+	}
+	return found, nil
+}
+
+// ListFiles returns the entries of the folder at name, a slash-separated
+// path relative to the project root of the instance on port ("" or "." for
+// the root): folders first, then by name without regard to case.
+func (p *Portal) ListFiles(ctx context.Context, port int, name string) ([]FileEntry, error) {
+	root, err := p.openProject(ctx, port)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	entries, err := root.List(ctx, name)
+	if err != nil {
+		return nil, fileError("Listing", err)
+	}
+	out := make([]FileEntry, len(entries))
+	for i, e := range entries {
+		out[i] = FileEntry(e)
+	}
+	return out, nil
+}
+
+// ReadFile returns the exact content of the file at name, a slash-separated
+// path relative to the project root of the instance on port. Files larger
+// than Config.MaxReadSize are refused with ETOOLARGE.
+func (p *Portal) ReadFile(ctx context.Context, port int, name string) (*FileContent, error) {
+	root, err := p.openProject(ctx, port)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	f, err := root.Read(ctx, name, p.cfg.MaxReadSize)
+	if err != nil {
+		return nil, fileError("Reading", err)
+	}
+	return &FileContent{Path: f.Path, Size: f.Size, Binary: f.Binary, MimeType: f.MimeType, Data: f.Data}, nil
+}
+
+// ChangedFiles returns the files of the project of the instance on port
+// that differ from HEAD, with the lines added and deleted, as OpenCode's
+// /vcs/status reports them (for an instance started in a subfolder, only
+// the files below it).
+func (p *Portal) ChangedFiles(ctx context.Context, port int) ([]ChangedFile, error) {
+	c, err := p.client(ctx, port)
+	if err != nil {
+		return nil, err
+	}
+	var changed []ChangedFile
+	if err := c.Call(ctx, http.MethodGet, "/vcs/status", nil, nil, &changed); err != nil {
+		return nil, upstreamError(port, err)
+	}
+	if changed == nil {
+		changed = []ChangedFile{}
+	}
+	return changed, nil
+}
+
+// openProject opens the project root of the instance on port for confined
+// access.
+func (p *Portal) openProject(ctx context.Context, port int) (*confine.Root, error) {
+	dir, err := p.projectRoot(ctx, port)
+	if err != nil {
+		return nil, err
+	}
+	root, err := confine.Open(dir)
+	if err != nil {
+		return nil, &Error{Code: ENOTFOUND, Err: err, Message: fmt.Sprintf(
+			"The project folder %s of the instance on port %d cannot be opened; was it moved or deleted? Restart the instance in an existing folder", dir, port)}
+	}
+	return root, nil
+}
+
+// fileError turns an error of package confine into an *Error whose message
+// says what is wrong with the path and what to do. doing names the
+// operation ("Reading").
+func fileError(doing string, err error) error {
+	var pe *confine.PathError
+	if !errors.As(err, &pe) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return &Error{Code: ETIMEOUT, Err: err, Message: doing + " the project was cancelled or took too long"}
+		}
+		return &Error{Code: EINTERNAL, Err: err, Message: doing + " the project failed: " + err.Error()}
+	}
+	code, hint := EINTERNAL, ""
+	switch {
+	case errors.Is(err, confine.ErrInvalidPath):
+		code = EINVALID
+	case errors.Is(err, confine.ErrOutside):
+		code, hint = EFORBIDDEN, "; only files inside the project can be listed or read"
+	case errors.Is(err, confine.ErrNotFound):
+		code, hint = ENOTFOUND, "; list its folder to see what is there"
+	case errors.Is(err, confine.ErrNotDir), errors.Is(err, confine.ErrNotFile):
+		code = EINVALID
+	case errors.Is(err, confine.ErrTooLarge):
+		code, hint = ETOOLARGE, "; the limit is the portal's MaxReadSize setting"
+	case errors.Is(err, confine.ErrDenied):
+		code, hint = EFORBIDDEN, "; check the file's permissions"
+	}
+	return &Error{Code: code, Err: err, Message: fmt.Sprintf("Path %q: %s%s", pe.ShortPath(), pe.Reason, hint)}
+}
