@@ -1,0 +1,330 @@
+package gitrepo
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"golang.org/x/sync/errgroup"
+)
+
+// DiffOptions selects what Diff and Numstat compare. The zero value is
+// `git diff HEAD`: staged and unstaged changes of tracked files against HEAD.
+type DiffOptions struct {
+	// Staged compares the index with HEAD (`git diff --cached HEAD`).
+	Staged bool
+	// Untracked adds untracked files as new-file patches.
+	Untracked bool
+	// Paths limits the diff to these worktree-relative files or directories.
+	Paths []string
+	// Binary writes binary changes as applicable "GIT binary patch" hunks
+	// (`git diff --binary`) instead of "Binary files ... differ".
+	Binary bool
+}
+
+// FileStat is the per-file summary of a diff, as `git diff --numstat`.
+type FileStat struct {
+	// Path is the file's path (the new path of a rename).
+	Path string
+	// OrigPath is the old path of a rename.
+	OrigPath string
+	// Status is Added, Deleted, Modified, Renamed or TypeChanged.
+	Status byte
+	// Added and Deleted count lines; both are 0 for binary files.
+	Added, Deleted int
+	// Binary is set when either side is binary.
+	Binary bool
+}
+
+// fileSide is one side of a file pair; mode 0 means absent.
+type fileSide struct {
+	path string
+	mode uint32
+	hash plumbing.Hash
+	load func() ([]byte, error)
+	data []byte
+}
+
+// filePair is one changed file.
+type filePair struct {
+	old, new fileSide
+	score    int // rename similarity in percent; 0 when not a rename
+}
+
+func (p *filePair) status() byte {
+	switch {
+	case p.old.mode == 0:
+		return Added
+	case p.new.mode == 0:
+		return Deleted
+	case p.score > 0:
+		return Renamed
+	case p.old.mode&0o170000 != p.new.mode&0o170000:
+		return TypeChanged
+	}
+	return Modified
+}
+
+// Diff returns the unified diff of the worktree (or, with Staged, of the
+// index) against HEAD, in git's format: it applies with `git apply`.
+// An empty repository yields ErrNoCommits.
+func (r *Repo) Diff(ctx context.Context, opts DiffOptions) (string, error) {
+	pairs, err := r.diffPairs(ctx, opts)
+	if err != nil {
+		return "", fmt.Errorf("git diff: %w", err)
+	}
+	var sb strings.Builder
+	for i := range pairs {
+		writePatch(&sb, &pairs[i], opts.Binary)
+	}
+	return sb.String(), nil
+}
+
+// Numstat returns the per-file added and deleted line counts of the diff
+// that Diff would return for the same options.
+func (r *Repo) Numstat(ctx context.Context, opts DiffOptions) ([]FileStat, error) {
+	pairs, err := r.diffPairs(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("git diff: %w", err)
+	}
+	out := make([]FileStat, len(pairs))
+	for i := range pairs {
+		p := &pairs[i]
+		fs := FileStat{Path: p.new.path, Status: p.status()}
+		if p.new.mode == 0 {
+			fs.Path = p.old.path
+		}
+		if p.score > 0 {
+			fs.OrigPath = p.old.path
+		}
+		if isBinary(p.old.data) || isBinary(p.new.data) {
+			fs.Binary = true
+		} else {
+			del, ins := diffLines(splitLines(p.old.data), splitLines(p.new.data))
+			fs.Deleted, fs.Added = count(del), count(ins)
+		}
+		out[i] = fs
+	}
+	return out, nil
+}
+
+func count(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// diffPairs collects the changed files with both sides loaded, renames
+// detected, sorted by path.
+func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, error) {
+	filter, err := newPathFilter(opts.Paths)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	g, err := r.open()
+	if err != nil {
+		return nil, err
+	}
+	snap, err := r.takeSnapshot(ctx, g, opts.Untracked && !opts.Staged)
+	if err != nil {
+		return nil, err
+	}
+	if snap.head.unborn() {
+		return nil, ErrNoCommits
+	}
+	idx, wt := snap.idx, snap.scan.wt
+	blob := func(h plumbing.Hash) func() ([]byte, error) { return blobLoader(g.Storer, h) }
+	file := func(path string, mode uint32) func() ([]byte, error) {
+		full := filepath.Join(r.dir, filepath.FromSlash(path))
+		return func() ([]byte, error) { return readWorktreeFile(full, mode == modeSymlink) }
+	}
+
+	var pairs []filePair
+	add := func(p filePair) {
+		if filter.match(p.old.path) || filter.match(p.new.path) {
+			pairs = append(pairs, p)
+		}
+	}
+	// Paths that differ between HEAD and the index.
+	inChanges := make(map[string]bool, len(snap.changes))
+	for _, c := range snap.changes {
+		inChanges[c.path] = true
+		p := filePair{}
+		if c.headMode != 0 {
+			p.old = fileSide{path: c.path, mode: c.headMode, hash: c.headHash, load: blob(c.headHash)}
+		}
+		if c.lo >= 0 {
+			e := &idx.entries[c.lo]
+			switch {
+			case opts.Staged && e.stage() == 0:
+				p.new = fileSide{path: c.path, mode: e.mode, hash: e.hash, load: blob(e.hash)}
+			case opts.Staged:
+				// Unmerged: nothing staged to compare.
+			case wt[c.lo].state != wtDeleted:
+				m := wt[c.lo].mode
+				p.new = fileSide{path: c.path, mode: m, load: file(c.path, m)}
+				if m == modeGitlink {
+					p.new.hash = e.hash
+				}
+			}
+		}
+		if p.old.mode != 0 || p.new.mode != 0 {
+			add(p)
+		}
+	}
+	if !opts.Staged {
+		// Paths whose index and HEAD versions agree but whose file changed.
+		for i := range idx.entries {
+			e := &idx.entries[i]
+			if e.stage() != 0 || wt[i].state == wtClean || inChanges[e.name] {
+				continue
+			}
+			p := filePair{old: fileSide{path: e.name, mode: e.mode, hash: e.hash, load: blob(e.hash)}}
+			if wt[i].state != wtDeleted {
+				p.new = fileSide{path: e.name, mode: wt[i].mode, load: file(e.name, wt[i].mode)}
+			}
+			add(p)
+		}
+		for _, u := range snap.untracked {
+			if strings.HasSuffix(u, "/") {
+				continue // a nested repository
+			}
+			var st syscall.Stat_t
+			if err := syscall.Lstat(filepath.Join(r.dir, u), &st); err != nil {
+				continue
+			}
+			m := snap.scan.wtMode(nil, &st)
+			add(filePair{new: fileSide{path: u, mode: m, load: file(u, m)}})
+		}
+	}
+
+	// Load both sides in parallel; worktree sides get their blob id.
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(workers())
+	for i := range pairs {
+		p := &pairs[i]
+		eg.Go(func() error {
+			if err := ectx.Err(); err != nil {
+				return err
+			}
+			for _, s := range []*fileSide{&p.old, &p.new} {
+				if s.mode == 0 {
+					continue
+				}
+				if s.mode == modeGitlink {
+					s.data = []byte("Subproject commit " + s.hash.String() + "\n")
+					continue
+				}
+				data, err := s.load()
+				if err != nil {
+					return fmt.Errorf("read %s: %w", s.path, err)
+				}
+				s.data = data
+				if s.hash.IsZero() {
+					s.hash = blobHash(data)
+				}
+			}
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	// Drop files whose content and mode ended up equal to HEAD's (a staged
+	// change undone in the worktree).
+	kept := pairs[:0]
+	for _, p := range pairs {
+		if p.old.mode == p.new.mode && p.old.hash == p.new.hash {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	pairs = renameOrSplit(kept)
+	return pairs, nil
+}
+
+// renameOrSplit pairs deleted and added files into renames and orders the
+// pairs by path as git does.
+func renameOrSplit(pairs []filePair) []filePair {
+	var srcs, dsts []renameSide
+	var srcAt, dstAt []int
+	for i, p := range pairs {
+		switch {
+		case p.new.mode == 0:
+			srcs = append(srcs, renameSide{path: p.old.path, mode: p.old.mode, hash: p.old.hash, load: loaded(p.old.data)})
+			srcAt = append(srcAt, i)
+		case p.old.mode == 0:
+			dsts = append(dsts, renameSide{path: p.new.path, mode: p.new.mode, hash: p.new.hash, load: loaded(p.new.data)})
+			dstAt = append(dstAt, i)
+		}
+	}
+	drop := make(map[int]bool)
+	for _, rp := range detectRenames(srcs, dsts) {
+		src, dst := srcAt[rp.src], dstAt[rp.dst]
+		pairs[dst].old = pairs[src].old
+		pairs[dst].score = max(1, rp.score*100/maxScore)
+		drop[src] = true
+	}
+	out := make([]filePair, 0, len(pairs)-len(drop))
+	for i, p := range pairs {
+		if !drop[i] {
+			out = append(out, p)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].sortPath() < out[j].sortPath() })
+	return out
+}
+
+func (p *filePair) sortPath() string {
+	if p.new.mode != 0 {
+		return p.new.path
+	}
+	return p.old.path
+}
+
+func loaded(data []byte) func() ([]byte, error) {
+	return func() ([]byte, error) { return data, nil }
+}
+
+// pathFilter matches paths against a list of files or directories.
+type pathFilter []string
+
+func newPathFilter(paths []string) (pathFilter, error) {
+	var f pathFilter
+	for _, p := range paths {
+		clean, err := CleanPath(p)
+		if err != nil {
+			return nil, err
+		}
+		if clean == "" {
+			return nil, nil // the whole worktree
+		}
+		f = append(f, clean)
+	}
+	return f, nil
+}
+
+func (f pathFilter) match(path string) bool {
+	if f == nil {
+		return true
+	}
+	if path == "" {
+		return false
+	}
+	for _, p := range f {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,292 @@
+package gitrepo
+
+import (
+	"bytes"
+	"compress/zlib"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// contextLines is the number of unchanged lines around each hunk.
+const contextLines = 3
+
+// writePatch writes one file pair in git's unified diff format.
+func writePatch(sb *strings.Builder, p *filePair, binary bool) {
+	if p.old.mode != 0 && p.new.mode != 0 && p.old.mode&0o170000 != p.new.mode&0o170000 {
+		// A type change is written as a deletion and a creation.
+		del, cre := *p, *p
+		del.new, cre.old = fileSide{}, fileSide{}
+		writePatch(sb, &del, binary)
+		writePatch(sb, &cre, binary)
+		return
+	}
+	oldPath, newPath := p.old.path, p.new.path
+	if p.old.mode == 0 {
+		oldPath = newPath
+	}
+	if p.new.mode == 0 {
+		newPath = oldPath
+	}
+	a, b := quotePath("a/"+oldPath), quotePath("b/"+newPath)
+	fmt.Fprintf(sb, "diff --git %s %s\n", a, b)
+	switch {
+	case p.old.mode == 0:
+		fmt.Fprintf(sb, "new file mode %06o\n", p.new.mode)
+	case p.new.mode == 0:
+		fmt.Fprintf(sb, "deleted file mode %06o\n", p.old.mode)
+	case p.old.mode != p.new.mode:
+		fmt.Fprintf(sb, "old mode %06o\nnew mode %06o\n", p.old.mode, p.new.mode)
+	}
+	if p.score > 0 {
+		fmt.Fprintf(sb, "similarity index %d%%\nrename from %s\nrename to %s\n",
+			p.score, quotePath(oldPath), quotePath(newPath))
+	}
+	if p.old.hash == p.new.hash && p.old.mode != 0 && p.new.mode != 0 {
+		return // a pure rename or mode change
+	}
+	oldHash, newHash := p.old.hash, p.new.hash
+	isBin := isBinary(p.old.data) || isBinary(p.new.data)
+	abbrev := func(h plumbing.Hash) string {
+		if binary && isBin {
+			return h.String()
+		}
+		return h.String()[:7]
+	}
+	sb.WriteString("index " + abbrev(oldHash) + ".." + abbrev(newHash))
+	if p.old.mode == p.new.mode {
+		fmt.Fprintf(sb, " %06o", p.old.mode)
+	}
+	sb.WriteByte('\n')
+	if len(p.old.data) == 0 && len(p.new.data) == 0 {
+		return // empty file created or deleted
+	}
+	oldLabel, newLabel := a, b
+	if p.old.mode == 0 {
+		oldLabel = "/dev/null"
+	}
+	if p.new.mode == 0 {
+		newLabel = "/dev/null"
+	}
+	if isBin {
+		if binary {
+			sb.WriteString("GIT binary patch\n")
+			writeBinaryLiteral(sb, p.new.data)
+			writeBinaryLiteral(sb, p.old.data)
+			return
+		}
+		fmt.Fprintf(sb, "Binary files %s and %s differ\n", oldLabel, newLabel)
+		return
+	}
+	fmt.Fprintf(sb, "--- %s%s\n+++ %s%s\n", oldLabel, tabIfSpace(oldPath), newLabel, tabIfSpace(newPath))
+	writeHunks(sb, splitLines(p.old.data), splitLines(p.new.data))
+}
+
+// tabIfSpace is git's trailing tab after a ---/+++ name that holds a space.
+func tabIfSpace(path string) string {
+	if strings.IndexByte(path, ' ') >= 0 {
+		return "\t"
+	}
+	return ""
+}
+
+// change is a run of deleted lines a[i1:i1+n1] replaced by b[i2:i2+n2].
+type change struct{ i1, n1, i2, n2 int }
+
+func changes(del, ins []bool) []change {
+	var out []change
+	i, j := 0, 0
+	for i < len(del) || j < len(ins) {
+		if (i < len(del) && del[i]) || (j < len(ins) && ins[j]) {
+			c := change{i1: i, i2: j}
+			for i < len(del) && del[i] {
+				i++
+			}
+			for j < len(ins) && ins[j] {
+				j++
+			}
+			c.n1, c.n2 = i-c.i1, j-c.i2
+			out = append(out, c)
+			continue
+		}
+		i++
+		j++
+	}
+	return out
+}
+
+func writeHunks(sb *strings.Builder, a, b [][]byte) {
+	del, ins := diffLines(a, b)
+	cs := changes(del, ins)
+	for len(cs) > 0 {
+		// Group changes whose gap is at most twice the context.
+		n := 1
+		for n < len(cs) && cs[n].i1-(cs[n-1].i1+cs[n-1].n1) <= 2*contextLines {
+			n++
+		}
+		group := cs[:n]
+		cs = cs[n:]
+		first, last := group[0], group[len(group)-1]
+		s1 := max(0, first.i1-contextLines)
+		s2 := first.i2 - (first.i1 - s1)
+		e1 := min(len(a), last.i1+last.n1+contextLines)
+		e2 := last.i2 + last.n2 + (e1 - (last.i1 + last.n1))
+		sb.WriteString("@@ -")
+		writeRange(sb, s1, e1-s1)
+		sb.WriteString(" +")
+		writeRange(sb, s2, e2-s2)
+		sb.WriteString(" @@")
+		if f := funcLine(a, s1); f != "" {
+			sb.WriteByte(' ')
+			sb.WriteString(f)
+		}
+		sb.WriteByte('\n')
+		i, j := s1, s2
+		for _, c := range group {
+			for ; i < c.i1; i, j = i+1, j+1 {
+				writeLine(sb, ' ', a[i])
+			}
+			for ; i < c.i1+c.n1; i++ {
+				writeLine(sb, '-', a[i])
+			}
+			for ; j < c.i2+c.n2; j++ {
+				writeLine(sb, '+', b[j])
+			}
+		}
+		for ; i < e1; i, j = i+1, j+1 {
+			writeLine(sb, ' ', a[i])
+		}
+	}
+}
+
+func writeRange(sb *strings.Builder, start, n int) {
+	if n == 0 {
+		sb.WriteString(strconv.Itoa(start))
+	} else {
+		sb.WriteString(strconv.Itoa(start + 1))
+	}
+	if n != 1 {
+		sb.WriteByte(',')
+		sb.WriteString(strconv.Itoa(n))
+	}
+}
+
+func writeLine(sb *strings.Builder, prefix byte, line []byte) {
+	sb.WriteByte(prefix)
+	sb.Write(line)
+	if len(line) == 0 || line[len(line)-1] != '\n' {
+		sb.WriteString("\n\\ No newline at end of file\n")
+	}
+}
+
+// funcLine is git's default hunk header context: the nearest line above the
+// hunk that starts with a letter, "_" or "$", cut to 80 bytes, trailing
+// space removed.
+func funcLine(a [][]byte, start int) string {
+	for i := start - 1; i >= 0; i-- {
+		l := a[i]
+		if len(l) == 0 {
+			continue
+		}
+		if c := l[0]; isAlpha(c) || c == '_' || c == '$' {
+			l = l[:min(len(l), 80)]
+			return string(bytes.TrimRight(l, " \t\r\n\v\f"))
+		}
+	}
+	return ""
+}
+
+// quotePath quotes a path as git does (core.quotePath): in double quotes
+// with C escapes when it holds control characters, quotes, backslashes or
+// non-ASCII bytes.
+func quotePath(p string) string {
+	need := false
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			need = true
+			break
+		}
+	}
+	if !need {
+		return p
+	}
+	var sb strings.Builder
+	sb.WriteByte('"')
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch c {
+		case '\a':
+			sb.WriteString(`\a`)
+		case '\b':
+			sb.WriteString(`\b`)
+		case '\t':
+			sb.WriteString(`\t`)
+		case '\n':
+			sb.WriteString(`\n`)
+		case '\v':
+			sb.WriteString(`\v`)
+		case '\f':
+			sb.WriteString(`\f`)
+		case '\r':
+			sb.WriteString(`\r`)
+		case '"':
+			sb.WriteString(`\"`)
+		case '\\':
+			sb.WriteString(`\\`)
+		default:
+			if c < 0x20 || c >= 0x7f {
+				fmt.Fprintf(&sb, `\%03o`, c)
+			} else {
+				sb.WriteByte(c)
+			}
+		}
+	}
+	sb.WriteByte('"')
+	return sb.String()
+}
+
+// writeBinaryLiteral writes data as a "literal" hunk of a git binary patch:
+// zlib-deflated, base85-encoded, 52 bytes per line.
+func writeBinaryLiteral(sb *strings.Builder, data []byte) {
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	zw.Write(data)
+	zw.Close()
+	fmt.Fprintf(sb, "literal %d\n", len(data))
+	buf := z.Bytes()
+	for len(buf) > 0 {
+		n := min(len(buf), 52)
+		if n <= 26 {
+			sb.WriteByte(byte('A' + n - 1))
+		} else {
+			sb.WriteByte(byte('a' + n - 27))
+		}
+		encode85(sb, buf[:n])
+		sb.WriteByte('\n')
+		buf = buf[n:]
+	}
+	sb.WriteByte('\n')
+}
+
+const base85 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~"
+
+func encode85(sb *strings.Builder, data []byte) {
+	for len(data) > 0 {
+		var acc uint32
+		for i := 0; i < 4; i++ {
+			acc <<= 8
+			if i < len(data) {
+				acc |= uint32(data[i])
+			}
+		}
+		var out [5]byte
+		for i := 4; i >= 0; i-- {
+			out[i] = base85[acc%85]
+			acc /= 85
+		}
+		sb.Write(out[:])
+		data = data[min(4, len(data)):]
+	}
+}

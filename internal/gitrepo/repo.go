@@ -1,0 +1,192 @@
+// Package gitrepo implements the git operations of a worktree in-process, on
+// go-git's object storage and plumbing: status, diff, log, branches,
+// checkout, stage, unstage, commit, discard, fetch, pull and push.
+//
+// Status and diff do not use go-git's Worktree: they read the index
+// directly, compare stat data, hash only files whose stat data changed, walk
+// the worktree in parallel and skip unchanged directories with the index's
+// cache-tree, which keeps them within a small factor of the git CLI on large
+// repositories.
+//
+// A Repo serializes its writes and lets reads run concurrently. Each
+// operation opens its own go-git storage, whose caches are not safe for
+// concurrent use.
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// Repo is a git worktree on disk.
+type Repo struct {
+	dir    string // absolute worktree root
+	gitDir string // the worktree's git directory (index, HEAD)
+	mu     sync.RWMutex
+}
+
+// Open opens the git worktree rooted at dir. It fails with ErrNotRepository
+// when dir has no .git entry.
+func Open(dir string) (*Repo, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open repository %s: %w", dir, err)
+	}
+	gitDir, err := findGitDir(abs)
+	if err != nil {
+		return nil, err
+	}
+	r := &Repo{dir: abs, gitDir: gitDir}
+	if _, err := r.open(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Dir returns the worktree root.
+func (r *Repo) Dir() string { return r.dir }
+
+func findGitDir(dir string) (string, error) {
+	dot := filepath.Join(dir, ".git")
+	fi, err := os.Lstat(dot)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%w: %s has no .git", ErrNotRepository, dir)
+	}
+	if err != nil {
+		return "", fmt.Errorf("open repository %s: %w", dir, err)
+	}
+	if fi.IsDir() {
+		return dot, nil
+	}
+	data, err := os.ReadFile(dot)
+	if err != nil {
+		return "", fmt.Errorf("open repository %s: %w", dir, err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	gd, ok := strings.CutPrefix(strings.TrimSpace(line), "gitdir: ")
+	if !ok {
+		return "", fmt.Errorf("%w: %s is not a gitdir file", ErrNotRepository, dot)
+	}
+	if !filepath.IsAbs(gd) {
+		gd = filepath.Join(dir, gd)
+	}
+	return filepath.Clean(gd), nil
+}
+
+// open returns a go-git repository with its own storage and caches.
+func (r *Repo) open() (*git.Repository, error) {
+	g, err := git.PlainOpenWithOptions(r.dir, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		return nil, fmt.Errorf("%w: %s", ErrNotRepository, r.dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open repository %s: %w", r.dir, err)
+	}
+	return g, nil
+}
+
+// settings are the config values status and diff depend on.
+type settings struct {
+	fileMode     bool
+	trustCtime   bool
+	checkStat    bool // false for core.checkStat=minimal
+	excludesFile string
+}
+
+func (r *Repo) settings(g *git.Repository) settings {
+	s := settings{fileMode: true, trustCtime: true, checkStat: true}
+	cfg, err := g.Config()
+	if err != nil {
+		return s
+	}
+	core := cfg.Raw.Section("core")
+	s.fileMode = boolOption(core.Option("filemode"), true)
+	s.trustCtime = boolOption(core.Option("trustctime"), true)
+	s.checkStat = !strings.EqualFold(core.Option("checkstat"), "minimal")
+	s.excludesFile = core.Option("excludesfile")
+	if s.excludesFile == "" {
+		if gc, err := config.LoadConfig(config.GlobalScope); err == nil {
+			s.excludesFile = gc.Raw.Section("core").Option("excludesfile")
+		}
+	}
+	if s.excludesFile == "" {
+		xdg := os.Getenv("XDG_CONFIG_HOME")
+		if xdg == "" {
+			if home, err := os.UserHomeDir(); err == nil {
+				xdg = filepath.Join(home, ".config")
+			}
+		}
+		if xdg != "" {
+			s.excludesFile = filepath.Join(xdg, "git", "ignore")
+		}
+	} else if strings.HasPrefix(s.excludesFile, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			s.excludesFile = filepath.Join(home, s.excludesFile[2:])
+		}
+	}
+	return s
+}
+
+func boolOption(v string, def bool) bool {
+	switch strings.ToLower(v) {
+	case "true", "yes", "on", "1":
+		return true
+	case "false", "no", "off", "0":
+		return false
+	}
+	return def
+}
+
+// head describes what HEAD points at.
+type head struct {
+	branch string        // short branch name; "" when detached
+	hash   plumbing.Hash // zero when the branch is unborn
+}
+
+func (h head) unborn() bool { return h.hash.IsZero() }
+
+func readHead(g *git.Repository) (head, error) {
+	ref, err := g.Storer.Reference(plumbing.HEAD)
+	if err != nil {
+		return head{}, fmt.Errorf("read HEAD: %w", err)
+	}
+	var h head
+	if ref.Type() == plumbing.SymbolicReference {
+		h.branch = ref.Target().Short()
+		if !ref.Target().IsBranch() {
+			h.branch = ref.Target().String()
+		}
+		target, err := g.Storer.Reference(ref.Target())
+		if errors.Is(err, plumbing.ErrReferenceNotFound) {
+			return h, nil
+		}
+		if err != nil {
+			return head{}, fmt.Errorf("read HEAD: %w", err)
+		}
+		ref = target
+		for ref.Type() == plumbing.SymbolicReference {
+			if ref, err = g.Storer.Reference(ref.Target()); err != nil {
+				return head{}, fmt.Errorf("read HEAD: %w", err)
+			}
+		}
+	}
+	h.hash = ref.Hash()
+	return h, nil
+}
+
+func checkCtx(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("git: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,373 @@
+package gitrepo
+
+import (
+	"context"
+	"crypto/sha1"
+	"errors"
+	"io/fs"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"golang.org/x/sync/errgroup"
+)
+
+// Worktree states of an index entry, as in the Y column of git status.
+const (
+	wtClean       byte = 0
+	wtModified    byte = 'M'
+	wtDeleted     byte = 'D'
+	wtTypeChanged byte = 'T'
+)
+
+// wtInfo is the worktree side of one index entry.
+type wtInfo struct {
+	state byte
+	mode  uint32 // worktree mode as git records it; 0 when missing
+}
+
+// scanner compares worktree files with index entries: stat data first, and
+// the content hash only when stat data cannot decide, as git does.
+type scanner struct {
+	dir  string
+	idx  *index
+	set  settings
+	wt   []wtInfo // parallel to idx.entries
+	racy struct{ sec, nsec uint32 }
+}
+
+func newScanner(dir string, idx *index, set settings) *scanner {
+	s := &scanner{dir: dir, idx: idx, set: set, wt: make([]wtInfo, len(idx.entries))}
+	if !idx.mtime.IsZero() {
+		s.racy.sec = uint32(idx.mtime.Unix())
+		s.racy.nsec = uint32(idx.mtime.Nanosecond())
+	}
+	return s
+}
+
+// workers is the parallelism of worktree scans. Stat calls block in the
+// kernel, so a few more goroutines than CPUs keep the CPUs busy.
+func workers() int { return runtime.GOMAXPROCS(0) * 2 }
+
+// checkEntries lstats every stage-0 entry of the index in parallel, without
+// listing directories: what diff needs.
+func (s *scanner) checkEntries(ctx context.Context) error {
+	n := len(s.idx.entries)
+	const chunk = 512
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers())
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var st syscall.Stat_t
+			buf := []byte(s.dir + "/")
+			base := len(buf)
+			for i := lo; i < hi; i++ {
+				e := &s.idx.entries[i]
+				buf = append(buf[:base], e.name...)
+				if err := syscall.Lstat(string(buf), &st); err != nil {
+					s.wt[i] = wtInfo{state: wtDeleted}
+					continue
+				}
+				s.wt[i] = s.check(e, string(buf), &st)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// check compares one index entry with the lstat result of its file.
+func (s *scanner) check(e *entry, full string, st *syscall.Stat_t) wtInfo {
+	ftype := st.Mode & syscall.S_IFMT
+	if e.mode == modeGitlink {
+		if ftype == syscall.S_IFDIR {
+			return wtInfo{mode: modeGitlink}
+		}
+		return wtInfo{state: wtTypeChanged, mode: s.wtMode(e, st)}
+	}
+	if ftype == syscall.S_IFDIR {
+		return wtInfo{state: wtDeleted}
+	}
+	info := wtInfo{mode: s.wtMode(e, st)}
+	if info.mode&syscall.S_IFMT != e.mode&syscall.S_IFMT {
+		info.state = wtTypeChanged
+		return info
+	}
+	if e.stage() != 0 {
+		return info
+	}
+	if info.mode != e.mode {
+		info.state = wtModified
+		return info
+	}
+	size := uint32(st.Size)
+	if e.size != 0 && size != e.size {
+		info.state = wtModified
+		return info
+	}
+	if s.statMatches(e, st) && e.size != 0 && !s.isRacy(e) {
+		return info
+	}
+	h, err := hashFile(full, ftype == syscall.S_IFLNK)
+	if err != nil || h != e.hash {
+		info.state = wtModified
+	}
+	return info
+}
+
+func (s *scanner) statMatches(e *entry, st *syscall.Stat_t) bool {
+	if e.mtimeSec != uint32(st.Mtim.Sec) || (e.mtimeNsec != 0 && e.mtimeNsec != uint32(st.Mtim.Nsec)) {
+		return false
+	}
+	if s.set.checkStat {
+		if s.set.trustCtime && (e.ctimeSec != uint32(st.Ctim.Sec) ||
+			(e.ctimeNsec != 0 && e.ctimeNsec != uint32(st.Ctim.Nsec))) {
+			return false
+		}
+		if e.ino != uint32(st.Ino) || e.uid != st.Uid || e.gid != st.Gid {
+			return false
+		}
+	}
+	return true
+}
+
+// isRacy reports whether the entry's file may have changed in the same
+// instant the index was written, so matching stat data proves nothing.
+func (s *scanner) isRacy(e *entry) bool {
+	if s.racy.sec == 0 {
+		return false
+	}
+	return e.mtimeSec > s.racy.sec || (e.mtimeSec == s.racy.sec && e.mtimeNsec >= s.racy.nsec)
+}
+
+// wtMode is the mode git would record for the file.
+func (s *scanner) wtMode(e *entry, st *syscall.Stat_t) uint32 {
+	switch st.Mode & syscall.S_IFMT {
+	case syscall.S_IFLNK:
+		return modeSymlink
+	case syscall.S_IFDIR:
+		return modeGitlink
+	}
+	if !s.set.fileMode && e != nil && e.mode&syscall.S_IFMT == syscall.S_IFREG {
+		return e.mode
+	}
+	if st.Mode&0o100 != 0 {
+		return modeExec
+	}
+	return modeFile
+}
+
+// hashFile returns the blob id of a file's content (a symlink's target).
+func hashFile(full string, symlink bool) (plumbing.Hash, error) {
+	data, err := readWorktreeFile(full, symlink)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return blobHash(data), nil
+}
+
+func readWorktreeFile(full string, symlink bool) ([]byte, error) {
+	if symlink {
+		target, err := os.Readlink(full)
+		return []byte(target), err
+	}
+	return os.ReadFile(full)
+}
+
+func blobHash(data []byte) plumbing.Hash {
+	h := sha1.New()
+	h.Write([]byte("blob " + strconv.Itoa(len(data)) + "\x00"))
+	h.Write(data)
+	var out plumbing.Hash
+	h.Sum(out[:0])
+	return out
+}
+
+// walker lists the worktree for status: in one pass over the directories it
+// checks tracked files (in their directory's listing) and collects untracked
+// ones, honouring ignore rules, with directories handled in parallel.
+type walker struct {
+	*scanner
+	ctx       context.Context
+	g         *errgroup.Group
+	mu        sync.Mutex
+	untracked []string
+}
+
+// walk scans the whole worktree. base holds the ignore patterns that apply
+// before any .gitignore (core.excludesFile, info/exclude).
+func (s *scanner) walk(ctx context.Context, base ignoreList) ([]string, error) {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers())
+	w := &walker{scanner: s, ctx: ctx, g: g}
+	g.Go(func() error { return w.walkDir("", 0, len(s.idx.entries), base, false, false) })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return w.untracked, nil
+}
+
+// spawn runs fn on another goroutine when one is free, inline otherwise.
+func (w *walker) spawn(fn func() error) error {
+	if w.g.TryGo(fn) {
+		return nil
+	}
+	return fn()
+}
+
+type child struct {
+	lo, hi int // index entries of a file (its stages) or of a directory
+	dir    bool
+	seen   bool
+}
+
+// walkDir scans directory rel ("" or "a/b/") whose index entries are
+// entries[lo:hi]. ignored is set when the directory itself is ignored, so
+// that no untracked file under it is reported; untrackedDir when no entry of
+// the index is under it.
+func (w *walker) walkDir(rel string, lo, hi int, ign ignoreList, ignored, untrackedDir bool) error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	full := w.dir + "/" + rel
+	f, err := os.Open(full)
+	var list []os.DirEntry
+	if err == nil {
+		list, err = f.ReadDir(-1)
+		f.Close()
+	}
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrPermission) {
+			w.markDeleted(lo, hi)
+			return nil
+		}
+		return err
+	}
+
+	// A directory holding a .git entry is another repository: git reports it
+	// as one untracked "dir/" and does not look inside.
+	if untrackedDir && rel != "" {
+		for _, d := range list {
+			if d.Name() == ".git" {
+				w.addUntracked(rel)
+				return nil
+			}
+		}
+	}
+
+	children := make(map[string]*child, hi-lo)
+	for i := lo; i < hi; {
+		name := w.idx.entries[i].name[len(rel):]
+		if slash := strings.IndexByte(name, '/'); slash >= 0 {
+			prefix := w.idx.entries[i].name[:len(rel)+slash+1]
+			j := i + 1
+			for j < hi && strings.HasPrefix(w.idx.entries[j].name, prefix) {
+				j++
+			}
+			children[name[:slash]] = &child{lo: i, hi: j, dir: true}
+			i = j
+			continue
+		}
+		j := i + 1
+		for j < hi && w.idx.entries[j].name == w.idx.entries[i].name {
+			j++
+		}
+		children[name] = &child{lo: i, hi: j}
+		i = j
+	}
+
+	wantUntracked := !ignored
+	if wantUntracked {
+		for _, d := range list {
+			if d.Name() == ".gitignore" && d.Type().IsRegular() {
+				if data, err := os.ReadFile(full + ".gitignore"); err == nil {
+					ign = ign.with(parseIgnore(data, rel))
+				}
+				break
+			}
+		}
+	}
+
+	var st syscall.Stat_t
+	for _, d := range list {
+		name := d.Name()
+		if name == ".git" {
+			continue
+		}
+		path := rel + name
+		isDir := d.IsDir()
+		c := children[name]
+		if c != nil {
+			c.seen = true
+		}
+		switch {
+		case c != nil && !c.dir:
+			if err := syscall.Lstat(full+name, &st); err != nil {
+				w.markDeleted(c.lo, c.hi)
+				continue
+			}
+			for i := c.lo; i < c.hi; i++ {
+				w.wt[i] = w.check(&w.idx.entries[i], full+name, &st)
+			}
+			if st.Mode&syscall.S_IFMT == syscall.S_IFDIR && w.idx.entries[c.lo].mode != modeGitlink &&
+				wantUntracked && !ign.ignored(path, true) {
+				if err := w.spawnDir(path+"/", 0, 0, ign, false, true); err != nil {
+					return err
+				}
+			}
+		case c != nil && c.dir:
+			if !isDir {
+				w.markDeleted(c.lo, c.hi)
+				if wantUntracked && !ign.ignored(path, false) {
+					w.addUntracked(path)
+				}
+				continue
+			}
+			dirIgnored := ignored || (!ignored && ign.ignored(path, true))
+			if err := w.spawnDir(path+"/", c.lo, c.hi, ign, dirIgnored, false); err != nil {
+				return err
+			}
+		case wantUntracked:
+			if ign.ignored(path, isDir) {
+				continue
+			}
+			if isDir {
+				if err := w.spawnDir(path+"/", 0, 0, ign, false, true); err != nil {
+					return err
+				}
+				continue
+			}
+			w.addUntracked(path)
+		}
+	}
+	for _, c := range children {
+		if !c.seen {
+			w.markDeleted(c.lo, c.hi)
+		}
+	}
+	return nil
+}
+
+func (w *walker) spawnDir(rel string, lo, hi int, ign ignoreList, ignored, untrackedDir bool) error {
+	return w.spawn(func() error { return w.walkDir(rel, lo, hi, ign, ignored, untrackedDir) })
+}
+
+func (w *walker) markDeleted(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		w.wt[i] = wtInfo{state: wtDeleted}
+	}
+}
+
+func (w *walker) addUntracked(path string) {
+	w.mu.Lock()
+	w.untracked = append(w.untracked, path)
+	w.mu.Unlock()
+}

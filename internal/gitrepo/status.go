@@ -1,0 +1,312 @@
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"golang.org/x/sync/errgroup"
+)
+
+// Status codes of a file, as in the XY columns of `git status --porcelain`.
+const (
+	Unmodified  = '.'
+	Modified    = 'M'
+	TypeChanged = 'T'
+	Added       = 'A'
+	Deleted     = 'D'
+	Renamed     = 'R'
+	Unmerged    = 'U'
+	Untracked   = '?'
+)
+
+// Status is the state of the worktree, as `git status --porcelain=v2
+// --branch -uall` reports it.
+type Status struct {
+	// Branch is the current branch; empty when HEAD is detached.
+	Branch string
+	// Head is the commit HEAD points at; zero when there is no commit yet.
+	Head plumbing.Hash
+	// Upstream is the upstream branch (for example "origin/main"), if any.
+	Upstream string
+	// UpstreamGone is set when the upstream is configured but its ref is missing.
+	UpstreamGone bool
+	// Ahead and Behind count the commits only on the branch and only on its
+	// upstream.
+	Ahead, Behind int
+	// Files lists every changed or unmerged file sorted by path, then the
+	// untracked files sorted by path.
+	Files []FileStatus
+}
+
+// FileStatus is the state of one file.
+type FileStatus struct {
+	// Path is the file's path, relative to the worktree, with "/" separators.
+	Path string
+	// OrigPath is the source path of a staged rename.
+	OrigPath string
+	// Index is the staged state (HEAD against index) and Worktree the unstaged
+	// state (index against worktree): one of the status code constants.
+	Index, Worktree byte
+	// Score is the similarity of a rename, in percent.
+	Score int
+	// HeadMode, IndexMode and WorktreeMode are the file modes (0 when absent).
+	HeadMode, IndexMode, WorktreeMode uint32
+	// HeadHash and IndexHash are the blob ids in HEAD and in the index.
+	HeadHash, IndexHash plumbing.Hash
+	// Stages holds the mode and blob of each conflict stage (1: base, 2: ours,
+	// 3: theirs) of an unmerged file.
+	Stages [3]Stage
+}
+
+// Stage is one side of an unmerged file.
+type Stage struct {
+	Mode uint32
+	Hash plumbing.Hash
+}
+
+// Status returns the state of the worktree: branch, upstream and every
+// changed or untracked file, honouring .gitignore files at every level,
+// .git/info/exclude and core.excludesFile.
+func (r *Repo) Status(ctx context.Context) (*Status, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	g, err := r.open()
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.status(ctx, g)
+	if err != nil {
+		return nil, fmt.Errorf("git status: %w", err)
+	}
+	return st, nil
+}
+
+// snapshot is the state shared by status and diff: HEAD, the index, the
+// HEAD-to-index changes and the worktree side of every index entry.
+type snapshot struct {
+	head      head
+	idx       *index
+	changes   []treeChange
+	scan      *scanner
+	untracked []string
+}
+
+// takeSnapshot reads HEAD and the index and compares them with each other
+// and with the worktree, in parallel. walk lists untracked files too.
+func (r *Repo) takeSnapshot(ctx context.Context, g *git.Repository, walk bool) (*snapshot, error) {
+	h, err := readHead(g)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := readIndex(filepath.Join(r.gitDir, "index"))
+	if err != nil {
+		return nil, err
+	}
+	set := r.settings(g)
+	snap := &snapshot{head: h, idx: idx, scan: newScanner(r.dir, idx, set)}
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		var tree plumbing.Hash
+		if !h.unborn() {
+			c, err := object.GetCommit(g.Storer, h.hash)
+			if err != nil {
+				return fmt.Errorf("read HEAD commit: %w", err)
+			}
+			tree = c.TreeHash
+		}
+		snap.changes, err = headIndexChanges(g.Storer, tree, idx)
+		return err
+	})
+	eg.Go(func() error {
+		if !walk {
+			return snap.scan.checkEntries(ctx)
+		}
+		var err error
+		snap.untracked, err = snap.scan.walk(ctx, r.baseIgnores(set))
+		return err
+	})
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	sort.Strings(snap.untracked)
+	return snap, nil
+}
+
+// baseIgnores are the patterns in effect before any .gitignore.
+func (r *Repo) baseIgnores(set settings) ignoreList {
+	var l ignoreList
+	if set.excludesFile != "" {
+		if data, err := os.ReadFile(set.excludesFile); err == nil {
+			l = append(l, parseIgnore(data, "")...)
+		}
+	}
+	if data, err := os.ReadFile(filepath.Join(r.commonDir(), "info", "exclude")); err == nil {
+		l = append(l, parseIgnore(data, "")...)
+	}
+	return l
+}
+
+// commonDir is the git directory shared by all worktrees of the repository.
+func (r *Repo) commonDir() string {
+	data, err := os.ReadFile(filepath.Join(r.gitDir, "commondir"))
+	if err != nil {
+		return r.gitDir
+	}
+	d := string(data)
+	for len(d) > 0 && (d[len(d)-1] == '\n' || d[len(d)-1] == '\r') {
+		d = d[:len(d)-1]
+	}
+	if !filepath.IsAbs(d) {
+		d = filepath.Join(r.gitDir, d)
+	}
+	return filepath.Clean(d)
+}
+
+func (r *Repo) status(ctx context.Context, g *git.Repository) (*Status, error) {
+	snap, err := r.takeSnapshot(ctx, g, true)
+	if err != nil {
+		return nil, err
+	}
+	st := &Status{Branch: snap.head.branch, Head: snap.head.hash}
+	if err := r.upstreamState(g, snap.head, st); err != nil {
+		return nil, err
+	}
+	idx, wt := snap.idx, snap.scan.wt
+
+	files := make(map[string]*FileStatus)
+	get := func(p string) *FileStatus {
+		f := files[p]
+		if f == nil {
+			f = &FileStatus{Path: p, Index: Unmodified, Worktree: Unmodified}
+			files[p] = f
+		}
+		return f
+	}
+	var srcs, dsts []renameSide
+	for _, c := range snap.changes {
+		if c.lo >= 0 && c.hi-c.lo > 1 || c.lo >= 0 && idx.entries[c.lo].stage() != 0 {
+			continue // unmerged: below
+		}
+		f := get(c.path)
+		f.HeadMode, f.HeadHash = c.headMode, c.headHash
+		switch {
+		case c.lo < 0:
+			f.Index = Deleted
+			srcs = append(srcs, renameSide{path: c.path, mode: c.headMode, hash: c.headHash, load: blobLoader(g.Storer, c.headHash)})
+		case c.headMode == 0:
+			f.Index = Added
+			e := &idx.entries[c.lo]
+			dsts = append(dsts, renameSide{path: c.path, mode: e.mode, hash: e.hash, load: blobLoader(g.Storer, e.hash)})
+		case c.headMode&0o170000 != idx.entries[c.lo].mode&0o170000:
+			f.Index = TypeChanged
+		default:
+			f.Index = Modified
+		}
+	}
+	for i := 0; i < len(idx.entries); i++ {
+		e := &idx.entries[i]
+		if e.stage() != 0 {
+			j := i
+			f := get(e.name)
+			mask := 0
+			for ; j < len(idx.entries) && idx.entries[j].name == e.name; j++ {
+				s := idx.entries[j].stage()
+				if s > 0 {
+					mask |= 1 << (s - 1)
+					f.Stages[s-1] = Stage{Mode: idx.entries[j].mode, Hash: idx.entries[j].hash}
+				}
+			}
+			f.Index, f.Worktree = unmergedCodes(mask)
+			f.WorktreeMode = wt[i].mode
+			i = j - 1
+			continue
+		}
+		if wt[i].state == wtClean {
+			if f := files[e.name]; f != nil {
+				f.IndexMode, f.IndexHash, f.WorktreeMode = e.mode, e.hash, wt[i].mode
+			}
+			continue
+		}
+		f := get(e.name)
+		f.Worktree = wt[i].state
+		f.IndexMode, f.IndexHash, f.WorktreeMode = e.mode, e.hash, wt[i].mode
+		if f.Index == Unmodified {
+			f.HeadMode, f.HeadHash = e.mode, e.hash
+		}
+	}
+	for _, p := range detectRenames(srcs, dsts) {
+		src, dst := files[srcs[p.src].path], files[dsts[p.dst].path]
+		dst.Index, dst.OrigPath, dst.Score = Renamed, src.Path, p.score*100/maxScore
+		dst.HeadMode, dst.HeadHash = src.HeadMode, src.HeadHash
+		delete(files, src.Path)
+	}
+	st.Files = make([]FileStatus, 0, len(files)+len(snap.untracked))
+	for _, f := range files {
+		st.Files = append(st.Files, *f)
+	}
+	sort.Slice(st.Files, func(i, j int) bool { return st.Files[i].Path < st.Files[j].Path })
+	// Untracked files come last, as in git's output; a path can be both
+	// (deleted from the index, still on disk).
+	for _, p := range snap.untracked {
+		st.Files = append(st.Files, FileStatus{Path: p, Index: Untracked, Worktree: Untracked})
+	}
+	return st, nil
+}
+
+// unmergedCodes maps the conflict stages present (bit 0: base, 1: ours,
+// 2: theirs) to git's XY codes.
+func unmergedCodes(mask int) (byte, byte) {
+	switch mask {
+	case 1:
+		return 'D', 'D'
+	case 2:
+		return 'A', 'U'
+	case 3:
+		return 'U', 'D'
+	case 4:
+		return 'U', 'A'
+	case 5:
+		return 'D', 'U'
+	case 6:
+		return 'A', 'A'
+	}
+	return 'U', 'U'
+}
+
+func blobLoader(s storer.EncodedObjectStorer, h plumbing.Hash) func() ([]byte, error) {
+	return func() ([]byte, error) { return readBlob(s, h) }
+}
+
+// readBlob returns the content of a blob.
+func readBlob(s storer.EncodedObjectStorer, h plumbing.Hash) ([]byte, error) {
+	o, err := s.EncodedObject(plumbing.BlobObject, h)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", h, err)
+	}
+	rd, err := o.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", h, err)
+	}
+	defer rd.Close()
+	data := make([]byte, 0, o.Size())
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := rd.Read(buf)
+		data = append(data, buf[:n]...)
+		if errors.Is(err, io.EOF) {
+			return data, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read blob %s: %w", h, err)
+		}
+	}
+}
