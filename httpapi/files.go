@@ -1,19 +1,117 @@
 package httpapi
 
-import "net/http"
+import (
+	"encoding/base64"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
 
+	"github.com/opencode-portal/portal"
+)
+
+// searchFiles answers GET files/search?q=&limit=&type= with a bare JSON
+// array of paths; no or an empty q gives [].
 func (h *handler) searchFiles(w http.ResponseWriter, r *http.Request) error {
-	return notBuilt("files")
+	port, err := pathPort(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	s := portal.FileSearch{Query: q.Get("q"), Type: q.Get("type")}
+	if v := q.Get("limit"); v != "" {
+		if s.Limit, err = strconv.Atoi(v); err != nil {
+			return portal.Errorf(portal.EINVALID, "Invalid limit %q: give a number from 1 to %d", v, portal.MaxSearchLimit)
+		}
+	}
+	found, err := h.p.SearchFiles(r.Context(), port, s)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, found)
 }
 
+// listFiles answers GET files/list?path= with a bare JSON array of
+// portal.FileEntry; no path lists the project root.
 func (h *handler) listFiles(w http.ResponseWriter, r *http.Request) error {
-	return notBuilt("files")
+	port, err := pathPort(r)
+	if err != nil {
+		return err
+	}
+	entries, err := h.p.ListFiles(r.Context(), port, r.URL.Query().Get("path"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, entries)
 }
 
+// fileBody is the JSON answer of files/read. Its type, content, encoding
+// and mimeType fields are those of OpenCode's /file/content, except that
+// text content is exact (OpenCode trims it) and text has a mimeType too.
+type fileBody struct {
+	Type     string `json:"type"` // "text" or "binary"
+	Content  string `json:"content"`
+	Encoding string `json:"encoding,omitempty"` // "base64" for binary content
+	MimeType string `json:"mimeType"`
+	Path     string `json:"path"`
+	Size     int64  `json:"size"`
+}
+
+// readFile answers GET files/read?path= with a fileBody, or with ?raw=1
+// with the file's bytes and content type.
 func (h *handler) readFile(w http.ResponseWriter, r *http.Request) error {
-	return notBuilt("files")
+	port, err := pathPort(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	raw := false
+	if v := q.Get("raw"); v != "" {
+		if raw, err = strconv.ParseBool(v); err != nil {
+			return portal.Errorf(portal.EINVALID, "Invalid raw %q: give 1 for the file's bytes, or leave it out for JSON", v)
+		}
+	}
+	f, err := h.p.ReadFile(r.Context(), port, q.Get("path"))
+	if err != nil {
+		return err
+	}
+	if raw {
+		return writeRaw(w, f)
+	}
+	body := fileBody{Type: "text", Content: string(f.Data), MimeType: f.MimeType, Path: f.Path, Size: f.Size}
+	if f.Binary {
+		body.Type, body.Encoding, body.Content = "binary", "base64", base64.StdEncoding.EncodeToString(f.Data)
+	}
+	return writeJSON(w, http.StatusOK, body)
 }
 
+// writeRaw serves a file's bytes as they are. The browser may not guess
+// another type, and the sandbox keeps an HTML or SVG file from the project
+// from running scripts with the portal's origin.
+func writeRaw(w http.ResponseWriter, f *portal.FileContent) error {
+	hd := w.Header()
+	hd.Set("Content-Type", f.MimeType)
+	hd.Set("Content-Length", strconv.FormatInt(f.Size, 10))
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'")
+	if cd := mime.FormatMediaType("inline", map[string]string{"filename": path.Base(f.Path)}); cd != "" {
+		hd.Set("Content-Disposition", cd)
+	}
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(f.Data)
+	return err
+}
+
+// changedFiles answers GET files/status with a bare JSON array of
+// portal.ChangedFile.
 func (h *handler) changedFiles(w http.ResponseWriter, r *http.Request) error {
-	return notBuilt("files")
+	port, err := pathPort(r)
+	if err != nil {
+		return err
+	}
+	changed, err := h.p.ChangedFiles(r.Context(), port)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, changed)
 }

@@ -1,0 +1,440 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/opencode"
+	"github.com/opencode-portal/portal/portaltest"
+)
+
+// filesBed is a real OpenCode on a project full of test files, registered
+// with a Portal served over HTTP.
+type filesBed struct {
+	dir     string // the project folder
+	outside string // a folder outside the project, holding secret.txt
+	base    string // the portal's URL for the instance: …/api/opencode/{port}
+	direct  *opencode.Client
+}
+
+// projectFiles are written into the bed's project and committed.
+var projectFiles = map[string][]byte{
+	"text.txt":           []byte("hello\nworld\n"),
+	"nonl.txt":           []byte("no trailing newline"),
+	"empty.txt":          {},
+	"utf8.txt":           []byte("h\u00e9llo \u2713 \u65e5\u672c\u8a9e \U0001f389\n"),
+	"blank.txt":          []byte("\n\n  indented  \n\n"),
+	"crlf.txt":           []byte("one\r\ntwo\r\n"),
+	"data.bin":           randomBytes(3000, 1),
+	"image.png":          append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), randomBytes(200, 2)...),
+	"src/main.go":        []byte("package main\n\nfunc main() {}\n"),
+	"src/util/helper.go": []byte("package util\n"),
+	"docs/guide.md":      []byte("# Guide\n\nline\n"),
+	"alpha/a.txt":        []byte("a\n"),
+	"Zeta/z.txt":         []byte("z\n"),
+	"beta/b.txt":         []byte("b\n"),
+	".gitignore":         []byte("build/\n*.log\n"),
+	"build/out.txt":      []byte("built\n"),
+	"debug.log":          []byte("log\n"),
+	"big.bin":            bytes.Repeat([]byte("x"), portal.DefaultMaxReadSize+1),
+}
+
+// randomBytes returns n seeded random bytes, the first a NUL.
+func randomBytes(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.UintN(256))
+	}
+	b[0] = 0
+	return b
+}
+
+// newFilesBed writes projectFiles (and what more adds) into a new git
+// repository, commits them, changes a few, and starts OpenCode on it.
+func newFilesBed(tb testing.TB, more func(dir string)) *filesBed {
+	tb.Helper()
+	bin := portaltest.RequireOpenCode(tb)
+	dir := portaltest.NewGitRepo(tb)
+	outside := tb.TempDir()
+	write(tb, outside, "secret.txt", []byte("SECRET\n"))
+	for name, data := range projectFiles {
+		write(tb, dir, name, data)
+	}
+	for name, target := range map[string]string{"etc": "/etc", "vendor": outside, "inlink": "src"} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if more != nil {
+		more(dir)
+	}
+	for _, args := range [][]string{{"add", "-A"}, {"commit", "-q", "-m", "files"}} {
+		if err := portaltest.Git(dir, args...); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	write(tb, dir, "text.txt", []byte("hello\nthere\nworld\n"))
+	write(tb, dir, "new.txt", []byte("one\ntwo\nthree\n"))
+	if err := os.Remove(filepath.Join(dir, "docs/guide.md")); err != nil {
+		tb.Fatal(err)
+	}
+
+	oc := portaltest.NewOpenCode(tb, portaltest.OpenCodeOptions{Bin: bin, Dir: dir})
+	registry := filepath.Join(tb.TempDir(), "portal.json")
+	if _, err := oc.Register(registry); err != nil {
+		tb.Fatal(err)
+	}
+	p, err := portal.New(portal.Config{RegistryPath: registry})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { p.Close() })
+	srv := httptest.NewServer(httpapi.New(p))
+	tb.Cleanup(srv.Close)
+	direct, err := opencode.New(opencode.Options{BaseURL: oc.URL, Password: oc.Password})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &filesBed{dir: dir, outside: outside, base: fmt.Sprintf("%s/api/opencode/%d", srv.URL, oc.Port), direct: direct}
+}
+
+// write creates the file name under dir, with its folders.
+func write(tb testing.TB, dir, name string, data []byte) {
+	tb.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// get fetches route?query from the portal and returns status, headers and body.
+func (b *filesBed) get(tb testing.TB, route string, query url.Values) (int, http.Header, []byte) {
+	tb.Helper()
+	u := b.base + "/" + route
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	resp, err := http.Get(u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, body
+}
+
+// getJSON fetches route?query, expects 200, and decodes the body into out.
+func (b *filesBed) getJSON(tb testing.TB, route string, query url.Values, out any) {
+	tb.Helper()
+	status, _, body := b.get(tb, route, query)
+	if status != http.StatusOK {
+		tb.Fatalf("GET %s?%s: %d %s", route, query.Encode(), status, body)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		tb.Fatalf("GET %s?%s: %v in %s", route, query.Encode(), err, body)
+	}
+}
+
+// TestFilesOpenCode runs every files test that needs OpenCode on one
+// instance.
+func TestFilesOpenCode(t *testing.T) {
+	b := newFilesBed(t, nil)
+	t.Run("search", b.testSearch)
+	t.Run("read", b.testRead)
+	t.Run("list", b.testList)
+	t.Run("status", b.testStatus)
+	t.Run("errors", b.testErrors)
+}
+
+// testSearch checks that search answers what OpenCode's /find/file answers.
+func (b *filesBed) testSearch(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		q, typ string
+		limit  int
+	}{
+		{"main", "", 0}, {"txt", "", 0}, {"src", "directory", 0}, {"e", "file", 200},
+		{"e", "", 3}, {"zzzz", "", 5}, {"h\u00e9llo", "", 0}, {"util/help", "", 0}, {"a", "directory", 50},
+	}
+	for _, tt := range tests {
+		query := url.Values{"q": {tt.q}}
+		upstream := url.Values{"query": {tt.q}, "limit": {"10"}}
+		if tt.limit != 0 {
+			query.Set("limit", strconv.Itoa(tt.limit))
+			upstream.Set("limit", strconv.Itoa(tt.limit))
+		}
+		if tt.typ != "" {
+			query.Set("type", tt.typ)
+			upstream.Set("type", tt.typ)
+		}
+		var got, want []string
+		b.getJSON(t, "files/search", query, &got)
+		if err := b.direct.Call(ctx, http.MethodGet, "/find/file", upstream, nil, &want); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("search %v (-OpenCode +portal):\n%s", query, diff)
+		}
+	}
+	for _, query := range []url.Values{nil, {"q": {""}}, {"q": {""}, "limit": {"5"}}} {
+		status, _, body := b.get(t, "files/search", query)
+		if status != http.StatusOK || string(body) != "[]\n" {
+			t.Errorf("search %v = %d %q, want 200 []", query, status, body)
+		}
+	}
+}
+
+// testRead checks that read returns every file byte for byte, as JSON and
+// raw, and relates it to OpenCode's /file/content.
+func (b *filesBed) testRead(t *testing.T) {
+	ctx := context.Background()
+	names := []string{"text.txt", "nonl.txt", "empty.txt", "utf8.txt", "blank.txt", "crlf.txt",
+		"data.bin", "image.png", "src/main.go", "new.txt", "inlink/main.go"}
+	for _, name := range names {
+		want, err := os.ReadFile(filepath.Join(b.dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct{ Type, Content, Encoding, MimeType, Path string }
+		b.getJSON(t, "files/read", url.Values{"path": {name}}, &got)
+		data := []byte(got.Content)
+		if got.Type == "binary" {
+			if got.Encoding != "base64" {
+				t.Errorf("%s: binary with encoding %q", name, got.Encoding)
+			}
+			if data, err = base64.StdEncoding.DecodeString(got.Content); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+		if !bytes.Equal(data, want) {
+			t.Errorf("%s: read %q, file holds %q", name, data, want)
+		}
+		wantType := "text"
+		if bytes.IndexByte(want, 0) >= 0 {
+			wantType = "binary"
+		}
+		if got.Type != wantType || got.Path != name {
+			t.Errorf("%s: type %q path %q, want %q %q", name, got.Type, got.Path, wantType, name)
+		}
+
+		status, hdr, raw := b.get(t, "files/read", url.Values{"path": {name}, "raw": {"1"}})
+		if status != http.StatusOK || !bytes.Equal(raw, want) {
+			t.Errorf("%s raw: %d, %d bytes, want 200 and the file's %d bytes", name, status, len(raw), len(want))
+		}
+		if hdr.Get("Content-Type") != got.MimeType || hdr.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s raw: Content-Type %q (JSON said %q), X-Content-Type-Options %q",
+				name, hdr.Get("Content-Type"), got.MimeType, hdr.Get("X-Content-Type-Options"))
+		}
+
+		// OpenCode's own answer: same type; text trimmed, binary identical.
+		var oc struct{ Type, Content string }
+		if err := b.direct.Call(ctx, http.MethodGet, "/file/content", url.Values{"path": {name}}, nil, &oc); err != nil {
+			t.Logf("%s: OpenCode's /file/content failed (%v); not compared", name, err)
+			continue
+		}
+		ocWant := got.Content
+		if got.Type == "text" {
+			ocWant = strings.TrimSpace(got.Content)
+		}
+		if diff := cmp.Diff([]string{oc.Type, oc.Content}, []string{got.Type, ocWant}); diff != "" {
+			t.Errorf("%s: OpenCode's /file/content (-OpenCode +portal, text trimmed):\n%s", name, diff)
+		}
+	}
+}
+
+// testList checks list against os.ReadDir, and against OpenCode's /file
+// where the two agree by design.
+func (b *filesBed) testList(t *testing.T) {
+	ctx := context.Background()
+	for _, folder := range []string{"", "src", "build", "inlink", "src/util"} {
+		var got []portal.FileEntry
+		b.getJSON(t, "files/list", url.Values{"path": {folder}}, &got)
+
+		real, _ := filepath.EvalSymlinks(filepath.Join(b.dir, folder))
+		des, err := os.ReadDir(real)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want, gotFromDisk []portal.FileEntry
+		for _, de := range des {
+			info, err := de.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := portal.FileEntry{Name: de.Name(), Path: path.Join(folder, de.Name()), Type: portal.FileTypeFile, Size: info.Size()}
+			switch {
+			case de.IsDir():
+				e.Type, e.Size = portal.FileTypeDirectory, 0
+			case de.Type()&os.ModeSymlink != 0:
+				e.Type, e.Size = portal.FileTypeSymlink, 0
+			}
+			want = append(want, e)
+		}
+		for _, e := range got {
+			e.Ignored, e.Target = false, "" // compared with OpenCode below
+			gotFromDisk = append(gotFromDisk, e)
+		}
+		byName := func(a, b portal.FileEntry) int { return strings.Compare(a.Name, b.Name) }
+		slices.SortFunc(want, byName)
+		slices.SortFunc(gotFromDisk, byName)
+		if diff := cmp.Diff(want, gotFromDisk); diff != "" {
+			t.Errorf("list %q (-disk +portal):\n%s", folder, diff)
+		}
+
+		// OpenCode leaves symbolic links out, ends folder paths in "/",
+		// does not count .git as ignored, and orders punctuation by locale.
+		var oc []struct {
+			Name, Path, Type string
+			Ignored          bool
+		}
+		if err := b.direct.Call(ctx, http.MethodGet, "/file", url.Values{"path": {orDot(folder)}}, nil, &oc); err != nil {
+			t.Fatal(err)
+		}
+		type item struct {
+			Name, Path, Type string
+			Ignored          bool
+		}
+		var fromOC, fromPortal []item
+		for _, e := range oc {
+			if e.Name != ".git" {
+				fromOC = append(fromOC, item{e.Name, strings.TrimSuffix(e.Path, "/"), e.Type, e.Ignored})
+			}
+		}
+		for _, e := range got {
+			if e.Type != portal.FileTypeSymlink && e.Name != ".git" {
+				fromPortal = append(fromPortal, item{e.Name, e.Path, e.Type, e.Ignored})
+			}
+		}
+		if diff := cmp.Diff(fromOC, fromPortal); diff != "" {
+			t.Errorf("list %q (-OpenCode /file +portal):\n%s", folder, diff)
+		}
+	}
+}
+
+// orDot returns folder, or "." for the root.
+func orDot(folder string) string {
+	if folder == "" {
+		return "."
+	}
+	return folder
+}
+
+// testStatus checks the changed files against the git CLI.
+func (b *filesBed) testStatus(t *testing.T) {
+	var got []portal.ChangedFile
+	b.getJSON(t, "files/status", nil, &got)
+
+	var want []portal.ChangedFile
+	numstat := gitOut(t, b.dir, "diff", "--numstat", "HEAD")
+	names := gitOut(t, b.dir, "diff", "--name-status", "HEAD")
+	statusOf := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(names), "\n") {
+		st, file, _ := strings.Cut(line, "\t")
+		statusOf[file] = map[string]string{"M": "modified", "D": "deleted", "A": "added"}[st]
+	}
+	for _, line := range strings.Split(strings.TrimSpace(numstat), "\n") {
+		f := strings.Split(line, "\t")
+		add, _ := strconv.Atoi(f[0])
+		del, _ := strconv.Atoi(f[1])
+		want = append(want, portal.ChangedFile{Path: f[2], Status: statusOf[f[2]], Additions: add, Deletions: del})
+	}
+	for _, file := range strings.Fields(gitOut(t, b.dir, "ls-files", "--others", "--exclude-standard")) {
+		data, _ := os.ReadFile(filepath.Join(b.dir, file))
+		want = append(want, portal.ChangedFile{Path: file, Status: "added", Additions: bytes.Count(data, []byte("\n"))})
+	}
+	byPath := func(a, b portal.ChangedFile) int { return strings.Compare(a.Path, b.Path) }
+	slices.SortFunc(want, byPath)
+	slices.SortFunc(got, byPath)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("status (-git +portal):\n%s", diff)
+	}
+}
+
+// gitOut runs the git CLI in dir and returns its output.
+func gitOut(tb testing.TB, dir string, args ...string) string {
+	tb.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("git %v: %v", args, err)
+	}
+	return string(out)
+}
+
+// testErrors checks the status, code and message of refused requests.
+func (b *filesBed) testErrors(t *testing.T) {
+	tests := []struct {
+		route  string
+		query  url.Values
+		status int
+		code   string
+		msg    string // a part of the message
+	}{
+		{"files/read", url.Values{"path": {"../secret.txt"}}, 403, "EFORBIDDEN", `climbs out of the project folder`},
+		{"files/read", url.Values{"path": {"src/../../x"}}, 403, "EFORBIDDEN", `climbs out`},
+		{"files/read", url.Values{"path": {"/etc/passwd"}}, 400, "EINVALID", "is absolute"},
+		{"files/read", url.Values{"path": {"etc/passwd"}}, 403, "EFORBIDDEN", `the symbolic link "etc" leads outside`},
+		{"files/read", url.Values{"path": {"vendor/secret.txt"}}, 403, "EFORBIDDEN", `"vendor" leads outside`},
+		{"files/list", url.Values{"path": {"vendor"}}, 403, "EFORBIDDEN", `"vendor" leads outside`},
+		{"files/read", url.Values{"path": {"%2e%2e%2fsecret.txt"}}, 400, "EINVALID", "percent-encoded"},
+		{"files/read", url.Values{"path": {"a\x00b"}}, 400, "EINVALID", "NUL byte"},
+		{"files/read", url.Values{"path": {`..\secret.txt`}}, 400, "EINVALID", "backslash"},
+		{"files/read", url.Values{"path": {strings.Repeat("a/", 3000)}}, 400, "EINVALID", "longer than 4096 bytes"},
+		{"files/read", url.Values{"path": {"big.bin"}}, 413, "ETOOLARGE", "over the read limit of 1 MiB"},
+		{"files/read", url.Values{"path": {"big.bin"}, "raw": {"1"}}, 413, "ETOOLARGE", "1 MiB"},
+		{"files/read", url.Values{"path": {"missing.txt"}}, 404, "ENOTFOUND", "does not exist"},
+		{"files/read", url.Values{"path": {"src"}}, 400, "EINVALID", "is a folder"},
+		{"files/read", url.Values{"path": {"text.txt"}, "raw": {"maybe"}}, 400, "EINVALID", "Invalid raw"},
+		{"files/list", url.Values{"path": {"text.txt"}}, 400, "EINVALID", "is not a folder"},
+		{"files/list", url.Values{"path": {"nope"}}, 404, "ENOTFOUND", "does not exist"},
+		{"files/search", url.Values{"q": {"a"}, "limit": {"abc"}}, 400, "EINVALID", "Invalid limit"},
+		{"files/search", url.Values{"q": {"a"}, "limit": {"201"}}, 400, "EINVALID", "from 1 to 200"},
+		{"files/search", url.Values{"q": {"a"}, "limit": {"-1"}}, 400, "EINVALID", "from 1 to 200"},
+		{"files/search", url.Values{"q": {"a"}, "type": {"socket"}}, 400, "EINVALID", "Invalid type"},
+	}
+	for _, tt := range tests {
+		status, _, body := b.get(t, tt.route, tt.query)
+		if bytes.Contains(body, []byte("SECRET")) {
+			t.Errorf("%s %v: the answer holds the file outside the project: %s", tt.route, tt.query, body)
+		}
+		var env struct {
+			StatusCode int
+			Code       string
+			Message    string
+		}
+		if err := json.Unmarshal(body, &env); err != nil {
+			t.Errorf("%s %v: %d %q is not the error envelope", tt.route, tt.query, status, body)
+			continue
+		}
+		if status != tt.status || env.StatusCode != tt.status || env.Code != tt.code || !strings.Contains(env.Message, tt.msg) {
+			t.Errorf("%s %v: %d %+v, want %d %s with %q", tt.route, tt.query, status, env, tt.status, tt.code, tt.msg)
+		}
+	}
+}
