@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -45,8 +46,16 @@ type fileSide struct {
 	path string
 	mode uint32
 	hash plumbing.Hash
-	load func() ([]byte, error)
+	file string // the worktree file holding the content; "" for the blob hash
 	data []byte
+}
+
+// load reads the side's content from the worktree or the object store.
+func (s *fileSide) load(objects storer.EncodedObjectStorer) ([]byte, error) {
+	if s.file != "" {
+		return readWorktreeFile(s.file, s.mode == modeSymlink)
+	}
+	return readBlob(objects, s.hash)
 }
 
 // filePair is one changed file.
@@ -78,8 +87,9 @@ func (r *Repo) Diff(ctx context.Context, opts DiffOptions) (string, error) {
 		return "", fmt.Errorf("git diff: %w", err)
 	}
 	var sb strings.Builder
+	abbrev := r.abbrevLen()
 	for i := range pairs {
-		writePatch(&sb, &pairs[i], opts.Binary)
+		writePatch(&sb, &pairs[i], opts.Binary, abbrev)
 	}
 	return sb.String(), nil
 }
@@ -143,11 +153,7 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 		return nil, ErrNoCommits
 	}
 	idx, wt := snap.idx, snap.scan.wt
-	blob := func(h plumbing.Hash) func() ([]byte, error) { return blobLoader(g.Storer, h) }
-	file := func(path string, mode uint32) func() ([]byte, error) {
-		full := filepath.Join(r.dir, filepath.FromSlash(path))
-		return func() ([]byte, error) { return readWorktreeFile(full, mode == modeSymlink) }
-	}
+	file := func(path string) string { return filepath.Join(r.dir, filepath.FromSlash(path)) }
 
 	var pairs []filePair
 	add := func(p filePair) {
@@ -161,18 +167,18 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 		inChanges[c.path] = true
 		p := filePair{}
 		if c.headMode != 0 {
-			p.old = fileSide{path: c.path, mode: c.headMode, hash: c.headHash, load: blob(c.headHash)}
+			p.old = fileSide{path: c.path, mode: c.headMode, hash: c.headHash}
 		}
 		if c.lo >= 0 {
 			e := &idx.entries[c.lo]
 			switch {
 			case opts.Staged && e.stage() == 0:
-				p.new = fileSide{path: c.path, mode: e.mode, hash: e.hash, load: blob(e.hash)}
+				p.new = fileSide{path: c.path, mode: e.mode, hash: e.hash}
 			case opts.Staged:
 				// Unmerged: nothing staged to compare.
 			case wt[c.lo].state != wtDeleted:
 				m := wt[c.lo].mode
-				p.new = fileSide{path: c.path, mode: m, load: file(c.path, m)}
+				p.new = fileSide{path: c.path, mode: m, file: file(c.path)}
 				if m == modeGitlink {
 					p.new.hash = e.hash
 				}
@@ -189,9 +195,9 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 			if e.stage() != 0 || wt[i].state == wtClean || inChanges[e.name] {
 				continue
 			}
-			p := filePair{old: fileSide{path: e.name, mode: e.mode, hash: e.hash, load: blob(e.hash)}}
+			p := filePair{old: fileSide{path: e.name, mode: e.mode, hash: e.hash}}
 			if wt[i].state != wtDeleted {
-				p.new = fileSide{path: e.name, mode: wt[i].mode, load: file(e.name, wt[i].mode)}
+				p.new = fileSide{path: e.name, mode: wt[i].mode, file: file(e.name)}
 			}
 			add(p)
 		}
@@ -204,40 +210,11 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 				continue
 			}
 			m := snap.scan.wtMode(nil, &st)
-			add(filePair{new: fileSide{path: u, mode: m, load: file(u, m)}})
+			add(filePair{new: fileSide{path: u, mode: m, file: file(u)}})
 		}
 	}
 
-	// Load both sides in parallel; worktree sides get their blob id.
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.SetLimit(workers())
-	for i := range pairs {
-		p := &pairs[i]
-		eg.Go(func() error {
-			if err := ectx.Err(); err != nil {
-				return err
-			}
-			for _, s := range []*fileSide{&p.old, &p.new} {
-				if s.mode == 0 {
-					continue
-				}
-				if s.mode == modeGitlink {
-					s.data = []byte("Subproject commit " + s.hash.String() + "\n")
-					continue
-				}
-				data, err := s.load()
-				if err != nil {
-					return fmt.Errorf("read %s: %w", s.path, err)
-				}
-				s.data = data
-				if s.hash.IsZero() {
-					s.hash = blobHash(data)
-				}
-			}
-			return nil
-		})
-	}
-	if err := eg.Wait(); err != nil {
+	if err := r.loadPairs(ctx, pairs); err != nil {
 		return nil, err
 	}
 	// Drop files whose content and mode ended up equal to HEAD's (a staged
@@ -251,6 +228,53 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 	}
 	pairs = renameOrSplit(kept)
 	return pairs, nil
+}
+
+// loadPairs loads both sides of every pair in parallel; worktree sides get
+// their blob id. go-git's object storage is not safe for concurrent use, so
+// each worker opens its own.
+func (r *Repo) loadPairs(ctx context.Context, pairs []filePair) error {
+	n := min(workers(), (len(pairs)+7)/8)
+	eg, ctx := errgroup.WithContext(ctx)
+	for w := 0; w < n; w++ {
+		eg.Go(func() error {
+			g, err := r.open()
+			if err != nil {
+				return err
+			}
+			for i := w; i < len(pairs); i += n {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := loadPair(g.Storer, &pairs[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return eg.Wait()
+}
+
+func loadPair(objects storer.EncodedObjectStorer, p *filePair) error {
+	for _, s := range []*fileSide{&p.old, &p.new} {
+		if s.mode == 0 {
+			continue
+		}
+		if s.mode == modeGitlink {
+			s.data = []byte("Subproject commit " + s.hash.String() + "\n")
+			continue
+		}
+		data, err := s.load(objects)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", s.path, err)
+		}
+		s.data = data
+		if s.hash.IsZero() {
+			s.hash = blobHash(data)
+		}
+	}
+	return nil
 }
 
 // renameOrSplit pairs deleted and added files into renames and orders the

@@ -14,13 +14,13 @@ import (
 const contextLines = 3
 
 // writePatch writes one file pair in git's unified diff format.
-func writePatch(sb *strings.Builder, p *filePair, binary bool) {
+func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
 	if p.old.mode != 0 && p.new.mode != 0 && p.old.mode&0o170000 != p.new.mode&0o170000 {
 		// A type change is written as a deletion and a creation.
 		del, cre := *p, *p
 		del.new, cre.old = fileSide{}, fileSide{}
-		writePatch(sb, &del, binary)
-		writePatch(sb, &cre, binary)
+		writePatch(sb, &del, binary, abbrevLen)
+		writePatch(sb, &cre, binary, abbrevLen)
 		return
 	}
 	oldPath, newPath := p.old.path, p.new.path
@@ -53,7 +53,7 @@ func writePatch(sb *strings.Builder, p *filePair, binary bool) {
 		if binary && isBin {
 			return h.String()
 		}
-		return h.String()[:7]
+		return h.String()[:abbrevLen]
 	}
 	sb.WriteString("index " + abbrev(oldHash) + ".." + abbrev(newHash))
 	if p.old.mode == p.new.mode {

@@ -15,9 +15,12 @@ package gitrepo
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"io"
 	"fmt"
 	"io/fs"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,4 +192,28 @@ func checkCtx(ctx context.Context) error {
 		return fmt.Errorf("git: %w", err)
 	}
 	return nil
+}
+
+// abbrevLen is the length git abbreviates object ids to by default: enough
+// hex digits for the number of packed objects, at least 7.
+func (r *Repo) abbrevLen() int {
+	count := uint32(0)
+	idxs, _ := filepath.Glob(filepath.Join(r.commonDir(), "objects", "pack", "*.idx"))
+	for _, p := range idxs {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		var hdr [8 + 256*4]byte
+		n, _ := io.ReadFull(f, hdr[:])
+		f.Close()
+		fanout := hdr[:]
+		if n >= 8 && string(hdr[:4]) == "\xfftOc" {
+			fanout = hdr[8:]
+		}
+		if len(fanout) >= 1024 && n == len(hdr) {
+			count += binary.BigEndian.Uint32(fanout[255*4:])
+		}
+	}
+	return max(7, (bits.Len32(count)+1)/2)
 }

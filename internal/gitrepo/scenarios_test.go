@@ -14,6 +14,9 @@ type scenario struct {
 	build func(t *testing.T) string
 	// noCommits marks scenarios where diff must fail with ErrNoCommits.
 	noCommits bool
+	// nestedRepo marks scenarios holding another repository, which the git
+	// CLI cannot stage.
+	nestedRepo bool
 }
 
 // base is a small committed tree used by most scenarios.
@@ -174,7 +177,7 @@ func scenarios() []scenario {
 			write(t, dir, "src/util", "now a file\n")
 			return dir
 		}},
-		{name: "nested repository", build: func(t *testing.T) string {
+		{name: "nested repository", nestedRepo: true, build: func(t *testing.T) string {
 			dir := base(t)
 			inner := filepath.Join(dir, "vendor", "inner")
 			if err := os.MkdirAll(inner, 0o755); err != nil {
