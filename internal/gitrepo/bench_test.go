@@ -104,3 +104,17 @@ func BenchmarkDiff(b *testing.B) {
 		return err
 	}, "diff", "HEAD")
 }
+
+func BenchmarkLog(b *testing.B) {
+	requireGit(b)
+	dir := benchRepo(b)
+	ctx := context.Background()
+	compareWithGit(b, dir, func() error {
+		r, err := Open(dir)
+		if err != nil {
+			return err
+		}
+		_, err = r.Log(ctx, LogOptions{Limit: 100})
+		return err
+	}, "log", "-n", "100")
+}

@@ -36,9 +36,14 @@ func runGit(tb testing.TB, dir string, args ...string) string {
 }
 
 func gitErr(dir string, args ...string) (string, error) {
+	return gitEnvErr(dir, nil, args...)
+}
+
+// gitEnvErr runs git with extra environment variables.
+func gitEnvErr(dir string, env []string, args ...string) (string, error) {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
-	cmd.Env = gitEnv(os.TempDir())
+	cmd.Env = append(gitEnv(os.TempDir()), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -88,6 +93,16 @@ func commitAll(tb testing.TB, dir, msg string) {
 	tb.Helper()
 	runGit(tb, dir, "add", "-A")
 	runGit(tb, dir, "commit", "-q", "--allow-empty", "-m", msg)
+}
+
+// commitAt commits everything with the given author and committer date.
+func commitAt(tb testing.TB, dir, msg, date string) {
+	tb.Helper()
+	runGit(tb, dir, "add", "-A")
+	env := []string{"GIT_AUTHOR_DATE=" + date, "GIT_COMMITTER_DATE=" + date}
+	if out, err := gitEnvErr(dir, env, "commit", "-q", "--allow-empty", "-m", msg); err != nil {
+		tb.Fatalf("git commit: %v %s", err, out)
+	}
 }
 
 // mkrepo builds a repository with the shared benchmark generator.

@@ -1,0 +1,157 @@
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// historyRepo builds a history with a branch, a merge, multi-line messages
+// and files touched on both sides.
+func historyRepo(t *testing.T) string {
+	dir := initRepo(t)
+	date := func(i int) string { return fmt.Sprintf("2026-01-%02dT10:00:00Z", i) }
+	write(t, dir, "a.txt", "a1\n")
+	write(t, dir, "dir/b.txt", "b1\n")
+	commitAt(t, dir, "first\n\nbody of first", date(1))
+	write(t, dir, "a.txt", "a2\n")
+	commitAt(t, dir, "second subject\ncontinued subject\n\nbody line 1\nbody line 2", date(2))
+	runGit(t, dir, "checkout", "-q", "-b", "feature")
+	write(t, dir, "dir/b.txt", "b2\n")
+	commitAt(t, dir, "feature change", date(3))
+	write(t, dir, "dir/c.txt", "c1\n")
+	commitAt(t, dir, "feature add c", date(5))
+	runGit(t, dir, "checkout", "-q", "main")
+	write(t, dir, "a.txt", "a3\n")
+	commitAt(t, dir, "main change", date(4))
+	if out, err := gitEnvErr(dir, []string{"GIT_AUTHOR_DATE=" + date(6), "GIT_COMMITTER_DATE=" + date(6)},
+		"merge", "-q", "--no-ff", "-m", "merge feature", "feature"); err != nil {
+		t.Fatalf("merge: %v %s", err, out)
+	}
+	write(t, dir, "dir/b.txt", "b3\n")
+	commitAt(t, dir, "after merge", date(7))
+	runGit(t, dir, "tag", "v1", "HEAD~1")
+	return dir
+}
+
+func TestLogMatchesGit(t *testing.T) {
+	ctx := context.Background()
+	dirs := map[string]string{"history": historyRepo(t)}
+	mk := filepath.Join(t.TempDir(), "mk")
+	mkrepo(t, mk, "--files", "200", "--commits", "30", "--modified", "3", "--deleted", "1", "--untracked", "1")
+	dirs["mkrepo"] = mk
+	for _, tc := range []struct {
+		repo string
+		opts LogOptions
+	}{
+		{"history", LogOptions{}},
+		{"history", LogOptions{Limit: 3}},
+		{"history", LogOptions{Ref: "feature"}},
+		{"history", LogOptions{Ref: "v1"}},
+		{"history", LogOptions{Ref: "HEAD~2"}},
+		{"history", LogOptions{Path: "a.txt"}},
+		{"history", LogOptions{Path: "dir"}},
+		{"history", LogOptions{Path: "dir/b.txt", Limit: 2}},
+		{"history", LogOptions{Path: "missing.txt"}},
+		{"history", LogOptions{Path: "a.txt/x"}},
+		{"mkrepo", LogOptions{Limit: 100}},
+		{"mkrepo", LogOptions{Limit: 10, Path: "src/mod00"}},
+	} {
+		t.Run(fmt.Sprintf("%s %+v", tc.repo, tc.opts), func(t *testing.T) {
+			dir := dirs[tc.repo]
+			args := []string{"log", "--format=%H %P|%an|%ae|%at|%cn|%ce|%ct|%s"}
+			if tc.opts.Limit > 0 {
+				args = append(args, fmt.Sprintf("-n%d", tc.opts.Limit))
+			}
+			if tc.opts.Ref != "" {
+				args = append(args, tc.opts.Ref)
+			}
+			if tc.opts.Path != "" {
+				args = append(args, "--", tc.opts.Path)
+			}
+			want := strings.Split(strings.TrimSpace(runGit(t, dir, args...)), "\n")
+			if want[0] == "" {
+				want = nil
+			}
+			commits, err := openRepo(t, dir).Log(ctx, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range commits {
+				parents := make([]string, len(c.Parents))
+				for i, p := range c.Parents {
+					parents[i] = p.String()
+				}
+				got = append(got, fmt.Sprintf("%s %s|%s|%s|%d|%s|%s|%d|%s", c.Hash, strings.Join(parents, " "),
+					c.Author.Name, c.Author.Email, c.Author.When.Unix(), c.Committer.Name, c.Committer.Email,
+					c.Committer.When.Unix(), c.Subject))
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("log differs from git %v (-git +ours):\n%s", args, diff)
+			}
+		})
+	}
+}
+
+func TestLogErrors(t *testing.T) {
+	ctx := context.Background()
+	empty := openRepo(t, initRepo(t))
+	if _, err := empty.Log(ctx, LogOptions{}); !errors.Is(err, ErrNoCommits) {
+		t.Errorf("Log of an empty repository: err = %v, want ErrNoCommits", err)
+	}
+	r := openRepo(t, base(t))
+	for _, ref := range []string{"nope", "--all", "main~9"} {
+		if _, err := r.Log(ctx, LogOptions{Ref: ref}); !errors.Is(err, ErrBranchNotFound) {
+			t.Errorf("Log(ref %q): err = %v, want ErrBranchNotFound", ref, err)
+		}
+	}
+	if _, err := r.Log(ctx, LogOptions{Path: "../x"}); !errors.Is(err, ErrPathOutside) {
+		t.Errorf("Log(path ../x): err = %v, want ErrPathOutside", err)
+	}
+}
+
+func TestBranchesMatchGit(t *testing.T) {
+	ctx := context.Background()
+	for _, sc := range scenarios() {
+		t.Run(sc.name, func(t *testing.T) {
+			dir := sc.build(t)
+			if !sc.noCommits {
+				runGit(t, dir, "branch", "-q", "extra")
+			}
+			got, err := openRepo(t, dir).Branches(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := runGit(t, dir, "for-each-ref", "--format=%(refname)|%(objectname)|%(upstream:short)|%(symref)",
+				"refs/heads", "refs/remotes")
+			var want []string
+			for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+				if f := strings.Split(line, "|"); line != "" && f[3] == "" {
+					want = append(want, strings.Join(f[:3], "|"))
+				}
+			}
+			var ours []string
+			for _, b := range append(got.Local, got.Remote...) {
+				ours = append(ours, b.Ref+"|"+b.Hash.String()+"|"+b.Upstream)
+			}
+			if diff := cmp.Diff(want, ours); diff != "" {
+				t.Errorf("branches differ from git for-each-ref (-git +ours):\n%s", diff)
+			}
+			cur := strings.TrimSpace(runGit(t, dir, "branch", "--show-current"))
+			if got.Current != cur || got.Detached != (cur == "") {
+				t.Errorf("current = %q detached = %v, git says %q", got.Current, got.Detached, cur)
+			}
+			for _, b := range got.Local {
+				if b.Current != (b.Name == cur) {
+					t.Errorf("branch %s: Current = %v", b.Name, b.Current)
+				}
+			}
+		})
+	}
+}
