@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -38,7 +39,7 @@ func TestMain(m *testing.M) {
 //	FAKE_SILENT=1         listen but never print the listening line
 //	FAKE_HEALTH=STATUS    answer the health check with STATUS; "html" for a web page
 //	FAKE_HEALTH_HANG_MS=N the first health check hangs N ms
-//	FAKE_CRASH_MS=N       exit 3 N ms after the listening line
+//	FAKE_CRASH_MS=N       exit 3 N ms after the first answered health check
 //	FAKE_CRASH_ONCE=FILE  crash only if FILE does not exist (and create it)
 //	FAKE_IGNORE_TERM=1    ignore SIGTERM
 //	FAKE_CHATTY=N         print N numbered lines after the listening line
@@ -87,6 +88,8 @@ func fakeOpenCode(args []string) int {
 		return 1
 	}
 	var probes atomic.Int32
+	healthy := make(chan struct{})
+	var answered sync.Once
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /global/health", func(w http.ResponseWriter, r *http.Request) {
 		if probes.Add(1) == 1 {
@@ -105,6 +108,7 @@ func fakeOpenCode(args []string) int {
 		case "":
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprint(w, `{"healthy":true,"version":"fake"}`)
+			answered.Do(func() { close(healthy) })
 		case "html":
 			w.Header().Set("Content-Type", "text/html")
 			fmt.Fprint(w, "<html></html>")
@@ -122,14 +126,18 @@ func fakeOpenCode(args []string) int {
 		fmt.Printf("line %d\n", i+1)
 	}
 
-	crash := make(<-chan time.Time)
+	crash := make(chan struct{})
 	if ms := os.Getenv("FAKE_CRASH_MS"); ms != "" {
 		once := os.Getenv("FAKE_CRASH_ONCE")
 		if _, err := os.Stat(once); once == "" || err != nil {
 			if once != "" {
 				os.WriteFile(once, nil, 0o600)
 			}
-			crash = time.After(time.Duration(env("FAKE_CRASH_MS")) * time.Millisecond)
+			go func() {
+				<-healthy
+				time.Sleep(time.Duration(env("FAKE_CRASH_MS")) * time.Millisecond)
+				close(crash)
+			}()
 		}
 	}
 	select {

@@ -123,8 +123,11 @@ func openTailer(path string, back int64) (*tailer, error) {
 }
 
 // poll reads what was written since the last call and returns the new
-// complete lines.
+// complete lines. A nil tailer has none.
 func (t *tailer) poll() []string {
+	if t == nil {
+		return nil
+	}
 	var lines []string
 	for {
 		n, err := t.f.Read(t.buf)
@@ -140,7 +143,7 @@ func (t *tailer) poll() []string {
 
 // flush returns the unfinished last line, if any, once the writer is gone.
 func (t *tailer) flush() []string {
-	if t.split.cut || len(t.split.partial) == 0 {
+	if t == nil || t.split.cut || len(t.split.partial) == 0 {
 		return nil
 	}
 	l := string(bytes.TrimSuffix(t.split.partial, []byte("\r")))
@@ -148,4 +151,24 @@ func (t *tailer) flush() []string {
 	return []string{l}
 }
 
-func (t *tailer) close() error { return t.f.Close() }
+func (t *tailer) close() error {
+	if t == nil {
+		return nil
+	}
+	return t.f.Close()
+}
+
+// TailFile returns up to n of the last lines of a log file (all of its last
+// 256 KiB for n <= 0), for a process that is not supervised here.
+func TailFile(path string, n int) ([]string, error) {
+	t, err := openTailer(path, 256<<10)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+	lines := append(t.poll(), t.flush()...)
+	if n > 0 && len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines, nil
+}

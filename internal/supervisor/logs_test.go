@@ -121,3 +121,18 @@ func TestTailerFollowsAFile(t *testing.T) {
 		t.Errorf("lines (-want +got):\n%s", diff)
 	}
 }
+
+func TestTailFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.log")
+	os.WriteFile(path, []byte("a\nb\nc\nunfinished"), 0o600)
+	got, err := TailFile(path, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"c", "unfinished"}, got); diff != "" {
+		t.Errorf("TailFile (-want +got):\n%s", diff)
+	}
+	if _, err := TailFile(filepath.Join(t.TempDir(), "none"), 2); err == nil {
+		t.Error("TailFile of a missing file: no error")
+	}
+}

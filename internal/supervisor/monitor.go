@@ -59,6 +59,9 @@ func (p *Process) exitedOnItsOwn(exit ExitStatus) {
 // restarts in a row reach the maximum (state crashed), or Stop or Detach.
 func (p *Process) recover() {
 	for {
+		if !p.mayRestart() {
+			return
+		}
 		if p.failures >= p.opts.Restart.MaxRestarts {
 			p.opts.Logger.Error("opencode keeps failing; not restarting it", "restarts", p.failures)
 			p.setStatus(func(s *Status) { s.State, s.PID = StateCrashed, 0 })
@@ -77,11 +80,25 @@ func (p *Process) recover() {
 			return
 		case <-t.C:
 		}
+		if !p.mayRestart() {
+			return
+		}
 		p.setStatus(func(s *Status) { s.Restarts++ })
 		if err := p.launch(p.ctx); err == nil || p.ctx.Err() != nil {
 			return
 		}
 	}
+}
+
+// mayRestart asks Options.MayRestart; on a no the process is left stopped.
+func (p *Process) mayRestart() bool {
+	if p.opts.MayRestart == nil || p.opts.MayRestart() {
+		return true
+	}
+	p.opts.Logger.Info("opencode not restarted: its owner says no")
+	p.setStatus(func(s *Status) { s.State, s.PID = StateStopped, 0 })
+	p.notify()
+	return false
 }
 
 // restart replaces the process (if any) with a new one on request.
@@ -90,7 +107,10 @@ func (p *Process) restart(ctx context.Context) error {
 	defer cancel()
 	defer context.AfterFunc(p.ctx, cancel)()
 	if p.cur != nil {
-		exit := p.terminate(p.cur, p.opts.StopTimeout)
+		exit, err := terminate(p.cur, p.opts.StopTimeout, p.killNow, p.opts.Logger)
+		if err != nil {
+			return err
+		}
 		p.cur = nil
 		p.ring.add(append(p.tail.poll(), p.tail.flush()...)...)
 		p.setStatus(func(s *Status) { s.LastExit = &exit })
@@ -112,14 +132,17 @@ func (p *Process) finish() {
 		return
 	}
 	if p.cur != nil {
-		exit := p.terminate(p.cur, p.opts.StopTimeout)
+		exit, err := terminate(p.cur, p.opts.StopTimeout, p.killNow, p.opts.Logger)
+		p.stopErr = err
 		p.cur = nil
 		p.setStatus(func(s *Status) { s.LastExit = &exit })
 	}
 	p.ring.add(append(p.tail.poll(), p.tail.flush()...)...)
 	p.tail.close()
-	if err := os.Remove(p.opts.LogFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		p.opts.Logger.Warn("remove output file", "err", err)
+	if p.opts.LogFile != "" {
+		if err := os.Remove(p.opts.LogFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			p.opts.Logger.Warn("remove output file", "err", err)
+		}
 	}
 	p.setStatus(func(s *Status) { s.State, s.PID = StateStopped, 0 })
 	p.notify()

@@ -70,7 +70,7 @@ type Options struct {
 
 	// LogFile receives the process's stdout and stderr, so that the process
 	// can outlive this program. Default: a new file in os.TempDir(). Stop
-	// removes it.
+	// removes it. Adopt follows it only if it is set.
 	LogFile  string
 	LogLines int // output lines kept in memory (default 1000)
 
@@ -78,6 +78,10 @@ type Options struct {
 	ProbeTimeout time.Duration // one health check (default 500ms)
 	StopTimeout  time.Duration // SIGTERM to SIGKILL (default 5s)
 	Restart      RestartPolicy
+
+	// MayRestart, if set, is asked before each automatic restart; false
+	// leaves the process stopped (say, because its owner removed it).
+	MayRestart func() bool
 
 	// Notify, if set, is called after every change of state, pid or port,
 	// one call at a time. It must not call Stop, Restart or Detach.

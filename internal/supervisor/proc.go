@@ -54,8 +54,9 @@ type proc struct {
 	exit  *ExitStatus
 }
 
-// spawn starts argv in dir, in a new process group, with stdin on /dev/null
-// and stdout and stderr appended to logPath.
+// spawn starts argv in dir, in a new session and so a new process group
+// (no terminal can signal it), with stdin on /dev/null and stdout and stderr
+// appended to logPath.
 func spawn(argv, env []string, dir, logPath string) (*proc, error) {
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
@@ -71,7 +72,7 @@ func spawn(argv, env []string, dir, logPath string) (*proc, error) {
 		Dir:   dir,
 		Env:   env,
 		Files: []*os.File{devnull, out, out},
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,6 @@
 // Package supervisor starts and supervises `opencode serve` processes.
 //
-// Each process runs in its own process group with stdin closed and its
+// Each process runs in its own session and process group with stdin closed and its
 // output appended to a log file, which a goroutine follows into a bounded
 // ring of lines (a file, not a pipe, so the process can outlive this
 // program). It is ready once it printed its listening line and answers its
@@ -13,6 +13,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"sync"
@@ -81,14 +83,6 @@ func newProcess(opts Options) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.LogFile == "" {
-		f, err := os.CreateTemp("", "opencode-*.log")
-		if err != nil {
-			return nil, fmt.Errorf("create output file: %w", err)
-		}
-		f.Close()
-		opts.LogFile = f.Name()
-	}
 	_, env := opts.command(opts.Port)
 	p := &Process{
 		opts: opts,
@@ -119,11 +113,8 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(p.opts.LogFile, nil, 0o600); err != nil {
-		return nil, fmt.Errorf("create output file: %w", err)
-	}
-	if p.tail, err = openTailer(p.opts.LogFile, 0); err != nil {
-		return nil, fmt.Errorf("follow output file: %w", err)
+	if err := p.openLog(true); err != nil {
+		return nil, err
 	}
 	if err := p.launch(ctx); err != nil {
 		p.cancel()
@@ -138,8 +129,8 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 // Adopt supervises an `opencode serve` this program did not start: pid
 // must be alive and opts.Hostname:opts.Port must answer OpenCode's health
 // check, else the error wraps ErrNotRunning. Its output is followed if it
-// goes to opts.LogFile. If it fails, the restart policy starts it again as
-// a child of this program.
+// goes to opts.LogFile (if set). If it fails, the restart policy starts it
+// again as a child of this program.
 func Adopt(ctx context.Context, opts Options, pid int) (*Process, error) {
 	if opts.Port == 0 {
 		return nil, fmt.Errorf("adopt pid %d: no port given", pid)
@@ -157,19 +148,42 @@ func Adopt(ctx context.Context, opts Options, pid int) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: port %d: %v", ErrNotRunning, opts.Port, err)
 	}
-	f, err := os.OpenFile(p.opts.LogFile, os.O_WRONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open output file: %w", err)
+	if p.opts.LogFile != "" {
+		if p.tail, err = openTailer(p.opts.LogFile, adoptOutputBytes); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("follow output file: %w", err)
+		}
+		p.ring.add(p.tail.poll()...)
 	}
-	f.Close()
-	if p.tail, err = openTailer(p.opts.LogFile, adoptOutputBytes); err != nil {
-		return nil, fmt.Errorf("follow output file: %w", err)
-	}
-	p.ring.add(p.tail.poll()...)
 	p.cur = adopted(pid)
 	p.setStatus(func(s *Status) { s.State, s.PID = StateRunning, pid })
 	go p.monitor()
 	return p, nil
+}
+
+// openLog creates (or with truncate empties) the log file, a new temporary
+// one if none was given, and follows it.
+func (p *Process) openLog(truncate bool) error {
+	if p.opts.LogFile == "" {
+		f, err := os.CreateTemp("", "opencode-*.log")
+		if err != nil {
+			return fmt.Errorf("create output file: %w", err)
+		}
+		f.Close()
+		p.opts.LogFile = f.Name()
+	}
+	flags := os.O_WRONLY | os.O_CREATE
+	if truncate {
+		flags |= os.O_TRUNC
+	}
+	f, err := os.OpenFile(p.opts.LogFile, flags, 0o600)
+	if err != nil {
+		return fmt.Errorf("create output file: %w", err)
+	}
+	f.Close()
+	if p.tail, err = openTailer(p.opts.LogFile, 0); err != nil {
+		return fmt.Errorf("follow output file: %w", err)
+	}
+	return nil
 }
 
 // Status returns the current status.
@@ -269,6 +283,11 @@ func (p *Process) notify() {
 func (p *Process) launch(ctx context.Context) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, p.opts.StartTimeout, ErrStartTimeout)
 	defer cancel()
+	if p.tail == nil { // adopted without a log file
+		if err := p.openLog(false); err != nil {
+			return &StartError{Err: err}
+		}
+	}
 	port := p.Status().Port
 	argv, env := p.opts.command(port)
 	recent := newRing(startErrorLines)
@@ -283,7 +302,7 @@ func (p *Process) launch(ctx context.Context) error {
 
 	port, err = p.waitReady(ctx, pr, port, recent)
 	if err != nil {
-		exit := p.terminate(pr, 0)
+		exit, _ := terminate(pr, 0, nil, p.opts.Logger)
 		lines := append(p.tail.poll(), p.tail.flush()...)
 		p.ring.add(lines...)
 		recent.add(lines...)
@@ -328,13 +347,16 @@ func (p *Process) waitReady(ctx context.Context, pr *proc, port int, recent *rin
 		}
 		if listening {
 			pctx, cancel := context.WithTimeout(ctx, attempt)
-			probeErr = probe(pctx, p.client, BaseURL(p.opts.Hostname, port), p.username, p.password)
+			err := probe(pctx, p.client, BaseURL(p.opts.Hostname, port), p.username, p.password)
 			cancel()
-			if probeErr == nil {
+			if err == nil {
 				return port, nil
 			}
+			if probeErr == nil || ctx.Err() == nil { // keep the last answer not cut short by ctx
+				probeErr = err
+			}
 			// An early probe can hang; a slow machine deserves longer ones.
-			if errors.Is(probeErr, context.DeadlineExceeded) {
+			if errors.Is(err, context.DeadlineExceeded) {
 				attempt = min(2*attempt, 4*p.opts.ProbeTimeout)
 			}
 		}
@@ -355,8 +377,8 @@ func (p *Process) waitReady(ctx context.Context, pr *proc, port int, recent *rin
 
 // terminate ends pr and any process left in its group: SIGTERM, then
 // SIGKILL after grace (at once for grace 0) or when killNow closes. It
-// returns once pr is reaped, or gives up after killWait.
-func (p *Process) terminate(pr *proc, grace time.Duration) ExitStatus {
+// returns once pr is reaped, or fails after killWait.
+func terminate(pr *proc, grace time.Duration, killNow <-chan struct{}, log *slog.Logger) (ExitStatus, error) {
 	sig := syscall.SIGTERM
 	if grace <= 0 {
 		sig = syscall.SIGKILL
@@ -371,7 +393,6 @@ func (p *Process) terminate(pr *proc, grace time.Duration) ExitStatus {
 	}
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	killNow := p.killNow
 	kill := func() {
 		killNow = nil
 		if killed == nil {
@@ -387,12 +408,12 @@ func (p *Process) terminate(pr *proc, grace time.Duration) ExitStatus {
 					select {
 					case <-tick.C:
 					case <-killed:
-						p.opts.Logger.Error("processes left in group after SIGKILL", "pgid", pr.pid)
-						return exit
+						log.Error("processes left in group after SIGKILL", "pgid", pr.pid)
+						return exit, fmt.Errorf("processes of group %d survived SIGKILL", pr.pid)
 					}
 				}
 			}
-			return exit
+			return exit, nil
 		}
 		select {
 		case <-tick.C:
@@ -401,9 +422,20 @@ func (p *Process) terminate(pr *proc, grace time.Duration) ExitStatus {
 		case <-killNow:
 			kill()
 		case <-killed:
-			p.opts.Logger.Error("process survived SIGKILL", "pid", pr.pid)
-			p.stopErr = fmt.Errorf("pid %d did not exit after SIGKILL", pr.pid)
-			return ExitStatus{Code: -1, Time: time.Now()}
+			log.Error("process survived SIGKILL", "pid", pr.pid)
+			return ExitStatus{Code: -1, Time: time.Now()}, fmt.Errorf("pid %d did not exit after SIGKILL", pr.pid)
 		}
 	}
+}
+
+// Terminate ends a process this program does not supervise, and its process
+// group if it leads one: SIGTERM, then SIGKILL after grace or when ctx ends.
+// A pid that is already gone is not an error.
+func Terminate(ctx context.Context, pid int, grace time.Duration) error {
+	if !Alive(pid) {
+		return nil
+	}
+	pr := adopted(pid)
+	_, err := terminate(pr, grace, ctx.Done(), slog.New(slog.DiscardHandler))
+	return err
 }

@@ -478,3 +478,66 @@ func TestNoGoroutineOutlivesStopOrDetach(t *testing.T) {
 	})
 	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
 }
+
+func TestMayRestartVetoesARestart(t *testing.T) {
+	opts := fakeOptions(t, "FAKE_CRASH_MS=200")
+	opts.Restart = RestartPolicy{Mode: RestartOnFailure, Backoff: 10 * time.Millisecond}
+	opts.MayRestart = func() bool { return false }
+	p := startFake(t, opts)
+	waitFor(t, "the crash", func() bool { return p.Status().State != StateRunning })
+	time.Sleep(300 * time.Millisecond)
+	if st := p.Status(); st.State != StateStopped || st.Restarts != 0 || st.PID != 0 {
+		t.Fatalf("status = %+v, want stopped without a restart", st)
+	}
+}
+
+func TestTerminateAnUnsupervisedGroup(t *testing.T) {
+	pidfile := filepath.Join(t.TempDir(), "pids")
+	opts := fakeOptions(t, "FAKE_IGNORE_TERM=1", "FAKE_GRANDCHILD=1", "FAKE_PIDFILE="+pidfile)
+	p, err := Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := p.Status().PID
+	p.Detach()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := Terminate(ctx, pid, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// Terminate does not reap a child of ours; the zombie it leaves is not alive.
+	for _, pid := range readPids(t, pidfile) {
+		if !gone(pid) {
+			t.Errorf("pid %d (or its group) left behind", pid)
+		}
+	}
+	var ws syscall.WaitStatus
+	syscall.Wait4(pid, &ws, 0, nil)
+	if err := Terminate(context.Background(), pid, time.Second); err != nil {
+		t.Errorf("Terminate of a gone pid = %v", err)
+	}
+}
+
+func TestAdoptWithoutALogFile(t *testing.T) {
+	opts := fakeOptions(t)
+	p1 := startFake(t, opts)
+	st := p1.Status()
+	p1.Detach()
+	opts.LogFile = ""
+	opts.Port = st.Port
+	p2, err := Adopt(context.Background(), opts, st.PID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if logs := p2.Logs(0); len(logs) != 0 {
+		t.Errorf("logs of an instance with no log file = %q", logs)
+	}
+	if err := p2.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var ws syscall.WaitStatus
+	syscall.Wait4(st.PID, &ws, 0, nil)
+	if !gone(st.PID) {
+		t.Errorf("pid %d left after Stop", st.PID)
+	}
+}
