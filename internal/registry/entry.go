@@ -4,7 +4,7 @@ import "encoding/json"
 
 // knownFields are the JSON names Entry decodes itself.
 var knownFields = []string{"id", "name", "directory", "port", "opencodePort", "hostname",
-	"opencodePid", "webPid", "startedAt", "instanceType", "containerId", "opencodePassword"}
+	"opencodePid", "webPid", "startedAt", "instanceType", "containerId", "opencodePassword", "portalOwner", "logFile"}
 
 // entryFields is Entry without its methods, for plain encoding.
 type entryFields Entry

@@ -38,6 +38,11 @@ type Entry struct {
 	// Password is the instance's OPENCODE_SERVER_PASSWORD. The file is
 	// written with mode 0600 for this reason.
 	Password string `json:"opencodePassword,omitempty"`
+	// Owner names the portal that supervises the instance, as "PID-TOKEN";
+	// empty when none does (the original CLI, or a portal that let go).
+	Owner string `json:"portalOwner,omitempty"`
+	// LogFile is where the instance's stdout and stderr go.
+	LogFile string `json:"logFile,omitempty"`
 
 	// Extra holds the fields this package does not know, written back as read.
 	Extra map[string]json.RawMessage `json:"-"`
