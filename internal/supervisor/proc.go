@@ -166,6 +166,29 @@ func Alive(pid int) bool {
 	return !zombie(pid)
 }
 
+// Serves reports whether pid runs `... serve ... --port PORT`: it tells the
+// process a registry names from an unrelated one that reused its pid. It
+// reports true where /proc is not available to tell.
+func Serves(pid, port int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		_, serr := os.Stat("/proc/self/cmdline")
+		return serr != nil
+	}
+	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	want := strconv.Itoa(port)
+	serve, onPort := false, false
+	for i, a := range args {
+		switch {
+		case a == "serve":
+			serve = true
+		case a == "--port" && i+1 < len(args) && args[i+1] == want, a == "--port="+want:
+			onPort = true
+		}
+	}
+	return serve && onPort
+}
+
 // zombie reports whether /proc says pid has exited but was not reaped.
 func zombie(pid int) bool {
 	state, _, ok := procStat(pid)

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"syscall"
@@ -78,5 +79,29 @@ func TestRestartDelay(t *testing.T) {
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("delays (-want +got):\n%s", diff)
+	}
+}
+
+func TestServes(t *testing.T) {
+	opts := fakeOptions(t)
+	port, err := FreePort("127.0.0.1", 20000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Port = port
+	p := startFake(t, opts)
+	st := p.Status()
+	if !Serves(st.PID, st.Port) {
+		t.Errorf("Serves(%d, %d) = false for the fake opencode", st.PID, st.Port)
+	}
+	if Serves(st.PID, st.Port+1) {
+		t.Errorf("Serves on another port = true")
+	}
+	if Serves(os.Getpid(), st.Port) {
+		t.Errorf("Serves(test process) = true")
+	}
+	p.Stop(context.Background())
+	if Serves(st.PID, st.Port) {
+		t.Errorf("Serves of a stopped process = true")
 	}
 }
