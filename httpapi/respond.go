@@ -47,7 +47,7 @@ func decodeJSON(r *http.Request, v any) error {
 	case errors.As(err, &typeErr) && typeErr.Field != "":
 		return portal.Errorf(portal.EINVALID, "Invalid body: field %q must be %s, not %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
 	case errors.As(err, &typeErr):
-		return portal.Errorf(portal.EINVALID, "Invalid body: expected a JSON %s, got %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+		return portal.Errorf(portal.EINVALID, "Invalid body: expected %s, got %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
 	case errors.As(err, &syntaxErr):
 		return portal.Errorf(portal.EINVALID, "Invalid body: malformed JSON at byte %d: %v", syntaxErr.Offset, err)
 	}

@@ -51,9 +51,8 @@ func decodeError(method, path string, resp *http.Response) error {
 	if json.Unmarshal(data, &b) == nil {
 		e.Name = firstNonEmpty(b.Name, b.Tag)
 		e.Message = firstNonEmpty(b.Data.Message, b.Message)
-	}
-	if e.Message == "" && isJSON(resp.Header.Get("Content-Type")) {
-		e.Message = strings.TrimSpace(string(data))
+	} else if len(data) > 0 && len(data) <= 512 && !strings.Contains(resp.Header.Get("Content-Type"), "html") {
+		e.Message = strings.TrimSpace(string(data)) // a short plain-text explanation
 	}
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)

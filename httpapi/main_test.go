@@ -1,0 +1,119 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/portaltest"
+)
+
+// shared is one real OpenCode for the whole package: it takes seconds to
+// start, so tests share it. TestMain stops it.
+var shared struct {
+	once sync.Once
+	oc   *portaltest.OpenCode
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.oc != nil {
+		shared.oc.Close()
+	}
+	os.Exit(code)
+}
+
+// sharedOpenCode returns the package's real OpenCode, starting it on first
+// use. Without an opencode binary the test fails under CI and skips elsewhere.
+func sharedOpenCode(t *testing.T) *portaltest.OpenCode {
+	t.Helper()
+	bin := portaltest.RequireOpenCode(t)
+	shared.once.Do(func() {
+		shared.oc, shared.err = portaltest.StartOpenCode(context.Background(), portaltest.OpenCodeOptions{Bin: bin})
+	})
+	if shared.err != nil {
+		t.Fatalf("starting OpenCode: %v", shared.err)
+	}
+	return shared.oc
+}
+
+// apiServer serves a Portal using a fresh registry in a temporary folder.
+type apiServer struct {
+	*httptest.Server
+	Portal   *portal.Portal
+	Registry string
+}
+
+func newAPIServer(t *testing.T) *apiServer {
+	t.Helper()
+	reg := filepath.Join(t.TempDir(), "portal.json")
+	p, err := portal.New(portal.Config{RegistryPath: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.New(p))
+	t.Cleanup(func() { srv.Close(); p.Close() })
+	return &apiServer{Server: srv, Portal: p, Registry: reg}
+}
+
+// register adds oc to the server's registry.
+func (s *apiServer) register(t *testing.T, oc *portaltest.OpenCode) {
+	t.Helper()
+	if _, err := oc.Register(s.Registry); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// getJSON does a request and decodes the JSON answer into a generic value.
+func getJSON(t *testing.T, method, url string, body io.Reader) (int, any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, body)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("%s %s: Content-Type %q, body %s", method, url, ct, data)
+	}
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatalf("%s %s: invalid JSON %q: %v", method, url, data, err)
+	}
+	return resp.StatusCode, v
+}
+
+// openCodeJSON calls the real OpenCode directly.
+func openCodeJSON(t *testing.T, oc *portaltest.OpenCode, path string) any {
+	t.Helper()
+	req, _ := http.NewRequest("GET", oc.URL+path, nil)
+	req.SetBasicAuth("opencode", oc.Password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v any
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatalf("OpenCode %s: %v", path, err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("OpenCode %s: status %d: %v", path, resp.StatusCode, v)
+	}
+	return v
+}
+
+func portURL(s *apiServer, port int, path string) string {
+	return fmt.Sprintf("%s/api/opencode/%d/%s", s.URL, port, path)
+}

@@ -1,0 +1,75 @@
+package httpapi_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestPassThroughMatchesOpenCode checks each pass-through route against a
+// direct call to the same real OpenCode: field for field.
+func TestPassThroughMatchesOpenCode(t *testing.T) {
+	oc := sharedOpenCode(t)
+	s := newAPIServer(t)
+	s.register(t, oc)
+	tests := []struct {
+		route    string
+		upstream string
+	}{
+		{"project/current", "/project/current"},
+		{"config", "/config"},
+		{"providers", "/config/providers"},
+		{"agents", "/agent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.route, func(t *testing.T) {
+			want := openCodeJSON(t, oc, tt.upstream)
+			status, got := getJSON(t, "GET", portURL(s, oc.Port, tt.route), nil)
+			if status != 200 {
+				t.Fatalf("status %d: %v", status, got)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("portal differs from OpenCode (-opencode +portal):\n%s", diff)
+			}
+		})
+	}
+	t.Run("health", func(t *testing.T) {
+		h := openCodeJSON(t, oc, "/global/health").(map[string]any)
+		want := map[string]any{"healthy": true, "port": float64(oc.Port), "version": h["version"]}
+		status, got := getJSON(t, "GET", portURL(s, oc.Port, "health"), nil)
+		if status != 200 {
+			t.Fatalf("status %d: %v", status, got)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("health (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestInstancesListsTheRegisteredInstance(t *testing.T) {
+	oc := sharedOpenCode(t)
+	s := newAPIServer(t)
+	s.register(t, oc)
+	status, got := getJSON(t, "GET", s.URL+"/api/instances", nil)
+	if status != 200 {
+		t.Fatalf("status %d: %v", status, got)
+	}
+	body := got.(map[string]any)
+	if body["total"] != float64(1) {
+		t.Fatalf("total = %v, want 1: %v", body["total"], body)
+	}
+	in := body["instances"].([]any)[0].(map[string]any)
+	for k, want := range map[string]any{
+		"port": float64(oc.Port), "directory": oc.Dir, "opencodePid": float64(oc.PID),
+		"hostname": "127.0.0.1", "state": "running", "instanceType": "process",
+	} {
+		if diff := cmp.Diff(want, in[k]); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", k, diff)
+		}
+	}
+	for k := range in {
+		if k == "opencodePassword" || k == "password" {
+			t.Errorf("the instance's password appears in the API response as %q", k)
+		}
+	}
+}
