@@ -41,6 +41,10 @@ var (
 	// ErrUnsupported means the repository uses a git feature this package does
 	// not handle (for example a split index).
 	ErrUnsupported = errors.New("unsupported repository feature")
+	// ErrNoPaths means a write that needs paths got none.
+	ErrNoPaths = errors.New("no paths given")
+	// ErrEmptyMessage means a commit message is empty.
+	ErrEmptyMessage = errors.New("empty commit message")
 	// ErrRemoteNotFound means the named remote is not configured.
 	ErrRemoteNotFound = errors.New("remote not found")
 )

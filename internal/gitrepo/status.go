@@ -94,6 +94,7 @@ func (r *Repo) Status(ctx context.Context) (*Status, error) {
 // HEAD-to-index changes and the worktree side of every index entry.
 type snapshot struct {
 	head      head
+	headTree  plumbing.Hash // zero when HEAD is unborn
 	idx       *index
 	changes   []treeChange
 	scan      *scanner
@@ -103,11 +104,16 @@ type snapshot struct {
 // takeSnapshot reads HEAD and the index and compares them with each other
 // and with the worktree, in parallel. walk lists untracked files too.
 func (r *Repo) takeSnapshot(ctx context.Context, g *git.Repository, walk bool) (*snapshot, error) {
-	h, err := readHead(g)
+	idx, err := readIndex(filepath.Join(r.gitDir, "index"))
 	if err != nil {
 		return nil, err
 	}
-	idx, err := readIndex(filepath.Join(r.gitDir, "index"))
+	return r.snapshotOf(ctx, g, idx, walk)
+}
+
+// snapshotOf is takeSnapshot for an index already read (under the index lock).
+func (r *Repo) snapshotOf(ctx context.Context, g *git.Repository, idx *index, walk bool) (*snapshot, error) {
+	h, err := readHead(g)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +128,9 @@ func (r *Repo) takeSnapshot(ctx context.Context, g *git.Repository, walk bool) (
 				return fmt.Errorf("read HEAD commit: %w", err)
 			}
 			tree = c.TreeHash
+			snap.headTree = tree
 		}
+		var err error
 		snap.changes, err = headIndexChanges(g.Storer, tree, idx)
 		return err
 	})

@@ -1,0 +1,216 @@
+package gitrepo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+)
+
+// Identity is a commit author or committer without a time.
+type Identity struct {
+	Name  string
+	Email string
+}
+
+// Commit records the staged changes as a new commit on the current branch
+// (or on a detached HEAD). author may be nil: the author is then user.name
+// and user.email from the repository's configuration (or the global one).
+// The committer is always the configured identity, or the author when none
+// is configured. Nothing staged fails with ErrNothingStaged.
+func (r *Repo) Commit(ctx context.Context, message string, author *Identity) (Commit, error) {
+	msg := cleanMessage(message)
+	if msg == "" {
+		return Commit{}, fmt.Errorf("git commit: %w", ErrEmptyMessage)
+	}
+	if author != nil && (strings.TrimSpace(author.Name) == "" || strings.TrimSpace(author.Email) == "" ||
+		strings.ContainsAny(author.Name+author.Email, "<>\n\x00")) {
+		return Commit{}, fmt.Errorf("git commit: %w: the author needs a name and an email without <, > or newlines", ErrNoIdentity)
+	}
+	tx, err := r.beginWrite(ctx)
+	if err != nil {
+		return Commit{}, fmt.Errorf("git commit: %w", err)
+	}
+	defer tx.end()
+	g, idx := tx.g, tx.idx
+	for i := range idx.entries {
+		if idx.entries[i].stage() != 0 {
+			return Commit{}, fmt.Errorf("git commit: %w: %s; resolve the conflicts and stage the files first",
+				ErrUnmerged, idx.entries[i].name)
+		}
+	}
+	h, err := readHead(g)
+	if err != nil {
+		return Commit{}, fmt.Errorf("git commit: %w", err)
+	}
+	b := treeBuilder{s: g.Storer, idx: idx}
+	tree, ct, err := b.build("", 0, len(idx.entries), idx.tree)
+	if err != nil {
+		return Commit{}, fmt.Errorf("git commit: %w", err)
+	}
+	var parents []plumbing.Hash
+	if !h.unborn() {
+		head, err := object.GetCommit(g.Storer, h.hash)
+		if err != nil {
+			return Commit{}, fmt.Errorf("git commit: read HEAD: %w", err)
+		}
+		if head.TreeHash == tree {
+			return Commit{}, fmt.Errorf("git commit: %w", ErrNothingStaged)
+		}
+		parents = []plumbing.Hash{h.hash}
+	} else if len(idx.entries) == 0 {
+		return Commit{}, fmt.Errorf("git commit: %w", ErrNothingStaged)
+	}
+
+	configured := r.identity(g)
+	if author == nil {
+		author = configured
+	}
+	if author == nil {
+		return Commit{}, fmt.Errorf("git commit: %w: give an author or set user.name and user.email in the repository's git config", ErrNoIdentity)
+	}
+	committer := configured
+	if committer == nil {
+		committer = author
+	}
+	now := time.Now()
+	c := &object.Commit{
+		Author:       object.Signature{Name: author.Name, Email: author.Email, When: now},
+		Committer:    object.Signature{Name: committer.Name, Email: committer.Email, When: now},
+		Message:      msg,
+		TreeHash:     tree,
+		ParentHashes: parents,
+	}
+	obj := g.Storer.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		return Commit{}, fmt.Errorf("git commit: %w", err)
+	}
+	id, err := g.Storer.SetEncodedObject(obj)
+	if err != nil {
+		return Commit{}, fmt.Errorf("git commit: write commit: %w", err)
+	}
+	c.Hash = id
+	if err := moveHead(g.Storer, h, id); err != nil {
+		return Commit{}, fmt.Errorf("git commit: %w", err)
+	}
+	// Keep the cache-tree that was just computed, for fast status.
+	idx.tree = ct
+	if err := tx.save(); err != nil {
+		return Commit{}, fmt.Errorf("git commit: commit %s was made but the index was not updated: %w", id, err)
+	}
+	return toCommit(c), nil
+}
+
+// moveHead points the current branch (or a detached HEAD) at id, failing if
+// it moved since h was read.
+func moveHead(s storer.ReferenceStorer, h head, id plumbing.Hash) error {
+	name := plumbing.HEAD
+	if h.branch != "" {
+		name = plumbing.NewBranchReferenceName(h.branch)
+	}
+	var old *plumbing.Reference
+	if !h.unborn() {
+		old = plumbing.NewHashReference(name, h.hash)
+	}
+	if err := s.CheckAndSetReference(plumbing.NewHashReference(name, id), old); err != nil {
+		return fmt.Errorf("update %s: %w", name, err)
+	}
+	return nil
+}
+
+// identity is user.name/user.email from the repository config merged with
+// the global one, or nil.
+func (r *Repo) identity(g interface {
+	ConfigScoped(config.Scope) (*config.Config, error)
+}) *Identity {
+	cfg, err := g.ConfigScoped(config.GlobalScope)
+	if err != nil || cfg.User.Name == "" || cfg.User.Email == "" {
+		return nil
+	}
+	return &Identity{Name: cfg.User.Name, Email: cfg.User.Email}
+}
+
+// cleanMessage applies git's "whitespace" cleanup: trailing spaces removed,
+// runs of blank lines collapsed, leading and trailing blank lines dropped,
+// a final newline added.
+func cleanMessage(msg string) string {
+	var out []string
+	blank := false
+	for _, l := range strings.Split(strings.ReplaceAll(msg, "\r\n", "\n"), "\n") {
+		l = strings.TrimRight(l, " \t\r")
+		if l == "" {
+			blank = len(out) > 0
+			continue
+		}
+		if blank {
+			out = append(out, "")
+			blank = false
+		}
+		out = append(out, l)
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+// treeBuilder writes the tree objects of the index, reusing valid
+// cache-tree entries, and returns a fresh cache-tree.
+type treeBuilder struct {
+	s   storer.EncodedObjectStorer
+	idx *index
+}
+
+func (b *treeBuilder) build(prefix string, lo, hi int, ct *cacheTree) (plumbing.Hash, *cacheTree, error) {
+	name := ""
+	if prefix != "" {
+		name = prefix[strings.LastIndexByte(prefix[:len(prefix)-1], '/')+1 : len(prefix)-1]
+	}
+	if ct != nil && ct.count >= 0 && ct.count == hi-lo {
+		return ct.hash, ct, nil
+	}
+	node := &cacheTree{name: name, count: hi - lo}
+	var t object.Tree
+	es := b.idx.entries
+	for i := lo; i < hi; {
+		rest := es[i].name[len(prefix):]
+		if slash := strings.IndexByte(rest, '/'); slash >= 0 {
+			dir := rest[:slash]
+			p := prefix + dir + "/"
+			j := i + 1
+			for j < hi && strings.HasPrefix(es[j].name, p) {
+				j++
+			}
+			h, child, err := b.build(p, i, j, ct.child(dir))
+			if err != nil {
+				return plumbing.ZeroHash, nil, err
+			}
+			t.Entries = append(t.Entries, object.TreeEntry{Name: dir, Mode: filemode.Dir, Hash: h})
+			node.children = append(node.children, child)
+			i = j
+			continue
+		}
+		if es[i].ext&extIntentToAdd == 0 {
+			t.Entries = append(t.Entries, object.TreeEntry{Name: rest, Mode: filemode.FileMode(es[i].mode), Hash: es[i].hash})
+		}
+		i++
+	}
+	obj := b.s.NewEncodedObject()
+	if err := t.Encode(obj); err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	h := obj.Hash()
+	if b.s.HasEncodedObject(h) != nil {
+		if _, err := b.s.SetEncodedObject(obj); err != nil {
+			return plumbing.ZeroHash, nil, fmt.Errorf("write tree %s: %w", prefix, err)
+		}
+	}
+	node.hash = h
+	return h, node, nil
+}

@@ -1,0 +1,249 @@
+package gitrepo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"syscall"
+)
+
+// pathSet is a list of caller paths that records which ones matched.
+type pathSet struct {
+	paths   []string // cleaned; "" is the whole worktree
+	orig    []string
+	matched []bool
+}
+
+func newPathSet(paths []string, allowRoot bool) (*pathSet, error) {
+	if len(paths) == 0 {
+		return nil, ErrNoPaths
+	}
+	ps := &pathSet{orig: paths, matched: make([]bool, len(paths))}
+	for _, p := range paths {
+		c, err := CleanPath(p)
+		if err != nil {
+			return nil, err
+		}
+		if c == "" && !allowRoot {
+			return nil, fmt.Errorf("%w: %q names the whole worktree; name the files to change", ErrPathOutside, p)
+		}
+		ps.paths = append(ps.paths, c)
+	}
+	return ps, nil
+}
+
+// match reports whether path is one of the paths or under one of them, and
+// marks those it matches.
+func (ps *pathSet) match(path string) bool {
+	ok := false
+	for i, p := range ps.paths {
+		if p == "" || path == p || strings.HasPrefix(path, p+"/") {
+			ps.matched[i] = true
+			ok = true
+		}
+	}
+	return ok
+}
+
+// unmatched returns an error naming the paths that matched nothing.
+func (ps *pathSet) unmatched() error {
+	var missing []string
+	for i, m := range ps.matched {
+		if !m {
+			missing = append(missing, ps.orig[i])
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %s", ErrPathNotFound, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// Stage adds the current content of the named files or directories to the
+// index, like `git add -A -- paths`: changes, deletions and untracked files
+// that are not ignored. A path that matches nothing fails with
+// ErrPathNotFound and nothing is staged.
+func (r *Repo) Stage(ctx context.Context, paths []string) error {
+	ps, err := newPathSet(paths, true)
+	if err != nil {
+		return fmt.Errorf("git stage: %w", err)
+	}
+	tx, err := r.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("git stage: %w", err)
+	}
+	defer tx.end()
+	snap, err := tx.snapshot(ctx, true)
+	if err != nil {
+		return fmt.Errorf("git stage: %w", err)
+	}
+	idx, wt := tx.idx, snap.scan.wt
+	var toFile []string // paths whose index entry is taken from the worktree
+	changed := map[string]bool{}
+	for i := 0; i < len(idx.entries); i++ {
+		e := &idx.entries[i]
+		j := i + 1
+		for j < len(idx.entries) && idx.entries[j].name == e.name {
+			j++
+		}
+		name, unmerged, state := e.name, j-i > 1 || e.stage() != 0, wt[i].state
+		i = j - 1
+		if !ps.match(name) {
+			continue
+		}
+		var st syscall.Stat_t
+		exists := syscall.Lstat(r.full(name), &st) == nil && st.Mode&syscall.S_IFMT != syscall.S_IFDIR
+		switch {
+		case unmerged && exists, !unmerged && (state == wtModified || state == wtTypeChanged):
+			toFile = append(toFile, name)
+			changed[name] = true
+		case unmerged, state == wtDeleted:
+			changed[name] = true
+		}
+	}
+	for _, u := range snap.untracked {
+		if !strings.HasSuffix(u, "/") && ps.match(u) {
+			toFile = append(toFile, u)
+			changed[u] = true
+		}
+	}
+	if err := ps.unmatched(); err != nil {
+		return fmt.Errorf("git stage: %w", err)
+	}
+	var add []entry
+	for _, p := range toFile {
+		var old *entry
+		if k := idx.find(p); k >= 0 {
+			old = &idx.entries[k]
+		}
+		e, err := r.entryFromFile(tx.g.Storer, p, snap.scan.set, old)
+		if err != nil {
+			return fmt.Errorf("git stage: %w", err)
+		}
+		add = append(add, e)
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	idx.setEntries(changed, add)
+	if err := tx.save(); err != nil {
+		return fmt.Errorf("git stage: %w", err)
+	}
+	return nil
+}
+
+// Unstage resets the index entries of the named paths to HEAD, like
+// `git restore --staged -- paths`; the worktree is not touched.
+func (r *Repo) Unstage(ctx context.Context, paths []string) error {
+	ps, err := newPathSet(paths, true)
+	if err != nil {
+		return fmt.Errorf("git unstage: %w", err)
+	}
+	tx, err := r.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("git unstage: %w", err)
+	}
+	defer tx.end()
+	snap, err := tx.snapshot(ctx, false)
+	if err != nil {
+		return fmt.Errorf("git unstage: %w", err)
+	}
+	idx := tx.idx
+	for i := range idx.entries {
+		ps.match(idx.entries[i].name)
+	}
+	changed := map[string]bool{}
+	var add []entry
+	for _, c := range snap.changes {
+		if !ps.match(c.path) {
+			continue
+		}
+		changed[c.path] = true
+		if c.headMode == 0 {
+			continue // not in HEAD: unstaging removes it from the index
+		}
+		e := entry{name: c.path, mode: c.headMode, hash: c.headHash}
+		// Keep the entry clean when the file already holds HEAD's content.
+		var st syscall.Stat_t
+		full := r.full(c.path)
+		if syscall.Lstat(full, &st) == nil && snap.scan.wtMode(&e, &st) == e.mode {
+			if h, err := hashFile(full, e.mode == modeSymlink); err == nil && h == e.hash {
+				fillStat(&e, &st)
+			}
+		}
+		add = append(add, e)
+	}
+	if err := ps.unmatched(); err != nil {
+		return fmt.Errorf("git unstage: %w", err)
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	idx.setEntries(changed, add)
+	if err := tx.save(); err != nil {
+		return fmt.Errorf("git unstage: %w", err)
+	}
+	return nil
+}
+
+// Discard throws away the unstaged changes of the named paths, and only
+// those: tracked files are restored to their staged (index) version, like
+// `git restore -- paths`, and untracked files under the paths are deleted
+// (ignored files are left alone). The whole worktree cannot be named.
+func (r *Repo) Discard(ctx context.Context, paths []string) error {
+	ps, err := newPathSet(paths, false)
+	if err != nil {
+		return fmt.Errorf("git discard: %w", err)
+	}
+	tx, err := r.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("git discard: %w", err)
+	}
+	defer tx.end()
+	snap, err := tx.snapshot(ctx, true)
+	if err != nil {
+		return fmt.Errorf("git discard: %w", err)
+	}
+	idx, wt := tx.idx, snap.scan.wt
+	var restore []int
+	for i := range idx.entries {
+		e := &idx.entries[i]
+		if !ps.match(e.name) {
+			continue
+		}
+		if e.stage() != 0 {
+			return fmt.Errorf("git discard: %w: %s; resolve the conflict first", ErrUnmerged, e.name)
+		}
+		if wt[i].state != wtClean && e.mode != modeGitlink {
+			restore = append(restore, i)
+		}
+	}
+	var remove []string
+	for _, u := range snap.untracked {
+		if !strings.HasSuffix(u, "/") && ps.match(u) {
+			remove = append(remove, u)
+		}
+	}
+	if err := ps.unmatched(); err != nil {
+		return fmt.Errorf("git discard: %w", err)
+	}
+	for _, i := range restore {
+		e, err := r.checkoutEntry(tx.g.Storer, idx.entries[i])
+		if err != nil {
+			return fmt.Errorf("git discard: %w", err)
+		}
+		idx.entries[i] = e
+	}
+	for _, u := range remove {
+		if err := r.removeFile(u); err != nil {
+			return fmt.Errorf("git discard: %w", err)
+		}
+	}
+	if len(restore) == 0 {
+		return nil
+	}
+	if err := tx.save(); err != nil {
+		return fmt.Errorf("git discard: %w", err)
+	}
+	return nil
+}

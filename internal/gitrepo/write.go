@@ -1,0 +1,195 @@
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+)
+
+// writeTx is a write to the worktree: the repository lock, the index lock
+// and the index read under it.
+type writeTx struct {
+	r       *Repo
+	g       *git.Repository
+	idx     *index
+	commit  func(*index) error
+	release func()
+}
+
+// beginWrite takes the repository's write lock and git's index lock, then
+// reads the index. The caller must call end.
+func (r *Repo) beginWrite(ctx context.Context) (*writeTx, error) {
+	if err := checkCtx(ctx); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	g, err := r.open()
+	if err != nil {
+		r.mu.Unlock()
+		return nil, err
+	}
+	commit, release, err := lockIndex(r.gitDir)
+	if err != nil {
+		r.mu.Unlock()
+		return nil, err
+	}
+	idx, err := readIndex(filepath.Join(r.gitDir, "index"))
+	if err != nil {
+		release()
+		r.mu.Unlock()
+		return nil, err
+	}
+	return &writeTx{r: r, g: g, idx: idx, commit: commit, release: release}, nil
+}
+
+// end releases the locks; the index is written only if save was called.
+func (tx *writeTx) end() {
+	tx.release()
+	tx.r.mu.Unlock()
+}
+
+// save writes the index.
+func (tx *writeTx) save() error { return tx.commit(tx.idx) }
+
+// snapshot compares the locked index with HEAD and the worktree.
+func (tx *writeTx) snapshot(ctx context.Context, walk bool) (*snapshot, error) {
+	return tx.r.snapshotOf(ctx, tx.g, tx.idx, walk)
+}
+
+// full is the absolute path of a worktree path.
+func (r *Repo) full(path string) string { return filepath.Join(r.dir, filepath.FromSlash(path)) }
+
+// entryFromFile makes an index entry for a worktree file, storing its
+// content as a blob.
+func (r *Repo) entryFromFile(s storer.EncodedObjectStorer, path string, set settings, old *entry) (entry, error) {
+	full := r.full(path)
+	var st syscall.Stat_t
+	if err := syscall.Lstat(full, &st); err != nil {
+		return entry{}, fmt.Errorf("stage %s: %w", path, err)
+	}
+	var mode uint32
+	switch st.Mode & syscall.S_IFMT {
+	case syscall.S_IFREG, syscall.S_IFLNK:
+		sc := scanner{set: set}
+		mode = sc.wtMode(old, &st)
+	default:
+		return entry{}, fmt.Errorf("stage %s: %w: not a regular file or symlink", path, ErrPathNotFound)
+	}
+	data, err := readWorktreeFile(full, mode == modeSymlink)
+	if err != nil {
+		return entry{}, fmt.Errorf("stage %s: %w", path, err)
+	}
+	h, err := writeBlob(s, data)
+	if err != nil {
+		return entry{}, fmt.Errorf("stage %s: %w", path, err)
+	}
+	e := entry{name: path, mode: mode, hash: h}
+	fillStat(&e, &st)
+	return e, nil
+}
+
+// fillStat records a file's stat data in an index entry.
+func fillStat(e *entry, st *syscall.Stat_t) {
+	e.ctimeSec, e.ctimeNsec = uint32(st.Ctim.Sec), uint32(st.Ctim.Nsec)
+	e.mtimeSec, e.mtimeNsec = uint32(st.Mtim.Sec), uint32(st.Mtim.Nsec)
+	e.dev, e.ino = uint32(st.Dev), uint32(st.Ino)
+	e.uid, e.gid, e.size = st.Uid, st.Gid, uint32(st.Size)
+}
+
+// writeBlob stores data as a blob unless it is already stored.
+func writeBlob(s storer.EncodedObjectStorer, data []byte) (plumbing.Hash, error) {
+	h := blobHash(data)
+	if s.HasEncodedObject(h) == nil {
+		return h, nil
+	}
+	obj := s.NewEncodedObject()
+	obj.SetType(plumbing.BlobObject)
+	obj.SetSize(int64(len(data)))
+	w, err := obj.Writer()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if _, err := w.Write(data); err != nil {
+		w.Close()
+		return plumbing.ZeroHash, err
+	}
+	if err := w.Close(); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return s.SetEncodedObject(obj)
+}
+
+// checkoutEntry writes a blob to the worktree with the entry's mode and
+// returns the entry with fresh stat data.
+func (r *Repo) checkoutEntry(s storer.EncodedObjectStorer, e entry) (entry, error) {
+	full := r.full(e.name)
+	data, err := readBlob(s, e.hash)
+	if err != nil {
+		return entry{}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		return entry{}, fmt.Errorf("write %s: %w", e.name, err)
+	}
+	// An empty directory in the way is removed; a non-empty one is an error.
+	if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return entry{}, fmt.Errorf("write %s: %w", e.name, err)
+	}
+	switch e.mode {
+	case modeSymlink:
+		err = os.Symlink(string(data), full)
+	case modeExec:
+		err = os.WriteFile(full, data, 0o755)
+	default:
+		err = os.WriteFile(full, data, 0o644)
+	}
+	if err != nil {
+		return entry{}, fmt.Errorf("write %s: %w", e.name, err)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Lstat(full, &st); err != nil {
+		return entry{}, fmt.Errorf("write %s: %w", e.name, err)
+	}
+	fillStat(&e, &st)
+	return e, nil
+}
+
+// removeFile deletes a worktree file and the directories it leaves empty.
+func (r *Repo) removeFile(path string) error {
+	full := r.full(path)
+	if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", path, err)
+	}
+	for dir := filepath.Dir(full); dir != r.dir && strings.HasPrefix(dir, r.dir); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break // not empty
+		}
+	}
+	return nil
+}
+
+// setEntries replaces the stage-0 and conflict entries of each path in
+// paths by the given entries (none removes the path), keeping the index
+// sorted and invalidating the cache-tree along the way.
+func (idx *index) setEntries(paths map[string]bool, entries []entry) {
+	out := idx.entries[:0:0]
+	for _, e := range idx.entries {
+		if !paths[e.name] {
+			out = append(out, e)
+		}
+	}
+	out = append(out, entries...)
+	sortEntries(out)
+	idx.entries = out
+	for p := range paths {
+		idx.tree.invalidate(p)
+	}
+}
