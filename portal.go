@@ -85,7 +85,8 @@ type Portal struct {
 	worktrees map[int]worktreeCache
 
 	// subsystems
-	prompts *prompts // sync prompt calls, detached from their callers
+	prompts *prompts   // sync prompt calls, detached from their callers
+	events  *eventHubs // one shared live event stream per instance
 }
 
 // New returns a Portal configured by cfg.
@@ -104,6 +105,7 @@ func New(cfg Config) (*Portal, error) {
 	}
 	// subsystems
 	p.prompts = newPrompts()
+	p.events = newEventHubs()
 	return p, nil
 }
 
@@ -112,6 +114,7 @@ func (p *Portal) Config() Config { return p.cfg }
 
 // Close releases the Portal's resources. Instances keep running.
 func (p *Portal) Close() error {
+	p.events.close()
 	p.prompts.close()
 	p.transport.CloseIdleConnections()
 	return nil

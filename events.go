@@ -1,0 +1,202 @@
+package portal
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/opencode-portal/portal/internal/eventhub"
+)
+
+// Event types the portal adds to OpenCode's own.
+const (
+	// EventResync tells a subscriber that it may have missed events (its
+	// buffer overflowed, or the stream from OpenCode was reconnected) and
+	// should read the state again: sessions and their status, messages,
+	// permissions and questions. Its properties are {"reason": "overflow" |
+	// "reconnect" | "dropped"}.
+	EventResync = "portal.resync"
+	// EventHeartbeat is sent every 15 s so that a client, or a proxy between
+	// it and the portal, sees that the stream is alive. Its properties are {}.
+	EventHeartbeat = "portal.heartbeat"
+)
+
+// Event is one live event of an OpenCode instance: an event of OpenCode's
+// /event stream ({id, type, properties}; reference: OpenCode's server
+// documentation), or one of the portal's own (EventResync, EventHeartbeat),
+// which have the same shape without an id.
+type Event struct {
+	// ID is OpenCode's event id ("evt_…"); empty for the portal's events.
+	ID string
+	// Type is the event type, such as "message.part.delta",
+	// "session.status" or EventResync.
+	Type string
+	// SessionID is the session the event concerns: properties.sessionID,
+	// properties.info.sessionID or properties.part.sessionID; empty for
+	// events that concern no session.
+	SessionID string
+	// Properties is the event's payload, as OpenCode sent it.
+	Properties json.RawMessage
+	// Raw is the whole event as OpenCode sent it, every field included,
+	// for relaying unchanged.
+	Raw json.RawMessage
+}
+
+// EventFilter selects the events a subscriber receives. The zero value
+// selects all of them. The portal's own events always pass.
+type EventFilter struct {
+	// SessionID, when not empty, keeps only the events whose SessionID is
+	// this session's.
+	SessionID string
+}
+
+func (f EventFilter) match(e Event) bool {
+	return f.SessionID == "" || e.SessionID == f.SessionID
+}
+
+// Subscribe returns the live events of the registered instance on port that
+// pass filter. It returns once the portal is connected to the instance's
+// event stream, so events caused by what the caller does next are not
+// missed. The channel is closed when ctx ends or the Portal is closed; the
+// caller must keep reading it until then.
+//
+// However many subscribe, the portal holds one event stream per instance,
+// opened by the first subscriber and closed after the last one leaves. A
+// subscriber that reads too slowly gets an EventResync and skips ahead
+// instead of delaying the others. A stream from OpenCode that closes or
+// stays silent for 30 s is reconnected, and every subscriber then gets an
+// EventResync. An EventHeartbeat comes every 15 s.
+func (p *Portal) Subscribe(ctx context.Context, port int, filter EventFilter) (<-chan Event, error) {
+	if _, err := p.entryByPort(port); err != nil {
+		return nil, err
+	}
+	hub, err := p.events.hub(p, port)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := hub.Subscribe(ctx, filter.match)
+	var pe *Error
+	switch {
+	case err == nil:
+		return ch, nil
+	case errors.As(err, &pe), ctx.Err() != nil:
+		return nil, err
+	case errors.Is(err, eventhub.ErrStalled):
+		return nil, &Error{Code: ETIMEOUT, Err: err, Message: fmt.Sprintf(
+			"OpenCode on port %d opened its event stream but sent nothing; it may be hung: retry, or restart the instance", port)}
+	case errors.Is(err, eventhub.ErrClosed):
+		return nil, &Error{Code: EUNAVAILABLE, Err: err, Message: "The portal is shutting down; retry once it is back"}
+	}
+	return nil, upstreamError(port, err)
+}
+
+// eventHubs holds one event hub per instance port.
+type eventHubs struct {
+	mu     sync.Mutex
+	hubs   map[int]*eventhub.Hub[Event]
+	closed bool
+}
+
+func newEventHubs() *eventHubs {
+	return &eventHubs{hubs: make(map[int]*eventhub.Hub[Event])}
+}
+
+// hub returns the hub for port, creating it on first use.
+func (e *eventHubs) hub(p *Portal, port int) (*eventhub.Hub[Event], error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, &Error{Code: EUNAVAILABLE, Err: eventhub.ErrClosed, Message: "The portal is shutting down; retry once it is back"}
+	}
+	if h, ok := e.hubs[port]; ok {
+		return h, nil
+	}
+	h := eventhub.New(eventhub.Config[Event]{
+		Connect: func(ctx context.Context) (io.ReadCloser, error) {
+			// The client is looked up on each connection: a restarted
+			// instance may have a new password.
+			c, err := p.client(ctx, port)
+			if err != nil {
+				return nil, err
+			}
+			body, err := c.Stream(ctx, "/event", nil)
+			if err != nil {
+				return nil, upstreamError(port, err)
+			}
+			return body, nil
+		},
+		Decode:    decodeEvent,
+		Resync:    resyncEvent,
+		Heartbeat: heartbeatEvent,
+		Logger:    p.log.With("port", port),
+	})
+	e.hubs[port] = h
+	return h, nil
+}
+
+// close closes every hub, ending their subscriptions.
+func (e *eventHubs) close() {
+	e.mu.Lock()
+	e.closed = true
+	hubs := e.hubs
+	e.hubs = nil
+	e.mu.Unlock()
+	for _, h := range hubs {
+		h.Close()
+	}
+}
+
+// decodeEvent parses one event of OpenCode's /event stream.
+func decodeEvent(data []byte) (Event, error) {
+	var head struct {
+		ID         string          `json:"id"`
+		Type       string          `json:"type"`
+		Properties json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return Event{}, fmt.Errorf("an OpenCode event is not a JSON object: %w", err)
+	}
+	if head.Type == "" {
+		return Event{}, errors.New("an OpenCode event has no type")
+	}
+	var props struct {
+		SessionID string `json:"sessionID"`
+		Info      struct {
+			SessionID string `json:"sessionID"`
+		} `json:"info"`
+		Part struct {
+			SessionID string `json:"sessionID"`
+		} `json:"part"`
+	}
+	// Properties that are not an object simply carry no session.
+	_ = json.Unmarshal(head.Properties, &props)
+	return Event{
+		ID:         head.ID,
+		Type:       head.Type,
+		SessionID:  cmp.Or(props.SessionID, props.Info.SessionID, props.Part.SessionID),
+		Properties: head.Properties,
+		Raw:        data,
+	}, nil
+}
+
+// portalEvent builds one of the portal's own events.
+func portalEvent(typ string, props any) Event {
+	p, _ := json.Marshal(props)
+	raw, _ := json.Marshal(struct {
+		Type       string          `json:"type"`
+		Properties json.RawMessage `json:"properties"`
+	}{typ, p})
+	return Event{Type: typ, Properties: p, Raw: raw}
+}
+
+func resyncEvent(reason string) Event {
+	return portalEvent(EventResync, map[string]string{"reason": reason})
+}
+
+func heartbeatEvent() Event {
+	return portalEvent(EventHeartbeat, struct{}{})
+}

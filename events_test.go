@@ -1,0 +1,305 @@
+package portal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/opencode-portal/portal/internal/registry"
+)
+
+func TestDecodeEvent(t *testing.T) {
+	tests := []struct {
+		name    string
+		data    string
+		want    Event
+		wantErr bool
+	}{
+		{
+			name: "server.connected",
+			data: `{"id":"evt_1","type":"server.connected","properties":{}}`,
+			want: Event{ID: "evt_1", Type: "server.connected", Properties: json.RawMessage(`{}`)},
+		},
+		{
+			name: "sessionID in properties",
+			data: `{"id":"evt_2","type":"message.part.delta","properties":{"sessionID":"ses_a","messageID":"msg_1","partID":"prt_1","field":"text","delta":"Hel"}}`,
+			want: Event{ID: "evt_2", Type: "message.part.delta", SessionID: "ses_a",
+				Properties: json.RawMessage(`{"sessionID":"ses_a","messageID":"msg_1","partID":"prt_1","field":"text","delta":"Hel"}`)},
+		},
+		{
+			name: "sessionID in info",
+			data: `{"id":"evt_3","type":"message.updated","properties":{"info":{"id":"msg_1","sessionID":"ses_b"}}}`,
+			want: Event{ID: "evt_3", Type: "message.updated", SessionID: "ses_b",
+				Properties: json.RawMessage(`{"info":{"id":"msg_1","sessionID":"ses_b"}}`)},
+		},
+		{
+			name: "sessionID in part",
+			data: `{"id":"evt_4","type":"message.part.updated","properties":{"part":{"id":"prt_1","sessionID":"ses_c"},"time":1}}`,
+			want: Event{ID: "evt_4", Type: "message.part.updated", SessionID: "ses_c",
+				Properties: json.RawMessage(`{"part":{"id":"prt_1","sessionID":"ses_c"},"time":1}`)},
+		},
+		{
+			name: "properties.sessionID wins over info's",
+			data: `{"type":"session.updated","properties":{"sessionID":"ses_d","info":{"id":"ses_d","sessionID":"other"}}}`,
+			want: Event{Type: "session.updated", SessionID: "ses_d",
+				Properties: json.RawMessage(`{"sessionID":"ses_d","info":{"id":"ses_d","sessionID":"other"}}`)},
+		},
+		{
+			name: "properties not an object",
+			data: `{"id":"evt_5","type":"odd","properties":[1,2]}`,
+			want: Event{ID: "evt_5", Type: "odd", Properties: json.RawMessage(`[1,2]`)},
+		},
+		{
+			name: "unknown fields kept in Raw",
+			data: `{"id":"evt_6","type":"x","properties":{},"future":true}`,
+			want: Event{ID: "evt_6", Type: "x", Properties: json.RawMessage(`{}`)},
+		},
+		{name: "no type", data: `{"id":"evt_7","properties":{}}`, wantErr: true},
+		{name: "not JSON", data: `hello`, wantErr: true},
+		{name: "not an object", data: `"x"`, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := decodeEvent([]byte(tt.data))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("error = %v, want error %v", err, tt.wantErr)
+			}
+			if tt.wantErr {
+				return
+			}
+			tt.want.Raw = json.RawMessage(tt.data)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("event (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func FuzzDecodeEvent(f *testing.F) {
+	f.Add([]byte(`{"id":"evt_1","type":"message.part.delta","properties":{"sessionID":"ses_a","delta":"x"}}`))
+	f.Add([]byte(`{"type":"message.updated","properties":{"info":{"sessionID":"s"}}}`))
+	f.Add([]byte(`{"type":"t","properties":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ev, err := decodeEvent(data)
+		if err != nil {
+			return
+		}
+		if ev.Type == "" {
+			t.Fatal("decoded an event without a type")
+		}
+		if string(ev.Raw) != string(data) {
+			t.Fatalf("Raw = %q, want the input %q", ev.Raw, data)
+		}
+	})
+}
+
+func TestPortalEvents(t *testing.T) {
+	tests := []struct {
+		ev   Event
+		want string
+	}{
+		{resyncEvent("reconnect"), `{"type":"portal.resync","properties":{"reason":"reconnect"}}`},
+		{heartbeatEvent(), `{"type":"portal.heartbeat","properties":{}}`},
+	}
+	for _, tt := range tests {
+		if string(tt.ev.Raw) != tt.want {
+			t.Errorf("Raw = %s, want %s", tt.ev.Raw, tt.want)
+		}
+		// What the portal sends decodes like an OpenCode event.
+		back, err := decodeEvent(tt.ev.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.ev, back); diff != "" {
+			t.Errorf("decoded again (-want +got):\n%s", diff)
+		}
+	}
+}
+
+// eventServer is an OpenCode stand-in serving /event; the test sends events
+// to every open stream with send.
+type eventServer struct {
+	mu      sync.Mutex
+	streams []chan string
+	opened  int
+}
+
+func (s *eventServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/event" {
+		http.NotFound(w, r)
+		return
+	}
+	ch := make(chan string, 16)
+	s.mu.Lock()
+	s.streams = append(s.streams, ch)
+	s.opened++
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/event-stream")
+	fmt.Fprint(w, "data: {\"id\":\"evt_0\",\"type\":\"server.connected\",\"properties\":{}}\n\n")
+	w.(http.Flusher).Flush()
+	for {
+		select {
+		case data := <-ch:
+			fmt.Fprintf(w, "data: %s\n\n", data)
+			w.(http.Flusher).Flush()
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+func (s *eventServer) send(data string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.streams {
+		ch <- data
+	}
+}
+
+// newEventPortal returns a Portal whose registry holds one instance served
+// by h, and that instance's port.
+func newEventPortal(t *testing.T, h http.Handler) (*Portal, int) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	_, portStr, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	port, _ := strconv.Atoi(portStr)
+	path := filepath.Join(t.TempDir(), "registry.json")
+	err := registry.New(path).Update(context.Background(), func(f *registry.File) error {
+		f.Instances = append(f.Instances, registry.Entry{ID: "events", Directory: t.TempDir(), OpencodePort: port, Hostname: "127.0.0.1"})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(Config{RegistryPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p, port
+}
+
+func receive(t *testing.T, ch <-chan Event) Event {
+	t.Helper()
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				t.Fatal("event channel closed")
+			}
+			if ev.Type == "server.connected" {
+				continue
+			}
+			return ev
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event within 10s")
+		}
+	}
+}
+
+func TestSubscribe(t *testing.T) {
+	srv := &eventServer{}
+	p, port := newEventPortal(t, srv)
+	all, err := p.Subscribe(t.Context(), port, EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onlyA, err := p.Subscribe(t.Context(), port, EventFilter{SessionID: "ses_a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.send(`{"id":"evt_1","type":"session.status","properties":{"sessionID":"ses_b","status":{"type":"busy"}}}`)
+	srv.send(`{"id":"evt_2","type":"message.part.delta","properties":{"sessionID":"ses_a","delta":"hi"}}`)
+
+	var got []string
+	for range 2 {
+		ev := receive(t, all)
+		got = append(got, ev.ID+" "+ev.SessionID)
+	}
+	ev := receive(t, onlyA)
+	got = append(got, ev.ID+" "+ev.SessionID+" "+string(ev.Raw))
+	want := []string{"evt_1 ses_b", "evt_2 ses_a",
+		`evt_2 ses_a {"id":"evt_2","type":"message.part.delta","properties":{"sessionID":"ses_a","delta":"hi"}}`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	srv.mu.Lock()
+	opened := srv.opened
+	srv.mu.Unlock()
+	if opened != 1 {
+		t.Errorf("OpenCode /event opened %d times, want 1", opened)
+	}
+
+	// Close ends every subscription.
+	p.Close()
+	for _, ch := range []<-chan Event{all, onlyA} {
+		for range ch {
+		}
+	}
+	if _, err := p.Subscribe(t.Context(), port, EventFilter{}); ErrorCode(err) != EUNAVAILABLE {
+		t.Errorf("Subscribe after Close: %v, want %s", err, EUNAVAILABLE)
+	}
+}
+
+func TestSubscribeErrors(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // nothing listens on its port any more
+	notStream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<html></html>")
+	})
+	p, htmlPort := newEventPortal(t, notStream)
+
+	tests := []struct {
+		name string
+		port int
+		code string
+	}{
+		{"invalid port", 0, EINVALID},
+		{"unregistered port", 1, ENOTFOUND},
+		{"answers HTML", htmlPort, EUNAVAILABLE},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := p.Subscribe(t.Context(), tt.port, EventFilter{})
+			if ErrorCode(err) != tt.code {
+				t.Fatalf("error %v (code %s), want code %s", err, ErrorCode(err), tt.code)
+			}
+			if ErrorMessage(err) == "" {
+				t.Error("error without a message")
+			}
+		})
+	}
+
+	_, downPort, _ := net.SplitHostPort(down.Listener.Addr().String())
+	port, _ := strconv.Atoi(downPort)
+	path := filepath.Join(t.TempDir(), "registry.json")
+	err := registry.New(path).Update(context.Background(), func(f *registry.File) error {
+		f.Instances = append(f.Instances, registry.Entry{ID: "down", Directory: t.TempDir(), OpencodePort: port, Hostname: "127.0.0.1"})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := New(Config{RegistryPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	_, err = p2.Subscribe(t.Context(), port, EventFilter{})
+	if ErrorCode(err) != EUNAVAILABLE || !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("OpenCode down: %v, want %s", err, EUNAVAILABLE)
+	}
+}
