@@ -18,10 +18,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/opencode-portal/portal/internal/fakeopencode"
 )
 
-// fakeOptions returns Options that run the fake OpenCode of fake_test.go
-// with the given FAKE_* settings.
+// fakeOptions returns Options that run the fake OpenCode (package
+// fakeopencode) with the given FAKE_* settings.
 func fakeOptions(t testing.TB, env ...string) Options {
 	t.Helper()
 	exe, err := os.Executable()
@@ -32,7 +34,7 @@ func fakeOptions(t testing.TB, env ...string) Options {
 		Bin:          exe,
 		Dir:          t.TempDir(),
 		Password:     "secret",
-		Env:          append([]string{"GO_WANT_HELPER_PROCESS=1"}, env...),
+		Env:          append([]string{fakeopencode.EnvVar + "=1"}, env...),
 		LogFile:      filepath.Join(t.TempDir(), "out.log"),
 		StartTimeout: 30 * time.Second,
 		ProbeTimeout: 500 * time.Millisecond,

@@ -1,4 +1,9 @@
-package supervisor
+// Package fakeopencode stands in for `opencode serve` in tests. A test
+// binary calls Main from its TestMain; re-executed with EnvVar=1 (and
+// "serve --port P --hostname H" as arguments) it then serves like OpenCode:
+// it prints the listening line and answers GET /global/health with basic
+// auth, and can be told by FAKE_* variables to misbehave.
+package fakeopencode
 
 import (
 	"context"
@@ -13,25 +18,27 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"testing"
 	"time"
 )
 
-// TestMain lets the test binary play `opencode serve` when re-executed with
-// GO_WANT_HELPER_PROCESS=1 (and a plain sleeper with =sleep).
-func TestMain(m *testing.M) {
-	switch os.Getenv("GO_WANT_HELPER_PROCESS") {
+// EnvVar set to "1" makes Main act as `opencode serve`.
+const EnvVar = "GO_WANT_HELPER_PROCESS"
+
+// Main acts as OpenCode and exits when EnvVar asks for it, and returns at
+// once otherwise. ("sleep" makes it a process that ignores SIGTERM and
+// sleeps: the fake's own child.)
+func Main() {
+	switch os.Getenv(EnvVar) {
 	case "1":
-		os.Exit(fakeOpenCode(os.Args[1:]))
+		os.Exit(serve(os.Args[1:]))
 	case "sleep":
 		signal.Ignore(syscall.SIGTERM)
 		time.Sleep(time.Hour)
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
 }
 
-// fakeOpenCode behaves like `opencode serve --port P --hostname H`. The
+// serve behaves like `opencode serve --port P --hostname H`. The
 // environment steers it:
 //
 //	FAKE_EXIT=N           print an error and exit N at once
@@ -45,7 +52,7 @@ func TestMain(m *testing.M) {
 //	FAKE_CHATTY=N         print N numbered lines after the listening line
 //	FAKE_GRANDCHILD=1     start a child that ignores SIGTERM
 //	FAKE_PIDFILE=FILE     write "PID [GRANDCHILD-PID]" to FILE
-func fakeOpenCode(args []string) int {
+func serve(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	port := fs.Int("port", 0, "")
 	hostname := fs.String("hostname", "127.0.0.1", "")
@@ -65,7 +72,7 @@ func fakeOpenCode(args []string) int {
 	if os.Getenv("FAKE_GRANDCHILD") == "1" {
 		exe, _ := os.Executable()
 		cmd := exec.Command(exe)
-		cmd.Env = append(os.Environ(), "GO_WANT_HELPER_PROCESS=sleep")
+		cmd.Env = append(os.Environ(), EnvVar+"=sleep")
 		if err := cmd.Start(); err != nil {
 			fmt.Fprintln(os.Stderr, "fake: grandchild:", err)
 			return 1
