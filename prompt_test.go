@@ -1,0 +1,303 @@
+package portal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/opencode-portal/portal/internal/registry"
+)
+
+// fakeOpenCode is an OpenCode stand-in whose sync prompt never answers, for
+// the prompt watchdog.
+type fakeOpenCode struct {
+	busy       atomic.Bool // whether /session/status lists the session
+	statusDown atomic.Bool // whether /session/status fails
+	promptOpen atomic.Int32
+	release    chan struct{} // closing it answers the pending prompts
+}
+
+const fakeSessionID = "ses_fake1"
+
+const fakeAssistant = `{"info":{"id":"msg_2","sessionID":"ses_fake1","role":"assistant","parentID":"msg_1","time":{"created":2,"completed":3},"finish":"stop","extra":"kept"},"parts":[{"id":"prt_1","sessionID":"ses_fake1","messageID":"msg_2","type":"text","text":"from the list"}]}`
+
+func (f *fakeOpenCode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	switch r.Method + " " + r.URL.Path {
+	case "POST /session/" + fakeSessionID + "/message":
+		io.Copy(io.Discard, r.Body) // lets the server notice the client leaving
+		f.promptOpen.Add(1)
+		defer f.promptOpen.Add(-1)
+		select {
+		case <-r.Context().Done():
+		case <-f.release:
+			w.Write([]byte(fakeAssistant))
+		}
+	case "GET /session/status":
+		if f.statusDown.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte(`{"name":"UnknownError","data":{"message":"down"}}`))
+			return
+		}
+		if f.busy.Load() {
+			w.Write([]byte(`{"` + fakeSessionID + `":{"type":"busy"}}`))
+			return
+		}
+		w.Write([]byte(`{}`))
+	case "GET /session/" + fakeSessionID + "/message":
+		w.Write([]byte(`[{"info":{"id":"msg_1","sessionID":"ses_fake1","role":"user","time":{"created":1}},"parts":[]},` + fakeAssistant + `]`))
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"name":"NotFoundError","data":{"message":"no route"}}`))
+	}
+}
+
+// newFakePortal returns a Portal whose registry holds one instance served
+// by f, with a fast prompt watchdog, and that instance's port.
+func newFakePortal(t *testing.T, f *fakeOpenCode) (*Portal, int) {
+	t.Helper()
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	_, portStr, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	port, _ := strconv.Atoi(portStr)
+	path := filepath.Join(t.TempDir(), "registry.json")
+	err := registry.New(path).Update(context.Background(), func(file *registry.File) error {
+		file.Instances = append(file.Instances, registry.Entry{ID: "fake", Directory: t.TempDir(), OpencodePort: port, Hostname: "127.0.0.1"})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(Config{RegistryPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.prompts.poll = 10 * time.Millisecond
+	t.Cleanup(func() { p.Close() })
+	return p, port
+}
+
+func TestPromptWatchdogReadsLostAnswer(t *testing.T) {
+	f := &fakeOpenCode{release: make(chan struct{})}
+	p, port := newFakePortal(t, f)
+	msg, err := p.Prompt(context.Background(), port, fakeSessionID, PromptInput{Text: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg.Info.ID != "msg_2" || msg.Text() != "from the list" {
+		t.Errorf("Prompt answered %+v, want the last assistant message of the list", msg)
+	}
+	b, _ := json.Marshal(msg)
+	if diff := cmp.Diff(fakeAssistant, string(b)); diff != "" {
+		t.Errorf("message JSON (-OpenCode +ours):\n%s", diff)
+	}
+	waitFor(t, func() bool { return f.promptOpen.Load() == 0 }) // the stalled call was ended
+}
+
+func TestPromptWatchdogWaitsWhileBusy(t *testing.T) {
+	f := &fakeOpenCode{release: make(chan struct{})}
+	f.busy.Store(true)
+	p, port := newFakePortal(t, f)
+	res := make(chan error, 1)
+	go func() {
+		_, err := p.Prompt(context.Background(), port, fakeSessionID, PromptInput{Text: "hi"})
+		res <- err
+	}()
+	// Many watchdog periods pass while the session is busy: the wait goes on.
+	time.Sleep(20 * p.prompts.poll)
+	select {
+	case err := <-res:
+		t.Fatalf("Prompt returned while the session was busy: %v", err)
+	default:
+	}
+	close(f.release)
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPromptWatchdogOpenCodeGone(t *testing.T) {
+	f := &fakeOpenCode{release: make(chan struct{})}
+	f.statusDown.Store(true)
+	p, port := newFakePortal(t, f)
+	_, err := p.Prompt(context.Background(), port, fakeSessionID, PromptInput{Text: "hi"})
+	if !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Prompt with OpenCode's status failing: err = %v, want EUNAVAILABLE", err)
+	}
+}
+
+func TestPromptCallerLeavesCallGoesOn(t *testing.T) {
+	f := &fakeOpenCode{release: make(chan struct{})}
+	f.busy.Store(true)
+	p, port := newFakePortal(t, f)
+	ctx, cancel := context.WithCancel(context.Background())
+	res := make(chan error, 1)
+	go func() {
+		_, err := p.Prompt(ctx, port, fakeSessionID, PromptInput{Text: "hi"})
+		res <- err
+	}()
+	waitFor(t, func() bool { return f.promptOpen.Load() == 1 })
+	cancel()
+	if err := <-res; !errors.Is(err, ErrTimeout) {
+		t.Errorf("Prompt after its caller left: err = %v, want ETIMEOUT", err)
+	}
+	time.Sleep(10 * p.prompts.poll)
+	if f.promptOpen.Load() != 1 {
+		t.Fatal("the call to OpenCode ended with its caller")
+	}
+	close(f.release)
+	waitFor(t, func() bool { return f.promptOpen.Load() == 0 })
+}
+
+func TestPromptCloseEndsCalls(t *testing.T) {
+	f := &fakeOpenCode{release: make(chan struct{})}
+	f.busy.Store(true)
+	p, port := newFakePortal(t, f)
+	res := make(chan error, 1)
+	go func() {
+		_, err := p.Prompt(context.Background(), port, fakeSessionID, PromptInput{Text: "hi"})
+		res <- err
+	}()
+	waitFor(t, func() bool { return f.promptOpen.Load() == 1 })
+	p.Close()
+	if err := <-res; !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Prompt during Close: err = %v, want EUNAVAILABLE", err)
+	}
+	if _, err := p.Prompt(context.Background(), port, fakeSessionID, PromptInput{Text: "hi"}); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Prompt after Close: err = %v, want EUNAVAILABLE", err)
+	}
+}
+
+func TestPromptInputChecks(t *testing.T) {
+	f := &fakeOpenCode{release: make(chan struct{})}
+	p, port := newFakePortal(t, f)
+	tests := []struct {
+		name string
+		id   string
+		in   PromptInput
+		want string
+	}{
+		{"empty text", fakeSessionID, PromptInput{}, "Message text required"},
+		{"blank text", fakeSessionID, PromptInput{Text: " \n"}, "Message text required"},
+		{"half a model", fakeSessionID, PromptInput{Text: "x", Model: &ModelRef{ProviderID: "fake"}}, "Invalid model: both providerID and modelID are required"},
+		{"bad session id", "abc", PromptInput{Text: "x"}, `Invalid session id "abc": it must start with "ses"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := p.Prompt(context.Background(), port, tt.id, tt.in)
+			if ErrorCode(err) != EINVALID || ErrorMessage(err) != tt.want {
+				t.Errorf("Prompt: %v (%s), want EINVALID %q", err, ErrorCode(err), tt.want)
+			}
+			err = p.PromptAsync(context.Background(), port, tt.id, tt.in)
+			if ErrorCode(err) != EINVALID || ErrorMessage(err) != tt.want {
+				t.Errorf("PromptAsync: %v (%s), want EINVALID %q", err, ErrorCode(err), tt.want)
+			}
+		})
+	}
+	if n := f.promptOpen.Load(); n != 0 {
+		t.Errorf("invalid prompts reached OpenCode: %d", n)
+	}
+}
+
+func TestCheckID(t *testing.T) {
+	tests := []struct {
+		id, prefix string
+		ok         bool
+	}{
+		{"ses_21eac3d17001iF4XyLi0254ade", "ses", true},
+		{"per_21eacf06a001PH7Ak2EZ7C3D7U", "per", true},
+		{"que_1", "que", true},
+		{"msg_1-x", "msg", true},
+		{"", "ses", false},
+		{"per_1", "ses", false},
+		{"ses_1/../x", "ses", false},
+		{"ses_1?x=1", "ses", false},
+		{"ses_1%2F", "ses", false},
+		{"ses_é", "ses", false},
+		{"ses_" + string(make([]byte, 200)), "ses", false},
+	}
+	for _, tt := range tests {
+		err := checkID("id", tt.prefix, tt.id)
+		if (err == nil) != tt.ok || err != nil && ErrorCode(err) != EINVALID {
+			t.Errorf("checkID(%q, %q) = %v, want ok=%v", tt.prefix, tt.id, err, tt.ok)
+		}
+	}
+}
+
+func TestInDir(t *testing.T) {
+	tests := []struct {
+		path, dir string
+		want      bool
+	}{
+		{"/a/b", "/a/b", true},
+		{"/a/b/c", "/a/b", true},
+		{"/a/b/", "/a/b", true},
+		{"/a/b-c", "/a/b", false},
+		{"/a", "/a/b", false},
+		{"/a/bc/d", "/a/b", false},
+		{"/x", "/", true},
+	}
+	for _, tt := range tests {
+		if got := inDir(tt.path, tt.dir); got != tt.want {
+			t.Errorf("inDir(%q, %q) = %v, want %v", tt.path, tt.dir, got, tt.want)
+		}
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// FuzzSessionTypesKeepJSON checks that every type decoded from OpenCode
+// marshals back to the bytes it was decoded from.
+func FuzzSessionTypesKeepJSON(f *testing.F) {
+	f.Add(fakeAssistant)
+	f.Add(`{"id":"ses_1","title":"t","time":{"created":1,"updated":2},"future":[1,{"a":null}]}`)
+	f.Add(`{"id":"per_1","sessionID":"ses_1","permission":"bash","patterns":["ls"],"always":["ls *"],"metadata":{"command":"ls"},"tool":{"messageID":"msg_1","callID":"c"}}`)
+	f.Add(`{"id":"que_1","questions":[{"question":"q","header":"h","options":[{"label":"A","description":"a"}]}]}`)
+	f.Add(`{"type":"retry","attempt":2,"message":"m","next":5}`)
+	f.Fuzz(func(t *testing.T, data string) {
+		var compact = func(b []byte) string {
+			var v any
+			if json.Unmarshal(b, &v) != nil {
+				t.Fatalf("not JSON: %q", b)
+			}
+			out, _ := json.Marshal(v)
+			return string(out)
+		}
+		for _, v := range []any{&Session{}, &Message{}, &Part{}, &PermissionRequest{}, &QuestionRequest{}, &SessionStatus{}, &MessageInfo{}} {
+			if json.Unmarshal([]byte(data), v) != nil {
+				continue
+			}
+			out, err := json.Marshal(v)
+			if err != nil {
+				t.Fatalf("%T: marshal: %v", v, err)
+			}
+			if _, isMsg := v.(*Message); isMsg {
+				continue // the wrapper rebuilds {info, parts}; its members keep their JSON
+			}
+			if compact(out) != compact([]byte(data)) {
+				t.Fatalf("%T changed the JSON:\n in: %s\nout: %s", v, data, out)
+			}
+		}
+	})
+}
