@@ -1,0 +1,77 @@
+package gitrepo
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzCleanPath checks that no accepted path leaves the worktree or reaches
+// into .git.
+func FuzzCleanPath(f *testing.F) {
+	for _, s := range []string{"", ".", "a/b", "../x", "a/../../b", "/etc/passwd", "a//b/./c", ".git/config",
+		"a/.GIT/x", "a\x00b", "..", "a/..", "./.././x", "dir with space/ü.txt", strings.Repeat("a/", 3000)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		clean, err := CleanPath(p)
+		if err != nil {
+			if clean != "" {
+				t.Fatalf("CleanPath(%q) = %q with error %v", p, clean, err)
+			}
+			return
+		}
+		root := "/work/tree"
+		joined := filepath.Join(root, clean)
+		if joined != root && !strings.HasPrefix(joined, root+"/") {
+			t.Fatalf("CleanPath(%q) = %q escapes the root: %s", p, clean, joined)
+		}
+		if strings.ContainsRune(clean, 0) || strings.HasPrefix(clean, "/") || strings.HasSuffix(clean, "/") {
+			t.Fatalf("CleanPath(%q) = %q", p, clean)
+		}
+		for _, part := range strings.Split(clean, "/") {
+			if clean != "" && (part == "" || part == "." || part == ".." || strings.EqualFold(part, ".git")) {
+				t.Fatalf("CleanPath(%q) = %q has component %q", p, clean, part)
+			}
+		}
+		if again, err := CleanPath(clean); err != nil || again != clean {
+			t.Fatalf("CleanPath is not idempotent on %q: %q, %v", clean, again, err)
+		}
+	})
+}
+
+// FuzzIgnore feeds arbitrary ignore files and paths to the matcher: it
+// must not panic, and a pattern of plain characters matches its own name.
+func FuzzIgnore(f *testing.F) {
+	for _, s := range [][2]string{{"*.log\n!keep.log\nbuild/\n", "a/b.log"}, {"a/**/b\n", "a/x/y/b"},
+		{"[a-c]?[!x]\n", "bzy"}, {"\\#x\n\\!y\n", "#x"}, {"**/\n", "q"}, {"[[:alpha:]]*\n", "Z1"}, {"[\n", "["}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, file, path string) {
+		if len(file) > 4096 || len(path) > 1024 {
+			return
+		}
+		l := ignoreList(parseIgnore([]byte(file), ""))
+		l.ignored(path, false)
+		l.ignored(path, true)
+		if name := strings.TrimSpace(path); name != "" && !strings.ContainsAny(name, "*?[\\!#/ \r\n\x00") {
+			if !ignoreList(parseIgnore([]byte(name), "")).ignored("dir/"+name, false) {
+				t.Fatalf("pattern %q does not match dir/%s", name, name)
+			}
+		}
+	})
+}
+
+// FuzzParseIndex checks that a corrupt index file is an error, never a panic.
+func FuzzParseIndex(f *testing.F) {
+	f.Add([]byte("DIRC\x00\x00\x00\x02\x00\x00\x00\x00" + strings.Repeat("\x00", 20)))
+	idx := &index{version: 2, entries: []entry{{name: "a/b", mode: modeFile}, {name: "c", mode: modeExec}},
+		tree: &cacheTree{count: 2, children: []*cacheTree{{name: "a", count: 1}}}}
+	f.Add(idx.encode())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		idx, err := parseIndex(data)
+		if err == nil {
+			parseIndex(idx.encode())
+		}
+	})
+}
