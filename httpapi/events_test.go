@@ -34,7 +34,7 @@ type eventProxy struct {
 	open   map[*context.CancelFunc]struct{}
 }
 
-func newEventProxy(t *testing.T, oc *portaltest.OpenCode) *eventProxy {
+func newEventProxy(t testing.TB, oc *portaltest.OpenCode) *eventProxy {
 	t.Helper()
 	target, err := url.Parse(oc.URL)
 	if err != nil {
@@ -89,7 +89,7 @@ func (p *eventProxy) cut() {
 
 // registerProxy registers oc in s's registry on the proxy's port, so the
 // portal reaches oc through the proxy.
-func (s *apiServer) registerProxy(t *testing.T, oc *portaltest.OpenCode, p *eventProxy) {
+func (s *apiServer) registerProxy(t testing.TB, oc *portaltest.OpenCode, p *eventProxy) {
 	t.Helper()
 	pid := oc.PID
 	err := registry.New(s.Registry).Update(context.Background(), func(f *registry.File) error {

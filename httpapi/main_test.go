@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 
 // sharedOpenCode returns the package's real OpenCode, starting it on first
 // use. Without an opencode binary the test fails under CI and skips elsewhere.
-func sharedOpenCode(t *testing.T) *portaltest.OpenCode {
+func sharedOpenCode(t testing.TB) *portaltest.OpenCode {
 	t.Helper()
 	bin := portaltest.RequireOpenCode(t)
 	shared.once.Do(func() {
@@ -54,7 +54,7 @@ type apiServer struct {
 	Registry string
 }
 
-func newAPIServer(t *testing.T) *apiServer {
+func newAPIServer(t testing.TB) *apiServer {
 	t.Helper()
 	reg := filepath.Join(t.TempDir(), "portal.json")
 	p, err := portal.New(portal.Config{RegistryPath: reg})
