@@ -151,6 +151,9 @@ func New[E any](cfg Config[E]) *Hub[E] {
 // must keep reading it until then or it will be skipped ahead with a resync
 // event.
 func (h *Hub[E]) Subscribe(ctx context.Context, filter func(E) bool) (<-chan E, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	sub := &subscriber[E]{ch: make(chan E, h.cfg.Buffer), filter: filter}
 	h.mu.Lock()
 	if h.closed {

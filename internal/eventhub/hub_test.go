@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -520,4 +521,47 @@ func TestSubscribeContextEnds(t *testing.T) {
 		t.Fatalf("Subscribe error = %v, want the context's", err)
 	}
 	waitClosed(t, waitConn(t, u), "after the only subscriber gave up")
+}
+
+func TestNoGoroutineOutlivesSubscribersOrClose(t *testing.T) {
+	before := runtime.NumGoroutine()
+	u := newFakeUpstream()
+	h := New(Config[testEvent]{
+		Connect:           u.connect,
+		Decode:            decodeTest,
+		Resync:            func(string) testEvent { return testEvent{Type: "portal.resync"} },
+		Heartbeat:         func() testEvent { return testEvent{Type: "portal.heartbeat"} },
+		HeartbeatInterval: time.Millisecond,
+	})
+	settled := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for runtime.NumGoroutine() > before {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<16)
+				t.Fatalf("%s: %d goroutines, %d before:\n%s", what, runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	// Subscribers leave by their context: the upstream loop and reader end.
+	ctx, cancel := context.WithCancel(t.Context())
+	for range 10 {
+		if _, err := h.Subscribe(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitConn(t, u)
+	cancel()
+	settled("after every subscriber left")
+
+	// Close ends subscriptions that are still open.
+	for range 10 {
+		if _, err := h.Subscribe(t.Context(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitConn(t, u)
+	h.Close()
+	settled("after Close")
 }
