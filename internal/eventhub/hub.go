@@ -87,15 +87,6 @@ type Hub[E any] struct {
 	cur    *upstream // the upstream loop serving subs; nil when there is none
 	last   chan struct{}
 	closed bool
-	stats  Stats
-}
-
-// Stats counts what a Hub did.
-type Stats struct {
-	// Connections is the number of upstream connections opened.
-	Connections int
-	// Subscribers is the number of current subscribers.
-	Subscribers int
 }
 
 // subscriber is one consumer of the hub.
@@ -180,15 +171,6 @@ func (h *Hub[E]) Subscribe(ctx context.Context, filter func(E) bool) (<-chan E, 
 		h.remove(sub)
 		return nil, ctx.Err()
 	}
-}
-
-// Stats returns the hub's counters.
-func (h *Hub[E]) Stats() Stats {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	s := h.stats
-	s.Subscribers = len(h.subs)
-	return s
 }
 
 // Close closes every subscriber's channel and the upstream stream, and waits

@@ -154,9 +154,6 @@ func (h *Hub[E]) read(ctx context.Context, items chan<- item[E], errc chan<- err
 		errc <- err
 		return
 	}
-	h.mu.Lock()
-	h.stats.Connections++
-	h.mu.Unlock()
 	// Closing the body unblocks a Read that ctx alone might not.
 	stop := context.AfterFunc(ctx, func() { body.Close() })
 	defer func() {

@@ -67,15 +67,6 @@ func (sw *Writer) Write(typ string, data []byte) error {
 	return sw.send(b.Bytes())
 }
 
-// Comment sends a comment line (": text"), which readers ignore; it keeps
-// idle connections open through proxies. text must not contain a line break.
-func (sw *Writer) Comment(text string) error {
-	if strings.ContainsAny(text, "\r\n") {
-		return fmt.Errorf("sse: comment %q contains a line break", text)
-	}
-	return sw.send([]byte(": " + text + "\n\n"))
-}
-
 func (sw *Writer) send(p []byte) error {
 	if sw.WriteTimeout > 0 {
 		err := sw.rc.SetWriteDeadline(time.Now().Add(sw.WriteTimeout))
