@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/base64"
 	"mime"
 	"net/http"
 	"path"
@@ -49,8 +48,10 @@ func (h *handler) listFiles(w http.ResponseWriter, r *http.Request) error {
 // and mimeType fields are those of OpenCode's /file/content, except that
 // text content is exact (OpenCode trims it) and text has a mimeType too.
 type fileBody struct {
-	Type     string `json:"type"` // "text" or "binary"
-	Content  string `json:"content"`
+	Type string `json:"type"` // "text" or "binary"
+	// Content is a string for text, []byte (which encoding/json writes in
+	// base64) for binary content.
+	Content  any    `json:"content"`
 	Encoding string `json:"encoding,omitempty"` // "base64" for binary content
 	MimeType string `json:"mimeType"`
 	Path     string `json:"path"`
@@ -80,7 +81,7 @@ func (h *handler) readFile(w http.ResponseWriter, r *http.Request) error {
 	}
 	body := fileBody{Type: "text", Content: string(f.Data), MimeType: f.MimeType, Path: f.Path, Size: f.Size}
 	if f.Binary {
-		body.Type, body.Encoding, body.Content = "binary", "base64", base64.StdEncoding.EncodeToString(f.Data)
+		body.Type, body.Encoding, body.Content = "binary", "base64", f.Data
 	}
 	return writeJSON(w, http.StatusOK, body)
 }

@@ -34,6 +34,9 @@ type filesBed struct {
 	outside string // a folder outside the project, holding secret.txt
 	base    string // the portal's URL for the instance: …/api/opencode/{port}
 	direct  *opencode.Client
+	handler http.Handler
+	p       *portal.Portal
+	port    int
 }
 
 // projectFiles are written into the bed's project and committed.
@@ -115,7 +118,7 @@ func newFilesBed(tb testing.TB, more func(dir string)) *filesBed {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &filesBed{dir: dir, outside: outside, base: fmt.Sprintf("%s/api/opencode/%d", srv.URL, oc.Port), direct: direct}
+	return &filesBed{handler: srv.Config.Handler, p: p, port: oc.Port, dir: dir, outside: outside, base: fmt.Sprintf("%s/api/opencode/%d", srv.URL, oc.Port), direct: direct}
 }
 
 // write creates the file name under dir, with its folders.

@@ -3,9 +3,7 @@ package confine
 import (
 	"cmp"
 	"context"
-	"errors"
 	"io/fs"
-	"path"
 	"slices"
 	"strings"
 )
@@ -52,24 +50,22 @@ func (r *Root) List(ctx context.Context, name string) ([]Entry, error) {
 	if !fi.IsDir() {
 		return nil, &PathError{Path: name, Err: ErrNotDir, Reason: "is not a folder; read it instead of listing it"}
 	}
-	dir, err := r.root.OpenRoot(real)
+	f, _, err := r.open(name, real)
 	if err != nil {
-		if _, _, _, rerr := r.resolve(name); rerr != nil {
-			return nil, rerr
-		}
-		return nil, osError(name, err)
+		return nil, err
 	}
-	defer dir.Close()
-	f, err := dir.Open(".")
-	if err != nil {
-		return nil, osError(name, err)
-	}
+	// A folder opened in an os.Root reads each entry's Lstat along with
+	// its name, relative to the folder: Info below costs nothing more.
 	des, err := f.ReadDir(-1)
 	f.Close()
 	if err != nil {
 		return nil, osError(name, err)
 	}
 
+	prefix := "" // of the entries' paths
+	if clean != "." {
+		prefix = clean + "/"
+	}
 	ignored := r.ignorer(split(real))
 	entries := make([]Entry, 0, len(des))
 	for i, de := range des {
@@ -78,7 +74,7 @@ func (r *Root) List(ctx context.Context, name string) ([]Entry, error) {
 				return nil, err
 			}
 		}
-		e := Entry{Name: de.Name(), Path: path.Join(clean, de.Name())}
+		e := Entry{Name: de.Name(), Path: prefix + de.Name()}
 		switch t := de.Type(); {
 		case t.IsDir():
 			e.Type = TypeDirectory
@@ -87,10 +83,7 @@ func (r *Root) List(ctx context.Context, name string) ([]Entry, error) {
 			e.Target = r.target(e.Path)
 		case t.IsRegular():
 			e.Type = TypeFile
-			info, err := dir.Lstat(e.Name)
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // removed since the folder was read
-			}
+			info, err := de.Info()
 			if err != nil {
 				return nil, osError(e.Path, err)
 			}
