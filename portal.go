@@ -87,6 +87,7 @@ type Portal struct {
 	// subsystems
 	prompts *prompts   // sync prompt calls, detached from their callers
 	events  *eventHubs // one shared live event stream per instance
+	git     *gitRepos  // one git repository handle per worktree
 }
 
 // New returns a Portal configured by cfg.
@@ -106,6 +107,7 @@ func New(cfg Config) (*Portal, error) {
 	// subsystems
 	p.prompts = newPrompts()
 	p.events = newEventHubs()
+	p.git = newGitRepos()
 	return p, nil
 }
 
