@@ -44,6 +44,22 @@ type Config struct {
 	// larger ones are refused with ETOOLARGE. Default DefaultMaxReadSize
 	// (1 MiB).
 	MaxReadSize int64
+	// Restart says what happens to an instance whose OpenCode exits on its
+	// own: RestartNever (default) leaves it crashed; RestartOnFailure starts
+	// it again after RestartBackoff (default 1s, doubling up to 30s), at
+	// most MaxRestarts (default 5) times in a row.
+	Restart        RestartPolicy
+	MaxRestarts    int
+	RestartBackoff time.Duration
+	// StartTimeout bounds an instance's start until it answers. Default 60s.
+	StartTimeout time.Duration
+	// StopTimeout is how long a stopping instance gets between SIGTERM and
+	// SIGKILL. Default 5s.
+	StopTimeout time.Duration
+	// StopOnClose makes Close stop the instances this Portal started. By
+	// default they keep running, like the original CLI's, and the next
+	// Portal adopts them.
+	StopOnClose bool
 }
 
 // withDefaults returns c with every zero field set to its default.
@@ -63,6 +79,12 @@ func (c Config) withDefaults() (Config, error) {
 	c.FirstPort = cmp.Or(c.FirstPort, 3100)
 	c.RequestTimeout = cmp.Or(c.RequestTimeout, 30*time.Second)
 	c.ProbeTimeout = cmp.Or(c.ProbeTimeout, 2*time.Second)
+	c.Restart = cmp.Or(c.Restart, RestartNever)
+	if c.Restart != RestartNever && c.Restart != RestartOnFailure {
+		return c, Errorf(EINVALID, "Invalid restart policy %q: use %q or %q", c.Restart, RestartNever, RestartOnFailure)
+	}
+	c.StartTimeout = cmp.Or(c.StartTimeout, time.Minute)
+	c.StopTimeout = cmp.Or(c.StopTimeout, 5*time.Second)
 	if c.MaxReadSize <= 0 {
 		c.MaxReadSize = DefaultMaxReadSize
 	}
@@ -85,9 +107,9 @@ type Portal struct {
 	worktrees map[int]worktreeCache
 
 	// subsystems
-	prompts *prompts   // sync prompt calls, detached from their callers
-	events  *eventHubs // one shared live event stream per instance
-	git     *gitRepos  // one git repository handle per worktree
+	prompts   *prompts     // sync prompt calls, detached from their callers
+	instances *instanceSet // the instances supervised here
+	events    *eventHubs   // one shared live event stream per instance
 }
 
 // New returns a Portal configured by cfg.
@@ -106,18 +128,24 @@ func New(cfg Config) (*Portal, error) {
 	}
 	// subsystems
 	p.prompts = newPrompts()
+	p.instances = newInstanceSet(cfg.RegistryPath)
 	p.events = newEventHubs()
-	p.git = newGitRepos()
+	if err := p.adopt(); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
 // Config returns the Portal's configuration with defaults filled in.
 func (p *Portal) Config() Config { return p.cfg }
 
-// Close releases the Portal's resources. Instances keep running.
+// Close releases the Portal's resources. Instances keep running, for the
+// next Portal to adopt, unless Config.StopOnClose is set: then those this
+// Portal started are stopped.
 func (p *Portal) Close() error {
+	err := p.closeInstances(p.cfg.StopOnClose)
 	p.events.close()
 	p.prompts.close()
 	p.transport.CloseIdleConnections()
-	return nil
+	return err
 }

@@ -2,13 +2,15 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/opencode-portal/portal"
 )
 
 // instanceJSON is an instance on the wire: the original Portal's fields
-// (port is the OpenCode port) plus restarts and url.
+// (port is the OpenCode port) plus restarts, lastExit and url. The password
+// is never part of it.
 type instanceJSON struct {
 	ID           string  `json:"id"`
 	Name         string  `json:"name"`
@@ -23,6 +25,7 @@ type instanceJSON struct {
 	State        string  `json:"state"`
 	Status       string  `json:"status"`
 	Restarts     int     `json:"restarts"`
+	LastExit     string  `json:"lastExit,omitempty"`
 	URL          string  `json:"url"`
 }
 
@@ -34,7 +37,8 @@ func toInstanceJSON(in portal.Instance) instanceJSON {
 	return instanceJSON{
 		ID: in.ID, Name: in.Name, Directory: in.Directory, Port: in.Port, Hostname: in.Hostname,
 		OpencodePID: in.PID, WebPID: in.WebPID, StartedAt: in.StartedAt, InstanceType: in.InstanceType,
-		ContainerID: in.ContainerID, State: in.State, Status: status, Restarts: in.Restarts, URL: in.URL,
+		ContainerID: in.ContainerID, State: in.State, Status: status, Restarts: in.Restarts,
+		LastExit: in.LastExit, URL: in.URL,
 	}
 }
 
@@ -54,21 +58,62 @@ func (h *handler) listInstances(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) startInstance(w http.ResponseWriter, r *http.Request) error {
-	return notBuilt("starting instances")
+	var body struct {
+		Directory string `json:"directory"`
+		Name      string `json:"name"`
+		Port      int    `json:"port"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	in, err := h.p.StartInstance(r.Context(), portal.StartOptions{Directory: body.Directory, Name: body.Name, Port: body.Port})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, toInstanceJSON(in))
 }
 
 func (h *handler) getInstance(w http.ResponseWriter, r *http.Request) error {
-	return notBuilt("instance details")
+	in, err := h.p.Instance(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, toInstanceJSON(in))
 }
 
 func (h *handler) stopInstance(w http.ResponseWriter, r *http.Request) error {
-	return notBuilt("stopping instances")
+	if err := h.p.StopInstance(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (h *handler) restartInstance(w http.ResponseWriter, r *http.Request) error {
-	return notBuilt("restarting instances")
+	in, err := h.p.RestartInstance(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, toInstanceJSON(in))
 }
 
+// maxLogTail bounds ?tail= of the logs route.
+const maxLogTail = 10000
+
 func (h *handler) instanceLogs(w http.ResponseWriter, r *http.Request) error {
-	return notBuilt("instance logs")
+	tail := 200
+	if s := r.URL.Query().Get("tail"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxLogTail {
+			return portal.Errorf(portal.EINVALID, "Invalid tail %q: give a number of lines from 1 to %d", s, maxLogTail)
+		}
+		tail = n
+	}
+	lines, err := h.p.InstanceLogs(r.Context(), r.PathValue("id"), tail)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, struct {
+		Lines []string `json:"lines"`
+	}{Lines: append([]string{}, lines...)})
 }

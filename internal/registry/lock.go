@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/opencode-portal/portal/internal/supervisor"
 )
 
 // lock takes the registry's exclusive lock in two layers:
@@ -74,7 +76,7 @@ func createPIDLock(path string) (bool, error) {
 		return false, err
 	}
 	pid, perr := strconv.Atoi(strings.TrimSpace(string(data)))
-	if perr == nil && ProcessAlive(pid) {
+	if perr == nil && supervisor.Alive(pid) {
 		return false, nil
 	}
 	if fi, err := os.Stat(path); perr != nil && len(data) == 0 && err == nil && time.Since(fi.ModTime()) < 5*time.Second {
@@ -101,14 +103,4 @@ func retry(ctx context.Context, wait, maxWait time.Duration, try func() (bool, e
 		}
 		wait = min(wait*2, maxWait)
 	}
-}
-
-// ProcessAlive reports whether a process with this PID exists. A process of
-// another user (EPERM) counts as alive.
-func ProcessAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }

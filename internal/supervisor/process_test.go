@@ -189,7 +189,7 @@ func TestStartFailsAndLeavesNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			pidfile := filepath.Join(t.TempDir(), "pids")
 			opts := fakeOptions(t, append(tt.env, "FAKE_GRANDCHILD=1", "FAKE_PIDFILE="+pidfile)...)
-			opts.StartTimeout = time.Second
+			opts.StartTimeout = 3 * time.Second
 			ctx := context.Background()
 			if tt.timeout > 0 {
 				opts.StartTimeout = time.Hour
