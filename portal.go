@@ -110,6 +110,7 @@ type Portal struct {
 	prompts   *prompts     // sync prompt calls, detached from their callers
 	instances *instanceSet // the instances supervised here
 	events    *eventHubs   // one shared live event stream per instance
+	git       *gitRepos    // one git repository handle per worktree
 }
 
 // New returns a Portal configured by cfg.
@@ -130,6 +131,7 @@ func New(cfg Config) (*Portal, error) {
 	p.prompts = newPrompts()
 	p.instances = newInstanceSet(cfg.RegistryPath)
 	p.events = newEventHubs()
+	p.git = newGitRepos()
 	if err := p.adopt(); err != nil {
 		return nil, err
 	}
