@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/opencode-portal/portal/internal/confine"
+	"github.com/opencode-portal/portal/internal/gitrepo"
 )
 
 // DefaultMaxReadSize is the largest file ReadFile returns unless
@@ -80,12 +81,32 @@ type FileContent struct {
 }
 
 // ChangedFile is a file of the worktree that differs from HEAD, untracked
-// files included. The JSON names are those of OpenCode's /vcs/status.
+// files included. The JSON names of Path, Status, Additions and Deletions
+// are those of OpenCode's /vcs/status.
 type ChangedFile struct {
-	Path      string `json:"file"`   // slash-separated, relative to the worktree
-	Status    string `json:"status"` // "added", "deleted" or "modified"
-	Additions int    `json:"additions"`
-	Deletions int    `json:"deletions"`
+	Path string `json:"file"` // slash-separated, relative to the worktree
+	// OldPath is the previous path of a renamed file.
+	OldPath string `json:"oldFile,omitempty"`
+	// Status is "added", "deleted", "modified" (content or type) or "renamed".
+	Status string `json:"status"`
+	// Additions and Deletions count lines, as `git diff --numstat HEAD`;
+	// both are 0 for binary files.
+	Additions int  `json:"additions"`
+	Deletions int  `json:"deletions"`
+	Binary    bool `json:"binary,omitempty"`
+}
+
+// changeStatus names a status letter of package gitrepo.
+func changeStatus(letter byte) string {
+	switch letter {
+	case gitrepo.Added:
+		return "added"
+	case gitrepo.Deleted:
+		return "deleted"
+	case gitrepo.Renamed:
+		return "renamed"
+	}
+	return "modified"
 }
 
 // SearchFiles finds files and folders of the project of the instance on
@@ -178,21 +199,24 @@ func (p *Portal) ReadFile(ctx context.Context, port int, name string) (*FileCont
 	return &FileContent{Path: f.Path, Size: f.Size, Binary: f.Binary, MimeType: f.MimeType, Data: f.Data}, nil
 }
 
-// ChangedFiles returns the files of the project of the instance on port
-// that differ from HEAD, with the lines added and deleted, as OpenCode's
-// /vcs/status reports them (for an instance started in a subfolder, only
-// the files below it).
+// ChangedFiles returns the files of the git worktree of the instance on
+// port that differ from HEAD, staged or not, untracked ones included and
+// ignored ones left out, with the lines added and deleted: `git diff
+// --numstat HEAD` plus the untracked files. A project outside git is an
+// ENOTFOUND error, a repository without commits ECONFLICT.
 func (p *Portal) ChangedFiles(ctx context.Context, port int) ([]ChangedFile, error) {
-	c, err := p.client(ctx, port)
+	r, err := p.gitRepo(ctx, port)
 	if err != nil {
 		return nil, err
 	}
-	var changed []ChangedFile
-	if err := c.Call(ctx, http.MethodGet, "/vcs/status", nil, nil, &changed); err != nil {
-		return nil, upstreamError(port, err)
+	stats, err := r.Numstat(ctx, gitrepo.DiffOptions{Untracked: true})
+	if err != nil {
+		return nil, gitError(err, EINTERNAL)
 	}
-	if changed == nil {
-		changed = []ChangedFile{}
+	changed := make([]ChangedFile, len(stats))
+	for i, s := range stats {
+		changed[i] = ChangedFile{Path: s.Path, OldPath: s.OrigPath, Status: changeStatus(s.Status),
+			Additions: s.Added, Deletions: s.Deleted, Binary: s.Binary}
 	}
 	return changed, nil
 }

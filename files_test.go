@@ -9,7 +9,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,16 +20,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/internal/registry"
+	"github.com/opencode-portal/portal/portaltest"
 )
 
 // filesFake stands in for OpenCode where the files API asks it something:
-// /project/current, /find/file and /vcs/status. It records the queries
+// /project/current and /find/file. It records the queries
 // /find/file receives. (The tests against the real OpenCode are in
 // package httpapi.)
 type filesFake struct {
 	worktree string // "/" for a project outside git
 	found    []string
-	changed  string // JSON answer of /vcs/status
 
 	mu      sync.Mutex
 	queries []url.Values
@@ -48,8 +51,6 @@ func (f *filesFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.queries = append(f.queries, r.URL.Query())
 		f.mu.Unlock()
 		json.NewEncoder(w).Encode(f.found)
-	case "/vcs/status":
-		w.Write([]byte(f.changed))
 	default:
 		w.WriteHeader(http.StatusNotFound)
 		w.Write([]byte(`{"name":"NotFoundError","data":{"message":"no route"}}`))
@@ -234,26 +235,113 @@ func errMessage(err error) string {
 	return portal.ErrorMessage(err)
 }
 
-// TestChangedFiles checks that OpenCode's /vcs/status is decoded field by
-// field, and that an empty answer is an empty list.
+// TestChangedFiles checks the changed files of a worktree with staged,
+// unstaged, renamed, deleted, binary, untracked and ignored files against
+// the git CLI: `git diff --numstat HEAD` with the untracked files added
+// with --intent-to-add to a copy of the index.
 func TestChangedFiles(t *testing.T) {
-	dir := t.TempDir()
-	for _, tt := range []struct {
-		answer string
-		want   []portal.ChangedFile
-	}{
-		{`[{"file":"a.go","additions":3,"deletions":1,"status":"modified"},{"file":"b/c.txt","additions":0,"deletions":7,"status":"deleted"}]`,
-			[]portal.ChangedFile{{Path: "a.go", Status: "modified", Additions: 3, Deletions: 1}, {Path: "b/c.txt", Status: "deleted", Deletions: 7}}},
-		{`[]`, []portal.ChangedFile{}},
-		{`null`, []portal.ChangedFile{}},
-	} {
-		p, port := newFilesPortal(t, &filesFake{worktree: dir, changed: tt.answer}, dir, portal.Config{})
-		got, err := p.ChangedFiles(context.Background(), port)
-		if err != nil {
-			t.Fatal(err)
+	dir := portaltest.NewGitRepo(t)
+	files := map[string]string{
+		"a.txt": "1\n2\n3\n", "b.txt": "b\n", "c.bin": "\x00\x01\x02", "d.txt": "d\nd\n",
+		"dir/e.txt": "e\n", "old.txt": "same\ncontent\nhere\n", ".gitignore": "*.log\n",
+	}
+	writeAll(t, dir, files)
+	gitRun(t, dir, "add", "-A")
+	gitRun(t, dir, "commit", "-q", "-m", "files")
+	writeAll(t, dir, map[string]string{
+		"a.txt": "1\ntwo\n3\nfour\n", "b.txt": "b\nstaged\n", "c.bin": "\x00\x03",
+		"u.txt": "u\nu\n", "dir/f.txt": "f\n", "i.log": "ignored\n",
+	})
+	gitRun(t, dir, "add", "b.txt")
+	gitRun(t, dir, "mv", "old.txt", "new.txt")
+	if err := os.Remove(filepath.Join(dir, "d.txt")); err != nil {
+		t.Fatal(err)
+	}
+
+	p, port := newFilesPortal(t, &filesFake{worktree: dir}, dir, portal.Config{})
+	got, err := p.ChangedFiles(context.Background(), port)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	index := filepath.Join(t.TempDir(), "index")
+	data, err := os.ReadFile(filepath.Join(dir, ".git", "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(index, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := "GIT_INDEX_FILE=" + index
+	gitRun(t, dir, env, "add", "--intent-to-add", ".")
+	status := strings.Split(gitRun(t, dir, env, "diff", "HEAD", "-M", "--name-status", "-z"), "\x00")
+	numstat := strings.Split(gitRun(t, dir, env, "diff", "HEAD", "-M", "--numstat", "-z"), "\x00")
+	names := map[byte]string{'A': "added", 'D': "deleted", 'M': "modified", 'T': "modified", 'R': "renamed"}
+	var want []portal.ChangedFile
+	for i := 0; i+1 < len(status); i += 2 {
+		c := portal.ChangedFile{Status: names[status[i][0]], Path: status[i+1]}
+		if status[i][0] == 'R' {
+			c.OldPath, c.Path = status[i+1], status[i+2]
+			i++
 		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("ChangedFiles for %s (-want +got):\n%s", tt.answer, diff)
+		want = append(want, c)
+	}
+	for i, j := 0, 0; i+1 < len(numstat); i, j = i+1, j+1 {
+		f := strings.Split(numstat[i], "\t")
+		if f[0] == "-" {
+			want[j].Binary = true
+		} else {
+			want[j].Additions, _ = strconv.Atoi(f[0])
+			want[j].Deletions, _ = strconv.Atoi(f[1])
+		}
+		if f[2] == "" { // a rename: old and new path follow
+			i += 2
 		}
 	}
+	byPath := func(a, b portal.ChangedFile) int { return strings.Compare(a.Path, b.Path) }
+	slices.SortFunc(want, byPath)
+	slices.SortFunc(got, byPath)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ChangedFiles (-git +portal):\n%s", diff)
+	}
+
+	// Outside git there is no HEAD to compare with.
+	other := t.TempDir()
+	p, port = newFilesPortal(t, &filesFake{worktree: "/"}, other, portal.Config{})
+	if _, err := p.ChangedFiles(context.Background(), port); !errors.Is(err, portal.ErrNotFound) {
+		t.Errorf("ChangedFiles outside git: %v, want ENOTFOUND", err)
+	}
+}
+
+// writeAll writes files (name to content) under dir, with their folders.
+func writeAll(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// gitRun runs the git CLI in dir, with any leading NAME=value arguments
+// added to its environment, and returns its output.
+func gitRun(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	var env []string
+	for len(args) > 0 && strings.Contains(args[0], "=") {
+		env, args = append(env, args[0]), args[1:]
+	}
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com"), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("git %v: %v", args, err)
+	}
+	return string(out)
 }
