@@ -1,0 +1,235 @@
+package portal_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/supervisor"
+	"github.com/opencode-portal/portal/portaltest"
+)
+
+// openCodeConfig returns a Config that starts the real OpenCode, offline,
+// with home as its isolated HOME and a fresh registry. Without opencode the
+// test fails under CI and is skipped elsewhere.
+func openCodeConfig(t testing.TB, home string) portal.Config {
+	t.Helper()
+	return portal.Config{
+		RegistryPath: filepath.Join(t.TempDir(), "portal.json"),
+		OpenCodeBin:  portaltest.RequireOpenCode(t),
+		Env:          portaltest.Env(home, portaltest.Config("")),
+		FirstPort:    24100,
+		StartTimeout: 2 * time.Minute, // a loaded 2-core machine
+		StopOnClose:  true,
+	}
+}
+
+// call does an HTTP request against the portal's API and decodes the JSON
+// answer into out (when not nil); it returns the status and the raw body.
+func call(t testing.TB, method, url string, body, out any) (int, []byte) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, r)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, url, err, data)
+		}
+	}
+	return resp.StatusCode, data
+}
+
+// sessionRoundTrip creates a session through the portal's HTTP API and
+// finds it in the session list, proving the instance answers.
+func sessionRoundTrip(t testing.TB, api string, port int) {
+	t.Helper()
+	var created struct{ ID string }
+	if status, body := call(t, "POST", api+"/api/opencode/"+itoa(port)+"/session/create", nil, &created); status != 200 || created.ID == "" {
+		t.Fatalf("create session: %d %s", status, body)
+	}
+	var list []struct{ ID string }
+	if status, body := call(t, "GET", api+"/api/opencode/"+itoa(port)+"/sessions", nil, &list); status != 200 {
+		t.Fatalf("list sessions: %d %s", status, body)
+	}
+	for _, s := range list {
+		if s.ID == created.ID {
+			return
+		}
+	}
+	t.Fatalf("session %s not in the list %+v", created.ID, list)
+}
+
+// TestInstancesWithOpenCode runs the instance lifecycle against the real
+// OpenCode. Its subtests share one HOME, so that OpenCode starts warm.
+func TestInstancesWithOpenCode(t *testing.T) {
+	portaltest.RequireOpenCode(t)
+	home := t.TempDir()
+
+	t.Run("start, use through the API, stop", func(t *testing.T) {
+		cfg := openCodeConfig(t, home)
+		p := newPortal(t, cfg)
+		api := httptest.NewServer(httpapi.New(p))
+		defer api.Close()
+		dir := portaltest.NewGitRepo(t)
+
+		var in struct {
+			ID, State, URL string
+			Port           int
+			OpencodePID    int
+		}
+		status, body := call(t, "POST", api.URL+"/api/instances", map[string]any{"directory": dir}, &in)
+		if status != http.StatusCreated || in.State != portal.StateRunning || in.OpencodePID == 0 {
+			t.Fatalf("POST /api/instances: %d %s", status, body)
+		}
+		password := readRegistry(t, cfg.RegistryPath)[0].Password
+		var list struct {
+			Total     int
+			Instances []struct{ ID string }
+		}
+		status, listBody := call(t, "GET", api.URL+"/api/instances", nil, &list)
+		if status != 200 || list.Total != 1 || list.Instances[0].ID != in.ID {
+			t.Fatalf("GET /api/instances: %d %s", status, listBody)
+		}
+		if strings.Contains(string(body)+string(listBody), password) {
+			t.Fatal("an API answer carries the instance's password")
+		}
+
+		sessionRoundTrip(t, api.URL, in.Port)
+
+		var logs struct{ Lines []string }
+		if status, body := call(t, "GET", api.URL+"/api/instances/"+in.ID+"/logs?tail=5", nil, &logs); status != 200 ||
+			!strings.Contains(strings.Join(logs.Lines, "\n"), "opencode server listening on") {
+			t.Errorf("logs: %d %s", status, body)
+		}
+
+		if status, body := call(t, "DELETE", api.URL+"/api/instances/"+in.ID, nil, nil); status != http.StatusNoContent {
+			t.Fatalf("DELETE: %d %s", status, body)
+		}
+		if supervisor.Alive(in.OpencodePID) {
+			t.Errorf("pid %d alive after DELETE", in.OpencodePID)
+		}
+		if !supervisor.PortFree("127.0.0.1", in.Port) {
+			t.Errorf("port %d still bound after DELETE", in.Port)
+		}
+		if status, body := call(t, "GET", api.URL+"/api/instances", nil, &list); status != 200 || list.Total != 0 {
+			t.Errorf("GET /api/instances after DELETE: %d %s", status, body)
+		}
+		if status, _ := call(t, "GET", api.URL+"/api/instances/"+in.ID, nil, nil); status != http.StatusNotFound {
+			t.Errorf("GET the stopped instance: %d, want 404", status)
+		}
+	})
+
+	t.Run("kill -9 is restarted under on-failure", func(t *testing.T) {
+		cfg := openCodeConfig(t, home)
+		cfg.Restart = portal.RestartOnFailure
+		cfg.RestartBackoff = 100 * time.Millisecond
+		p := newPortal(t, cfg)
+		in, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: portaltest.NewGitRepo(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := pidOf(t, in)
+		if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		var got portal.Instance
+		waitUntil(t, "the restart", func() bool {
+			got, err = p.Instance(context.Background(), in.ID)
+			return err == nil && got.State == portal.StateRunning && got.PID != nil && *got.PID != first
+		})
+		if got.Restarts != 1 || got.LastExit != "signal: killed" || got.Port != in.Port {
+			t.Errorf("after the restart: %+v", got)
+		}
+		if e := readRegistry(t, cfg.RegistryPath)[0]; e.OpencodePID == nil || *e.OpencodePID != *got.PID {
+			t.Errorf("registry pid %v, want %d", e.OpencodePID, *got.PID)
+		}
+		api := httptest.NewServer(httpapi.New(p))
+		defer api.Close()
+		sessionRoundTrip(t, api.URL, got.Port)
+	})
+
+	t.Run("kill -9 stays down under never", func(t *testing.T) {
+		cfg := openCodeConfig(t, home)
+		p := newPortal(t, cfg)
+		in, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: portaltest.NewGitRepo(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid := pidOf(t, in)
+		syscall.Kill(pid, syscall.SIGKILL)
+		waitUntil(t, "the crash to be noticed", func() bool {
+			got, err := p.Instance(context.Background(), in.ID)
+			return err == nil && got.State == portal.StateCrashed
+		})
+		time.Sleep(time.Second) // a wrong restart would have happened by now
+		got, err := p.Instance(context.Background(), in.ID)
+		if err != nil || got.State != portal.StateCrashed || got.PID != nil || got.Restarts != 0 || got.LastExit != "signal: killed" {
+			t.Errorf("after the crash: %+v, %v", got, err)
+		}
+		if e := readRegistry(t, cfg.RegistryPath)[0]; e.OpencodePID != nil {
+			t.Errorf("registry still names pid %d", *e.OpencodePID)
+		}
+	})
+
+	t.Run("a new portal adopts the instance of a portal killed with -9", func(t *testing.T) {
+		cfg := openCodeConfig(t, home)
+		cfg.StopOnClose = false
+		dir := portaltest.NewGitRepo(t)
+		holder := startRole(t, "hold", roleConfig{Config: cfg, Dir: dir})
+		var held portal.Instance
+		if err := json.Unmarshal([]byte(holder.expect(t, "READY", 3*time.Minute)), &held); err != nil {
+			t.Fatal(err)
+		}
+		pid := pidOf(t, held)
+		t.Cleanup(func() { supervisor.Terminate(context.Background(), pid, time.Second) })
+		holder.cmd.Process.Signal(syscall.SIGKILL)
+		holder.cmd.Process.Wait()
+		if !supervisor.Alive(pid) {
+			t.Fatal("OpenCode died with its portal")
+		}
+
+		cfg.StopOnClose = true
+		p := newPortal(t, cfg)
+		got, err := p.Instance(context.Background(), held.ID)
+		if err != nil || got.State != portal.StateRunning || pidOf(t, got) != pid || got.Port != held.Port {
+			t.Fatalf("adopted instance = %+v, %v", got, err)
+		}
+		if e := readRegistry(t, cfg.RegistryPath)[0]; e.Owner == "" || strings.HasPrefix(e.Owner, itoa(holder.cmd.Process.Pid)+"-") {
+			t.Errorf("entry owner %q: not claimed by the new portal", e.Owner)
+		}
+		api := httptest.NewServer(httpapi.New(p))
+		defer api.Close()
+		sessionRoundTrip(t, api.URL, got.Port)
+		// Starting the folder again gives the adopted instance.
+		again, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: dir})
+		if err != nil || again.ID != held.ID {
+			t.Errorf("start of the adopted folder = %+v, %v", again, err)
+		}
+		if err := p.StopInstance(context.Background(), held.ID); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the adopted OpenCode to end", func() bool { return !supervisor.Alive(pid) })
+		if entries := readRegistry(t, cfg.RegistryPath); len(entries) != 0 {
+			t.Errorf("registry after stop = %+v", entries)
+		}
+	})
+}
