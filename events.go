@@ -69,7 +69,8 @@ func (f EventFilter) match(e Event) bool {
 // subscriber that reads too slowly gets an EventResync and skips ahead
 // instead of delaying the others. A stream from OpenCode that closes or
 // stays silent for 30 s is reconnected, and every subscriber then gets an
-// EventResync. An EventHeartbeat comes every 15 s.
+// EventResync. An EventHeartbeat comes every 15 s. When the instance is no
+// longer registered, the channel is closed.
 func (p *Portal) Subscribe(ctx context.Context, port int, filter EventFilter) (<-chan Event, error) {
 	if _, err := p.entryByPort(port); err != nil {
 		return nil, err
@@ -83,7 +84,9 @@ func (p *Portal) Subscribe(ctx context.Context, port int, filter EventFilter) (<
 	switch {
 	case err == nil:
 		return ch, nil
-	case errors.As(err, &pe), ctx.Err() != nil:
+	case errors.As(err, &pe):
+		return nil, pe
+	case ctx.Err() != nil:
 		return nil, err
 	case errors.Is(err, eventhub.ErrStalled):
 		return nil, &Error{Code: ETIMEOUT, Err: err, Message: fmt.Sprintf(
@@ -120,6 +123,9 @@ func (e *eventHubs) hub(p *Portal, port int) (*eventhub.Hub[Event], error) {
 			// The client is looked up on each connection: a restarted
 			// instance may have a new password.
 			c, err := p.client(ctx, port)
+			if ErrorCode(err) == ENOTFOUND {
+				return nil, fmt.Errorf("%w: %w", eventhub.ErrGone, err)
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -151,6 +151,9 @@ func (s *eventServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for {
 		select {
 		case data := <-ch:
+			if data == "" {
+				return // end the stream
+			}
 			fmt.Fprintf(w, "data: %s\n\n", data)
 			w.(http.Flusher).Flush()
 		case <-r.Context().Done():
@@ -159,17 +162,21 @@ func (s *eventServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// send sends data to every open stream; "" ends them.
 func (s *eventServer) send(data string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ch := range s.streams {
 		ch <- data
 	}
+	if data == "" {
+		s.streams = nil
+	}
 }
 
 // newEventPortal returns a Portal whose registry holds one instance served
-// by h, and that instance's port.
-func newEventPortal(t *testing.T, h http.Handler) (*Portal, int) {
+// by h, that instance's port, and the registry's path.
+func newEventPortal(t *testing.T, h http.Handler) (*Portal, int, string) {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -188,7 +195,7 @@ func newEventPortal(t *testing.T, h http.Handler) (*Portal, int) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	return p, port
+	return p, port, path
 }
 
 func receive(t *testing.T, ch <-chan Event) Event {
@@ -211,7 +218,7 @@ func receive(t *testing.T, ch <-chan Event) Event {
 
 func TestSubscribe(t *testing.T) {
 	srv := &eventServer{}
-	p, port := newEventPortal(t, srv)
+	p, port, _ := newEventPortal(t, srv)
 	all, err := p.Subscribe(t.Context(), port, EventFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +267,7 @@ func TestSubscribeErrors(t *testing.T) {
 		w.Header().Set("Content-Type", "text/html")
 		fmt.Fprint(w, "<html></html>")
 	})
-	p, htmlPort := newEventPortal(t, notStream)
+	p, htmlPort, _ := newEventPortal(t, notStream)
 
 	tests := []struct {
 		name string
@@ -301,5 +308,36 @@ func TestSubscribeErrors(t *testing.T) {
 	_, err = p2.Subscribe(t.Context(), port, EventFilter{})
 	if ErrorCode(err) != EUNAVAILABLE || !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("OpenCode down: %v, want %s", err, EUNAVAILABLE)
+	}
+}
+
+func TestSubscribeEndsWhenInstanceRemoved(t *testing.T) {
+	srv := &eventServer{}
+	p, port, path := newEventPortal(t, srv)
+	ch, err := p.Subscribe(t.Context(), port, EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = registry.New(path).Update(context.Background(), func(f *registry.File) error {
+		f.Instances = nil
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.send("") // the instance's stream ends, and it is not registered any more
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return
+			}
+			if ev.Type == EventResync {
+				t.Fatalf("got %s: the portal reconnected to an instance no longer registered", ev.Type)
+			}
+		case <-timeout:
+			t.Fatal("subscription still open 10s after the instance was removed")
+		}
 	}
 }

@@ -43,10 +43,16 @@ var ErrClosed = errors.New("eventhub: the hub is closed")
 // stall timeout.
 var ErrStalled = errors.New("eventhub: the upstream event stream went silent")
 
+// ErrGone, wrapped in an error of Config.Connect, says the upstream will
+// never come back (it was removed): instead of reconnecting, the hub ends
+// every subscription.
+var ErrGone = errors.New("eventhub: the upstream is gone")
+
 // Config configures a Hub. Connect, Decode, Resync and Heartbeat are
 // required; the other fields have defaults.
 type Config[E any] struct {
 	// Connect opens the upstream text/event-stream. ctx ends the stream.
+	// An error wrapping ErrGone ends every subscription.
 	Connect func(ctx context.Context) (io.ReadCloser, error)
 	// Decode turns the data of one upstream event into an E. Events it
 	// fails on are logged and skipped.
@@ -203,6 +209,21 @@ func (h *Hub[E]) remove(sub *subscriber[E]) {
 	if len(h.subs) == 0 && h.cur != nil {
 		h.cur.cancel()
 		h.cur = nil
+	}
+}
+
+// endAll ends every subscription of up, the upstream loop that is ending.
+func (h *Hub[E]) endAll(up *upstream) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cur != up {
+		return
+	}
+	h.cur = nil
+	for sub := range h.subs {
+		sub.stop()
+		delete(h.subs, sub)
+		close(sub.ch)
 	}
 }
 

@@ -571,3 +571,25 @@ func TestNoGoroutineOutlivesSubscribersOrClose(t *testing.T) {
 	h.Close()
 	settled("after Close")
 }
+
+func TestUpstreamGoneEndsSubscriptions(t *testing.T) {
+	u := newFakeUpstream()
+	h := newTestHub(t, u, nil)
+	a := subscribe(t, h, nil)
+	b := subscribe(t, h, nil)
+	c := waitConn(t, u)
+	gone := fmt.Errorf("instance removed: %w", ErrGone)
+	u.setFail(gone)
+	c.pw.Close()
+	drainUntilClosed(t, a)
+	drainUntilClosed(t, b)
+	if n := subscribers(h); n != 0 {
+		t.Errorf("%d subscribers left, want 0", n)
+	}
+	if _, err := h.Subscribe(t.Context(), nil); !errors.Is(err, ErrGone) {
+		t.Errorf("Subscribe to a gone upstream: %v, want %v", err, ErrGone)
+	}
+	if n := u.count(); n != 1 {
+		t.Errorf("upstream connections = %d, want 1", n)
+	}
+}

@@ -19,7 +19,8 @@ type item[E any] struct {
 
 // loop keeps an upstream stream open until ctx ends, relaying its events,
 // sending heartbeats and reconnecting with backoff. If the very first
-// connection fails it reports the error through up and ends.
+// connection fails it reports the error through up and ends; if a later one
+// finds the upstream gone it ends every subscription.
 func (h *Hub[E]) loop(ctx context.Context, up *upstream) {
 	tick := time.NewTicker(h.cfg.HeartbeatInterval)
 	defer tick.Stop()
@@ -53,6 +54,11 @@ func (h *Hub[E]) loop(ctx context.Context, up *upstream) {
 			return
 		}
 		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, ErrGone) {
+			h.cfg.Logger.Info("upstream event stream is gone; ending subscriptions", "err", err)
+			h.endAll(up)
 			return
 		}
 		if first && time.Since(began) >= h.cfg.MaxBackoff {
