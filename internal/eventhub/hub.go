@@ -264,20 +264,25 @@ func (h *Hub[E]) send(sub *subscriber[E], ev E) {
 	select {
 	case sub.ch <- ev:
 	default:
-		h.resync(sub, ReasonOverflow)
-		sub.ch <- ev // resync left room: only the hub sends, and Buffer ≥ 2
+		h.skipAhead(sub, ReasonOverflow)
+		sub.ch <- ev // room: skipAhead emptied the channel, only the hub sends, and Buffer ≥ 2
 	}
 }
 
-// resync tells a subscriber it missed events, dropping its backlog if there
-// is no room for the news.
+// resync tells a subscriber it missed events, skipping it ahead if there is
+// no room for the news.
 func (h *Hub[E]) resync(sub *subscriber[E], reason string) {
-	ev := h.cfg.Resync(reason)
 	select {
-	case sub.ch <- ev:
-		return
+	case sub.ch <- h.cfg.Resync(reason):
 	default:
+		h.skipAhead(sub, reason)
 	}
+}
+
+// skipAhead drops a subscriber's backlog and leaves a resync event in its
+// place. It never blocks: once emptied, the channel only loses events to
+// its reader until the hub sends again.
+func (h *Hub[E]) skipAhead(sub *subscriber[E], reason string) {
 	for drained := false; !drained; {
 		select {
 		case <-sub.ch:
@@ -285,7 +290,7 @@ func (h *Hub[E]) resync(sub *subscriber[E], reason string) {
 			drained = true
 		}
 	}
-	sub.ch <- ev
+	sub.ch <- h.cfg.Resync(reason)
 }
 
 // heartbeat delivers a heartbeat unless the subscriber's buffer is full,
