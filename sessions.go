@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -164,6 +165,15 @@ func (p *Portal) Messages(ctx context.Context, port int, id string) ([]Message, 
 	var m []Message
 	err := p.sessionCall(ctx, port, id, http.MethodGet, "/message", nil, &m)
 	return m, err
+}
+
+// MessagesJSON returns the messages of the session id as OpenCode sent them
+// (a JSON array of Message), for relaying a long conversation without the
+// cost of decoding it.
+func (p *Portal) MessagesJSON(ctx context.Context, port int, id string) (json.RawMessage, error) {
+	var raw json.RawMessage
+	err := p.sessionCall(ctx, port, id, http.MethodGet, "/message", nil, &raw)
+	return raw, err
 }
 
 // Abort stops the running turn of the session id. The running assistant

@@ -101,7 +101,7 @@ func (h *handler) messages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	msgs, err := h.p.Messages(r.Context(), port, r.PathValue("id"))
+	msgs, err := h.p.MessagesJSON(r.Context(), port, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
