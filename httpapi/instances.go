@@ -42,11 +42,9 @@ func toInstanceJSON(in portal.Instance) instanceJSON {
 	}
 }
 
-func (h *handler) listInstances(w http.ResponseWriter, r *http.Request) error {
-	list, err := h.p.Instances(r.Context())
-	if err != nil {
-		return err
-	}
+// InstanceList is the answer of GET /api/instances for these instances;
+// `portal list --json` prints the same.
+func InstanceList(list []portal.Instance) any {
 	out := struct {
 		Total     int            `json:"total"`
 		Instances []instanceJSON `json:"instances"`
@@ -54,7 +52,15 @@ func (h *handler) listInstances(w http.ResponseWriter, r *http.Request) error {
 	for _, in := range list {
 		out.Instances = append(out.Instances, toInstanceJSON(in))
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return out
+}
+
+func (h *handler) listInstances(w http.ResponseWriter, r *http.Request) error {
+	list, err := h.p.Instances(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, InstanceList(list))
 }
 
 func (h *handler) startInstance(w http.ResponseWriter, r *http.Request) error {

@@ -1,6 +1,10 @@
 // Command portal runs the portal server and manages OpenCode instances.
 //
 //	portal serve [--addr 127.0.0.1:3000] [--registry PATH] [--opencode PATH]
+//	portal run [DIR] [--name NAME] [--opencode-port PORT] [--hostname HOST]
+//	portal list [--json]
+//	portal stop [--name NAME | -d DIR]
+//	portal clean
 package main
 
 import (
@@ -22,6 +26,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the HTTP server (the API and the instances it drives)", runServe},
+		{"run", "start OpenCode for a folder and print its URL: run [DIR] [--name N] [--opencode-port P] [--hostname H]", runRun},
+		{"list", "list the instances: list [--json]", runList},
+		{"stop", "stop an instance: stop [--name N | -d DIR]", runStop},
+		{"clean", "remove registry entries whose processes are gone", runClean},
 	}
 }
 

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/opencode-portal/portal"
+)
+
+// portalFlags are the flags the instance commands share.
+type portalFlags struct {
+	registry string
+	bin      string
+}
+
+func (f *portalFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.registry, "registry", "", "instance registry file (default $PORTAL_REGISTRY or ~/.portal.json)")
+	fs.StringVar(&f.bin, "opencode", "", "opencode executable (default $OPENCODE_BIN or opencode on PATH)")
+}
+
+// open returns a Portal on the registry. Closing it leaves instances running.
+func (f *portalFlags) open() (*portal.Portal, error) {
+	return portal.New(portal.Config{RegistryPath: f.registry, OpenCodeBin: f.bin})
+}
+
+// parseArgs parses flags that may come before or after the positional
+// arguments (`portal run ./app --name x`), and returns the positional ones.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if strings.HasPrefix(args[0], "-") && args[0] != "-" {
+			return nil, fmt.Errorf("unexpected %q", args[0])
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}

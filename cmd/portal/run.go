@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/opencode-portal/portal"
+)
+
+// runRun starts OpenCode (only) for a folder and prints its URL. The
+// instance keeps running after the command exits.
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: portal run [DIR] [--name NAME] [--opencode-port PORT] [--hostname HOST]")
+		fs.PrintDefaults()
+	}
+	var pf portalFlags
+	pf.register(fs)
+	name := fs.String("name", "", "instance name (default: the folder's name)")
+	port := fs.Int("opencode-port", 0, "OpenCode port (default: the first free port from 3100)")
+	hostname := fs.String("hostname", "", "address OpenCode binds to (default 127.0.0.1)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return fmt.Errorf("one folder at most, got %q", pos)
+	}
+	dir := "."
+	if len(pos) == 1 {
+		dir = pos[0]
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return err
+	}
+	p, err := pf.open()
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+
+	fmt.Fprintf(stderr, "Starting OpenCode in %s ", dir)
+	done := make(chan struct{})
+	progress := make(chan struct{})
+	go func() {
+		defer close(progress)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				fmt.Fprint(stderr, ".")
+			}
+		}
+	}()
+	start := time.Now()
+	in, err := p.StartInstance(ctx, portal.StartOptions{Directory: dir, Name: *name, Port: *port, Hostname: *hostname})
+	close(done)
+	<-progress
+	if err != nil {
+		fmt.Fprintln(stderr, " failed")
+		return err
+	}
+	fmt.Fprintf(stderr, " ready in %.1fs\n", time.Since(start).Seconds())
+	pid := 0
+	if in.PID != nil {
+		pid = *in.PID
+	}
+	fmt.Fprintf(stdout, "OpenCode API at %s (instance %s %q, pid %d)\n", in.URL, in.ID, in.Name, pid)
+	return nil
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+)
+
+// runStop stops the instance with a name, or of a folder (default: the
+// current one).
+func runStop(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("stop", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var pf portalFlags
+	pf.register(fs)
+	name := fs.String("name", "", "name of the instance to stop")
+	dir := fs.String("d", ".", "folder whose instance to stop (when no --name is given)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return err
+	}
+	p, err := pf.open()
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	list, err := p.Instances(ctx)
+	if err != nil {
+		return err
+	}
+	for _, in := range list {
+		if (*name != "" && in.Name == *name) || (*name == "" && in.Directory == abs) {
+			if err := p.StopInstance(ctx, in.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Stopped %s (%s) on port %d\n", in.Name, in.ID, in.Port)
+			return nil
+		}
+	}
+	return errors.New("No instance found.")
+}
