@@ -336,7 +336,7 @@ func TestReconnectRetriesUntilUpstreamIsBack(t *testing.T) {
 
 func TestStallWatchdogReconnects(t *testing.T) {
 	u := newFakeUpstream()
-	h := newTestHub(t, u, func(c *Config[testEvent]) { c.StallTimeout = 100 * time.Millisecond })
+	h := newTestHub(t, u, func(c *Config[testEvent]) { c.StallTimeout = time.Second })
 	ch := subscribe(t, h, nil)
 	c1 := waitConn(t, u)
 	// c1 sends nothing after server.connected: the watchdog closes it.
@@ -354,7 +354,7 @@ func TestStallWatchdogReconnects(t *testing.T) {
 
 func TestFirstConnectionFailure(t *testing.T) {
 	u := newFakeUpstream()
-	h := newTestHub(t, u, func(c *Config[testEvent]) { c.StallTimeout = 100 * time.Millisecond })
+	h := newTestHub(t, u, func(c *Config[testEvent]) { c.StallTimeout = time.Second })
 	refused := errors.New("connection refused")
 	u.setFail(refused)
 	if _, err := h.Subscribe(t.Context(), nil); !errors.Is(err, refused) {
