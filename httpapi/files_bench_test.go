@@ -25,24 +25,24 @@ func BenchmarkFiles(b *testing.B) {
 		}
 	})
 	readFile := func(name string) func() error {
-		return func() error { _, err := os.ReadFile(filepath.Join(bed.dir, name)); return err }
+		return func() error { _, err := os.ReadFile(filepath.Join(bed.dir, area, name)); return err }
 	}
 	cases := []struct {
 		name  string
 		route string
 		disk  func() error
 	}{
-		{"read-text-1MiB", "files/read?path=bench/big.txt", readFile("bench/big.txt")},
-		{"read-text-1MiB-raw", "files/read?raw=1&path=bench/big.txt", readFile("bench/big.txt")},
-		{"read-binary-1MiB", "files/read?path=bench/big.bin", readFile("bench/big.bin")},
-		{"list-5000", "files/list?path=bench/many", func() error {
-			_, err := os.ReadDir(filepath.Join(bed.dir, "bench/many"))
+		{"read-text-1MiB", "files/read?path=" + area + "/bench/big.txt", readFile("bench/big.txt")},
+		{"read-text-1MiB-raw", "files/read?raw=1&path=" + area + "/bench/big.txt", readFile("bench/big.txt")},
+		{"read-binary-1MiB", "files/read?path=" + area + "/bench/big.bin", readFile("bench/big.bin")},
+		{"list-5000", "files/list?path=" + area + "/bench/many", func() error {
+			_, err := os.ReadDir(filepath.Join(bed.dir, area, "bench/many"))
 			return err
 		}},
 		// The same list against os.ReadDir plus the Lstat each entry needs
 		// for its size, which os.ReadDir alone skips.
-		{"list-5000-vs-readdir-lstat", "files/list?path=bench/many", func() error {
-			des, err := os.ReadDir(filepath.Join(bed.dir, "bench/many"))
+		{"list-5000-vs-readdir-lstat", "files/list?path=" + area + "/bench/many", func() error {
+			des, err := os.ReadDir(filepath.Join(bed.dir, area, "bench/many"))
 			for _, de := range des {
 				if _, err := de.Info(); err != nil {
 					return err

@@ -9,7 +9,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,27 +18,29 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencode-portal/portal"
-	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/internal/opencode"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
-// filesBed is a real OpenCode on a project full of test files, registered
-// with a Portal served over HTTP.
+// filesBed is the package's real OpenCode with test files in one folder of
+// its project (area), registered with a Portal served over HTTP.
 type filesBed struct {
-	dir     string // the project folder
+	dir     string // the project root
 	outside string // a folder outside the project, holding secret.txt
 	base    string // the portal's URL for the instance: …/api/opencode/{port}
 	direct  *opencode.Client
-	handler http.Handler
-	p       *portal.Portal
-	port    int
 }
 
-// projectFiles are written into the bed's project and committed.
+// area is the folder of the shared project that holds the files tests'
+// files.
+const area = "filestest"
+
+// projectFiles are written into the area and committed.
 var projectFiles = map[string][]byte{
 	"text.txt":           []byte("hello\nworld\n"),
 	"nonl.txt":           []byte("no trailing newline"),
@@ -72,12 +73,19 @@ func randomBytes(n int, seed uint64) []byte {
 	return b
 }
 
-// newFilesBed writes projectFiles (and what more adds) into a new git
-// repository, commits them, changes a few, and starts OpenCode on it.
+// newFilesBed writes projectFiles (and what more adds) into the area of the
+// shared OpenCode's project, commits them and changes a few. When the test
+// ends, the project is put back as it was.
 func newFilesBed(tb testing.TB, more func(dir string)) *filesBed {
 	tb.Helper()
-	bin := portaltest.RequireOpenCode(tb)
-	dir := portaltest.NewGitRepo(tb)
+	oc := sharedOpenCode(tb)
+	root := oc.Dir
+	head := strings.TrimSpace(gitOut(tb, root, "rev-parse", "HEAD"))
+	tb.Cleanup(func() {
+		gitOut(tb, root, "reset", "-q", "--hard", head)
+		os.RemoveAll(filepath.Join(root, area))
+	})
+	dir := filepath.Join(root, area)
 	outside := tb.TempDir()
 	write(tb, outside, "secret.txt", []byte("SECRET\n"))
 	for name, data := range projectFiles {
@@ -91,8 +99,8 @@ func newFilesBed(tb testing.TB, more func(dir string)) *filesBed {
 	if more != nil {
 		more(dir)
 	}
-	for _, args := range [][]string{{"add", "-A"}, {"commit", "-q", "-m", "files"}} {
-		if err := portaltest.Git(dir, args...); err != nil {
+	for _, args := range [][]string{{"add", "-A", area}, {"commit", "-q", "-m", "files test"}} {
+		if err := portaltest.Git(root, args...); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -102,23 +110,15 @@ func newFilesBed(tb testing.TB, more func(dir string)) *filesBed {
 		tb.Fatal(err)
 	}
 
-	oc := portaltest.NewOpenCode(tb, portaltest.OpenCodeOptions{Bin: bin, Dir: dir})
-	registry := filepath.Join(tb.TempDir(), "portal.json")
-	if _, err := oc.Register(registry); err != nil {
+	s := newAPIServer(tb)
+	if _, err := oc.Register(s.Registry); err != nil {
 		tb.Fatal(err)
 	}
-	p, err := portal.New(portal.Config{RegistryPath: registry})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { p.Close() })
-	srv := httptest.NewServer(httpapi.New(p))
-	tb.Cleanup(srv.Close)
 	direct, err := opencode.New(opencode.Options{BaseURL: oc.URL, Password: oc.Password})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &filesBed{handler: srv.Config.Handler, p: p, port: oc.Port, dir: dir, outside: outside, base: fmt.Sprintf("%s/api/opencode/%d", srv.URL, oc.Port), direct: direct}
+	return &filesBed{dir: root, outside: outside, base: fmt.Sprintf("%s/api/opencode/%d", s.URL, oc.Port), direct: direct}
 }
 
 // write creates the file name under dir, with its folders.
@@ -220,6 +220,7 @@ func (b *filesBed) testRead(t *testing.T) {
 	names := []string{"text.txt", "nonl.txt", "empty.txt", "utf8.txt", "blank.txt", "crlf.txt",
 		"data.bin", "image.png", "src/main.go", "new.txt", "inlink/main.go"}
 	for _, name := range names {
+		name = area + "/" + name
 		want, err := os.ReadFile(filepath.Join(b.dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -271,20 +272,30 @@ func (b *filesBed) testRead(t *testing.T) {
 	}
 }
 
-// testList checks list against os.ReadDir, and against OpenCode's /file
-// where the two agree by design.
+// testList checks list against os.ReadDir, its ignored flags against the
+// git CLI, and the rest against OpenCode's /file where the two agree by
+// design.
 func (b *filesBed) testList(t *testing.T) {
 	ctx := context.Background()
-	for _, folder := range []string{"", "src", "build", "inlink", "src/util"} {
+	root, err := filepath.EvalSymlinks(b.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, folder := range []string{"", area, area + "/src", area + "/build", area + "/inlink", area + "/src/util"} {
 		var got []portal.FileEntry
 		b.getJSON(t, "files/list", url.Values{"path": {folder}}, &got)
 
-		real, _ := filepath.EvalSymlinks(filepath.Join(b.dir, folder))
+		real, err := filepath.EvalSymlinks(filepath.Join(root, folder))
+		if err != nil {
+			t.Fatal(err)
+		}
+		relReal, _ := filepath.Rel(root, real)
 		des, err := os.ReadDir(real)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var want, gotFromDisk []portal.FileEntry
+		var want []portal.FileEntry
+		var realPaths []string
 		for _, de := range des {
 			info, err := de.Info()
 			if err != nil {
@@ -298,46 +309,80 @@ func (b *filesBed) testList(t *testing.T) {
 				e.Type, e.Size = portal.FileTypeSymlink, 0
 			}
 			want = append(want, e)
+			realPaths = append(realPaths, path.Join(filepath.ToSlash(relReal), de.Name()))
 		}
+		ignored := checkIgnore(t, root, realPaths)
+		for i := range want {
+			// git never tracks its own folder: list marks it ignored.
+			want[i].Ignored = ignored[realPaths[i]] || want[i].Name == ".git"
+		}
+		var gotNoTarget []portal.FileEntry
 		for _, e := range got {
-			e.Ignored, e.Target = false, "" // compared with OpenCode below
-			gotFromDisk = append(gotFromDisk, e)
+			e.Target = "" // where links lead is checked by package confine
+			gotNoTarget = append(gotNoTarget, e)
 		}
 		byName := func(a, b portal.FileEntry) int { return strings.Compare(a.Name, b.Name) }
 		slices.SortFunc(want, byName)
-		slices.SortFunc(gotFromDisk, byName)
-		if diff := cmp.Diff(want, gotFromDisk); diff != "" {
-			t.Errorf("list %q (-disk +portal):\n%s", folder, diff)
+		slices.SortFunc(gotNoTarget, byName)
+		if diff := cmp.Diff(want, gotNoTarget); diff != "" {
+			t.Errorf("list %q (-disk and git +portal):\n%s", folder, diff)
 		}
 
 		// OpenCode leaves symbolic links out, ends folder paths in "/",
-		// does not count .git as ignored, and orders punctuation by locale.
-		var oc []struct {
-			Name, Path, Type string
-			Ignored          bool
-		}
+		// and orders punctuation by locale; its ignored flags follow only
+		// the root .gitignore, not .git/info/exclude or nested ones.
+		var oc []struct{ Name, Path, Type string }
 		if err := b.direct.Call(ctx, http.MethodGet, "/file", url.Values{"path": {orDot(folder)}}, nil, &oc); err != nil {
 			t.Fatal(err)
 		}
-		type item struct {
-			Name, Path, Type string
-			Ignored          bool
-		}
-		var fromOC, fromPortal []item
+		var fromOC, fromPortal []listItem
 		for _, e := range oc {
-			if e.Name != ".git" {
-				fromOC = append(fromOC, item{e.Name, strings.TrimSuffix(e.Path, "/"), e.Type, e.Ignored})
-			}
+			fromOC = append(fromOC, listItem{e.Name, strings.TrimSuffix(e.Path, "/"), e.Type})
 		}
 		for _, e := range got {
-			if e.Type != portal.FileTypeSymlink && e.Name != ".git" {
-				fromPortal = append(fromPortal, item{e.Name, e.Path, e.Type, e.Ignored})
+			if e.Type != portal.FileTypeSymlink {
+				fromPortal = append(fromPortal, listItem{e.Name, e.Path, e.Type})
 			}
 		}
-		if diff := cmp.Diff(fromOC, fromPortal); diff != "" {
+		if diff := cmp.Diff(alphanumericOrder(fromOC), alphanumericOrder(fromPortal)); diff != "" {
 			t.Errorf("list %q (-OpenCode /file +portal):\n%s", folder, diff)
 		}
 	}
+}
+
+// listItem is what OpenCode's /file and the portal's list both say of an
+// entry.
+type listItem struct{ Name, Path, Type string }
+
+// alphanumericOrder keeps the items whose names start with a letter or a
+// digit, in their order: the ones whose order OpenCode's locale collation
+// and the portal's case-insensitive one agree on.
+func alphanumericOrder(items []listItem) []listItem {
+	var out []listItem
+	for _, it := range items {
+		if r, _ := utf8.DecodeRuneInString(it.Name); unicode.IsLetter(r) || unicode.IsDigit(r) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// checkIgnore returns which of paths (relative to the repository at dir)
+// git ignores, as `git check-ignore --no-index` says.
+func checkIgnore(tb testing.TB, dir string, paths []string) map[string]bool {
+	tb.Helper()
+	cmd := exec.Command("git", "check-ignore", "--no-index", "-z", "--stdin")
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(strings.Join(paths, "\x00"))
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) { // 1: none ignored
+		tb.Fatalf("git check-ignore: %v", err)
+	}
+	ignored := map[string]bool{}
+	for _, p := range strings.Split(string(out), "\x00") {
+		ignored[p] = true
+	}
+	return ignored
 }
 
 // orDot returns folder, or "." for the root.
@@ -401,22 +446,22 @@ func (b *filesBed) testErrors(t *testing.T) {
 		msg    string // a part of the message
 	}{
 		{"files/read", url.Values{"path": {"../secret.txt"}}, 403, "EFORBIDDEN", `climbs out of the project folder`},
-		{"files/read", url.Values{"path": {"src/../../x"}}, 403, "EFORBIDDEN", `climbs out`},
+		{"files/read", url.Values{"path": {area + "/../../x"}}, 403, "EFORBIDDEN", `climbs out`},
 		{"files/read", url.Values{"path": {"/etc/passwd"}}, 400, "EINVALID", "is absolute"},
-		{"files/read", url.Values{"path": {"etc/passwd"}}, 403, "EFORBIDDEN", `the symbolic link "etc" leads outside`},
-		{"files/read", url.Values{"path": {"vendor/secret.txt"}}, 403, "EFORBIDDEN", `"vendor" leads outside`},
-		{"files/list", url.Values{"path": {"vendor"}}, 403, "EFORBIDDEN", `"vendor" leads outside`},
+		{"files/read", url.Values{"path": {area + "/etc/passwd"}}, 403, "EFORBIDDEN", `the symbolic link "` + area + `/etc" leads outside`},
+		{"files/read", url.Values{"path": {area + "/vendor/secret.txt"}}, 403, "EFORBIDDEN", `"` + area + `/vendor" leads outside`},
+		{"files/list", url.Values{"path": {area + "/vendor"}}, 403, "EFORBIDDEN", `"` + area + `/vendor" leads outside`},
 		{"files/read", url.Values{"path": {"%2e%2e%2fsecret.txt"}}, 400, "EINVALID", "percent-encoded"},
 		{"files/read", url.Values{"path": {"a\x00b"}}, 400, "EINVALID", "NUL byte"},
 		{"files/read", url.Values{"path": {`..\secret.txt`}}, 400, "EINVALID", "backslash"},
 		{"files/read", url.Values{"path": {strings.Repeat("a/", 3000)}}, 400, "EINVALID", "longer than 4096 bytes"},
-		{"files/read", url.Values{"path": {"big.bin"}}, 413, "ETOOLARGE", "over the read limit of 1 MiB"},
-		{"files/read", url.Values{"path": {"big.bin"}, "raw": {"1"}}, 413, "ETOOLARGE", "1 MiB"},
-		{"files/read", url.Values{"path": {"missing.txt"}}, 404, "ENOTFOUND", "does not exist"},
-		{"files/read", url.Values{"path": {"src"}}, 400, "EINVALID", "is a folder"},
-		{"files/read", url.Values{"path": {"text.txt"}, "raw": {"maybe"}}, 400, "EINVALID", "Invalid raw"},
-		{"files/list", url.Values{"path": {"text.txt"}}, 400, "EINVALID", "is not a folder"},
-		{"files/list", url.Values{"path": {"nope"}}, 404, "ENOTFOUND", "does not exist"},
+		{"files/read", url.Values{"path": {area + "/big.bin"}}, 413, "ETOOLARGE", "over the read limit of 1 MiB"},
+		{"files/read", url.Values{"path": {area + "/big.bin"}, "raw": {"1"}}, 413, "ETOOLARGE", "1 MiB"},
+		{"files/read", url.Values{"path": {area + "/missing.txt"}}, 404, "ENOTFOUND", "does not exist"},
+		{"files/read", url.Values{"path": {area + "/src"}}, 400, "EINVALID", "is a folder"},
+		{"files/read", url.Values{"path": {area + "/text.txt"}, "raw": {"maybe"}}, 400, "EINVALID", "Invalid raw"},
+		{"files/list", url.Values{"path": {area + "/text.txt"}}, 400, "EINVALID", "is not a folder"},
+		{"files/list", url.Values{"path": {area + "/nope"}}, 404, "ENOTFOUND", "does not exist"},
 		{"files/search", url.Values{"q": {"a"}, "limit": {"abc"}}, 400, "EINVALID", "Invalid limit"},
 		{"files/search", url.Values{"q": {"a"}, "limit": {"201"}}, 400, "EINVALID", "from 1 to 200"},
 		{"files/search", url.Values{"q": {"a"}, "limit": {"-1"}}, 400, "EINVALID", "from 1 to 200"},
