@@ -198,7 +198,7 @@ func newEventPortal(t *testing.T, h http.Handler) (*Portal, int, string) {
 	return p, port, path
 }
 
-func receive(t *testing.T, ch <-chan Event) Event {
+func receiveEvent(t *testing.T, ch <-chan Event) Event {
 	t.Helper()
 	for {
 		select {
@@ -232,10 +232,10 @@ func TestSubscribe(t *testing.T) {
 
 	var got []string
 	for range 2 {
-		ev := receive(t, all)
+		ev := receiveEvent(t, all)
 		got = append(got, ev.ID+" "+ev.SessionID)
 	}
-	ev := receive(t, onlyA)
+	ev := receiveEvent(t, onlyA)
 	got = append(got, ev.ID+" "+ev.SessionID+" "+string(ev.Raw))
 	want := []string{"evt_1 ses_b", "evt_2 ses_a",
 		`evt_2 ses_a {"id":"evt_2","type":"message.part.delta","properties":{"sessionID":"ses_a","delta":"hi"}}`}
