@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -55,12 +56,38 @@ func (f *fakeOpenCode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.Write([]byte(`{}`))
+	case "GET /experimental/session":
+		f.listSessions(w, r)
 	case "GET /session/" + fakeSessionID + "/message":
 		w.Write([]byte(`[{"info":{"id":"msg_1","sessionID":"ses_fake1","role":"user","time":{"created":1}},"parts":[]},` + fakeAssistant + `]`))
 	default:
 		w.WriteHeader(http.StatusNotFound)
 		w.Write([]byte(`{"name":"NotFoundError","data":{"message":"no route"}}`))
 	}
+}
+
+// fakeSessionCount sessions are listed by the fake, updated at times
+// fakeSessionCount down to 1, in the directories /p/0, /p/1 and /p/2.
+const fakeSessionCount = 1234
+
+// listSessions serves /experimental/session like OpenCode: newest first, at
+// most limit (default 100), older than cursor when given.
+func (f *fakeOpenCode) listSessions(w http.ResponseWriter, r *http.Request) {
+	limit, cursor := 100, int64(fakeSessionCount+1)
+	if v := r.URL.Query().Get("limit"); v != "" {
+		limit, _ = strconv.Atoi(v)
+	}
+	if v := r.URL.Query().Get("cursor"); v != "" {
+		cursor, _ = strconv.ParseInt(v, 10, 64)
+	}
+	list := []map[string]any{}
+	for updated := cursor - 1; updated >= 1 && len(list) < limit; updated-- {
+		list = append(list, map[string]any{
+			"id": fmt.Sprintf("ses_%05d", updated), "directory": fmt.Sprintf("/p/%d", updated%3),
+			"time": map[string]int64{"created": updated, "updated": updated},
+		})
+	}
+	json.NewEncoder(w).Encode(list)
 }
 
 // newFakePortal returns a Portal whose registry holds one instance served
@@ -207,6 +234,35 @@ func TestPromptInputChecks(t *testing.T) {
 	}
 	if n := f.promptOpen.Load(); n != 0 {
 		t.Errorf("invalid prompts reached OpenCode: %d", n)
+	}
+}
+
+func TestSessionsPages(t *testing.T) {
+	f := &fakeOpenCode{release: make(chan struct{})}
+	p, port := newFakePortal(t, f)
+	all, err := p.Sessions(context.Background(), port, SessionListOptions{Scope: ScopeAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != fakeSessionCount {
+		t.Fatalf("Sessions(all) = %d sessions, want %d", len(all), fakeSessionCount)
+	}
+	for i, s := range all {
+		if want := int64(fakeSessionCount - i); s.Time.Updated != want {
+			t.Fatalf("session %d updated at %d, want %d (newest first, none twice)", i, s.Time.Updated, want)
+		}
+	}
+	some, err := p.Sessions(context.Background(), port, SessionListOptions{Directory: "/p/1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(some) != fakeSessionCount/3+1 {
+		t.Errorf("Sessions(/p/1) = %d sessions, want %d", len(some), fakeSessionCount/3+1)
+	}
+	for _, s := range some {
+		if s.Directory != "/p/1" {
+			t.Errorf("Sessions(/p/1) listed %s in %s", s.ID, s.Directory)
+		}
 	}
 }
 

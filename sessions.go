@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/opencode-portal/portal/internal/opencode"
@@ -59,14 +60,7 @@ func (p *Portal) Sessions(ctx context.Context, port int, opts SessionListOptions
 	if err != nil {
 		return nil, err
 	}
-	// /experimental/session lists the sessions of every project; /session
-	// only those of the server's project, which older servers fall back to.
-	var all []Session
-	err = c.Call(ctx, http.MethodGet, "/experimental/session", nil, nil, &all)
-	var oe *opencode.Error
-	if errors.Is(err, opencode.ErrNotJSON) || errors.As(err, &oe) && oe.Status == http.StatusNotFound {
-		err = c.Call(ctx, http.MethodGet, "/session", url.Values{"scope": {"project"}}, nil, &all)
-	}
+	all, err := listAllSessions(ctx, c)
 	if err != nil {
 		return nil, upstreamError(port, err)
 	}
@@ -80,6 +74,50 @@ func (p *Portal) Sessions(ctx context.Context, port int, opts SessionListOptions
 		}
 	}
 	return out, nil
+}
+
+// Paging of the session list: OpenCode answers at most limit sessions (100
+// by default) per call.
+const (
+	sessionPage = 500
+	maxSessions = 20 * sessionPage
+)
+
+// listAllSessions returns the sessions of every project the OpenCode of c
+// knows, most recently updated first, page by page up to maxSessions.
+// /experimental/session does this; servers without it fall back to the
+// sessions of their own project (/session?scope=project).
+func listAllSessions(ctx context.Context, c *opencode.Client) ([]Session, error) {
+	q := url.Values{"limit": {strconv.Itoa(sessionPage)}}
+	var all []Session
+	seen := map[string]bool{}
+	for len(all) < maxSessions {
+		var page []Session
+		err := c.Call(ctx, http.MethodGet, "/experimental/session", q, nil, &page)
+		var oe *opencode.Error
+		if len(all) == 0 && (errors.Is(err, opencode.ErrNotJSON) || errors.As(err, &oe) && oe.Status == http.StatusNotFound) {
+			q.Set("scope", "project")
+			err = c.Call(ctx, http.MethodGet, "/session", q, nil, &all)
+			return all, err
+		}
+		if err != nil {
+			return nil, err
+		}
+		added := 0
+		for _, s := range page {
+			if !seen[s.ID] {
+				seen[s.ID] = true
+				all = append(all, s)
+				added++
+			}
+		}
+		if len(page) < sessionPage || added == 0 {
+			break
+		}
+		// The next page holds the sessions updated before the last one.
+		q.Set("cursor", strconv.FormatInt(page[len(page)-1].Time.Updated, 10))
+	}
+	return all, nil
 }
 
 // inDir reports whether path is dir or below it, comparing whole path
