@@ -149,7 +149,8 @@ func (p *Portal) SearchFiles(ctx context.Context, port int, s FileSearch) ([]str
 	}
 	// OpenCode answers relative to the instance's directory; the files API
 	// speaks relative to the project root, which may be above it.
-	if sub, err := filepath.Rel(root, e.Directory); err == nil && sub != "." && !strings.HasPrefix(sub, "..") {
+	sub, err := filepath.Rel(root, e.Directory)
+	if err == nil && sub != "." && sub != ".." && !strings.HasPrefix(sub, ".."+string(filepath.Separator)) {
 		for i, f := range found {
 			found[i] = path.Join(filepath.ToSlash(sub), f)
 			if strings.HasSuffix(f, "/") {
