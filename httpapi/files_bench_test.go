@@ -52,20 +52,24 @@ func BenchmarkFiles(b *testing.B) {
 		}},
 	}
 	client := &http.Client{}
+	get := func(b *testing.B, route string) {
+		resp, err := client.Get(bed.base + "/" + route)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatalf("GET %s: %d %v", route, resp.StatusCode, err)
+		}
+	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
+			get(b, c.route) // the first asks OpenCode for the worktree, then it is cached
 			var viaPortal, fromDisk time.Duration
 			for b.Loop() {
 				start := time.Now()
-				resp, err := client.Get(bed.base + "/" + c.route)
-				if err != nil {
-					b.Fatal(err)
-				}
-				_, err = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if err != nil || resp.StatusCode != http.StatusOK {
-					b.Fatalf("GET %s: %d %v", c.route, resp.StatusCode, err)
-				}
+				get(b, c.route)
 				viaPortal += time.Since(start)
 
 				start = time.Now()
