@@ -486,10 +486,14 @@ func testQuestionReject(t *testing.T, b *openCodeBed) {
 		t.Fatal(err)
 	}
 	req := b.waitQuestion(t, s.ID)
+	n := len(b.Model.AgentRequests())
 	if err := b.Portal.RejectQuestion(ctx, b.Port, req.ID); err != nil {
 		t.Fatal(err)
 	}
 	msgs := b.waitIdle(t, s.ID)
+	if got := len(b.Model.AgentRequests()); got != n || b.Model.Pending() != 1 {
+		t.Errorf("the model was called %d more times after the reject; the turn should end", got-n)
+	}
 	p := toolPart(t, msgs, "question")
 	if p.State.Status != "error" || !strings.Contains(p.State.Error, "dismissed") {
 		t.Errorf("question part state = %+v, want an error saying it was dismissed", p.State)
