@@ -23,7 +23,7 @@ import (
 )
 
 const (
-	startPoll        = 20 * time.Millisecond  // output and exit checks while starting
+	startPoll        = 10 * time.Millisecond  // output and exit checks while starting
 	monitorPoll      = 100 * time.Millisecond // output and exit checks while running
 	startErrorLines  = 30                     // output lines in a StartError
 	killWait         = 10 * time.Second       // how long SIGKILL may take
