@@ -220,9 +220,9 @@ func (p *Portal) Abort(ctx context.Context, port int, id string) error {
 	return p.sessionCall(ctx, port, id, http.MethodPost, "/abort", nil, nil)
 }
 
-// SessionStatuses returns the status of the instance's sessions that are not
+// SessionStatus returns the status of the instance's sessions that are not
 // idle, by session id. A session that is absent is idle.
-func (p *Portal) SessionStatuses(ctx context.Context, port int) (map[string]SessionStatus, error) {
+func (p *Portal) SessionStatus(ctx context.Context, port int) (map[string]SessionStatus, error) {
 	st := map[string]SessionStatus{}
 	err := p.call(ctx, port, http.MethodGet, "/session/status", nil, &st)
 	return st, err

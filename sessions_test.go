@@ -104,7 +104,7 @@ func (b *openCodeBed) waitIdle(t testing.TB, id string) []portal.Message {
 	t.Helper()
 	var msgs []portal.Message
 	pollUntil(t, 60*time.Second, "the turn of "+id+" to end", func() bool {
-		st, err := b.Portal.SessionStatuses(context.Background(), b.Port)
+		st, err := b.Portal.SessionStatus(context.Background(), b.Port)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -524,7 +524,7 @@ func testAbortStalledTurn(t *testing.T, b *openCodeBed) {
 	if _, err := b.Model.WaitAgentRequest(ctxTimeout(t, 60*time.Second), n+1); err != nil {
 		t.Fatal(err)
 	}
-	st, err := b.Portal.SessionStatuses(ctx, b.Port)
+	st, err := b.Portal.SessionStatus(ctx, b.Port)
 	if err != nil || st[s.ID].Type != "busy" {
 		t.Errorf("status during the turn = %+v, %v; want busy", st[s.ID], err)
 	}
@@ -539,7 +539,7 @@ func testAbortStalledTurn(t *testing.T, b *openCodeBed) {
 		t.Errorf("Prompt after abort answered error %+v, want MessageAbortedError", msg.Info.Error)
 	}
 	pollUntil(t, 30*time.Second, "the session to go idle", func() bool {
-		st, err := b.Portal.SessionStatuses(ctx, b.Port)
+		st, err := b.Portal.SessionStatus(ctx, b.Port)
 		_, busy := st[s.ID]
 		return err == nil && !busy
 	})
@@ -564,7 +564,7 @@ func testPromptOutlivesItsCaller(t *testing.T, b *openCodeBed) {
 		t.Errorf("Prompt after its caller left: err = %v, want ETIMEOUT", err)
 	}
 	time.Sleep(time.Second)
-	st, err := b.Portal.SessionStatuses(context.Background(), b.Port)
+	st, err := b.Portal.SessionStatus(context.Background(), b.Port)
 	if err != nil || st[s.ID].Type != "busy" {
 		t.Fatalf("status after the caller left = %+v, %v; want busy", st[s.ID], err)
 	}

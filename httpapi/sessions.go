@@ -46,7 +46,7 @@ func (h *handler) sessionStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	st, err := h.p.SessionStatuses(r.Context(), port)
+	st, err := h.p.SessionStatus(r.Context(), port)
 	if err != nil {
 		return err
 	}
