@@ -251,9 +251,10 @@ func (b *filesBed) testRead(t *testing.T) {
 		if status != http.StatusOK || !bytes.Equal(raw, want) {
 			t.Errorf("%s raw: %d, %d bytes, want 200 and the file's %d bytes", name, status, len(raw), len(want))
 		}
-		if hdr.Get("Content-Type") != got.MimeType || hdr.Get("X-Content-Type-Options") != "nosniff" {
-			t.Errorf("%s raw: Content-Type %q (JSON said %q), X-Content-Type-Options %q",
-				name, hdr.Get("Content-Type"), got.MimeType, hdr.Get("X-Content-Type-Options"))
+		if hdr.Get("Content-Type") != got.MimeType || hdr.Get("X-Content-Type-Options") != "nosniff" ||
+			!strings.HasPrefix(hdr.Get("Content-Security-Policy"), "sandbox") {
+			t.Errorf("%s raw: Content-Type %q (JSON said %q), X-Content-Type-Options %q, Content-Security-Policy %q",
+				name, hdr.Get("Content-Type"), got.MimeType, hdr.Get("X-Content-Type-Options"), hdr.Get("Content-Security-Policy"))
 		}
 
 		// OpenCode's own answer: same type; text trimmed, binary identical.
