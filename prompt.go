@@ -153,12 +153,15 @@ func (p *Portal) lastAssistantMessage(ctx context.Context, port int, id string) 
 	return Message{}, Errorf(EUNAVAILABLE, "OpenCode on port %d ended the turn of session %s without an answer; see its log", port, id)
 }
 
-// Watchdog defaults: a session seen idle at idleChecks polls in a row while
-// its prompt call still waits has stalled; maxFailures failed polls in a row
-// mean OpenCode is gone.
+// Watchdog defaults: a session seen idle at promptIdleChecks polls in a row
+// after it was seen busy, while its prompt call still waits, has stalled;
+// one never seen busy gets promptStartChecks polls, as a freshly started
+// OpenCode can take long before it starts the turn. promptMaxFailures
+// failed polls in a row mean OpenCode is gone.
 const (
 	defaultPromptPoll  = 5 * time.Second
 	promptIdleChecks   = 3
+	promptStartChecks  = 24
 	promptMaxFailures  = 3
 	promptStatusBudget = 10 * time.Second // bound of one status poll
 )
@@ -210,7 +213,7 @@ func (r *prompts) close() {
 func (r *prompts) watch(ctx context.Context, c *opencode.Client, id string, stop <-chan struct{}, cancel context.CancelCauseFunc) {
 	t := time.NewTicker(r.poll)
 	defer t.Stop()
-	idle, failed := 0, 0
+	idle, failed, seenBusy := 0, 0, false
 	for {
 		select {
 		case <-stop:
@@ -235,10 +238,14 @@ func (r *prompts) watch(ctx context.Context, c *opencode.Client, id string, stop
 		}
 		failed = 0
 		if _, busy := st[id]; busy {
-			idle = 0
+			idle, seenBusy = 0, true
 			continue
 		}
-		if idle++; idle >= promptIdleChecks {
+		limit := promptStartChecks
+		if seenBusy {
+			limit = promptIdleChecks
+		}
+		if idle++; idle >= limit {
 			cancel(errPromptStalled)
 			return
 		}

@@ -116,8 +116,25 @@ func newFakePortal(t *testing.T, f *fakeOpenCode) (*Portal, int) {
 }
 
 func TestPromptWatchdogReadsLostAnswer(t *testing.T) {
-	f := &fakeOpenCode{release: make(chan struct{})}
-	p, port := newFakePortal(t, f)
+	for _, busyFirst := range []bool{true, false} {
+		f := &fakeOpenCode{release: make(chan struct{})}
+		f.busy.Store(busyFirst)
+		p, port := newFakePortal(t, f)
+		if busyFirst {
+			// The turn runs for a while, then ends without an answer.
+			go func() {
+				for f.promptOpen.Load() == 0 {
+					time.Sleep(time.Millisecond)
+				}
+				time.Sleep(5 * p.prompts.poll)
+				f.busy.Store(false)
+			}()
+		}
+		testLostAnswer(t, f, p, port)
+	}
+}
+
+func testLostAnswer(t *testing.T, f *fakeOpenCode, p *Portal, port int) {
 	msg, err := p.Prompt(context.Background(), port, fakeSessionID, PromptInput{Text: "hi"})
 	if err != nil {
 		t.Fatal(err)
