@@ -1,7 +1,6 @@
 package portaltest_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/opencode-portal/portal/internal/sse"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -152,23 +152,21 @@ func post(ctx context.Context, t *testing.T, m *portaltest.FakeModel, body any) 
 	return c, err
 }
 
-// readSSE returns the data of each event of an SSE stream.
+// readSSE returns the data of each event of an SSE stream, read with the
+// portal's own event-stream parser.
 func readSSE(r io.Reader) ([]string, error) {
-	var events, data []string
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "":
-			if data != nil {
-				events = append(events, strings.Join(data, "\n"))
-				data = nil
-			}
-		case strings.HasPrefix(line, "data:"):
-			data = append(data, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " "))
+	var events []string
+	sr := sse.NewReader(r, sse.ReaderOptions{})
+	for {
+		ev, err := sr.Next()
+		if errors.Is(err, io.EOF) {
+			return events, nil
 		}
+		if err != nil {
+			return events, err
+		}
+		events = append(events, string(ev.Data))
 	}
-	return events, sc.Err()
 }
 
 func TestFakeModelReplies(t *testing.T) {
