@@ -3,6 +3,7 @@ package confine
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -231,4 +232,48 @@ func FuzzResolve(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestOpenThroughLink checks a project folder opened through a symbolic
+// link: absolute links that name the project by either path stay inside.
+func TestOpenThroughLink(t *testing.T) {
+	fx := newFixture(t)
+	via := filepath.Join(filepath.Dir(fx.dir), "via")
+	if err := os.Symlink(fx.dir, via); err != nil {
+		t.Fatal(err)
+	}
+	for name, target := range map[string]string{"byreal": filepath.Join(fx.dir, "src"), "bylink": filepath.Join(via, "src")} {
+		if err := os.Symlink(target, filepath.Join(fx.dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := Open(via)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	var got []outcome
+	for _, in := range []string{"byreal/main.go", "bylink/main.go", "etc/passwd", "../via/src"} {
+		o := outcome{In: in}
+		abs, err := root.Resolve(in)
+		if err != nil {
+			o.Err = kind(err)
+		} else {
+			rel, _ := filepath.Rel(fx.dir, abs)
+			o.Path = filepath.ToSlash(rel)
+		}
+		got = append(got, o)
+	}
+	want := []outcome{
+		{In: "byreal/main.go", Path: "src/main.go"},
+		{In: "bylink/main.go", Path: "src/main.go"},
+		{In: "etc/passwd", Err: "outside"},
+		{In: "../via/src", Err: "outside"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Resolve through a linked project folder (-want +got):\n%s", diff)
+	}
+	if root.Dir() != fx.dir {
+		t.Errorf("Dir() = %q, want the real folder %q", root.Dir(), fx.dir)
+	}
 }
