@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -420,5 +422,58 @@ func TestRegistryChurnAcrossProcesses(t *testing.T) {
 	}
 	for _, e := range entries {
 		waitUntil(t, fmt.Sprintf("pid %d to end", *e.OpencodePID), func() bool { return !supervisor.Alive(*e.OpencodePID) })
+	}
+}
+
+// TestAdoptsAnInstanceOfTheOriginalCLI checks that an entry as the original
+// openportal CLI writes it (no owner, no password, no log file, its web UI
+// port) is adopted while its OpenCode answers, and can be stopped.
+func TestAdoptsAnInstanceOfTheOriginalCLI(t *testing.T) {
+	cfg := fakeConfig(t)
+	port, err := supervisor.FreePort("127.0.0.1", 27100, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(cfg.OpenCodeBin, "serve", "--port", itoa(port), "--hostname", "0.0.0.0")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), cfg.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	waited := make(chan struct{})
+	go func() { cmd.Wait(); close(waited) }()
+	t.Cleanup(func() { syscall.Kill(-pid, syscall.SIGKILL); <-waited })
+	waitUntil(t, "the fake to listen", func() bool { return !supervisor.PortFree("127.0.0.1", port) })
+
+	original := fmt.Sprintf(`{"instances":[{"id":"k3j9x2ab","name":"app","directory":%q,"port":3000,
+		"opencodePort":%d,"hostname":"0.0.0.0","opencodePid":%d,"webPid":null,
+		"startedAt":"2026-04-26T09:12:44.120Z","futureField":[1,2]}]}`, dir, port, pid)
+	if err := os.WriteFile(cfg.RegistryPath, []byte(original), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := newPortal(t, cfg)
+	in, err := p.Instance(context.Background(), "k3j9x2ab")
+	if err != nil || in.State != portal.StateRunning || pidOf(t, in) != pid || in.URL != "http://127.0.0.1:"+itoa(port) {
+		t.Fatalf("instance = %+v, %v", in, err)
+	}
+	e := readRegistry(t, cfg.RegistryPath)[0]
+	var extra []int
+	json.Unmarshal(e.Extra["futureField"], &extra)
+	if e.Owner == "" || !slices.Equal(extra, []int{1, 2}) {
+		t.Errorf("entry after adoption: owner %q, extra %s", e.Owner, e.Extra)
+	}
+	if logs, err := p.InstanceLogs(context.Background(), in.ID, 10); err != nil || len(logs) != 0 {
+		t.Errorf("logs of an instance whose output nobody captured: %q, %v", logs, err)
+	}
+	if err := p.StopInstance(context.Background(), in.ID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-waited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the adopted process did not exit")
 	}
 }
