@@ -92,10 +92,13 @@ func (p *Portal) Subscribe(ctx context.Context, port int, filter EventFilter) (<
 		return nil, &Error{Code: ETIMEOUT, Err: err, Message: fmt.Sprintf(
 			"OpenCode on port %d opened its event stream but sent nothing; it may be hung: retry, or restart the instance", port)}
 	case errors.Is(err, eventhub.ErrClosed):
-		return nil, &Error{Code: EUNAVAILABLE, Err: err, Message: "The portal is shutting down; retry once it is back"}
+		return nil, errShuttingDown
 	}
 	return nil, upstreamError(port, err)
 }
+
+// errShuttingDown answers subscriptions after Close.
+var errShuttingDown = &Error{Code: EUNAVAILABLE, Err: eventhub.ErrClosed, Message: "The portal is shutting down; retry once it is back"}
 
 // eventHubs holds one event hub per instance port.
 type eventHubs struct {
@@ -113,7 +116,7 @@ func (e *eventHubs) hub(p *Portal, port int) (*eventhub.Hub[Event], error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return nil, &Error{Code: EUNAVAILABLE, Err: eventhub.ErrClosed, Message: "The portal is shutting down; retry once it is back"}
+		return nil, errShuttingDown
 	}
 	if h, ok := e.hubs[port]; ok {
 		return h, nil
