@@ -17,18 +17,22 @@ import (
 	"github.com/opencode-portal/portal/portaltest"
 )
 
-// shared is one real OpenCode for the whole package: it takes seconds to
-// start, so tests share it. TestMain stops it.
+// shared is one real OpenCode for the whole package, driven by a fake
+// model: it takes seconds to start, so tests share it. TestMain stops it.
 var shared struct {
-	once sync.Once
-	oc   *portaltest.OpenCode
-	err  error
+	once  sync.Once
+	model *portaltest.FakeModel
+	oc    *portaltest.OpenCode
+	err   error
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared.oc != nil {
 		shared.oc.Close()
+	}
+	if shared.model != nil {
+		shared.model.Close()
 	}
 	os.Exit(code)
 }
@@ -39,12 +43,22 @@ func sharedOpenCode(t testing.TB) *portaltest.OpenCode {
 	t.Helper()
 	bin := portaltest.RequireOpenCode(t)
 	shared.once.Do(func() {
-		shared.oc, shared.err = portaltest.StartOpenCode(context.Background(), portaltest.OpenCodeOptions{Bin: bin})
+		shared.model = portaltest.StartFakeModel()
+		shared.oc, shared.err = portaltest.StartOpenCode(context.Background(), portaltest.OpenCodeOptions{Bin: bin, ModelURL: shared.model.URL()})
 	})
 	if shared.err != nil {
 		t.Fatalf("starting OpenCode: %v", shared.err)
 	}
 	return shared.oc
+}
+
+// sharedModel returns the fake model of the shared OpenCode, reset: tests
+// that prompt use it one after another.
+func sharedModel(t testing.TB) *portaltest.FakeModel {
+	t.Helper()
+	sharedOpenCode(t)
+	shared.model.Reset()
+	return shared.model
 }
 
 // apiServer serves a Portal using a fresh registry in a temporary folder.

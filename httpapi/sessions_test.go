@@ -15,8 +15,8 @@ import (
 	"github.com/opencode-portal/portal/portaltest"
 )
 
-// sessionBed is a real OpenCode driven by a fake model, registered in a
-// portal served over HTTP.
+// sessionBed is the package's shared OpenCode and its fake model,
+// registered in a portal served over HTTP.
 type sessionBed struct {
 	model *portaltest.FakeModel
 	oc    *portaltest.OpenCode
@@ -25,8 +25,7 @@ type sessionBed struct {
 
 func newSessionBed(t testing.TB) *sessionBed {
 	t.Helper()
-	b := &sessionBed{model: portaltest.NewFakeModel(t)}
-	b.oc = portaltest.NewOpenCode(t, portaltest.OpenCodeOptions{ModelURL: b.model.URL()})
+	b := &sessionBed{oc: sharedOpenCode(t), model: sharedModel(t)}
 	b.api = newAPIServer(t)
 	if _, err := b.oc.Register(b.api.Registry); err != nil {
 		t.Fatal(err)
@@ -236,7 +235,7 @@ func testRelayMatchesOpenCode(t *testing.T, b *sessionBed) {
 	}
 
 	for _, c := range []struct{ portal, openCode string }{
-		{"sessions?scope=all", "/experimental/session"},
+		{"sessions?scope=all", "/experimental/session?limit=100000"},
 		{"session/" + bash, "/session/" + bash},
 		{"session/" + bash + "/messages", "/session/" + bash + "/message"},
 		{"session/" + bash + "/children", "/session/" + bash + "/children"},
