@@ -124,12 +124,13 @@ func (s *scanner) check(e *entry, full string, st *syscall.Stat_t) wtInfo {
 }
 
 func (s *scanner) statMatches(e *entry, st *syscall.Stat_t) bool {
-	if e.mtimeSec != uint32(st.Mtim.Sec) || (e.mtimeNsec != 0 && e.mtimeNsec != uint32(st.Mtim.Nsec)) {
+	mtime, ctime := statTimes(st)
+	if e.mtimeSec != uint32(mtime.Sec) || (e.mtimeNsec != 0 && e.mtimeNsec != uint32(mtime.Nsec)) {
 		return false
 	}
 	if s.set.checkStat {
-		if s.set.trustCtime && (e.ctimeSec != uint32(st.Ctim.Sec) ||
-			(e.ctimeNsec != 0 && e.ctimeNsec != uint32(st.Ctim.Nsec))) {
+		if s.set.trustCtime && (e.ctimeSec != uint32(ctime.Sec) ||
+			(e.ctimeNsec != 0 && e.ctimeNsec != uint32(ctime.Nsec))) {
 			return false
 		}
 		if e.ino != uint32(st.Ino) || e.uid != st.Uid || e.gid != st.Gid {
@@ -241,8 +242,8 @@ func (w *walker) walkDir(rel string, lo, hi int, ign ignoreList, ignored, untrac
 	f, err := os.Open(full)
 	var list []os.DirEntry
 	if err == nil {
+		defer f.Close()
 		list, err = f.ReadDir(-1)
-		f.Close()
 	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrPermission) {
@@ -296,6 +297,7 @@ func (w *walker) walkDir(rel string, lo, hi int, ign ignoreList, ignored, untrac
 		}
 	}
 
+	dirFd := int(f.Fd())
 	var st syscall.Stat_t
 	for _, d := range list {
 		name := d.Name()
@@ -310,7 +312,7 @@ func (w *walker) walkDir(rel string, lo, hi int, ign ignoreList, ignored, untrac
 		}
 		switch {
 		case c != nil && !c.dir:
-			if err := syscall.Lstat(full+name, &st); err != nil {
+			if err := lstatAt(dirFd, full, name, &st); err != nil {
 				w.markDeleted(c.lo, c.hi)
 				continue
 			}

@@ -99,8 +99,9 @@ func (r *Repo) entryFromFile(s storer.EncodedObjectStorer, path string, set sett
 
 // fillStat records a file's stat data in an index entry.
 func fillStat(e *entry, st *syscall.Stat_t) {
-	e.ctimeSec, e.ctimeNsec = uint32(st.Ctim.Sec), uint32(st.Ctim.Nsec)
-	e.mtimeSec, e.mtimeNsec = uint32(st.Mtim.Sec), uint32(st.Mtim.Nsec)
+	mtime, ctime := statTimes(st)
+	e.ctimeSec, e.ctimeNsec = uint32(ctime.Sec), uint32(ctime.Nsec)
+	e.mtimeSec, e.mtimeNsec = uint32(mtime.Sec), uint32(mtime.Nsec)
 	e.dev, e.ino = uint32(st.Dev), uint32(st.Ino)
 	e.uid, e.gid, e.size = st.Uid, st.Gid, uint32(st.Size)
 }
