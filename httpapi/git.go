@@ -21,8 +21,11 @@ func (h *handler) gitDiff(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	var opts portal.GitDiffOptions
-	for name, dst := range map[string]*bool{"untracked": &opts.Untracked, "staged": &opts.Staged, "numstat": &opts.Numstat} {
-		if *dst, err = queryBool(q.Get(name), name); err != nil {
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"untracked", &opts.Untracked}, {"staged", &opts.Staged}, {"numstat", &opts.Numstat}} {
+		if *b.dst, err = queryBool(q.Get(b.name), b.name); err != nil {
 			return err
 		}
 	}
