@@ -62,6 +62,12 @@ func (r *Root) patterns(file string, domain []string) []gitignore.Pattern {
 		if strings.HasPrefix(s, "#") || strings.TrimSpace(s) == "" {
 			continue
 		}
+		if strings.HasSuffix(strings.TrimRight(s, " "), "/**") {
+			// go-git matches "dir/**" against dir itself; git only against
+			// what is inside, which "dir/*" says to go-git.
+			s = strings.TrimRight(s, " ")
+			s = s[:len(s)-1]
+		}
 		ps = append(ps, gitignore.ParsePattern(s, domain))
 	}
 	return ps

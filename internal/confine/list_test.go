@@ -53,6 +53,40 @@ func newRepo(tb testing.TB) string {
 		"sub/inner/CRLF/.gitignore": "*.crlf\r\n",
 		"sub/inner/CRLF/a.crlf":     "crlf\n",
 		"Alpha/file.txt":            "A\n",
+		"tricky/.gitignore":         "**/gen\nlogs/**\na/**/b\n[xy].txt\n!x.txt\n*.o\n!keep/*.o\nsp\\ \nq?.md\n/anch\nmid/dle\n**/deep/*.tmp\n",
+		"tricky/gen/g.txt":          "g\n",
+		"tricky/sub/gen/g.txt":      "g\n",
+		"tricky/logs/l.txt":         "l\n",
+		"tricky/logs/x/l.txt":       "l\n",
+		"tricky/a/b":                "b\n",
+		"tricky/a/x/y/b":            "b\n",
+		"tricky/x.txt":              "x\n",
+		"tricky/y.txt":              "y\n",
+		"tricky/z.txt":              "z\n",
+		"tricky/m.o":                "o\n",
+		"tricky/keep/k.o":           "o\n",
+		"tricky/sp ":                "space\n",
+		"tricky/q1.md":              "q\n",
+		"tricky/q12.md":             "q\n",
+		"tricky/anch":               "a\n",
+		"tricky/sub/anch":           "a\n",
+		"tricky/mid/dle":            "m\n",
+		"tricky/sub/mid/dle":        "m\n",
+		"tricky/deep/d.tmp":         "d\n",
+		"tricky/q/deep/d.tmp":       "d\n",
+		"more/.gitignore":           "\\#hash\nfoo/\ndoc/*.txt\nbuild\n!build/\n*.log\nsub/**/*.c\n**/x/**\n",
+		"more/#hash":                "h\n",
+		"more/foo":                  "a file named like a dir pattern\n",
+		"more/bar/foo/f":            "f\n",
+		"more/doc/a.txt":            "a\n",
+		"more/doc/sub/b.txt":        "b\n",
+		"more/build/b":              "b\n",
+		"more/n/build":              "file named build\n",
+		"more/n/important.log":      "i\n",
+		"more/n/.gitignore":         "!important.log\n",
+		"more/sub/a/b/c.c":          "c\n",
+		"more/sub/c.c":              "c\n",
+		"more/y/x/z":                "z\n",
 		"beta/file.txt":             "b\n",
 	})
 	git(tb, dir, "init", "-q")
@@ -105,7 +139,7 @@ func TestListMatchesFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer root.Close()
-	for _, folder := range []string{".", "sub", "sub/inner", "sub/inner/CRLF", "sub/inner/generated", "build", "build/sub", "docs", "link-dir", "link-dir/inner"} {
+	for _, folder := range []string{".", "sub", "sub/inner", "sub/inner/CRLF", "sub/inner/generated", "build", "build/sub", "docs", "link-dir", "link-dir/inner", "tricky", "tricky/sub", "tricky/sub/gen", "tricky/logs", "tricky/logs/x", "tricky/a", "tricky/a/x/y", "tricky/keep", "tricky/sub/mid", "tricky/mid", "tricky/deep", "tricky/q/deep", "tricky/gen", "more", "more/bar", "more/bar/foo", "more/doc", "more/doc/sub", "more/build", "more/n", "more/sub", "more/sub/a/b", "more/y", "more/y/x"} {
 		t.Run(folder, func(t *testing.T) {
 			got, err := root.List(context.Background(), folder)
 			if err != nil {
