@@ -172,7 +172,7 @@ func (p *Portal) reserve(ctx context.Context, dir string, opts StartOptions) (re
 				continue
 			}
 			switch {
-			case p.instances.get(e.ID) != nil, pidAlive(e.OpencodePID), pidAlive(e.WebPID):
+			case p.instances.get(e.ID) != nil, serving(e), pidAlive(e.WebPID):
 				r.existing = &e
 				return errUnchanged
 			case e.OpencodePID == nil && ownerAlive(e.Owner):
@@ -442,7 +442,7 @@ func (p *Portal) Clean(ctx context.Context) ([]Instance, error) {
 		kept := f.Instances[:0:0]
 		for _, e := range f.Instances {
 			dead := e.InstanceType != "docker" && p.instances.get(e.ID) == nil &&
-				!pidAlive(e.OpencodePID) && !pidAlive(e.WebPID) && !ownerAlive(e.Owner)
+				!serving(e) && !pidAlive(e.WebPID) && !ownerAlive(e.Owner)
 			if dead {
 				removed = append(removed, instanceFromEntry(e, StateStopped))
 				continue
@@ -496,7 +496,7 @@ func (p *Portal) describe(ctx context.Context, e registry.Entry) (Instance, bool
 		return p.supervisedInstance(e, s.proc), true
 	}
 	switch {
-	case pidAlive(e.OpencodePID):
+	case serving(e):
 		state := StateStarting
 		if p.healthy(ctx, e) {
 			state = StateRunning
@@ -570,6 +570,13 @@ func instanceURL(hostname string, port int) string {
 }
 
 func pidAlive(pid *int) bool { return pid != nil && supervisor.Alive(*pid) }
+
+// serving reports whether the entry's OpenCode process is alive: its pid is
+// alive and runs `serve` on the entry's port (not a process that reused the
+// pid).
+func serving(e registry.Entry) bool {
+	return pidAlive(e.OpencodePID) && supervisor.Serves(*e.OpencodePID, e.OpencodePort)
+}
 
 // timestamp formats t as the original CLI does (JavaScript's toISOString).
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
