@@ -3,11 +3,23 @@ package httpapi
 import (
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 
 	"github.com/opencode-portal/portal"
 )
+
+// strictQuery parses the request's query string, refusing a malformed one
+// rather than dropping its bad parameters: a dropped path would silently
+// name the project root.
+func strictQuery(r *http.Request) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, portal.Errorf(portal.EINVALID, "Invalid query string: %v; percent-encode each parameter once", err)
+	}
+	return q, nil
+}
 
 // searchFiles answers GET files/search?q=&limit=&type= with a bare JSON
 // array of paths; no or an empty q gives [].
@@ -16,7 +28,10 @@ func (h *handler) searchFiles(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	q, err := strictQuery(r)
+	if err != nil {
+		return err
+	}
 	s := portal.FileSearch{Query: q.Get("q"), Type: q.Get("type")}
 	if v := q.Get("limit"); v != "" {
 		if s.Limit, err = strconv.Atoi(v); err != nil {
@@ -37,7 +52,11 @@ func (h *handler) listFiles(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	entries, err := h.p.ListFiles(r.Context(), port, r.URL.Query().Get("path"))
+	q, err := strictQuery(r)
+	if err != nil {
+		return err
+	}
+	entries, err := h.p.ListFiles(r.Context(), port, q.Get("path"))
 	if err != nil {
 		return err
 	}
@@ -65,7 +84,10 @@ func (h *handler) readFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	q, err := strictQuery(r)
+	if err != nil {
+		return err
+	}
 	raw := false
 	if v := q.Get("raw"); v != "" {
 		if raw, err = strconv.ParseBool(v); err != nil {

@@ -468,6 +468,16 @@ func (b *filesBed) testErrors(t *testing.T) {
 		{"files/search", url.Values{"q": {"a"}, "limit": {"-1"}}, 400, "EINVALID", "from 1 to 200"},
 		{"files/search", url.Values{"q": {"a"}, "type": {"socket"}}, 400, "EINVALID", "Invalid type"},
 	}
+	// Malformed query strings, sent as they are.
+	for _, raw := range []string{"path=%zz", "path=a%2", "path=" + area + "/text.txt;x=1"} {
+		tests = append(tests, struct {
+			route  string
+			query  url.Values
+			status int
+			code   string
+			msg    string
+		}{"files/read?" + raw, nil, 400, "EINVALID", "Invalid query string"})
+	}
 	for _, tt := range tests {
 		status, _, body := b.get(t, tt.route, tt.query)
 		if bytes.Contains(body, []byte("SECRET")) {
