@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -476,4 +477,66 @@ func TestAdoptsAnInstanceOfTheOriginalCLI(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the adopted process did not exit")
 	}
+}
+
+// TestRestartTakesOverAnotherPortalsInstance checks that restarting an
+// instance another live portal supervises moves it here, and that the other
+// portal lets it go instead of restarting it.
+func TestRestartTakesOverAnotherPortalsInstance(t *testing.T) {
+	cfg := fakeConfig(t)
+	cfg.Restart = portal.RestartOnFailure
+	cfg.RestartBackoff = 10 * time.Millisecond
+	p1 := newPortal(t, cfg)
+	p2 := newPortal(t, cfg)
+	in, err := p1.StartInstance(context.Background(), portal.StartOptions{Directory: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := pidOf(t, in)
+	got, err := p2.RestartInstance(context.Background(), in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := pidOf(t, got)
+	if second == first || got.Port != in.Port || got.State != portal.StateRunning {
+		t.Fatalf("after the takeover: %+v (first pid %d)", got, first)
+	}
+	waitUntil(t, "the first process to end", func() bool { return !supervisor.Alive(first) })
+	time.Sleep(300 * time.Millisecond) // a wrong restart by p1 would have happened by now
+	entries := readRegistry(t, cfg.RegistryPath)
+	if len(entries) != 1 || entries[0].OpencodePID == nil || *entries[0].OpencodePID != second {
+		t.Fatalf("registry after the takeover: %+v", entries)
+	}
+	seen, err := p1.Instance(context.Background(), in.ID)
+	if err != nil || pidOf(t, seen) != second || seen.State != portal.StateRunning {
+		t.Errorf("p1 sees %+v, %v; want p2's process %d running", seen, err, second)
+	}
+	if err := p2.StopInstance(context.Background(), in.ID); err != nil {
+		t.Fatal(err)
+	}
+	if supervisor.Alive(second) {
+		t.Errorf("pid %d alive after stop", second)
+	}
+}
+
+// TestCloseLeavesNoGoroutine checks that Close ends every goroutine the
+// instances started.
+func TestCloseLeavesNoGoroutine(t *testing.T) {
+	base := runtime.NumGoroutine()
+	p, err := portal.New(fakeConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: t.TempDir()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.Instances(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
 }
