@@ -122,7 +122,11 @@ func (p *Portal) startInstance(ctx context.Context, dir string, opts StartOption
 		}
 		switch {
 		case r.existing != nil:
-			return p.existingInstance(ctx, *r.existing)
+			in, err := p.existingInstance(ctx, *r.existing)
+			if err != nil || in.State != StateStarting || p.instances.get(in.ID) != nil || !ownerAlive(r.existing.Owner) {
+				return in, err
+			}
+			fallthrough // another portal is starting it: wait until it answers or fails
 		case r.wait: // another portal is starting this folder
 			if err := sleep(ctx, 200*time.Millisecond); err != nil {
 				return Instance{}, Errorf(ETIMEOUT, "Waiting for another portal to start %s: %v", dir, err)
