@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
 
+	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"golang.org/x/sync/errgroup"
@@ -214,7 +216,7 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 		}
 	}
 
-	if err := r.loadPairs(ctx, pairs); err != nil {
+	if err := r.loadPairs(ctx, g, pairs); err != nil {
 		return nil, err
 	}
 	// Drop files whose content and mode ended up equal to HEAD's (a staged
@@ -232,15 +234,18 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 
 // loadPairs loads both sides of every pair in parallel; worktree sides get
 // their blob id. go-git's object storage is not safe for concurrent use, so
-// each worker opens its own.
-func (r *Repo) loadPairs(ctx context.Context, pairs []filePair) error {
-	n := min(workers(), (len(pairs)+7)/8)
+// the first worker uses g and each other one opens its own.
+func (r *Repo) loadPairs(ctx context.Context, g *git.Repository, pairs []filePair) error {
+	n := min(runtime.GOMAXPROCS(0), (len(pairs)+15)/16)
 	eg, ctx := errgroup.WithContext(ctx)
 	for w := 0; w < n; w++ {
 		eg.Go(func() error {
-			g, err := r.open()
-			if err != nil {
-				return err
+			g := g
+			if w > 0 {
+				var err error
+				if g, err = r.open(); err != nil {
+					return err
+				}
 			}
 			for i := w; i < len(pairs); i += n {
 				if err := ctx.Err(); err != nil {

@@ -53,8 +53,9 @@ func newScanner(dir string, idx *index, set settings) *scanner {
 // kernel, so a few more goroutines than CPUs keep the CPUs busy.
 func workers() int { return runtime.GOMAXPROCS(0) * 2 }
 
-// checkEntries lstats every stage-0 entry of the index in parallel, without
-// listing directories: what diff needs.
+// checkEntries lstats every entry of the index in parallel, without
+// listing directories: what diff needs. Entries are statted relative to
+// their open directory.
 func (s *scanner) checkEntries(ctx context.Context) error {
 	n := len(s.idx.entries)
 	const chunk = 512
@@ -67,16 +68,37 @@ func (s *scanner) checkEntries(ctx context.Context) error {
 				return err
 			}
 			var st syscall.Stat_t
-			buf := []byte(s.dir + "/")
-			base := len(buf)
-			for i := lo; i < hi; i++ {
-				e := &s.idx.entries[i]
-				buf = append(buf[:base], e.name...)
-				if err := syscall.Lstat(string(buf), &st); err != nil {
-					s.wt[i] = wtInfo{state: wtDeleted}
+			for i := lo; i < hi; {
+				// The run of entries in the same directory.
+				name := s.idx.entries[i].name
+				dir := name[:strings.LastIndexByte(name, '/')+1]
+				j := i + 1
+				for j < hi && strings.HasPrefix(s.idx.entries[j].name, dir) &&
+					strings.IndexByte(s.idx.entries[j].name[len(dir):], '/') < 0 {
+					j++
+				}
+				full := s.dir + "/" + dir
+				fd, err := openDir(full)
+				if err != nil {
+					for k := i; k < j; k++ {
+						s.wt[k] = wtInfo{state: wtDeleted}
+					}
+					i = j
 					continue
 				}
-				s.wt[i] = s.check(e, string(buf), &st)
+				for k := i; k < j; k++ {
+					e := &s.idx.entries[k]
+					base := e.name[len(dir):]
+					if err := lstatAt(fd, full, base, &st); err != nil {
+						s.wt[k] = wtInfo{state: wtDeleted}
+						continue
+					}
+					s.wt[k] = s.check(e, full+base, &st)
+				}
+				if fd >= 0 {
+					syscall.Close(fd)
+				}
+				i = j
 			}
 			return nil
 		})

@@ -23,3 +23,8 @@ func lstatAt(dirFd int, dir, name string, st *syscall.Stat_t) error {
 	}
 	return nil
 }
+
+// openDir opens a directory for lstatAt.
+func openDir(path string) (int, error) {
+	return syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+}
