@@ -11,16 +11,24 @@ import (
 	"github.com/opencode-portal/portal"
 )
 
-// writeJSON writes v as a JSON response with the given status.
+// writeJSON writes v as a JSON response with the given status. A
+// json.RawMessage (JSON relayed from OpenCode) is written as it is, without
+// being parsed again. Only an encoding failure is returned: a failed write
+// means the client has gone, and there is nobody left to answer.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return portal.Errorf(portal.EINTERNAL, "encoding the response: %w", err)
+	data, ok := v.(json.RawMessage)
+	if !ok {
+		var err error
+		if data, err = json.Marshal(v); err != nil {
+			return portal.Errorf(portal.EINTERNAL, "encoding the response: %w", err)
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)+1))
 	w.WriteHeader(status)
-	_, err = w.Write(append(data, '\n'))
-	return err
+	w.Write(data)
+	io.WriteString(w, "\n")
+	return nil
 }
 
 // decodeJSON decodes the request body into v. An empty body leaves v as it
