@@ -58,6 +58,7 @@ func TestSessionsWithOpenCode(t *testing.T) {
 		{"PromptReplyText", testPromptReplyText},
 		{"PromptToolWritesFile", testPromptToolWritesFile},
 		{"PermissionOnce", testPermissionOnce},
+		{"PermissionAlways", testPermissionAlways},
 		{"PermissionReject", testPermissionReject},
 		{"PermissionRejectWithMessage", testPermissionRejectWithMessage},
 		{"QuestionReply", testQuestionReply},
@@ -373,6 +374,33 @@ func testPermissionReject(t *testing.T, b *openCodeBed) {
 	}
 	if got := len(b.Model.AgentRequests()); got != n || b.Model.Pending() != 1 {
 		t.Errorf("the model was called %d more times after the reject; the turn should end", got-n)
+	}
+}
+
+func testPermissionAlways(t *testing.T, b *openCodeBed) {
+	ctx := context.Background()
+	s := b.newSession(t)
+	b.Model.Enqueue(bashCall("always1.txt"), bashCall("always2.txt"), portaltest.TextReply("both ran"))
+	if err := b.Portal.PromptAsync(ctx, b.Port, s.ID, portal.PromptInput{Text: "run twice"}); err != nil {
+		t.Fatal(err)
+	}
+	req := b.waitPermission(t, s.ID)
+	if !cmp.Equal(req.Always, []string{"echo *"}) {
+		t.Errorf("always patterns = %q, want [echo *]", req.Always)
+	}
+	if err := b.Portal.ReplyPermission(ctx, b.Port, req.ID, portal.PermissionReply{Reply: portal.ReplyAlways}); err != nil {
+		t.Fatal(err)
+	}
+	// The second echo matches "echo *": it runs without a new request
+	// (one would block the turn and time this wait out).
+	msgs := b.waitIdle(t, s.ID)
+	for _, name := range []string{"always1.txt", "always2.txt"} {
+		if _, err := os.Stat(filepath.Join(b.OC.Dir, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if last := msgs[len(msgs)-1]; last.Text() != "both ran" {
+		t.Errorf("final text = %q", last.Text())
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -167,7 +168,11 @@ func testCreatePromptReply(t *testing.T, b *sessionBed) {
 	id := b.createSession(t)
 	b.model.Enqueue(portaltest.TextReply("Hi", " there"))
 	var msg apiMessage
-	b.callOK(t, "POST", "session/"+id+"/prompt", `{"text":"hello","agent":"build","model":{"providerID":"fake","modelID":"fake-model"}}`, 200, &msg)
+	var answer any
+	status, raw := b.call(t, context.Background(), "POST", "session/"+id+"/prompt", `{"text":"hello","agent":"build","model":{"providerID":"fake","modelID":"fake-model"}}`)
+	if err := errors.Join(json.Unmarshal(raw, &msg), json.Unmarshal(raw, &answer)); status != 200 || err != nil {
+		t.Fatalf("prompt: %d %s (%v)", status, raw, err)
+	}
 	if msg.Info.Role != "assistant" || msg.Info.Finish != "stop" || msg.text() != "Hi there" {
 		t.Errorf("prompt answered %+v", msg)
 	}
@@ -175,6 +180,10 @@ func testCreatePromptReply(t *testing.T, b *sessionBed) {
 	b.callOK(t, "GET", "session/"+id+"/messages", "", 200, &msgs)
 	if len(msgs) != 2 || msgs[0].text() != "hello" || msgs[1].Info.ID != msg.Info.ID {
 		t.Errorf("messages = %+v", msgs)
+	}
+	// The answer is OpenCode's message, field for field.
+	if diff := cmp.Diff(openCodeJSON(t, b.oc, "/session/"+id+"/message/"+msg.Info.ID), answer); diff != "" {
+		t.Errorf("prompt answer differs from OpenCode's message (-OpenCode +portal):\n%s", diff)
 	}
 
 	var renamed struct{ Title string }
