@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -126,9 +127,7 @@ func moveHead(s storer.ReferenceStorer, h head, id plumbing.Hash) error {
 
 // identity is user.name/user.email from the repository config merged with
 // the global one, or nil.
-func (r *Repo) identity(g interface {
-	ConfigScoped(config.Scope) (*config.Config, error)
-}) *Identity {
+func (r *Repo) identity(g *git.Repository) *Identity {
 	cfg, err := g.ConfigScoped(config.GlobalScope)
 	if err != nil || cfg.User.Name == "" || cfg.User.Email == "" {
 		return nil

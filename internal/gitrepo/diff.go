@@ -228,7 +228,7 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 		}
 		kept = append(kept, p)
 	}
-	pairs = renameOrSplit(kept)
+	pairs = pairRenames(kept)
 	return pairs, nil
 }
 
@@ -282,9 +282,9 @@ func loadPair(objects storer.EncodedObjectStorer, p *filePair) error {
 	return nil
 }
 
-// renameOrSplit pairs deleted and added files into renames and orders the
-// pairs by path as git does.
-func renameOrSplit(pairs []filePair) []filePair {
+// pairRenames turns deleted and added files that match into renames and
+// orders the pairs by path as git does.
+func pairRenames(pairs []filePair) []filePair {
 	var srcs, dsts []renameSide
 	var srcAt, dstAt []int
 	for i, p := range pairs {

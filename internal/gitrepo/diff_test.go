@@ -43,11 +43,22 @@ func applyToHead(tb testing.TB, dir, patch string) string {
 func worktreeTree(tb testing.TB, dir string, all bool) string {
 	tb.Helper()
 	idx := filepath.Join(tb.TempDir(), "index")
-	data, err := os.ReadFile(filepath.Join(dir, ".git", "index"))
-	if err != nil && !os.IsNotExist(err) {
+	orig := filepath.Join(dir, ".git", "index")
+	data, err := os.ReadFile(orig)
+	if err != nil {
 		tb.Fatal(err)
 	}
 	if err := os.WriteFile(idx, data, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	// Keep the index's mtime: git's racy-entry check depends on it, and
+	// without it a file changed in the same instant as the index was
+	// written would look unchanged to git.
+	fi, err := os.Stat(orig)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Chtimes(idx, fi.ModTime(), fi.ModTime()); err != nil {
 		tb.Fatal(err)
 	}
 	flag := "-u"
