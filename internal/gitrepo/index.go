@@ -58,6 +58,7 @@ type index struct {
 	entries []entry
 	tree    *cacheTree // nil when the file has no TREE extension
 	mtime   time.Time  // the file's mtime, for racy-git checks
+	size    int64      // the file's size
 }
 
 // cacheTree is one node of the TREE extension: the tree object a directory
@@ -111,7 +112,7 @@ func readIndex(path string) (*index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read index %s: %w", path, err)
 	}
-	idx.mtime = fi.ModTime()
+	idx.mtime, idx.size = fi.ModTime(), fi.Size()
 	return idx, nil
 }
 
@@ -403,4 +404,31 @@ func smudgeRacy(idx *index, now time.Time) {
 			e.size = 0
 		}
 	}
+}
+
+// refreshIndex records, as `git status` does, the new stat data of entries
+// whose files were found unchanged by content, so that the next scan does
+// not hash them again. It is opportunistic: when another process holds the
+// index lock or changed the index since it was read, nothing is written.
+func refreshIndex(gitDir string, idx *index, fresh []freshStat) {
+	if len(fresh) == 0 || idx.mtime.IsZero() {
+		return
+	}
+	commit, release, err := lockIndex(gitDir)
+	if err != nil {
+		return
+	}
+	defer release()
+	fi, err := os.Stat(filepath.Join(gitDir, "index"))
+	if err != nil || !fi.ModTime().Equal(idx.mtime) || fi.Size() != idx.size {
+		return
+	}
+	out := *idx
+	out.entries = append([]entry(nil), idx.entries...)
+	for _, f := range fresh {
+		if i := out.find(f.name); i >= 0 {
+			fillStat(&out.entries[i], &f.st)
+		}
+	}
+	commit(&out)
 }

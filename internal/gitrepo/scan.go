@@ -38,6 +38,15 @@ type scanner struct {
 	set  settings
 	wt   []wtInfo // parallel to idx.entries
 	racy struct{ sec, nsec uint32 }
+
+	mu    sync.Mutex
+	fresh []freshStat // entries found unchanged by content whose stat data changed
+}
+
+// freshStat is the new stat data of an entry whose content is unchanged.
+type freshStat struct {
+	name string
+	st   syscall.Stat_t
 }
 
 func newScanner(dir string, idx *index, set settings) *scanner {
@@ -135,13 +144,17 @@ func (s *scanner) check(e *entry, full string, st *syscall.Stat_t) wtInfo {
 		info.state = wtModified
 		return info
 	}
-	if s.statMatches(e, st) && e.size != 0 && !s.isRacy(e) {
+	if s.statMatches(e, st) && (e.size != 0 || e.hash == emptyBlob) && !s.isRacy(e) {
 		return info
 	}
 	h, err := hashFile(full, ftype == syscall.S_IFLNK)
 	if err != nil || h != e.hash {
 		info.state = wtModified
+		return info
 	}
+	s.mu.Lock()
+	s.fresh = append(s.fresh, freshStat{name: e.name, st: *st})
+	s.mu.Unlock()
 	return info
 }
 

@@ -82,10 +82,11 @@ func (r *Repo) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := r.status(ctx, g)
+	st, snap, err := r.status(ctx, g)
 	if err != nil {
 		return nil, fmt.Errorf("git status: %w", err)
 	}
+	refreshIndex(r.gitDir, snap.idx, snap.scan.fresh)
 	return st, nil
 }
 
@@ -178,14 +179,14 @@ func (r *Repo) commonDir() string {
 	return filepath.Clean(d)
 }
 
-func (r *Repo) status(ctx context.Context, g *git.Repository) (*Status, error) {
+func (r *Repo) status(ctx context.Context, g *git.Repository) (*Status, *snapshot, error) {
 	snap, err := r.takeSnapshot(ctx, g, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st := &Status{Branch: snap.head.branch, Head: snap.head.hash}
 	if err := r.upstreamState(g, snap.head, st); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	idx, wt := snap.idx, snap.scan.wt
 
@@ -266,7 +267,7 @@ func (r *Repo) status(ctx context.Context, g *git.Repository) (*Status, error) {
 	for _, p := range snap.untracked {
 		st.Files = append(st.Files, FileStatus{Path: p, Index: Untracked, Worktree: Untracked})
 	}
-	return st, nil
+	return st, snap, nil
 }
 
 // unmergedCodes maps the conflict stages present (bit 0: base, 1: ours,
