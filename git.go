@@ -45,8 +45,9 @@ type GitFileStat struct {
 	Path string `json:"path"`
 	// OldPath is the previous path of a renamed file.
 	OldPath string `json:"oldPath,omitempty"`
-	// Status is "A" (added), "D" (deleted), "M" (modified), "R" (renamed) or
-	// "T" (type changed, for example a file became a symbolic link).
+	// Status is "A" (added), "D" (deleted), "M" (modified), "R" (renamed),
+	// "T" (type changed, for example a file became a symbolic link) or, in a
+	// staged diff, "U" for a file with unresolved conflicts.
 	Status string `json:"status"`
 	// Added and Deleted count lines; both are 0 for binary files.
 	Added   int  `json:"added"`

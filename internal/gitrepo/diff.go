@@ -35,7 +35,8 @@ type FileStat struct {
 	Path string
 	// OrigPath is the old path of a rename.
 	OrigPath string
-	// Status is Added, Deleted, Modified, Renamed or TypeChanged.
+	// Status is Added, Deleted, Modified, Renamed, TypeChanged, or Unmerged
+	// for a conflicted path in a staged diff.
 	Status byte
 	// Added and Deleted count lines; both are 0 for binary files.
 	Added, Deleted int
@@ -63,11 +64,14 @@ func (s *fileSide) load(objects storer.EncodedObjectStorer) ([]byte, error) {
 // filePair is one changed file.
 type filePair struct {
 	old, new fileSide
-	score    int // rename similarity in percent; 0 when not a rename
+	score    int  // rename similarity in percent; 0 when not a rename
+	unmerged bool // a conflicted path in a staged diff: nothing to compare
 }
 
 func (p *filePair) status() byte {
 	switch {
+	case p.unmerged:
+		return Unmerged
 	case p.old.mode == 0:
 		return Added
 	case p.new.mode == 0:
@@ -113,9 +117,12 @@ func (r *Repo) Numstat(ctx context.Context, opts DiffOptions) ([]FileStat, error
 		if p.score > 0 {
 			fs.OrigPath = p.old.path
 		}
-		if isBinary(p.old.data) || isBinary(p.new.data) {
+		switch {
+		case p.unmerged:
+			fs.Path = p.old.path
+		case isBinary(p.old.data) || isBinary(p.new.data):
 			fs.Binary = true
-		} else {
+		default:
 			del, ins := diffLines(splitLines(p.old.data), splitLines(p.new.data))
 			fs.Deleted, fs.Added = count(del), count(ins)
 		}
@@ -167,7 +174,7 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 	inChanges := make(map[string]bool, len(snap.changes))
 	for _, c := range snap.changes {
 		inChanges[c.path] = true
-		p := filePair{}
+		p := filePair{old: fileSide{path: c.path}}
 		if c.headMode != 0 {
 			p.old = fileSide{path: c.path, mode: c.headMode, hash: c.headHash}
 		}
@@ -177,7 +184,7 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 			case opts.Staged && e.stage() == 0:
 				p.new = fileSide{path: c.path, mode: e.mode, hash: e.hash}
 			case opts.Staged:
-				// Unmerged: nothing staged to compare.
+				p.unmerged = true // git writes "* Unmerged path"
 			case wt[c.lo].state != wtDeleted:
 				m := wt[c.lo].mode
 				p.new = fileSide{path: c.path, mode: m, file: file(c.path)}
@@ -186,7 +193,7 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 				}
 			}
 		}
-		if p.old.mode != 0 || p.new.mode != 0 {
+		if p.old.mode != 0 || p.new.mode != 0 || p.unmerged {
 			add(p)
 		}
 	}
@@ -223,7 +230,7 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 	// change undone in the worktree).
 	kept := pairs[:0]
 	for _, p := range pairs {
-		if p.old.mode == p.new.mode && p.old.hash == p.new.hash {
+		if !p.unmerged && p.old.mode == p.new.mode && p.old.hash == p.new.hash {
 			continue
 		}
 		kept = append(kept, p)
@@ -262,6 +269,9 @@ func (r *Repo) loadPairs(ctx context.Context, g *git.Repository, pairs []filePai
 }
 
 func loadPair(objects storer.EncodedObjectStorer, p *filePair) error {
+	if p.unmerged {
+		return nil
+	}
 	for _, s := range []*fileSide{&p.old, &p.new} {
 		if s.mode == 0 {
 			continue
@@ -289,6 +299,7 @@ func pairRenames(pairs []filePair) []filePair {
 	var srcAt, dstAt []int
 	for i, p := range pairs {
 		switch {
+		case p.unmerged:
 		case p.new.mode == 0:
 			srcs = append(srcs, renameSide{path: p.old.path, mode: p.old.mode, hash: p.old.hash, load: loaded(p.old.data)})
 			srcAt = append(srcAt, i)

@@ -72,9 +72,6 @@ func worktreeTree(tb testing.TB, dir string, all bool) string {
 func TestDiffMatchesGit(t *testing.T) {
 	ctx := context.Background()
 	for _, sc := range scenarios() {
-		if sc.name == "merge conflict" {
-			continue // a diff against HEAD of unmerged paths is not defined here
-		}
 		t.Run(sc.name, func(t *testing.T) {
 			dir := sc.build(t)
 			r := openRepo(t, dir)
@@ -115,8 +112,11 @@ func TestDiffMatchesGit(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if got, want := applyToHead(t, dir, bin), tc.tree(t); got != want {
-						t.Errorf("HEAD + our patch gives tree %s, want %s; patch:\n%s", got, want, bin)
+					// git write-tree refuses an index with conflicts.
+					if !tc.opts.Staged || sc.name != "merge conflict" {
+						if got, want := applyToHead(t, dir, bin), tc.tree(t); got != want {
+							t.Errorf("HEAD + our patch gives tree %s, want %s; patch:\n%s", got, want, bin)
+						}
 					}
 					if tc.args != nil {
 						stats, err := r.Numstat(ctx, tc.opts)

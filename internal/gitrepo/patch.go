@@ -15,6 +15,10 @@ const contextLines = 3
 
 // writePatch writes one file pair in git's unified diff format.
 func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
+	if p.unmerged {
+		sb.WriteString("* Unmerged path " + quotePath(p.old.path) + "\n")
+		return
+	}
 	if p.old.mode != 0 && p.new.mode != 0 && p.old.mode&0o170000 != p.new.mode&0o170000 {
 		// A type change is written as a deletion and a creation.
 		del, cre := *p, *p
