@@ -74,6 +74,7 @@ func scenarios() []scenario {
 		{name: "rename", build: func(t *testing.T) string {
 			dir := base(t)
 			runGit(t, dir, "mv", "src/util/util.go", "src/util/helpers.go")
+			write(t, dir, "src/util/helpers.go", "package util\n\n// A is a.\nfunc A() int { return 1 }\n\n// B is b.\nfunc B() int { return 3 }\n")
 			runGit(t, dir, "mv", "docs/guide.txt", "guide.txt")
 			write(t, dir, "guide.txt", strings.Repeat("guide line\n", 40)+"one more\n")
 			runGit(t, dir, "add", "guide.txt")
