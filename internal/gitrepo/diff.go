@@ -205,6 +205,9 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 				continue
 			}
 			p := filePair{old: fileSide{path: e.name, mode: e.mode, hash: e.hash}}
+			if e.ext&extIntentToAdd != 0 {
+				p.old = fileSide{path: e.name} // announced with git add -N: new
+			}
 			if wt[i].state != wtDeleted {
 				p.new = fileSide{path: e.name, mode: wt[i].mode, file: file(e.name)}
 			}

@@ -139,6 +139,14 @@ func scenarios() []scenario {
 			write(t, dir, "z.excluded", "x\n")
 			return dir
 		}},
+		{name: "intent to add", build: func(t *testing.T) string {
+			dir := base(t)
+			write(t, dir, "announced.txt", "announced\n")
+			write(t, dir, "src/later.go", "package main\n")
+			runGit(t, dir, "add", "-N", "announced.txt", "src/later.go")
+			write(t, dir, "README.md", "changed\n")
+			return dir
+		}},
 		{name: "empty repository", noCommits: true, build: func(t *testing.T) string {
 			dir := initRepo(t)
 			write(t, dir, "a.txt", "a\n")

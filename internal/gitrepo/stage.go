@@ -149,10 +149,13 @@ func (r *Repo) Unstage(ctx context.Context, paths []string) error {
 		return fmt.Errorf("git unstage: %w", err)
 	}
 	idx := tx.idx
-	for i := range idx.entries {
-		ps.match(idx.entries[i].name)
-	}
 	changed := map[string]bool{}
+	for i := range idx.entries {
+		e := &idx.entries[i]
+		if ps.match(e.name) && e.ext&extIntentToAdd != 0 {
+			changed[e.name] = true // announced with git add -N: not in HEAD
+		}
+	}
 	var add []entry
 	for _, c := range snap.changes {
 		if !ps.match(c.path) {

@@ -238,6 +238,15 @@ func (r *Repo) status(ctx context.Context, g *git.Repository) (*Status, *snapsho
 			i = j - 1
 			continue
 		}
+		if e.ext&extIntentToAdd != 0 {
+			// Only announced to git: nothing staged, the file is new.
+			f := get(e.name)
+			f.Worktree, f.WorktreeMode = Added, wt[i].mode
+			if wt[i].state == wtDeleted {
+				f.Worktree = Deleted
+			}
+			continue
+		}
 		if wt[i].state == wtClean {
 			if f := files[e.name]; f != nil {
 				f.IndexMode, f.IndexHash, f.WorktreeMode = e.mode, e.hash, wt[i].mode

@@ -91,7 +91,10 @@ func (c *treeComparer) compare(prefix string, treeHash plumbing.Hash, lo, hi int
 				for n < iend && es[n].name == es[k].name {
 					n++
 				}
-				*c.out = append(*c.out, treeChange{path: es[k].name, lo: k, hi: n})
+				// An intent-to-add entry (git add -N) stages nothing.
+				if es[k].ext&extIntentToAdd == 0 {
+					*c.out = append(*c.out, treeChange{path: es[k].name, lo: k, hi: n})
+				}
 				k = n
 			}
 			i = iend

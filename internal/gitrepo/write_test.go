@@ -53,7 +53,7 @@ func TestWritesMatchGit(t *testing.T) {
 	for _, sc := range scenarios() {
 		switch sc.name {
 		case "modified unstaged and staged", "added and deleted", "rename", "binary", "mode change",
-			"symlink and type change", "nested gitignore", "staged and unstaged same file", "crlf":
+			"symlink and type change", "nested gitignore", "staged and unstaged same file", "crlf", "intent to add":
 		default:
 			continue
 		}
