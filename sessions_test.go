@@ -292,9 +292,9 @@ func testPromptToolWritesFile(t *testing.T, b *openCodeBed) {
 	}
 }
 
-// bashCall asks for a bash command that creates file name in the project.
-func bashCall(name string) portaltest.Reply {
-	return portaltest.ToolCallReply("bash", map[string]string{"command": "echo ran > " + name, "description": "Create " + name})
+// bashCall asks for a bash command.
+func bashCall(command string) portaltest.Reply {
+	return portaltest.ToolCallReply("bash", map[string]string{"command": command, "description": "Run " + command})
 }
 
 // waitPermission waits for the permission request of session id.
@@ -320,7 +320,7 @@ func (b *openCodeBed) waitPermission(t testing.TB, id string) portal.PermissionR
 func testPermissionOnce(t *testing.T, b *openCodeBed) {
 	ctx := context.Background()
 	s := b.newSession(t)
-	b.Model.Enqueue(bashCall("once.txt"), portaltest.TextReply("ran it"))
+	b.Model.Enqueue(bashCall("echo ran > once.txt"), portaltest.TextReply("ran it"))
 	if err := b.Portal.PromptAsync(ctx, b.Port, s.ID, portal.PromptInput{Text: "run it"}); err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +355,7 @@ func testPermissionOnce(t *testing.T, b *openCodeBed) {
 func testPermissionReject(t *testing.T, b *openCodeBed) {
 	ctx := context.Background()
 	s := b.newSession(t)
-	b.Model.Enqueue(bashCall("rejected.txt"), portaltest.TextReply("must not be asked for"))
+	b.Model.Enqueue(bashCall("echo ran > rejected.txt"), portaltest.TextReply("must not be asked for"))
 	if err := b.Portal.PromptAsync(ctx, b.Port, s.ID, portal.PromptInput{Text: "run it"}); err != nil {
 		t.Fatal(err)
 	}
@@ -380,18 +380,20 @@ func testPermissionReject(t *testing.T, b *openCodeBed) {
 func testPermissionAlways(t *testing.T, b *openCodeBed) {
 	ctx := context.Background()
 	s := b.newSession(t)
-	b.Model.Enqueue(bashCall("always1.txt"), bashCall("always2.txt"), portaltest.TextReply("both ran"))
+	// "always" approves the pattern for every session of the project from
+	// then on, so this test uses a command no other test runs.
+	b.Model.Enqueue(bashCall("touch always1.txt"), bashCall("touch always2.txt"), portaltest.TextReply("both ran"))
 	if err := b.Portal.PromptAsync(ctx, b.Port, s.ID, portal.PromptInput{Text: "run twice"}); err != nil {
 		t.Fatal(err)
 	}
 	req := b.waitPermission(t, s.ID)
-	if !cmp.Equal(req.Always, []string{"echo *"}) {
-		t.Errorf("always patterns = %q, want [echo *]", req.Always)
+	if !cmp.Equal(req.Always, []string{"touch *"}) {
+		t.Errorf("always patterns = %q, want [touch *]", req.Always)
 	}
 	if err := b.Portal.ReplyPermission(ctx, b.Port, req.ID, portal.PermissionReply{Reply: portal.ReplyAlways}); err != nil {
 		t.Fatal(err)
 	}
-	// The second echo matches "echo *": it runs without a new request
+	// The second call matches "touch *": it runs without a new request
 	// (one would block the turn and time this wait out).
 	msgs := b.waitIdle(t, s.ID)
 	for _, name := range []string{"always1.txt", "always2.txt"} {
@@ -409,7 +411,7 @@ func testPermissionAlways(t *testing.T, b *openCodeBed) {
 func testPermissionRejectWithMessage(t *testing.T, b *openCodeBed) {
 	ctx := context.Background()
 	s := b.newSession(t)
-	b.Model.Enqueue(bashCall("corrected.txt"), portaltest.TextReply("understood"))
+	b.Model.Enqueue(bashCall("echo ran > corrected.txt"), portaltest.TextReply("understood"))
 	if err := b.Portal.PromptAsync(ctx, b.Port, s.ID, portal.PromptInput{Text: "run it"}); err != nil {
 		t.Fatal(err)
 	}
