@@ -1,11 +1,9 @@
 package confine
 
 import (
-	"bytes"
 	"io"
-	"strings"
 
-	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+	"github.com/opencode-portal/portal/internal/gitignore"
 )
 
 // maxIgnoreFile bounds how much of one .gitignore or exclude file is read.
@@ -23,27 +21,26 @@ func (r *Root) ignorer(dir []string) func(name string, isDir bool) bool {
 	if len(dir) > 0 && dir[0] == ".git" {
 		return all
 	}
-	ps := r.patterns(".git/info/exclude", nil)
+	l := gitignore.List(r.patterns(".git/info/exclude", ""))
+	base := "" // dir[:i] joined, with a trailing slash
 	for i := 0; i <= len(dir); i++ {
 		if i > 0 {
-			if dir[i-1] == ".git" || gitignore.NewMatcher(ps).Match(dir[:i], true) {
+			if dir[i-1] == ".git" || l.Ignored(base+dir[i-1], true) {
 				return all
 			}
+			base += dir[i-1] + "/"
 		}
-		file := strings.Join(append(dir[:i:i], ".gitignore"), "/")
-		ps = append(ps, r.patterns(file, dir[:i])...)
+		l = l.With(r.patterns(base+".gitignore", base))
 	}
-	m := gitignore.NewMatcher(ps)
-	p := append(dir[:len(dir):len(dir)], "")
 	return func(name string, isDir bool) bool {
-		p[len(p)-1] = name
-		return name == ".git" || m.Match(p, isDir)
+		return name == ".git" || l.Ignored(base+name, isDir)
 	}
 }
 
 // patterns reads the ignore file at the resolved path file, whose patterns
-// apply below the folder domain. A missing or unreadable file has none.
-func (r *Root) patterns(file string, domain []string) []gitignore.Pattern {
+// apply below the folder base ("" or "dir/sub/"). A missing or unreadable
+// file has none.
+func (r *Root) patterns(file, base string) []gitignore.Pattern {
 	f, fi, err := r.openResolved(file)
 	if err != nil {
 		return nil
@@ -56,19 +53,5 @@ func (r *Root) patterns(file string, domain []string) []gitignore.Pattern {
 	if err != nil {
 		return nil
 	}
-	var ps []gitignore.Pattern
-	for line := range bytes.Lines(data) {
-		s := strings.TrimRight(string(line), "\r\n")
-		if strings.HasPrefix(s, "#") || strings.TrimSpace(s) == "" {
-			continue
-		}
-		if strings.HasSuffix(strings.TrimRight(s, " "), "/**") {
-			// go-git matches "dir/**" against dir itself; git only against
-			// what is inside, which "dir/*" says to go-git.
-			s = strings.TrimRight(s, " ")
-			s = s[:len(s)-1]
-		}
-		ps = append(ps, gitignore.ParsePattern(s, domain))
-	}
-	return ps
+	return gitignore.Parse(data, base)
 }

@@ -40,28 +40,6 @@ func FuzzCleanPath(f *testing.F) {
 	})
 }
 
-// FuzzIgnore feeds arbitrary ignore files and paths to the matcher: it
-// must not panic, and a pattern of plain characters matches its own name.
-func FuzzIgnore(f *testing.F) {
-	for _, s := range [][2]string{{"*.log\n!keep.log\nbuild/\n", "a/b.log"}, {"a/**/b\n", "a/x/y/b"},
-		{"[a-c]?[!x]\n", "bzy"}, {"\\#x\n\\!y\n", "#x"}, {"**/\n", "q"}, {"[[:alpha:]]*\n", "Z1"}, {"[\n", "["}} {
-		f.Add(s[0], s[1])
-	}
-	f.Fuzz(func(t *testing.T, file, path string) {
-		if len(file) > 4096 || len(path) > 1024 {
-			return
-		}
-		l := ignoreList(parseIgnore([]byte(file), ""))
-		l.ignored(path, false)
-		l.ignored(path, true)
-		if name := strings.TrimSpace(path); name != "" && !strings.ContainsAny(name, "*?[\\!#/ \r\n\x00") {
-			if !ignoreList(parseIgnore([]byte(name), "")).ignored("dir/"+name, false) {
-				t.Fatalf("pattern %q does not match dir/%s", name, name)
-			}
-		}
-	})
-}
-
 // FuzzParseIndex checks that a corrupt index file is an error, never a panic.
 func FuzzParseIndex(f *testing.F) {
 	f.Add([]byte("DIRC\x00\x00\x00\x02\x00\x00\x00\x00" + strings.Repeat("\x00", 20)))

@@ -194,7 +194,8 @@ func funcLine(a [][]byte, start int) string {
 		if len(l) == 0 {
 			continue
 		}
-		if c := l[0]; isAlpha(c) || c == '_' || c == '$' {
+		// c|0x20 folds an ASCII upper-case letter to lower case.
+		if c := l[0]; ('a' <= c|0x20 && c|0x20 <= 'z') || c == '_' || c == '$' {
 			l = l[:min(len(l), 80)]
 			return string(bytes.TrimRight(l, " \t\r\n\v\f"))
 		}

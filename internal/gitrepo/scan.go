@@ -14,6 +14,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/opencode-portal/portal/internal/gitignore"
 )
 
 // Worktree states of an index entry, as in the Y column of git status.
@@ -240,7 +242,7 @@ type walker struct {
 
 // walk scans the whole worktree. base holds the ignore patterns that apply
 // before any .gitignore (core.excludesFile, info/exclude).
-func (s *scanner) walk(ctx context.Context, base ignoreList) ([]string, error) {
+func (s *scanner) walk(ctx context.Context, base gitignore.List) ([]string, error) {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers())
 	w := &walker{scanner: s, ctx: ctx, g: g}
@@ -269,7 +271,7 @@ type child struct {
 // entries[lo:hi]. ignored is set when the directory itself is ignored, so
 // that no untracked file under it is reported; untrackedDir when no entry of
 // the index is under it.
-func (w *walker) walkDir(rel string, lo, hi int, ign ignoreList, ignored, untrackedDir bool) error {
+func (w *walker) walkDir(rel string, lo, hi int, ign gitignore.List, ignored, untrackedDir bool) error {
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
@@ -325,7 +327,7 @@ func (w *walker) walkDir(rel string, lo, hi int, ign ignoreList, ignored, untrac
 		for _, d := range list {
 			if d.Name() == ".gitignore" && d.Type().IsRegular() {
 				if data, err := os.ReadFile(full + ".gitignore"); err == nil {
-					ign = ign.with(parseIgnore(data, rel))
+					ign = ign.With(gitignore.Parse(data, rel))
 				}
 				break
 			}
@@ -355,7 +357,7 @@ func (w *walker) walkDir(rel string, lo, hi int, ign ignoreList, ignored, untrac
 				w.wt[i] = w.check(&w.idx.entries[i], full+name, &st)
 			}
 			if st.Mode&syscall.S_IFMT == syscall.S_IFDIR && w.idx.entries[c.lo].mode != modeGitlink &&
-				wantUntracked && !ign.ignored(path, true) {
+				wantUntracked && !ign.Ignored(path, true) {
 				if err := w.spawnDir(path+"/", 0, 0, ign, false, true); err != nil {
 					return err
 				}
@@ -363,17 +365,17 @@ func (w *walker) walkDir(rel string, lo, hi int, ign ignoreList, ignored, untrac
 		case c != nil && c.dir:
 			if !isDir {
 				w.markDeleted(c.lo, c.hi)
-				if wantUntracked && !ign.ignored(path, false) {
+				if wantUntracked && !ign.Ignored(path, false) {
 					w.addUntracked(path)
 				}
 				continue
 			}
-			dirIgnored := ignored || (!ignored && ign.ignored(path, true))
+			dirIgnored := ignored || (!ignored && ign.Ignored(path, true))
 			if err := w.spawnDir(path+"/", c.lo, c.hi, ign, dirIgnored, false); err != nil {
 				return err
 			}
 		case wantUntracked:
-			if ign.ignored(path, isDir) {
+			if ign.Ignored(path, isDir) {
 				continue
 			}
 			if isDir {
@@ -393,7 +395,7 @@ func (w *walker) walkDir(rel string, lo, hi int, ign ignoreList, ignored, untrac
 	return nil
 }
 
-func (w *walker) spawnDir(rel string, lo, hi int, ign ignoreList, ignored, untrackedDir bool) error {
+func (w *walker) spawnDir(rel string, lo, hi int, ign gitignore.List, ignored, untrackedDir bool) error {
 	return w.spawn(func() error { return w.walkDir(rel, lo, hi, ign, ignored, untrackedDir) })
 }
 

@@ -13,6 +13,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/opencode-portal/portal/internal/gitignore"
 )
 
 // Status codes of a file, as in the XY columns of `git status --porcelain`.
@@ -150,15 +152,15 @@ func (r *Repo) snapshotOf(ctx context.Context, g *git.Repository, idx *index, wa
 }
 
 // baseIgnores are the patterns in effect before any .gitignore.
-func (r *Repo) baseIgnores(set settings) ignoreList {
-	var l ignoreList
+func (r *Repo) baseIgnores(set settings) gitignore.List {
+	var l gitignore.List
 	if set.excludesFile != "" {
 		if data, err := os.ReadFile(set.excludesFile); err == nil {
-			l = append(l, parseIgnore(data, "")...)
+			l = append(l, gitignore.Parse(data, "")...)
 		}
 	}
 	if data, err := os.ReadFile(filepath.Join(r.commonDir(), "info", "exclude")); err == nil {
-		l = append(l, parseIgnore(data, "")...)
+		l = append(l, gitignore.Parse(data, "")...)
 	}
 	return l
 }
