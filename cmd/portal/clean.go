@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 )
@@ -10,10 +9,7 @@ import (
 // runClean removes the registry entries whose processes are gone. It stops
 // nothing.
 func runClean(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("clean", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var pf portalFlags
-	pf.register(fs)
+	fs, pf := newFlagSet("clean", stderr)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

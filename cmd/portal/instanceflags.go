@@ -3,25 +3,38 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/opencode-portal/portal"
 )
 
-// portalFlags are the flags the instance commands share.
+// portalFlags are the flags the commands share: where the registry and
+// the opencode executable are.
 type portalFlags struct {
 	registry string
 	bin      string
 }
 
-func (f *portalFlags) register(fs *flag.FlagSet) {
+// newFlagSet returns the flag set of the command name, writing its
+// messages to stderr, with the shared portal flags registered.
+func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *portalFlags) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := new(portalFlags)
 	fs.StringVar(&f.registry, "registry", "", "instance registry file (default $PORTAL_REGISTRY or ~/.portal.json)")
 	fs.StringVar(&f.bin, "opencode", "", "opencode executable (default $OPENCODE_BIN or opencode on PATH)")
+	return fs, f
+}
+
+// config is the Portal configuration the flags ask for.
+func (f *portalFlags) config() portal.Config {
+	return portal.Config{RegistryPath: f.registry, OpenCodeBin: f.bin}
 }
 
 // open returns a Portal on the registry. Closing it leaves instances running.
 func (f *portalFlags) open() (*portal.Portal, error) {
-	return portal.New(portal.Config{RegistryPath: f.registry, OpenCodeBin: f.bin})
+	return portal.New(f.config())
 }
 
 // parseArgs parses flags that may come before or after the positional

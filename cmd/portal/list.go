@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -13,10 +12,7 @@ import (
 
 // runList prints the live instances, as a table or as JSON.
 func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var pf portalFlags
-	pf.register(fs)
+	fs, pf := newFlagSet("list", stderr)
 	asJSON := fs.Bool("json", false, "print JSON, as GET /api/instances answers")
 	if err := fs.Parse(args); err != nil {
 		return err

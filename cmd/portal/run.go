@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -14,14 +13,11 @@ import (
 // runRun starts OpenCode (only) for a folder and prints its URL. The
 // instance keeps running after the command exits.
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs, pf := newFlagSet("run", stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: portal run [DIR] [--name NAME] [--opencode-port PORT] [--hostname HOST]")
 		fs.PrintDefaults()
 	}
-	var pf portalFlags
-	pf.register(fs)
 	name := fs.String("name", "", "instance name (default: the folder's name)")
 	port := fs.Int("opencode-port", 0, "OpenCode port (default: the first free port from 3100)")
 	hostname := fs.String("hostname", "", "address OpenCode binds to (default 127.0.0.1)")

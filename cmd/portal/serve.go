@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"io"
 	"log/slog"
 	"net"
@@ -15,11 +14,8 @@ import (
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs, pf := newFlagSet("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on (loopback by default; use 0.0.0.0:3000 to expose it)")
-	registryPath := fs.String("registry", "", "instance registry file (default $PORTAL_REGISTRY or ~/.portal.json)")
-	bin := fs.String("opencode", "", "opencode executable (default $OPENCODE_BIN or opencode on PATH)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -30,7 +26,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	p, err := portal.New(portal.Config{RegistryPath: *registryPath, OpenCodeBin: *bin, Logger: log})
+	cfg := pf.config()
+	cfg.Logger = log
+	p, err := portal.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -12,10 +11,7 @@ import (
 // runStop stops the instance with a name, or of a folder (default: the
 // current one).
 func runStop(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("stop", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var pf portalFlags
-	pf.register(fs)
+	fs, pf := newFlagSet("stop", stderr)
 	name := fs.String("name", "", "name of the instance to stop")
 	dir := fs.String("d", ".", "folder whose instance to stop (when no --name is given)")
 	if err := fs.Parse(args); err != nil {
