@@ -10,25 +10,25 @@ import (
 	"github.com/opencode-portal/portal"
 )
 
-// strictQuery parses the request's query string, refusing a malformed one
-// rather than dropping its bad parameters: a dropped path would silently
-// name the project root.
-func strictQuery(r *http.Request) (url.Values, error) {
+// fileRequest returns the instance port of a files route and its query
+// string. It refuses a malformed query string rather than dropping its bad
+// parameters: a dropped path would silently name the project root.
+func fileRequest(r *http.Request) (int, url.Values, error) {
+	port, err := pathPort(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return nil, portal.Errorf(portal.EINVALID, "Invalid query string: %v; percent-encode each parameter once", err)
+		return 0, nil, portal.Errorf(portal.EINVALID, "Invalid query string: %v; percent-encode each parameter once", err)
 	}
-	return q, nil
+	return port, q, nil
 }
 
 // searchFiles answers GET files/search?q=&limit=&type= with a bare JSON
 // array of paths; no or an empty q gives [].
 func (h *handler) searchFiles(w http.ResponseWriter, r *http.Request) error {
-	port, err := pathPort(r)
-	if err != nil {
-		return err
-	}
-	q, err := strictQuery(r)
+	port, q, err := fileRequest(r)
 	if err != nil {
 		return err
 	}
@@ -48,11 +48,7 @@ func (h *handler) searchFiles(w http.ResponseWriter, r *http.Request) error {
 // listFiles answers GET files/list?path= with a bare JSON array of
 // portal.FileEntry; no path lists the project root.
 func (h *handler) listFiles(w http.ResponseWriter, r *http.Request) error {
-	port, err := pathPort(r)
-	if err != nil {
-		return err
-	}
-	q, err := strictQuery(r)
+	port, q, err := fileRequest(r)
 	if err != nil {
 		return err
 	}
@@ -80,11 +76,7 @@ type fileBody struct {
 // readFile answers GET files/read?path= with a fileBody, or with ?raw=1
 // with the file's bytes and content type.
 func (h *handler) readFile(w http.ResponseWriter, r *http.Request) error {
-	port, err := pathPort(r)
-	if err != nil {
-		return err
-	}
-	q, err := strictQuery(r)
+	port, q, err := fileRequest(r)
 	if err != nil {
 		return err
 	}
