@@ -23,12 +23,12 @@ func TestLogRequests(t *testing.T) {
 		}
 	}))
 	srv := httptest.NewServer(h)
-	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/api/opencode/3100/files/read?path=secret.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	srv.Close() // waits for the handler, which logs after answering
 
 	var line map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
