@@ -45,6 +45,9 @@ func TestIgnoredMatchesGit(t *testing.T) {
 			"x.txt":      "", "z.txt": "", "a1.md": "", "d1.md": "", "dd1.md": "", "7.bin": "", "a7.bin": "",
 			"sp ": "", "sp": "", "trailing.txt": "", "q*": "", "qq": "",
 		}},
+		{name: "unterminated classes match nothing", files: map[string]string{
+			".gitignore": "[\na[b\n*[x\n", "[": "", "a[b": "", "ab": "", "y[x": "",
+		}},
 		{name: "nested files override", files: map[string]string{
 			".gitignore":           "*.tmp\n*.o\nbuild\n!build/\n",
 			"sub/.gitignore":       "!keep.tmp\ninner/generated/\n",

@@ -58,17 +58,8 @@ func wildmatchAt(p string, pi int, t string, ti int) bool {
 				return false
 			}
 			ok, next, valid := matchClass(p, pi, t[ti])
-			if !valid {
-				// An unterminated class matches a literal "[".
-				if t[ti] != '[' {
-					return false
-				}
-				pi++
-				ti++
-				continue
-			}
-			if !ok {
-				return false
+			if !valid || !ok {
+				return false // as in git's wildmatch, an unterminated class matches nothing
 			}
 			pi = next
 			ti++
