@@ -8,32 +8,30 @@ import (
 // Error codes. Each names a kind of failure; httpapi maps them to HTTP status
 // codes in one place.
 const (
-	EINVALID        = "EINVALID"        // the request is malformed
-	EUNAUTHORIZED   = "EUNAUTHORIZED"   // credentials are missing or wrong
-	EFORBIDDEN      = "EFORBIDDEN"      // the request is understood but not allowed
-	ENOTFOUND       = "ENOTFOUND"       // the thing asked for does not exist
-	EMETHOD         = "EMETHOD"         // the route exists but not for this HTTP method
-	ECONFLICT       = "ECONFLICT"       // the request conflicts with the current state
-	ETOOLARGE       = "ETOOLARGE"       // a body or file is over its size limit
-	EINTERNAL       = "EINTERNAL"       // a bug or an unexpected failure
-	ENOTIMPLEMENTED = "ENOTIMPLEMENTED" // the feature does not exist yet
-	EUNAVAILABLE    = "EUNAVAILABLE"    // OpenCode is unreachable or failed
-	ETIMEOUT        = "ETIMEOUT"        // OpenCode did not answer in time
+	EINVALID      = "EINVALID"      // the request is malformed
+	EUNAUTHORIZED = "EUNAUTHORIZED" // credentials are missing or wrong
+	EFORBIDDEN    = "EFORBIDDEN"    // the request is understood but not allowed
+	ENOTFOUND     = "ENOTFOUND"     // the thing asked for does not exist
+	EMETHOD       = "EMETHOD"       // the route exists but not for this HTTP method
+	ECONFLICT     = "ECONFLICT"     // the request conflicts with the current state
+	ETOOLARGE     = "ETOOLARGE"     // a body or file is over its size limit
+	EINTERNAL     = "EINTERNAL"     // a bug or an unexpected failure
+	EUNAVAILABLE  = "EUNAVAILABLE"  // OpenCode is unreachable or failed
+	ETIMEOUT      = "ETIMEOUT"      // OpenCode did not answer in time
 )
 
 // Sentinel errors for use with errors.Is:
 // errors.Is(err, portal.ErrNotFound) is true for any *Error with code ENOTFOUND.
 var (
-	ErrInvalid        = &Error{Code: EINVALID}
-	ErrUnauthorized   = &Error{Code: EUNAUTHORIZED}
-	ErrForbidden      = &Error{Code: EFORBIDDEN}
-	ErrNotFound       = &Error{Code: ENOTFOUND}
-	ErrConflict       = &Error{Code: ECONFLICT}
-	ErrTooLarge       = &Error{Code: ETOOLARGE}
-	ErrInternal       = &Error{Code: EINTERNAL}
-	ErrNotImplemented = &Error{Code: ENOTIMPLEMENTED}
-	ErrUnavailable    = &Error{Code: EUNAVAILABLE}
-	ErrTimeout        = &Error{Code: ETIMEOUT}
+	ErrInvalid      = &Error{Code: EINVALID}
+	ErrUnauthorized = &Error{Code: EUNAUTHORIZED}
+	ErrForbidden    = &Error{Code: EFORBIDDEN}
+	ErrNotFound     = &Error{Code: ENOTFOUND}
+	ErrConflict     = &Error{Code: ECONFLICT}
+	ErrTooLarge     = &Error{Code: ETOOLARGE}
+	ErrInternal     = &Error{Code: EINTERNAL}
+	ErrUnavailable  = &Error{Code: EUNAVAILABLE}
+	ErrTimeout      = &Error{Code: ETIMEOUT}
 )
 
 // Error is the one error type the portal returns. Message is safe to show to

@@ -10,17 +10,16 @@ import (
 
 // statusOf is the one place error codes become HTTP status codes.
 var statusOf = map[string]int{
-	portal.EINVALID:        http.StatusBadRequest,
-	portal.EUNAUTHORIZED:   http.StatusUnauthorized,
-	portal.EFORBIDDEN:      http.StatusForbidden,
-	portal.ENOTFOUND:       http.StatusNotFound,
-	portal.EMETHOD:         http.StatusMethodNotAllowed,
-	portal.ECONFLICT:       http.StatusConflict,
-	portal.ETOOLARGE:       http.StatusRequestEntityTooLarge,
-	portal.EINTERNAL:       http.StatusInternalServerError,
-	portal.ENOTIMPLEMENTED: http.StatusNotImplemented,
-	portal.EUNAVAILABLE:    http.StatusBadGateway,
-	portal.ETIMEOUT:        http.StatusGatewayTimeout,
+	portal.EINVALID:      http.StatusBadRequest,
+	portal.EUNAUTHORIZED: http.StatusUnauthorized,
+	portal.EFORBIDDEN:    http.StatusForbidden,
+	portal.ENOTFOUND:     http.StatusNotFound,
+	portal.EMETHOD:       http.StatusMethodNotAllowed,
+	portal.ECONFLICT:     http.StatusConflict,
+	portal.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	portal.EINTERNAL:     http.StatusInternalServerError,
+	portal.EUNAVAILABLE:  http.StatusBadGateway,
+	portal.ETIMEOUT:      http.StatusGatewayTimeout,
 }
 
 // errorEnvelope is the original Portal's documented error body, plus our code.
