@@ -25,10 +25,11 @@ func WithMaxBodyBytes(n int64) Option { return func(h *handler) { h.maxBody = n 
 func WithLogger(l *slog.Logger) Option { return func(h *handler) { h.log = l } }
 
 type handler struct {
-	p       *portal.Portal
-	log     *slog.Logger
-	maxBody int64
-	mux     *http.ServeMux
+	p           *portal.Portal
+	log         *slog.Logger
+	maxBody     int64
+	passwordSum *[32]byte // SHA-256 of the password WithPassword set, if any
+	mux         *http.ServeMux
 }
 
 // New returns an http.Handler serving p's API under /api/.
@@ -55,9 +56,14 @@ func (h *handler) handle(pattern string, fn apiFunc) {
 	})
 }
 
-// ServeHTTP serves the API. Unknown paths and wrong methods get the same
-// JSON error envelope as every other error.
+// ServeHTTP serves the API. Without the password WithPassword set, every
+// request gets 401. Unknown paths and wrong methods get the same JSON error
+// envelope as every other error.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(r) {
+		h.unauthorized(w, r)
+		return
+	}
 	if _, pattern := h.mux.Handler(r); pattern != "" {
 		h.mux.ServeHTTP(w, r)
 		return

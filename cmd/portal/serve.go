@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/opencode-portal/portal"
@@ -17,8 +20,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs, pf := newFlagSet("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on (loopback by default; use 0.0.0.0:3000 to expose it)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	passwordFile := fs.String("password-file", "", "file holding the password clients must send with HTTP Basic auth (default $PORTAL_PASSWORD)")
+	noAuth := fs.Bool("no-auth", false, "allow serving a non-loopback address without a password (e.g. behind an authenticating proxy)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	password, err := readPassword(*passwordFile)
+	if err != nil {
+		return err
+	}
+	if password == "" && !*noAuth && !isLoopback(*addr) {
+		return fmt.Errorf("refusing to serve %s without a password: anyone who reaches it could drive your agents; set PORTAL_PASSWORD or --password-file (or --no-auth behind a proxy that authenticates)", *addr)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -39,13 +51,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	srv := &http.Server{
-		Handler:           logRequests(log, httpapi.New(p)),
+		Handler:           logRequests(log, httpapi.New(p, httpapi.WithPassword(password))),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("portal listening", "addr", "http://"+ln.Addr().String(), "registry", p.Config().RegistryPath)
+	log.Info("portal listening", "addr", "http://"+ln.Addr().String(), "registry", p.Config().RegistryPath, "password", password != "")
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -61,4 +73,35 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	return nil
+}
+
+// readPassword returns the password from file (its first line), else from
+// $PORTAL_PASSWORD, else "".
+func readPassword(file string) (string, error) {
+	if file == "" {
+		return os.Getenv("PORTAL_PASSWORD"), nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("reading the password file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	password := strings.TrimSpace(line)
+	if password == "" {
+		return "", fmt.Errorf("the password file %s is empty", file)
+	}
+	return password, nil
+}
+
+// isLoopback reports whether addr (host:port) listens on loopback only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -68,3 +68,48 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("stderr = %q", &stderr)
 	}
 }
+
+func TestServeRefusesAnOpenNonLoopbackAddress(t *testing.T) {
+	t.Setenv("PORTAL_PASSWORD", "")
+	var stderr bytes.Buffer
+	reg := filepath.Join(t.TempDir(), "portal.json")
+	code := run(context.Background(), []string{"serve", "--addr", "0.0.0.0:0", "--registry", reg}, os.Stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "refusing to serve 0.0.0.0:0 without a password") {
+		t.Errorf("exit %d, stderr %q; want a refusal", code, &stderr)
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:3000": true, "localhost:3000": true, "[::1]:3000": true, "127.0.0.2:1": true,
+		"0.0.0.0:3000": false, ":3000": false, "[::]:3000": false, "192.0.2.1:3000": false, "bogus": false,
+	} {
+		if got := isLoopback(addr); got != want {
+			t.Errorf("isLoopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+func TestReadPassword(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "pw")
+	os.WriteFile(file, []byte("  hunter2 \nsecond line\n"), 0o600)
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, []byte("\n"), 0o600)
+	t.Setenv("PORTAL_PASSWORD", "from-env")
+	tests := []struct {
+		file, want string
+		fails      bool
+	}{
+		{"", "from-env", false},
+		{file, "hunter2", false},
+		{empty, "", true},
+		{filepath.Join(dir, "missing"), "", true},
+	}
+	for _, tt := range tests {
+		got, err := readPassword(tt.file)
+		if got != tt.want || (err != nil) != tt.fails {
+			t.Errorf("readPassword(%q) = %q, %v; want %q, error %v", tt.file, got, err, tt.want, tt.fails)
+		}
+	}
+}
