@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opencode-portal/portal/internal/procfs"
 	"github.com/opencode-portal/portal/internal/registry"
 	"github.com/opencode-portal/portal/internal/supervisor"
 )
@@ -343,7 +344,7 @@ func (p *Portal) StopInstance(ctx context.Context, idOrPort string) error {
 		err = s.proc.Stop(ctx)
 	} else {
 		for _, pid := range []*int{e.OpencodePID, e.WebPID} {
-			if pid != nil && supervisor.Alive(*pid) && (pid == e.WebPID || supervisor.Serves(*pid, e.OpencodePort)) {
+			if pid != nil && procfs.Alive(*pid) && (pid == e.WebPID || supervisor.Serves(*pid, e.OpencodePort)) {
 				err = errors.Join(err, supervisor.Terminate(ctx, *pid, p.cfg.StopTimeout))
 			}
 		}
@@ -391,7 +392,7 @@ func (p *Portal) RestartInstance(ctx context.Context, idOrPort string) (Instance
 	if err != nil {
 		return Instance{}, Errorf(EINTERNAL, "Updating the instance registry: %v", err)
 	}
-	if old.OpencodePID != nil && supervisor.Alive(*old.OpencodePID) && supervisor.Serves(*old.OpencodePID, old.OpencodePort) {
+	if old.OpencodePID != nil && procfs.Alive(*old.OpencodePID) && supervisor.Serves(*old.OpencodePID, old.OpencodePort) {
 		if err := supervisor.Terminate(ctx, *old.OpencodePID, p.cfg.StopTimeout); err != nil {
 			return Instance{}, Errorf(EINTERNAL, "Stopping instance %s failed: %v", e.ID, err)
 		}
@@ -573,7 +574,7 @@ func instanceURL(hostname string, port int) string {
 	return "http://" + net.JoinHostPort(dialHost(hostname), strconv.Itoa(port))
 }
 
-func pidAlive(pid *int) bool { return pid != nil && supervisor.Alive(*pid) }
+func pidAlive(pid *int) bool { return pid != nil && procfs.Alive(*pid) }
 
 // serving reports whether the entry's OpenCode process is alive: its pid is
 // alive and runs `serve` on the entry's port (not a process that reused the

@@ -15,6 +15,7 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/procfs"
 	"github.com/opencode-portal/portal/internal/supervisor"
 	"github.com/opencode-portal/portal/portaltest"
 )
@@ -124,7 +125,7 @@ func TestInstancesWithOpenCode(t *testing.T) {
 		if status, body := call(t, "DELETE", api.URL+"/api/instances/"+in.ID, nil, nil); status != http.StatusNoContent {
 			t.Fatalf("DELETE: %d %s", status, body)
 		}
-		if supervisor.Alive(in.OpencodePID) {
+		if procfs.Alive(in.OpencodePID) {
 			t.Errorf("pid %d alive after DELETE", in.OpencodePID)
 		}
 		if !supervisor.PortFree("127.0.0.1", in.Port) {
@@ -203,7 +204,7 @@ func TestInstancesWithOpenCode(t *testing.T) {
 		t.Cleanup(func() { supervisor.Terminate(context.Background(), pid, time.Second) })
 		holder.cmd.Process.Signal(syscall.SIGKILL)
 		holder.cmd.Process.Wait()
-		if !supervisor.Alive(pid) {
+		if !procfs.Alive(pid) {
 			t.Fatal("OpenCode died with its portal")
 		}
 
@@ -227,7 +228,7 @@ func TestInstancesWithOpenCode(t *testing.T) {
 		if err := p.StopInstance(context.Background(), held.ID); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "the adopted OpenCode to end", func() bool { return !supervisor.Alive(pid) })
+		waitUntil(t, "the adopted OpenCode to end", func() bool { return !procfs.Alive(pid) })
 		if entries := readRegistry(t, cfg.RegistryPath); len(entries) != 0 {
 			t.Errorf("registry after stop = %+v", entries)
 		}

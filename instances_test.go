@@ -21,6 +21,7 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/internal/fakeopencode"
+	"github.com/opencode-portal/portal/internal/procfs"
 	"github.com/opencode-portal/portal/internal/registry"
 	"github.com/opencode-portal/portal/internal/supervisor"
 )
@@ -129,8 +130,8 @@ func TestStartAndStopInstance(t *testing.T) {
 	if diff := cmp.Diff(want, in); diff != "" {
 		t.Errorf("started instance (-want +got):\n%s", diff)
 	}
-	if in.Port < cfg.FirstPort || len(in.ID) != 8 || !supervisor.Alive(pid) {
-		t.Errorf("port %d (first %d), id %q, pid %d alive %v", in.Port, cfg.FirstPort, in.ID, pid, supervisor.Alive(pid))
+	if in.Port < cfg.FirstPort || len(in.ID) != 8 || !procfs.Alive(pid) {
+		t.Errorf("port %d (first %d), id %q, pid %d alive %v", in.Port, cfg.FirstPort, in.ID, pid, procfs.Alive(pid))
 	}
 
 	// The registry has it, with a password, in a file only we can read.
@@ -164,8 +165,8 @@ func TestStartAndStopInstance(t *testing.T) {
 	if err := p.StopInstance(context.Background(), itoa(in.Port)); err != nil {
 		t.Fatal(err)
 	}
-	if supervisor.Alive(pid) || !supervisor.PortFree("127.0.0.1", in.Port) {
-		t.Errorf("after Stop: pid %d alive %v, port %d free %v", pid, supervisor.Alive(pid), in.Port, supervisor.PortFree("127.0.0.1", in.Port))
+	if procfs.Alive(pid) || !supervisor.PortFree("127.0.0.1", in.Port) {
+		t.Errorf("after Stop: pid %d alive %v, port %d free %v", pid, procfs.Alive(pid), in.Port, supervisor.PortFree("127.0.0.1", in.Port))
 	}
 	if entries := readRegistry(t, cfg.RegistryPath); len(entries) != 0 {
 		t.Errorf("registry after Stop = %+v", entries)
@@ -298,7 +299,7 @@ func TestCloseLeavesInstancesForTheNextPortal(t *testing.T) {
 	if err := p1.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if !supervisor.Alive(pid) {
+	if !procfs.Alive(pid) {
 		t.Fatal("Close stopped the instance")
 	}
 	if _, err := p1.StartInstance(context.Background(), portal.StartOptions{Directory: t.TempDir()}); !errors.Is(err, portal.ErrUnavailable) {
@@ -317,7 +318,7 @@ func TestCloseLeavesInstancesForTheNextPortal(t *testing.T) {
 	if err := p2.StopInstance(context.Background(), in.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the adopted process to end", func() bool { return !supervisor.Alive(pid) })
+	waitUntil(t, "the adopted process to end", func() bool { return !procfs.Alive(pid) })
 }
 
 func TestStopOnCloseStopsWhatItStarted(t *testing.T) {
@@ -338,7 +339,7 @@ func TestStopOnCloseStopsWhatItStarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, pid := range pids {
-		if supervisor.Alive(pid) {
+		if procfs.Alive(pid) {
 			t.Errorf("pid %d alive after Close", pid)
 		}
 	}
@@ -404,7 +405,7 @@ func TestRegistryChurnAcrossProcesses(t *testing.T) {
 	var ids []string
 	for _, e := range entries {
 		ids = append(ids, e.ID)
-		if e.OpencodePID == nil || !supervisor.Alive(*e.OpencodePID) {
+		if e.OpencodePID == nil || !procfs.Alive(*e.OpencodePID) {
 			t.Errorf("entry %s: process not alive: %+v", e.ID, e)
 		}
 	}
@@ -422,7 +423,7 @@ func TestRegistryChurnAcrossProcesses(t *testing.T) {
 		}
 	}
 	for _, e := range entries {
-		waitUntil(t, fmt.Sprintf("pid %d to end", *e.OpencodePID), func() bool { return !supervisor.Alive(*e.OpencodePID) })
+		waitUntil(t, fmt.Sprintf("pid %d to end", *e.OpencodePID), func() bool { return !procfs.Alive(*e.OpencodePID) })
 	}
 }
 
@@ -501,7 +502,7 @@ func TestRestartTakesOverAnotherPortalsInstance(t *testing.T) {
 	if second == first || got.Port != in.Port || got.State != portal.StateRunning {
 		t.Fatalf("after the takeover: %+v (first pid %d)", got, first)
 	}
-	waitUntil(t, "the first process to end", func() bool { return !supervisor.Alive(first) })
+	waitUntil(t, "the first process to end", func() bool { return !procfs.Alive(first) })
 	time.Sleep(300 * time.Millisecond) // a wrong restart by p1 would have happened by now
 	entries := readRegistry(t, cfg.RegistryPath)
 	if len(entries) != 1 || entries[0].OpencodePID == nil || *entries[0].OpencodePID != second {
@@ -514,7 +515,7 @@ func TestRestartTakesOverAnotherPortalsInstance(t *testing.T) {
 	if err := p2.StopInstance(context.Background(), in.ID); err != nil {
 		t.Fatal(err)
 	}
-	if supervisor.Alive(second) {
+	if procfs.Alive(second) {
 		t.Errorf("pid %d alive after stop", second)
 	}
 }

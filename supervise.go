@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-multierror"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/opencode-portal/portal/internal/procfs"
 	"github.com/opencode-portal/portal/internal/registry"
 	"github.com/opencode-portal/portal/internal/supervisor"
 )
@@ -373,7 +374,7 @@ func ownerAlive(owner string) bool {
 		return false
 	}
 	n, err := strconv.Atoi(pid)
-	return err == nil && supervisor.Alive(n)
+	return err == nil && procfs.Alive(n)
 }
 
 func samePID(a, b *int) bool { return a != nil && b != nil && *a == *b }

@@ -15,7 +15,7 @@ import (
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/internal/fakeopencode"
-	"github.com/opencode-portal/portal/internal/supervisor"
+	"github.com/opencode-portal/portal/internal/procfs"
 )
 
 // init lets the test binary play `opencode serve` for the instance routes'
@@ -83,7 +83,7 @@ func TestInstanceRoutes(t *testing.T) {
 		t.Fatalf("DELETE: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	if supervisor.Alive(int(pid)) {
+	if procfs.Alive(int(pid)) {
 		t.Errorf("pid %v alive after DELETE", pid)
 	}
 	if status, got := getJSON(t, "GET", srv.URL+"/api/instances", nil); status != 200 || got.(map[string]any)["total"] != float64(0) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/opencode-portal/portal/internal/fakeopencode"
+	"github.com/opencode-portal/portal/internal/procfs"
 	"github.com/opencode-portal/portal/internal/registry"
 	"github.com/opencode-portal/portal/internal/supervisor"
 )
@@ -51,7 +52,7 @@ func TestInstanceCommands(t *testing.T) {
 	}
 	pid := *entries.Instances[0].OpencodePID
 	t.Cleanup(func() { supervisor.Terminate(context.Background(), pid, 0) })
-	if !supervisor.Alive(pid) {
+	if !procfs.Alive(pid) {
 		t.Fatal("the instance did not outlive the run command")
 	}
 
@@ -73,7 +74,7 @@ func TestInstanceCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Stopped demo") {
 		t.Fatalf("stop -d: %d\n%s", code, out)
 	}
-	if supervisor.Alive(pid) {
+	if procfs.Alive(pid) {
 		t.Errorf("pid %d alive after stop", pid)
 	}
 	code, _, errOut = portalCmd(t, append([]string{"stop", "--name", "demo"}, flags...)...)

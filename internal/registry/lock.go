@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/opencode-portal/portal/internal/supervisor"
+	"github.com/opencode-portal/portal/internal/procfs"
 )
 
 // lock takes the registry's exclusive lock in two layers:
@@ -76,7 +76,7 @@ func createPIDLock(path string) (bool, error) {
 		return false, err
 	}
 	pid, perr := strconv.Atoi(strings.TrimSpace(string(data)))
-	if perr == nil && supervisor.Alive(pid) {
+	if perr == nil && procfs.Alive(pid) {
 		return false, nil
 	}
 	if fi, err := os.Stat(path); perr != nil && len(data) == 0 && err == nil && time.Since(fi.ModTime()) < 5*time.Second {

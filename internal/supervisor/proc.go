@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/opencode-portal/portal/internal/procfs"
 )
 
 // ExitStatus says how a process ended.
@@ -114,7 +115,7 @@ func (p *proc) exited() (bool, ExitStatus) {
 		// ECHILD: reaped elsewhere; fall back to the liveness check.
 		p.own = false
 	}
-	if Alive(p.pid) {
+	if procfs.Alive(p.pid) {
 		return false, ExitStatus{}
 	}
 	p.exit = &ExitStatus{Code: -1, Time: time.Now()}
@@ -146,24 +147,12 @@ func (p *proc) groupGone() bool {
 		if err != nil {
 			continue
 		}
-		state, pgrp, ok := procStat(pid)
+		state, pgrp, ok := procfs.Stat(pid)
 		if ok && pgrp == p.pid && state != 'Z' && state != 'X' {
 			return false
 		}
 	}
 	return true
-}
-
-// Alive reports whether pid names a live process (a zombie is not alive).
-// A process owned by another user counts as alive.
-func Alive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return false
-	}
-	return !zombie(pid)
 }
 
 // Serves reports whether pid runs `... serve ... --port PORT`: it tells the
@@ -187,34 +176,6 @@ func Serves(pid, port int) bool {
 		}
 	}
 	return serve && onPort
-}
-
-// zombie reports whether /proc says pid has exited but was not reaped.
-func zombie(pid int) bool {
-	state, _, ok := procStat(pid)
-	return ok && (state == 'Z' || state == 'X')
-}
-
-// procStat reads the state and process group of pid from /proc.
-func procStat(pid int) (state byte, pgrp int, ok bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0, false
-	}
-	// "pid (comm) state ppid pgrp ...": comm may itself contain ") ".
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, 0, false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 3 || len(f[0]) != 1 {
-		return 0, 0, false
-	}
-	pgrp, err = strconv.Atoi(f[2])
-	if err != nil {
-		return 0, 0, false
-	}
-	return f[0][0], pgrp, true
 }
 
 // mergeEnv returns base with extra applied: a later KEY=value replaces an

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/opencode-portal/portal/internal/procfs"
 )
 
 const (
@@ -139,7 +141,7 @@ func Adopt(ctx context.Context, opts Options, pid int) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !Alive(pid) {
+	if !procfs.Alive(pid) {
 		return nil, fmt.Errorf("%w: pid %d is gone", ErrNotRunning, pid)
 	}
 	pctx, cancel := context.WithTimeout(ctx, p.opts.ProbeTimeout)
@@ -432,7 +434,7 @@ func terminate(pr *proc, grace time.Duration, killNow <-chan struct{}, log *slog
 // group if it leads one: SIGTERM, then SIGKILL after grace or when ctx ends.
 // A pid that is already gone is not an error.
 func Terminate(ctx context.Context, pid int, grace time.Duration) error {
-	if !Alive(pid) {
+	if !procfs.Alive(pid) {
 		return nil
 	}
 	pr := adopted(pid)

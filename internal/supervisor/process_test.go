@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/opencode-portal/portal/internal/fakeopencode"
+	"github.com/opencode-portal/portal/internal/procfs"
 )
 
 // fakeOptions returns Options that run the fake OpenCode (package
@@ -68,7 +69,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 // gone reports whether neither the process nor a live member of its group
 // is left (dead members waiting for init to reap them do not count).
 func gone(pid int) bool {
-	return !Alive(pid) && (&proc{pid: pid, group: true}).groupGone()
+	return !procfs.Alive(pid) && (&proc{pid: pid, group: true}).groupGone()
 }
 
 // readPids reads the pids the fake wrote to its pid file.
@@ -375,7 +376,7 @@ func TestDetachThenAdopt(t *testing.T) {
 	if err := p1.Stop(context.Background()); !errors.Is(err, ErrDetached) {
 		t.Errorf("Stop after Detach = %v, want ErrDetached", err)
 	}
-	if !Alive(st1.PID) {
+	if !procfs.Alive(st1.PID) {
 		t.Fatalf("pid %d died on Detach", st1.PID)
 	}
 
