@@ -54,11 +54,15 @@ func decodeError(method, path string, resp *http.Response) error {
 	} else if len(data) > 0 && len(data) <= 512 && !strings.Contains(resp.Header.Get("Content-Type"), "html") {
 		e.Message = strings.TrimSpace(string(data)) // a short plain-text explanation
 	}
+	text := http.StatusText(resp.StatusCode)
+	if text == "" {
+		text = fmt.Sprintf("HTTP %d", resp.StatusCode) // a status net/http has no name for
+	}
 	if e.Message == "" {
-		e.Message = http.StatusText(resp.StatusCode)
+		e.Message = text
 	}
 	if e.Name == "" {
-		e.Name = strings.ReplaceAll(http.StatusText(resp.StatusCode), " ", "")
+		e.Name = strings.ReplaceAll(text, " ", "")
 	}
 	return e
 }
