@@ -6,18 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/opencode-portal/portal/internal/registry"
 )
 
 // fakeOpenCode is an OpenCode stand-in whose sync prompt never answers, for
@@ -94,24 +89,8 @@ func (f *fakeOpenCode) listSessions(w http.ResponseWriter, r *http.Request) {
 // by f, with a fast prompt watchdog, and that instance's port.
 func newFakePortal(t *testing.T, f *fakeOpenCode) (*Portal, int) {
 	t.Helper()
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	_, portStr, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	port, _ := strconv.Atoi(portStr)
-	path := filepath.Join(t.TempDir(), "registry.json")
-	err := registry.New(path).Update(context.Background(), func(file *registry.File) error {
-		file.Instances = append(file.Instances, registry.Entry{ID: "fake", Directory: t.TempDir(), OpencodePort: port, Hostname: "127.0.0.1"})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := New(Config{RegistryPath: path})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, port, _ := newEventPortal(t, f)
 	p.prompts.poll = 10 * time.Millisecond
-	t.Cleanup(func() { p.Close() })
 	return p, port
 }
 

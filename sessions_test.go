@@ -300,21 +300,29 @@ func bashCall(command string) portaltest.Reply {
 // waitPermission waits for the permission request of session id.
 func (b *openCodeBed) waitPermission(t testing.TB, id string) portal.PermissionRequest {
 	t.Helper()
-	var req portal.PermissionRequest
-	pollUntil(t, 60*time.Second, "a permission request", func() bool {
-		reqs, err := b.Portal.Permissions(context.Background(), b.Port)
+	return waitPending(t, "a permission request", b.Portal.Permissions, b.Port,
+		func(r portal.PermissionRequest) bool { return r.SessionID == id })
+}
+
+// waitPending polls list until it holds a request that match accepts, and
+// returns that request.
+func waitPending[R any](t testing.TB, what string, list func(context.Context, int) ([]R, error), port int, match func(R) bool) R {
+	t.Helper()
+	var found R
+	pollUntil(t, 60*time.Second, what, func() bool {
+		reqs, err := list(context.Background(), port)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range reqs {
-			if r.SessionID == id {
-				req = r
+			if match(r) {
+				found = r
 				return true
 			}
 		}
 		return false
 	})
-	return req
+	return found
 }
 
 func testPermissionOnce(t *testing.T, b *openCodeBed) {
@@ -455,21 +463,8 @@ var questionCall = portaltest.ToolCallReply("question", map[string]any{"question
 // waitQuestion waits for the question request of session id.
 func (b *openCodeBed) waitQuestion(t testing.TB, id string) portal.QuestionRequest {
 	t.Helper()
-	var req portal.QuestionRequest
-	pollUntil(t, 60*time.Second, "a question", func() bool {
-		reqs, err := b.Portal.Questions(context.Background(), b.Port)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range reqs {
-			if r.SessionID == id {
-				req = r
-				return true
-			}
-		}
-		return false
-	})
-	return req
+	return waitPending(t, "a question", b.Portal.Questions, b.Port,
+		func(r portal.QuestionRequest) bool { return r.SessionID == id })
 }
 
 func testQuestionReply(t *testing.T, b *openCodeBed) {

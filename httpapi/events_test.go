@@ -337,12 +337,11 @@ func TestEventsErrors(t *testing.T) {
 	}
 }
 
-// TestEventsDuringTurns drives real turns of the fake model through one
-// OpenCode shared by its subtests.
+// TestEventsDuringTurns drives real turns of the fake model through the
+// package's shared OpenCode.
 func TestEventsDuringTurns(t *testing.T) {
-	bin := portaltest.RequireOpenCode(t)
-	model := portaltest.NewFakeModel(t)
-	oc := portaltest.NewOpenCode(t, portaltest.OpenCodeOptions{Bin: bin, ModelURL: model.URL()})
+	oc := sharedOpenCode(t)
+	model := sharedModel(t)
 
 	t.Run("deltas arrive in order before the turn completes", func(t *testing.T) {
 		model.Reset()
