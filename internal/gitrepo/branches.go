@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -232,28 +231,6 @@ func (q *commitQueue) Pop() any {
 func (q *commitQueue) allStale(flags map[plumbing.Hash]uint8, both uint8) bool {
 	for _, it := range q.items {
 		if flags[it.c.Hash] != both {
-			return false
-		}
-	}
-	return true
-}
-
-// validBranchName checks a branch name against git's ref name rules
-// (git check-ref-format --branch).
-func validBranchName(name string) bool {
-	if name == "" || name == "@" || strings.HasPrefix(name, "-") || strings.HasPrefix(name, "/") ||
-		strings.HasSuffix(name, "/") || strings.HasSuffix(name, ".") || strings.HasSuffix(name, ".lock") ||
-		strings.Contains(name, "..") || strings.Contains(name, "@{") || strings.Contains(name, "//") {
-		return false
-	}
-	for _, part := range strings.Split(name, "/") {
-		if strings.HasPrefix(part, ".") || strings.HasSuffix(part, ".lock") {
-			return false
-		}
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c < 0x20 || c == 0x7f || strings.IndexByte(" ~^:?*[\\", c) >= 0 {
 			return false
 		}
 	}

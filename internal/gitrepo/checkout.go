@@ -22,8 +22,8 @@ import (
 // differ between the two commits fail with ErrWouldOverwrite and nothing
 // changes; other local changes are carried over.
 func (r *Repo) Checkout(ctx context.Context, branch string, create bool) error {
-	if !validBranchName(branch) {
-		return fmt.Errorf("git checkout: %w: %q", ErrInvalidBranchName, branch)
+	if err := CheckBranchName(branch); err != nil {
+		return fmt.Errorf("git checkout: %w", err)
 	}
 	tx, err := r.beginWrite(ctx)
 	if err != nil {

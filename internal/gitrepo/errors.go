@@ -20,6 +20,11 @@ var (
 	ErrBranchNotFound = errors.New("branch not found")
 	// ErrInvalidBranchName means a branch name is not a valid git ref name.
 	ErrInvalidBranchName = errors.New("invalid branch name")
+	// ErrInvalidRemoteName means a remote name is not one git accepts.
+	ErrInvalidRemoteName = errors.New("invalid remote name")
+	// ErrInvalidRevision means a revision is not a ref name or commit id
+	// followed by ~N and ^N steps.
+	ErrInvalidRevision = errors.New("invalid revision")
 	// ErrPathOutside means a path is absolute, escapes the worktree or is
 	// otherwise not a valid worktree-relative path.
 	ErrPathOutside = errors.New("path is outside the worktree")

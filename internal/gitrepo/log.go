@@ -111,8 +111,8 @@ func resolveCommit(g *git.Repository, rev string) (plumbing.Hash, error) {
 		}
 		return h.hash, nil
 	}
-	if strings.HasPrefix(rev, "-") || strings.ContainsAny(rev, " \x00") {
-		return plumbing.ZeroHash, fmt.Errorf("%w: %q", ErrBranchNotFound, rev)
+	if err := checkRevision(rev); err != nil {
+		return plumbing.ZeroHash, err
 	}
 	h, err := g.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {

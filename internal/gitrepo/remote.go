@@ -52,7 +52,11 @@ func (r *Repo) pickRemote(g *git.Repository, remote string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if remote == "" {
+	if remote != "" {
+		if err := checkRemoteName(remote); err != nil {
+			return "", err
+		}
+	} else {
 		remote = "origin"
 		if h, err := readHead(g); err == nil && h.branch != "" {
 			if b, ok := cfg.Branches[h.branch]; ok && b.Remote != "" && b.Remote != "." {
@@ -155,8 +159,10 @@ func (r *Repo) pull(ctx context.Context, tx *writeTx) (PullResult, error) {
 // is configured on that remote, else to the branch of the same name. A push
 // that would drop remote commits fails with ErrNotFastForward.
 func (r *Repo) Push(ctx context.Context, remote, branch string) error {
-	if branch != "" && !validBranchName(branch) {
-		return fmt.Errorf("git push: %w: %q", ErrInvalidBranchName, branch)
+	if branch != "" {
+		if err := CheckBranchName(branch); err != nil {
+			return fmt.Errorf("git push: %w", err)
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
