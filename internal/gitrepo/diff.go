@@ -7,12 +7,12 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 )
 
 // DiffOptions selects what Diff and Numstat compare. The zero value is
@@ -217,8 +217,8 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 			if strings.HasSuffix(u, "/") {
 				continue // a nested repository
 			}
-			var st syscall.Stat_t
-			if err := syscall.Lstat(filepath.Join(r.dir, u), &st); err != nil {
+			var st unix.Stat_t
+			if err := unix.Lstat(filepath.Join(r.dir, u), &st); err != nil {
 				continue
 			}
 			m := snap.scan.wtMode(nil, &st)

@@ -10,10 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 
 	"github.com/opencode-portal/portal/internal/gitignore"
 )
@@ -48,7 +48,7 @@ type scanner struct {
 // freshStat is the new stat data of an entry whose content is unchanged.
 type freshStat struct {
 	name string
-	st   syscall.Stat_t
+	st   unix.Stat_t
 }
 
 func newScanner(dir string, idx *index, set settings) *scanner {
@@ -78,7 +78,7 @@ func (s *scanner) checkEntries(ctx context.Context) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			var st syscall.Stat_t
+			var st unix.Stat_t
 			for i := lo; i < hi; {
 				// The run of entries in the same directory.
 				name := s.idx.entries[i].name
@@ -107,7 +107,7 @@ func (s *scanner) checkEntries(ctx context.Context) error {
 					s.wt[k] = s.check(e, full+base, &st)
 				}
 				if fd >= 0 {
-					syscall.Close(fd)
+					unix.Close(fd)
 				}
 				i = j
 			}
@@ -118,19 +118,19 @@ func (s *scanner) checkEntries(ctx context.Context) error {
 }
 
 // check compares one index entry with the lstat result of its file.
-func (s *scanner) check(e *entry, full string, st *syscall.Stat_t) wtInfo {
-	ftype := st.Mode & syscall.S_IFMT
+func (s *scanner) check(e *entry, full string, st *unix.Stat_t) wtInfo {
+	ftype := st.Mode & unix.S_IFMT
 	if e.mode == modeGitlink {
-		if ftype == syscall.S_IFDIR {
+		if ftype == unix.S_IFDIR {
 			return wtInfo{mode: modeGitlink}
 		}
 		return wtInfo{state: wtTypeChanged, mode: s.wtMode(e, st)}
 	}
-	if ftype == syscall.S_IFDIR {
+	if ftype == unix.S_IFDIR {
 		return wtInfo{state: wtDeleted}
 	}
 	info := wtInfo{mode: s.wtMode(e, st)}
-	if info.mode&syscall.S_IFMT != e.mode&syscall.S_IFMT {
+	if info.mode&unix.S_IFMT != e.mode&unix.S_IFMT {
 		info.state = wtTypeChanged
 		return info
 	}
@@ -149,7 +149,7 @@ func (s *scanner) check(e *entry, full string, st *syscall.Stat_t) wtInfo {
 	if s.statMatches(e, st) && (e.size != 0 || e.hash == emptyBlob) && !s.isRacy(e) {
 		return info
 	}
-	h, err := hashFile(full, ftype == syscall.S_IFLNK)
+	h, err := hashFile(full, ftype == unix.S_IFLNK)
 	if err != nil || h != e.hash {
 		info.state = wtModified
 		return info
@@ -160,7 +160,7 @@ func (s *scanner) check(e *entry, full string, st *syscall.Stat_t) wtInfo {
 	return info
 }
 
-func (s *scanner) statMatches(e *entry, st *syscall.Stat_t) bool {
+func (s *scanner) statMatches(e *entry, st *unix.Stat_t) bool {
 	mtime, ctime := statTimes(st)
 	if e.mtimeSec != uint32(mtime.Sec) || (e.mtimeNsec != 0 && e.mtimeNsec != uint32(mtime.Nsec)) {
 		return false
@@ -187,14 +187,14 @@ func (s *scanner) isRacy(e *entry) bool {
 }
 
 // wtMode is the mode git would record for the file.
-func (s *scanner) wtMode(e *entry, st *syscall.Stat_t) uint32 {
-	switch st.Mode & syscall.S_IFMT {
-	case syscall.S_IFLNK:
+func (s *scanner) wtMode(e *entry, st *unix.Stat_t) uint32 {
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFLNK:
 		return modeSymlink
-	case syscall.S_IFDIR:
+	case unix.S_IFDIR:
 		return modeGitlink
 	}
-	if !s.set.fileMode && e != nil && e.mode&syscall.S_IFMT == syscall.S_IFREG {
+	if !s.set.fileMode && e != nil && e.mode&unix.S_IFMT == unix.S_IFREG {
 		return e.mode
 	}
 	if st.Mode&0o100 != 0 {
@@ -283,7 +283,7 @@ func (w *walker) walkDir(rel string, lo, hi int, ign gitignore.List, ignored, un
 		list, err = f.ReadDir(-1)
 	}
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrPermission) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, fs.ErrPermission) {
 			w.markDeleted(lo, hi)
 			return nil
 		}
@@ -335,7 +335,7 @@ func (w *walker) walkDir(rel string, lo, hi int, ign gitignore.List, ignored, un
 	}
 
 	dirFd := int(f.Fd())
-	var st syscall.Stat_t
+	var st unix.Stat_t
 	for _, d := range list {
 		name := d.Name()
 		if name == ".git" {
@@ -356,7 +356,7 @@ func (w *walker) walkDir(rel string, lo, hi int, ign gitignore.List, ignored, un
 			for i := c.lo; i < c.hi; i++ {
 				w.wt[i] = w.check(&w.idx.entries[i], full+name, &st)
 			}
-			if st.Mode&syscall.S_IFMT == syscall.S_IFDIR && w.idx.entries[c.lo].mode != modeGitlink &&
+			if st.Mode&unix.S_IFMT == unix.S_IFDIR && w.idx.entries[c.lo].mode != modeGitlink &&
 				wantUntracked && !ign.Ignored(path, true) {
 				if err := w.spawnDir(path+"/", 0, 0, ign, false, true); err != nil {
 					return err

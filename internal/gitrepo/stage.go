@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // pathSet is a list of caller paths that records which ones matched.
@@ -91,8 +92,8 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 		if !ps.match(name) {
 			continue
 		}
-		var st syscall.Stat_t
-		exists := syscall.Lstat(r.full(name), &st) == nil && st.Mode&syscall.S_IFMT != syscall.S_IFDIR
+		var st unix.Stat_t
+		exists := unix.Lstat(r.full(name), &st) == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR
 		switch {
 		case unmerged && exists, !unmerged && (state == wtModified || state == wtTypeChanged):
 			toFile = append(toFile, name)
@@ -167,9 +168,9 @@ func (r *Repo) Unstage(ctx context.Context, paths []string) error {
 		}
 		e := entry{name: c.path, mode: c.headMode, hash: c.headHash}
 		// Keep the entry clean when the file already holds HEAD's content.
-		var st syscall.Stat_t
+		var st unix.Stat_t
 		full := r.full(c.path)
-		if syscall.Lstat(full, &st) == nil && snap.scan.wtMode(&e, &st) == e.mode {
+		if unix.Lstat(full, &st) == nil && snap.scan.wtMode(&e, &st) == e.mode {
 			if h, err := hashFile(full, e.mode == modeSymlink); err == nil && h == e.hash {
 				fillStat(&e, &st)
 			}

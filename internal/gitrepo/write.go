@@ -8,11 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+	"golang.org/x/sys/unix"
 )
 
 // writeTx is a write to the worktree: the repository lock, the index lock
@@ -72,13 +72,13 @@ func (r *Repo) full(path string) string { return filepath.Join(r.dir, filepath.F
 // content as a blob.
 func (r *Repo) entryFromFile(s storer.EncodedObjectStorer, path string, set settings, old *entry) (entry, error) {
 	full := r.full(path)
-	var st syscall.Stat_t
-	if err := syscall.Lstat(full, &st); err != nil {
+	var st unix.Stat_t
+	if err := unix.Lstat(full, &st); err != nil {
 		return entry{}, fmt.Errorf("stage %s: %w", path, err)
 	}
 	var mode uint32
-	switch st.Mode & syscall.S_IFMT {
-	case syscall.S_IFREG, syscall.S_IFLNK:
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG, unix.S_IFLNK:
 		sc := scanner{set: set}
 		mode = sc.wtMode(old, &st)
 	default:
@@ -98,7 +98,7 @@ func (r *Repo) entryFromFile(s storer.EncodedObjectStorer, path string, set sett
 }
 
 // fillStat records a file's stat data in an index entry.
-func fillStat(e *entry, st *syscall.Stat_t) {
+func fillStat(e *entry, st *unix.Stat_t) {
 	mtime, ctime := statTimes(st)
 	e.ctimeSec, e.ctimeNsec = uint32(ctime.Sec), uint32(ctime.Nsec)
 	e.mtimeSec, e.mtimeNsec = uint32(mtime.Sec), uint32(mtime.Nsec)
@@ -155,8 +155,8 @@ func (r *Repo) checkoutEntry(s storer.EncodedObjectStorer, e entry) (entry, erro
 	if err != nil {
 		return entry{}, fmt.Errorf("write %s: %w", e.name, err)
 	}
-	var st syscall.Stat_t
-	if err := syscall.Lstat(full, &st); err != nil {
+	var st unix.Stat_t
+	if err := unix.Lstat(full, &st); err != nil {
 		return entry{}, fmt.Errorf("write %s: %w", e.name, err)
 	}
 	fillStat(&e, &st)
