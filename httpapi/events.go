@@ -31,7 +31,11 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	filter := portal.EventFilter{SessionID: r.URL.Query().Get("session")}
+	q, err := parseQuery(r)
+	if err != nil {
+		return err
+	}
+	filter := portal.EventFilter{SessionID: q.Get("session")}
 	events, err := h.p.Subscribe(r.Context(), port, filter)
 	if err != nil {
 		return err

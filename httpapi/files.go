@@ -11,18 +11,14 @@ import (
 )
 
 // fileRequest returns the instance port of a files route and its query
-// string. It refuses a malformed query string rather than dropping its bad
-// parameters: a dropped path would silently name the project root.
+// string, parsed strictly.
 func fileRequest(r *http.Request) (int, url.Values, error) {
 	port, err := pathPort(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return 0, nil, portal.Errorf(portal.EINVALID, "Invalid query string: %v; percent-encode each parameter once", err)
-	}
-	return port, q, nil
+	q, err := parseQuery(r)
+	return port, q, err
 }
 
 // searchFiles answers GET files/search?q=&limit=&type= with a bare JSON

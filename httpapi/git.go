@@ -19,7 +19,10 @@ func (h *handler) gitDiff(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	q, err := parseQuery(r, "path")
+	if err != nil {
+		return err
+	}
 	var opts portal.GitDiffOptions
 	for _, b := range []struct {
 		name string
@@ -67,7 +70,10 @@ func (h *handler) gitLog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	q, err := parseQuery(r)
+	if err != nil {
+		return err
+	}
 	opts := portal.GitLogOptions{Ref: q.Get("ref"), Path: q.Get("path")}
 	if v := q.Get("limit"); v != "" {
 		if opts.Limit, err = strconv.Atoi(v); err != nil || opts.Limit < 1 {

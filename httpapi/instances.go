@@ -107,8 +107,12 @@ func (h *handler) restartInstance(w http.ResponseWriter, r *http.Request) error 
 const maxLogTail = 10000
 
 func (h *handler) instanceLogs(w http.ResponseWriter, r *http.Request) error {
+	q, err := parseQuery(r)
+	if err != nil {
+		return err
+	}
 	tail := 200
-	if s := r.URL.Query().Get("tail"); s != "" {
+	if s := q.Get("tail"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > maxLogTail {
 			return portal.Errorf(portal.EINVALID, "Invalid tail %q: give a number of lines from 1 to %d", s, maxLogTail)

@@ -12,7 +12,10 @@ func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	q, err := parseQuery(r)
+	if err != nil {
+		return err
+	}
 	sessions, err := h.p.Sessions(r.Context(), port, portal.SessionListOptions{
 		Directory: q.Get("directory"),
 		Scope:     q.Get("scope"),

@@ -1,0 +1,29 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/opencode-portal/portal"
+)
+
+// parseQuery reads the query string of r strictly, for every route that
+// takes parameters. A malformed query string (a bad percent-encoding, a ';'
+// separator) is refused rather than having its bad parameters dropped: a
+// dropped path or filter would silently widen the answer to the whole
+// project. A parameter given more than once is refused too, unless the
+// route lists it in repeatable, since it is not clear which one counts.
+// Parameters a route does not know are ignored, as OpenCode does.
+func parseQuery(r *http.Request, repeatable ...string) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, portal.Errorf(portal.EINVALID, "Invalid query string: %v; percent-encode each parameter once and separate them with '&'", err)
+	}
+	for name, values := range q {
+		if len(values) > 1 && !slices.Contains(repeatable, name) {
+			return nil, portal.Errorf(portal.EINVALID, "Query parameter %q is given %d times: give it once", name, len(values))
+		}
+	}
+	return q, nil
+}
