@@ -2,7 +2,8 @@
 // compatible with the original Portal's ~/.portal.json.
 //
 // Every change is a read-modify-write under an exclusive lock that survives
-// a holder's crash, and every write is atomic (temp file + rename). Fields
+// a holder's crash, and every write is atomic (a temporary file, flushed and
+// read back, renamed over the registry, then the folder flushed). Fields
 // this package does not know are kept as they were.
 package registry
 
@@ -14,11 +15,14 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 )
 
-// ErrCorrupt is wrapped by the error for a registry file that is not valid JSON.
+// ErrCorrupt is wrapped by the error for a registry file that is not a JSON
+// object, including an empty one: both writers of the file (this package
+// and the original Portal CLI) always write an object, so only a missing
+// file means "no instances", and an empty file is damage, not an empty
+// registry.
 var ErrCorrupt = errors.New("registry file is corrupt")
 
 // Entry is one instance in the registry. The JSON field names are the
@@ -58,17 +62,25 @@ type File struct {
 // Registry is a registry file on disk.
 type Registry struct {
 	path string
+	// createTemp makes the temporary file a write goes to; os.CreateTemp
+	// unless a test injects failures.
+	createTemp func(dir, pattern string) (tempFile, error)
 }
 
 // New returns the registry stored at path. The file need not exist.
-func New(path string) *Registry { return &Registry{path: path} }
+func New(path string) *Registry {
+	return &Registry{path: path, createTemp: func(dir, pattern string) (tempFile, error) {
+		return os.CreateTemp(dir, pattern)
+	}}
+}
 
 // Path returns the registry file's path.
 func (r *Registry) Path() string { return r.path }
 
 // Read returns the registry's content without taking the lock (the file is
 // only ever replaced by rename, so a read sees one whole version). A missing
-// file is an empty registry; a corrupt one is an error naming the file.
+// file is an empty registry; a corrupt one (an empty file too) is an error
+// naming the file, wrapping ErrCorrupt.
 func (r *Registry) Read() (*File, error) {
 	data, err := os.ReadFile(r.path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -110,14 +122,22 @@ func (r *Registry) ModTime() (time.Time, int64) {
 }
 
 func (r *Registry) decode(data []byte) (*File, error) {
-	f := &File{}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return f, nil
+		// A truncated file: read as empty, it would hide running instances,
+		// which would then be started a second time and left orphaned.
+		return nil, fmt.Errorf("%w: %s is empty (%d bytes) but a registry is never written empty, so it was truncated; "+
+			"instances it listed may still be running: restore it from a backup, or stop their opencode processes and delete it",
+			ErrCorrupt, r.path, len(data))
 	}
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
+	err := json.Unmarshal(data, &top)
+	if err == nil && top == nil {
+		err = errors.New("the file holds null, not an object")
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v; fix or move the file away (it is never replaced silently)", ErrCorrupt, r.path, err)
 	}
+	f := &File{}
 	if raw, ok := top["instances"]; ok && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &f.Instances); err != nil {
 			return nil, fmt.Errorf("%w: %s: instances: %v; fix or move the file away (it is never replaced silently)", ErrCorrupt, r.path, err)
@@ -128,43 +148,4 @@ func (r *Registry) decode(data []byte) (*File, error) {
 		f.Extra = top
 	}
 	return f, nil
-}
-
-func (r *Registry) write(f *File) error {
-	top := make(map[string]any, len(f.Extra)+1)
-	for k, v := range f.Extra {
-		top[k] = v
-	}
-	instances := f.Instances
-	if instances == nil {
-		instances = []Entry{}
-	}
-	top["instances"] = instances
-	data, err := json.MarshalIndent(top, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding registry %s: %w", r.path, err)
-	}
-	data = append(data, '\n')
-	dir := filepath.Dir(r.path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(r.path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing registry %s: %w", r.path, err)
-	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	if err := tmp.Chmod(0o600); err == nil {
-		_, err = tmp.Write(data)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), r.path)
-	}
-	if err != nil {
-		return fmt.Errorf("writing registry %s: %w", r.path, err)
-	}
-	return nil
 }

@@ -77,23 +77,47 @@ func TestReadMissingFileIsEmpty(t *testing.T) {
 	}
 }
 
+// TestCorruptFileIsAnErrorAndIsNotReplaced covers damaged registries,
+// truncated ones above all: read as empty, a truncated registry would hide
+// running instances, which a start would then duplicate and orphan.
 func TestCorruptFileIsAnErrorAndIsNotReplaced(t *testing.T) {
-	path := filepath.Join(t.TempDir(), ".portal.json")
-	os.WriteFile(path, []byte(`{"instances": [ {"id": `), 0o600)
-	r := New(path)
-	_, err := r.Read()
-	if !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("Read error = %v, want ErrCorrupt", err)
+	tests := []struct {
+		name, content, wantErr string
+	}{
+		{name: "truncated to 0 bytes", content: "", wantErr: "is empty (0 bytes)"},
+		{name: "blank", content: "\n  \n", wantErr: "is empty (4 bytes)"},
+		{name: "truncated JSON", content: original[:len(original)/2], wantErr: "unexpected end of JSON input"},
+		{name: "null", content: "null", wantErr: "null, not an object"},
+		{name: "not an object", content: "[]", wantErr: "cannot unmarshal array"},
+		{name: "instances not a list", content: `{"instances": {}}`, wantErr: "instances:"},
 	}
-	err = r.Update(context.Background(), func(*File) error { return nil })
-	if !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("Update error = %v, want ErrCorrupt", err)
-	}
-	if data, _ := os.ReadFile(path); string(data) != `{"instances": [ {"id": ` {
-		t.Errorf("corrupt file was replaced with %q", data)
-	}
-	if got := err.Error(); !strings.Contains(got, path) {
-		t.Errorf("error %q does not name the file", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), ".portal.json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := New(path)
+			_, err := r.Read()
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Read error = %v, want ErrCorrupt", err)
+			}
+			for _, want := range []string{path, tt.wantErr} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Read error %q does not say %q", err, want)
+				}
+			}
+			err = r.Update(context.Background(), func(f *File) error {
+				f.Instances = append(f.Instances, Entry{ID: "new"})
+				return nil
+			})
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Update error = %v, want ErrCorrupt", err)
+			}
+			if data, _ := os.ReadFile(path); string(data) != tt.content {
+				t.Errorf("corrupt file was replaced with %q", data)
+			}
+		})
 	}
 }
 
