@@ -131,7 +131,7 @@ func (p *Portal) SearchFiles(ctx context.Context, port int, s FileSearch) ([]str
 	if s.Query == "" {
 		return []string{}, nil
 	}
-	root, err := p.projectRoot(ctx, port)
+	pr, err := p.project(ctx, port)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func (p *Portal) SearchFiles(ctx context.Context, port int, s FileSearch) ([]str
 	}
 	// OpenCode answers relative to the instance's directory; the files API
 	// speaks relative to the project root, which may be above it.
-	sub, err := filepath.Rel(root, e.Directory)
+	sub, err := filepath.Rel(pr.root(), pr.dir)
 	if err == nil && sub != "." && sub != ".." && !strings.HasPrefix(sub, ".."+string(filepath.Separator)) {
 		for i, f := range found {
 			found[i] = path.Join(filepath.ToSlash(sub), f)
@@ -223,12 +223,14 @@ func (p *Portal) ChangedFiles(ctx context.Context, port int) ([]ChangedFile, err
 }
 
 // openProject opens the project root of the instance on port for confined
-// access.
+// access. It reads only the local disk: the files are listed and read when
+// the instance's OpenCode is stopped or hung.
 func (p *Portal) openProject(ctx context.Context, port int) (*confine.Root, error) {
-	dir, err := p.projectRoot(ctx, port)
+	pr, err := p.project(ctx, port)
 	if err != nil {
 		return nil, err
 	}
+	dir := pr.root()
 	root, err := confine.Open(dir)
 	if err != nil {
 		return nil, &Error{Code: ENOTFOUND, Err: err, Message: fmt.Sprintf(

@@ -24,12 +24,10 @@ import (
 )
 
 // filesFake stands in for OpenCode where the files API asks it something:
-// /project/current and /find/file. It records the queries
-// /find/file receives. (The tests against the real OpenCode are in
-// package httpapi.)
+// /find/file. It records the queries /find/file receives. (The tests
+// against the real OpenCode are in package httpapi.)
 type filesFake struct {
-	worktree string // "/" for a project outside git
-	found    []string
+	found []string
 
 	mu      sync.Mutex
 	queries []url.Values
@@ -40,12 +38,6 @@ func (f *filesFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/global/health":
 		w.Write([]byte(`{"healthy":true,"version":"1.18.33"}`))
-	case "/project/current":
-		vcs := `,"vcs":"git"`
-		if f.worktree == "/" {
-			vcs = ""
-		}
-		w.Write([]byte(`{"id":"p1","worktree":` + quote(f.worktree) + vcs + `,"time":{"created":1}}`))
 	case "/find/file":
 		f.mu.Lock()
 		f.queries = append(f.queries, r.URL.Query())
@@ -57,11 +49,6 @@ func (f *filesFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func quote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
 // newFilesPortal serves fake on a local port, registers it as an instance
 // working in dir, and returns a Portal (configured by cfg) and the port.
 func newFilesPortal(t *testing.T, fake *filesFake, dir string, cfg portal.Config) (*portal.Portal, int) {
@@ -69,6 +56,13 @@ func newFilesPortal(t *testing.T, fake *filesFake, dir string, cfg portal.Config
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	return newPortalAt(t, dir, port, cfg), port
+}
+
+// newPortalAt registers an instance working in dir whose OpenCode is said
+// to listen on port, and returns a Portal (configured by cfg) that knows it.
+func newPortalAt(t *testing.T, dir string, port int, cfg portal.Config) *portal.Portal {
+	t.Helper()
 	cfg.RegistryPath = filepath.Join(t.TempDir(), "portal.json")
 	pid := os.Getpid()
 	err := registry.New(cfg.RegistryPath).Update(context.Background(), func(f *registry.File) error {
@@ -84,14 +78,14 @@ func newFilesPortal(t *testing.T, fake *filesFake, dir string, cfg portal.Config
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	return p, port
+	return p
 }
 
 // TestSearchFilesQuery checks what SearchFiles asks OpenCode, and that
 // it refuses bad searches without asking.
 func TestSearchFilesQuery(t *testing.T) {
 	dir := t.TempDir()
-	fake := &filesFake{worktree: dir, found: []string{"a.go", "pkg/"}}
+	fake := &filesFake{found: []string{"a.go", "pkg/"}}
 	p, port := newFilesPortal(t, fake, dir, portal.Config{})
 	tests := []struct {
 		s     portal.FileSearch
@@ -145,8 +139,12 @@ func TestSearchFilesQuery(t *testing.T) {
 // every other path of the files API.
 func TestSearchFilesSubfolder(t *testing.T) {
 	worktree := t.TempDir()
+	gitRun(t, worktree, "init", "-q")
 	sub := filepath.Join(worktree, "svc", "api")
-	fake := &filesFake{worktree: worktree, found: []string{"main.go", "pkg/", "/"}}
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fake := &filesFake{found: []string{"main.go", "pkg/", "/"}}
 	p, port := newFilesPortal(t, fake, sub, portal.Config{})
 	found, err := p.SearchFiles(context.Background(), port, portal.FileSearch{Query: "m"})
 	if err != nil {
@@ -164,7 +162,7 @@ func TestFilesOutsideGit(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("notes\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, port := newFilesPortal(t, &filesFake{worktree: "/"}, dir, portal.Config{})
+	p, port := newFilesPortal(t, &filesFake{}, dir, portal.Config{})
 	entries, err := p.ListFiles(context.Background(), port, "")
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +188,7 @@ func TestFileErrors(t *testing.T) {
 	if err := os.Symlink("/etc", filepath.Join(dir, "etc")); err != nil {
 		t.Fatal(err)
 	}
-	p, port := newFilesPortal(t, &filesFake{worktree: dir}, dir, portal.Config{MaxReadSize: 10})
+	p, port := newFilesPortal(t, &filesFake{}, dir, portal.Config{MaxReadSize: 10})
 	ctx := context.Background()
 	read := func(name string) error { _, err := p.ReadFile(ctx, port, name); return err }
 	list := func(name string) error { _, err := p.ListFiles(ctx, port, name); return err }
@@ -258,7 +256,7 @@ func TestChangedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p, port := newFilesPortal(t, &filesFake{worktree: dir}, dir, portal.Config{})
+	p, port := newFilesPortal(t, &filesFake{}, dir, portal.Config{})
 	got, err := p.ChangedFiles(context.Background(), port)
 	if err != nil {
 		t.Fatal(err)
@@ -307,7 +305,7 @@ func TestChangedFiles(t *testing.T) {
 
 	// Outside git there is no HEAD to compare with.
 	other := t.TempDir()
-	p, port = newFilesPortal(t, &filesFake{worktree: "/"}, other, portal.Config{})
+	p, port = newFilesPortal(t, &filesFake{}, other, portal.Config{})
 	if _, err := p.ChangedFiles(context.Background(), port); !errors.Is(err, portal.ErrNotFound) {
 		t.Errorf("ChangedFiles outside git: %v, want ENOTFOUND", err)
 	}

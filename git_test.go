@@ -36,7 +36,7 @@ func newGitPortal(t *testing.T) (*portal.Portal, int, string) {
 	for _, args := range [][]string{{"config", "user.name", "Portal Test"}, {"config", "user.email", "test@example.com"}} {
 		gitCLI(t, dir, args...)
 	}
-	p, port := newFilesPortal(t, &filesFake{worktree: dir}, dir, portal.Config{})
+	p, port := newFilesPortal(t, &filesFake{}, dir, portal.Config{})
 	return p, port, dir
 }
 
@@ -124,11 +124,10 @@ func TestGitErrors(t *testing.T) {
 	gitCLI(t, dir, "config", "branch.main.remote", "secret")
 
 	outside := t.TempDir()
-	notGit, notGitPort := newFilesPortal(t, &filesFake{worktree: "/"}, outside, portal.Config{})
-	plain, plainPort := newFilesPortal(t, &filesFake{worktree: outside}, outside, portal.Config{})
+	notGit, notGitPort := newFilesPortal(t, &filesFake{}, outside, portal.Config{})
 	emptyDir := t.TempDir()
 	gitCLI(t, emptyDir, "init", "-q")
-	empty, emptyPort := newFilesPortal(t, &filesFake{worktree: emptyDir}, emptyDir, portal.Config{})
+	empty, emptyPort := newFilesPortal(t, &filesFake{}, emptyDir, portal.Config{})
 
 	tests := []struct {
 		name string
@@ -137,7 +136,6 @@ func TestGitErrors(t *testing.T) {
 		msg  string // a part of the message
 	}{
 		{"status outside git", func() error { _, err := notGit.GitStatus(ctx, notGitPort); return err }(), portal.ENOTFOUND, "No project worktree found"},
-		{"diff of a plain folder", func() error { _, err := plain.GitDiff(ctx, plainPort, portal.GitDiffOptions{}); return err }(), portal.ENOTFOUND, "No project worktree found"},
 		{"diff without commits", func() error { _, err := empty.GitDiff(ctx, emptyPort, portal.GitDiffOptions{}); return err }(), portal.ECONFLICT, "no commits yet"},
 		{"unknown port", func() error { _, err := p.GitStatus(ctx, 1); return err }(), portal.ENOTFOUND, "1"},
 		{"nothing staged", func() error { _, err := p.GitCommitChanges(ctx, port, "x", nil); return err }(), portal.ECONFLICT, "stage changes first"},

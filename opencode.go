@@ -26,11 +26,6 @@ type clientKey struct {
 	password string
 }
 
-type worktreeCache struct {
-	instanceID string
-	worktree   string
-}
-
 // registryEntries returns the registry's entries, read again only when the
 // file changed.
 func (p *Portal) registryEntries() ([]registry.Entry, error) {
@@ -256,45 +251,4 @@ func (p *Portal) Agents(ctx context.Context, port int) (json.RawMessage, error) 
 	var raw json.RawMessage
 	err := p.call(ctx, port, http.MethodGet, "/agent", nil, &raw)
 	return raw, err
-}
-
-// Worktree returns the absolute path of the git worktree the instance on
-// port works in. It is an ENOTFOUND error when the project is not in a git
-// repository.
-func (p *Portal) Worktree(ctx context.Context, port int) (string, error) {
-	e, err := p.entryByPort(port)
-	if err != nil {
-		return "", err
-	}
-	p.mu.Lock()
-	c, ok := p.worktrees[port]
-	p.mu.Unlock()
-	if ok && c.instanceID == e.ID {
-		return c.worktree, nil
-	}
-	pr, err := p.CurrentProject(ctx, port)
-	if err != nil {
-		return "", err
-	}
-	if pr.VCS != "git" || pr.Worktree == "" || pr.Worktree == "/" {
-		return "", Errorf(ENOTFOUND, "No project worktree found: the instance on port %d does not work in a git repository", port)
-	}
-	p.mu.Lock()
-	p.worktrees[port] = worktreeCache{instanceID: e.ID, worktree: pr.Worktree}
-	p.mu.Unlock()
-	return pr.Worktree, nil
-}
-
-// projectRoot returns the folder the instance on port may touch: its git
-// worktree, or its registered directory when it has none.
-func (p *Portal) projectRoot(ctx context.Context, port int) (string, error) {
-	wt, err := p.Worktree(ctx, port)
-	if errors.Is(err, ErrNotFound) {
-		e, eerr := p.entryByPort(port)
-		if eerr != nil {
-			return "", eerr
-		}
-		return e.Directory, nil
-	}
-	return wt, err
 }

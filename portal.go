@@ -101,10 +101,9 @@ type Portal struct {
 	registry  *registry.Registry
 	transport *http.Transport // shared by every instance's client
 
-	mu        sync.Mutex
-	entries   registryCache
-	clients   map[clientKey]*opencode.Client
-	worktrees map[int]worktreeCache
+	mu      sync.Mutex
+	entries registryCache
+	clients map[clientKey]*opencode.Client
 
 	// subsystems
 	prompts   *prompts     // sync prompt calls, detached from their callers
@@ -125,7 +124,6 @@ func New(cfg Config) (*Portal, error) {
 		registry:  registry.New(cfg.RegistryPath),
 		transport: opencode.NewTransport(),
 		clients:   make(map[clientKey]*opencode.Client),
-		worktrees: make(map[int]worktreeCache),
 	}
 	// subsystems
 	p.prompts = newPrompts()
