@@ -62,17 +62,27 @@ type Config struct {
 	StopOnClose bool
 }
 
+// DefaultRegistryPath returns the registry file a zero Config.RegistryPath
+// means: $PORTAL_REGISTRY, else ~/.portal.json.
+func DefaultRegistryPath() (string, error) {
+	if path := os.Getenv("PORTAL_REGISTRY"); path != "" {
+		return path, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", Errorf(EINVALID, "no registry path: set Config.RegistryPath or PORTAL_REGISTRY (%v)", err)
+	}
+	return filepath.Join(home, ".portal.json"), nil
+}
+
 // withDefaults returns c with every zero field set to its default.
 func (c Config) withDefaults() (Config, error) {
 	if c.RegistryPath == "" {
-		c.RegistryPath = os.Getenv("PORTAL_REGISTRY")
-	}
-	if c.RegistryPath == "" {
-		home, err := os.UserHomeDir()
+		path, err := DefaultRegistryPath()
 		if err != nil {
-			return c, Errorf(EINVALID, "no registry path: set Config.RegistryPath or PORTAL_REGISTRY (%v)", err)
+			return c, err
 		}
-		c.RegistryPath = filepath.Join(home, ".portal.json")
+		c.RegistryPath = path
 	}
 	c.OpenCodeBin = cmp.Or(c.OpenCodeBin, os.Getenv("OPENCODE_BIN"), "opencode")
 	c.Hostname = cmp.Or(c.Hostname, "127.0.0.1")
