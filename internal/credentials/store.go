@@ -1,0 +1,162 @@
+package credentials
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Store is a token file on disk. Changes are read-modify-writes under an
+// exclusive lock (flock on FILE.lock, released by the kernel if its holder
+// dies), and every write is atomic: a private temporary file, flushed, then
+// renamed over the file. A missing file holds no tokens.
+type Store struct {
+	path string
+}
+
+// NewStore returns the token store in the file at path, which need not exist.
+func NewStore(path string) *Store { return &Store{path: path} }
+
+// Path returns the token file's path.
+func (s *Store) Path() string { return s.path }
+
+// List returns the tokens, oldest first.
+func (s *Store) List() ([]Token, error) {
+	tokens, err := load(s.path)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(tokens, func(a, b Token) int { return a.Created.Compare(b.Created) })
+	return tokens, nil
+}
+
+// Create makes a new token named name and returns it with its secret, which
+// exists nowhere else: the file keeps only its digest.
+func (s *Store) Create(ctx context.Context, name string) (Token, string, error) {
+	if err := CheckName(name); err != nil {
+		return Token{}, "", err
+	}
+	var tok Token
+	var secret string
+	err := s.update(ctx, func(tokens []Token) ([]Token, error) {
+		for {
+			tok, secret = newToken(name, time.Now())
+			if !slices.ContainsFunc(tokens, func(t Token) bool { return t.ID == tok.ID }) {
+				return append(tokens, tok), nil
+			}
+		}
+	})
+	return tok, secret, err
+}
+
+// Revoke removes the token with this id; it stops working at once.
+func (s *Store) Revoke(ctx context.Context, id string) error {
+	if err := checkID(id); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tokens []Token) ([]Token, error) {
+		i := slices.IndexFunc(tokens, func(t Token) bool { return t.ID == id })
+		if i < 0 {
+			return nil, fmt.Errorf("no token %s in %s: portal token list shows the ids", id, s.path)
+		}
+		return slices.Delete(tokens, i, i+1), nil
+	})
+}
+
+// update replaces the tokens with change(tokens) under the lock.
+func (s *Store) update(ctx context.Context, change func([]Token) ([]Token, error)) error {
+	unlock, err := lock(ctx, s.path+".lock")
+	if err != nil {
+		return fmt.Errorf("locking the token file %s: %w", s.path, err)
+	}
+	defer unlock()
+	tokens, err := load(s.path)
+	if err != nil {
+		return err
+	}
+	if tokens, err = change(tokens); err != nil {
+		return err
+	}
+	if err := writeAtomic(s.path, encode(tokens)); err != nil {
+		return fmt.Errorf("writing the token file %s (left unchanged): %w", s.path, err)
+	}
+	return nil
+}
+
+// load reads and decodes the token file; a missing one holds no tokens.
+func load(path string) ([]Token, error) {
+	data, err := readPrivate(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the token file: %w", err)
+	}
+	tokens, err := decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("the token file %s: %w; fix or remove it", path, err)
+	}
+	return tokens, nil
+}
+
+// lock takes an exclusive flock on the file at path, creating it, polling
+// until ctx ends. unlock releases it.
+func lock(ctx context.Context, path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil // closing releases the lock
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
+			f.Close()
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, context.Cause(ctx)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// writeAtomic replaces the file at path with data: it writes a temporary
+// file of mode 0600 in the same folder, flushes it, renames it over path and
+// flushes the folder. On failure the file at path is left as it was.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	_, err = tmp.Write(data) // os.CreateTemp made it with mode 0600
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
