@@ -231,19 +231,33 @@ func (p *Portal) CurrentProject(ctx context.Context, port int) (Project, error) 
 }
 
 // OpenCodeConfig returns the merged OpenCode configuration of the instance
-// on port, as OpenCode sent it.
+// on port as OpenCode sent it, with its secrets (provider API keys, header
+// values, tokens, passwords) replaced by Redacted: see RedactSecrets.
 func (p *Portal) OpenCodeConfig(ctx context.Context, port int) (json.RawMessage, error) {
-	var raw json.RawMessage
-	err := p.call(ctx, port, http.MethodGet, "/config", nil, &raw)
-	return raw, err
+	return p.redactedCall(ctx, port, "/config")
 }
 
 // Providers returns the connected providers and default models of the
-// instance on port ({providers, default}), as OpenCode sent them.
+// instance on port ({providers, default}) as OpenCode sent them, with
+// their secrets (each provider's key, API keys and header values in its
+// options) replaced by Redacted: see RedactSecrets.
 func (p *Portal) Providers(ctx context.Context, port int) (json.RawMessage, error) {
+	return p.redactedCall(ctx, port, "/config/providers")
+}
+
+// redactedCall gets the JSON at path from the instance on port, its
+// secrets redacted.
+func (p *Portal) redactedCall(ctx context.Context, port int, path string) (json.RawMessage, error) {
 	var raw json.RawMessage
-	err := p.call(ctx, port, http.MethodGet, "/config/providers", nil, &raw)
-	return raw, err
+	if err := p.call(ctx, port, http.MethodGet, path, nil, &raw); err != nil {
+		return nil, err
+	}
+	out, err := RedactSecrets(raw)
+	if err != nil {
+		return nil, &Error{Code: EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
+			"OpenCode on port %d answered %s with something other than JSON; is it OpenCode 1.18 or newer?", port, path)}
+	}
+	return out, nil
 }
 
 // Agents returns the agents of the instance on port, as OpenCode sent them.

@@ -1,13 +1,17 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/opencode-portal/portal"
 )
 
 // TestPassThroughMatchesOpenCode checks each pass-through route against a
-// direct call to the same real OpenCode: field for field.
+// direct call to the same real OpenCode: field for field, once the
+// secrets of OpenCode's config and providers are redacted (its test
+// provider has an API key, which the portal must not relay).
 func TestPassThroughMatchesOpenCode(t *testing.T) {
 	oc := sharedOpenCode(t)
 	s := newAPIServer(t)
@@ -15,15 +19,19 @@ func TestPassThroughMatchesOpenCode(t *testing.T) {
 	tests := []struct {
 		route    string
 		upstream string
+		redacted bool
 	}{
-		{"project/current", "/project/current"},
-		{"config", "/config"},
-		{"providers", "/config/providers"},
-		{"agents", "/agent"},
+		{"project/current", "/project/current", false},
+		{"config", "/config", true},
+		{"providers", "/config/providers", true},
+		{"agents", "/agent", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.route, func(t *testing.T) {
 			want := openCodeJSON(t, oc, tt.upstream)
+			if tt.redacted {
+				want = redacted(t, want)
+			}
 			status, got := getJSON(t, "GET", portURL(s, oc.Port, tt.route), nil)
 			if status != 200 {
 				t.Fatalf("status %d: %v", status, got)
@@ -44,6 +52,29 @@ func TestPassThroughMatchesOpenCode(t *testing.T) {
 			t.Errorf("health (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// redacted returns v with its secrets redacted as the portal does; it
+// fails the test when v holds none, which would make the comparison
+// say nothing about redaction.
+func redacted(t *testing.T, v any) any {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	red, err := portal.RedactSecrets(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(red, &out); err != nil {
+		t.Fatal(err)
+	}
+	if cmp.Equal(v, out) {
+		t.Fatalf("OpenCode's answer holds no secret to redact: %s", raw)
+	}
+	return out
 }
 
 func TestInstancesListsTheRegisteredInstance(t *testing.T) {
