@@ -17,7 +17,7 @@ import (
 // at any depth.
 type Pattern struct {
 	base     string // directory of the file that holds the pattern, "" or "dir/"
-	pattern  string
+	glob     glob
 	negate   bool
 	dirOnly  bool
 	anchored bool
@@ -39,6 +39,9 @@ func Parse(data []byte, base string) []Pattern {
 }
 
 func parseLine(line, base string) (Pattern, bool) {
+	if i := strings.IndexByte(line, 0); i >= 0 {
+		line = line[:i] // git reads each line as a C string
+	}
 	line = strings.TrimSuffix(line, "\r")
 	if line == "" || line[0] == '#' {
 		return Pattern{}, false
@@ -68,7 +71,7 @@ func parseLine(line, base string) (Pattern, bool) {
 		p.anchored = true
 		line = strings.TrimPrefix(line, "/")
 	}
-	p.pattern = line
+	p.glob = compileGlob(line)
 	return p, true
 }
 
@@ -86,7 +89,7 @@ func (p *Pattern) match(path string, isDir bool) bool {
 			rel = rel[i+1:]
 		}
 	}
-	return wildmatch(p.pattern, rel)
+	return p.glob.match(rel)
 }
 
 // List is the ordered set of patterns in effect for a directory, lowest

@@ -48,6 +48,11 @@ func TestIgnoredMatchesGit(t *testing.T) {
 		{name: "unterminated classes match nothing", files: map[string]string{
 			".gitignore": "[\na[b\n*[x\n", "[": "", "a[b": "", "ab": "", "y[x": "",
 		}},
+		{name: "wildmatch corners", files: map[string]string{
+			".gitignore": "q\\\n[[:space:]]v\n[z-a]\n[[:]x\n[]a]b\n***/deep\n**\\/tail\nx[[:bogus:]]\n" + worstPattern + "\n",
+			"q\\":        "", "q": "", " v": "", "\vv": "", "z": "", "d/:x": "", "]b": "", "ab": "", "deep": "", "s/deep": "",
+			"tail": "", "t/tail": "", "xb": "", strings.Repeat("a", 54): "", strings.Repeat("a", 53) + "b": "",
+		}},
 		{name: "nested files override", files: map[string]string{
 			".gitignore":           "*.tmp\n*.o\nbuild\n!build/\n",
 			"sub/.gitignore":       "!keep.tmp\ninner/generated/\n",

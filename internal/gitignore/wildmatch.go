@@ -1,165 +1,214 @@
 package gitignore
 
-import "strings"
+import (
+	"math/bits"
+	"strings"
+)
 
-// wildmatch matches text against a git wildcard pattern with pathname
-// semantics: "*" and "?" never match "/", "**" as a whole path component
-// matches any number of components, "[...]" is a character class and "\"
-// escapes the next character.
-func wildmatch(pattern, text string) bool {
-	return wildmatchAt(pattern, 0, text, 0)
+// A glob is a git wildcard pattern compiled for matching with pathname
+// semantics, as git's wildmatch with WM_PATHNAME: "*" and "?" never match
+// "/", "**" as a whole path component matches any number of components,
+// "[...]" is a character class and "\" escapes the next character.
+//
+// It is matched as a nondeterministic automaton whose states are the
+// positions between its tokens, all followed at once, so a match costs at
+// most (tokens+1) × (len(text)+1) steps whatever the pattern: no
+// backtracking, whose cost grows exponentially with the number of stars.
+// Its literal prefix and suffix are compared directly, as git does, so the
+// common patterns ("name", "*.log", "dir/*") cost a string comparison.
+type glob struct {
+	prefix, suffix string  // the literal bytes before and after tokens
+	tokens         []token // the rest, from the first wildcard to the last
 }
 
-func wildmatchAt(p string, pi int, t string, ti int) bool {
-	for pi < len(p) {
-		c := p[pi]
-		switch c {
-		case '*':
-			if pi+1 < len(p) && p[pi+1] == '*' && (pi == 0 || p[pi-1] == '/') &&
-				(pi+2 == len(p) || p[pi+2] == '/') {
-				if pi+2 == len(p) {
-					return true // trailing "**" matches everything left
-				}
-				// "**/" matches zero or more leading components.
-				rest := pi + 3
-				if wildmatchAt(p, rest, t, ti) {
-					return true
-				}
-				for i := ti; i < len(t); i++ {
-					if t[i] == '/' && wildmatchAt(p, rest, t, i+1) {
-						return true
-					}
-				}
-				return false
-			}
-			for pi < len(p) && p[pi] == '*' {
-				pi++
-			}
-			if pi == len(p) {
-				return strings.IndexByte(t[ti:], '/') < 0
-			}
-			for i := ti; i <= len(t); i++ {
-				if wildmatchAt(p, pi, t, i) {
-					return true
-				}
-				if i < len(t) && t[i] == '/' {
-					return false
-				}
-			}
-			return false
+// token is one element of a glob.
+type token struct {
+	kind tokenKind
+	b    byte      // tokByte: the byte
+	set  [4]uint64 // tokClass: the bytes it matches, a bit each ("/" never)
+}
+
+type tokenKind uint8
+
+const (
+	tokByte  tokenKind = iota // one given byte
+	tokAny                    // "?": one byte but "/"
+	tokClass                  // "[...]": one byte of set
+	tokStar                   // "*": any run of bytes but "/"
+	tokRun                    // a "**" before no "/": any run of bytes
+	tokDirs                   // "**/" as a component, before tokRun and tokSlash: skips both (no component) or enters them
+	tokSlash                  // the "/" ending the components of "**/"
+	tokNever                  // a malformed class or a trailing "\": matches nothing, as in git
+)
+
+// compileGlob compiles pattern.
+func compileGlob(pattern string) glob {
+	tokens := tokenize(pattern)
+	lo := 0
+	for lo < len(tokens) && tokens[lo].kind == tokByte {
+		lo++
+	}
+	hi := len(tokens)
+	for hi > lo && tokens[hi-1].kind == tokByte {
+		hi--
+	}
+	literal := func(tokens []token) string {
+		b := make([]byte, len(tokens))
+		for i, t := range tokens {
+			b[i] = t.b
+		}
+		return string(b)
+	}
+	return glob{prefix: literal(tokens[:lo]), suffix: literal(tokens[hi:]), tokens: tokens[lo:hi]}
+}
+
+// tokenize splits a pattern into tokens, as git's wildmatch reads it.
+func tokenize(p string) []token {
+	var g []token
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; c {
 		case '?':
-			if ti >= len(t) || t[ti] == '/' {
-				return false
-			}
-			pi++
-			ti++
+			g = append(g, token{kind: tokAny})
 		case '[':
-			if ti >= len(t) || t[ti] == '/' {
-				return false
+			set, next, ok := parseClass(p, i)
+			if !ok {
+				return append(g, token{kind: tokNever})
 			}
-			ok, next, valid := matchClass(p, pi, t[ti])
-			if !valid || !ok {
-				return false // as in git's wildmatch, an unterminated class matches nothing
-			}
-			pi = next
-			ti++
+			g = append(g, token{kind: tokClass, set: set})
+			i = next - 1
 		case '\\':
-			if pi+1 < len(p) {
-				pi++
-				c = p[pi]
+			if i+1 == len(p) {
+				return append(g, token{kind: tokNever})
 			}
-			fallthrough
-		default:
-			if ti >= len(t) || t[ti] != c {
-				return false
-			}
-			pi++
-			ti++
-		}
-	}
-	return ti == len(t)
-}
-
-// matchClass matches byte c against the class starting at p[pi] == '['.
-// It returns whether c matched, the index after the class, and whether the
-// class was well formed.
-func matchClass(p string, pi int, c byte) (matched bool, next int, valid bool) {
-	i := pi + 1
-	negate := false
-	if i < len(p) && (p[i] == '!' || p[i] == '^') {
-		negate = true
-		i++
-	}
-	first := true
-	for i < len(p) {
-		ch := p[i]
-		if ch == ']' && !first {
-			return matched != negate, i + 1, true
-		}
-		first = false
-		if ch == '[' && i+1 < len(p) && p[i+1] == ':' {
-			if end := strings.Index(p[i+2:], ":]"); end >= 0 {
-				if classMatch(p[i+2:i+2+end], c) {
-					matched = true
-				}
-				i += end + 4
-				continue
-			}
-		}
-		if ch == '\\' && i+1 < len(p) {
 			i++
-			ch = p[i]
-		}
-		lo := ch
-		i++
-		if i+1 < len(p) && p[i] == '-' && p[i+1] != ']' {
-			hi := p[i+1]
-			i += 2
-			if hi == '\\' && i < len(p) {
-				hi = p[i]
+			g = append(g, token{kind: tokByte, b: p[i]})
+		case '*':
+			start := i
+			for i+1 < len(p) && p[i+1] == '*' {
 				i++
 			}
-			if lo <= c && c <= hi {
-				matched = true
+			atComponent := i > start && (start == 0 || p[start-1] == '/')
+			switch {
+			case atComponent && i+1 == len(p):
+				g = append(g, token{kind: tokRun}) // trailing "**": everything
+			case atComponent && p[i+1] == '/':
+				g = append(g, token{kind: tokDirs}, token{kind: tokRun}, token{kind: tokSlash})
+				i++
+			case atComponent && i+2 < len(p) && p[i+1] == '\\' && p[i+2] == '/':
+				g = append(g, token{kind: tokRun}) // "**\/": any run, then the escaped "/"
+			default:
+				g = append(g, token{kind: tokStar})
 			}
+		default:
+			g = append(g, token{kind: tokByte, b: c})
+		}
+	}
+	return g
+}
+
+// match reports whether the glob matches all of text.
+func (g glob) match(text string) bool {
+	ok, _ := g.run(text)
+	return ok
+}
+
+// run matches text and also returns the number of steps it took, which
+// tests bound.
+func (g glob) run(text string) (matched bool, steps int) {
+	if len(text) < len(g.prefix)+len(g.suffix) || !strings.HasPrefix(text, g.prefix) || !strings.HasSuffix(text, g.suffix) {
+		return false, 1
+	}
+	text = text[len(g.prefix) : len(text)-len(g.suffix)]
+	switch {
+	case len(g.tokens) == 0:
+		return text == "", 1
+	case len(g.tokens) == 1 && g.tokens[0].kind == tokStar:
+		return strings.IndexByte(text, '/') < 0, len(text) + 1
+	case len(g.tokens) == 1 && g.tokens[0].kind == tokRun:
+		return true, 1
+	}
+	return simulate(g.tokens, text)
+}
+
+// simulate runs the automaton of tokens g on text.
+func simulate(g []token, text string) (matched bool, steps int) {
+	words := (len(g) + 1 + 63) / 64
+	var buf [8]uint64
+	var cur, next []uint64
+	if 2*words <= len(buf) {
+		cur, next = buf[:words], buf[words:2*words]
+	} else {
+		cur, next = make([]uint64, words), make([]uint64, words)
+	}
+	cur[0] = 1
+	closure(g, cur)
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		clear(next)
+		live := false
+		for w, word := range cur {
+			for word != 0 {
+				s := w*64 + bits.TrailingZeros64(word)
+				word &= word - 1
+				steps++
+				if s == len(g) {
+					continue // all tokens matched: text is left over
+				}
+				t := &g[s]
+				to := -1
+				switch t.kind {
+				case tokByte:
+					if c == t.b {
+						to = s + 1
+					}
+				case tokAny:
+					if c != '/' {
+						to = s + 1
+					}
+				case tokSlash:
+					if c == '/' {
+						to = s + 1
+					}
+				case tokClass:
+					if t.set[c>>6]&(1<<(c&63)) != 0 {
+						to = s + 1
+					}
+				case tokStar:
+					if c != '/' {
+						to = s
+					}
+				case tokRun:
+					to = s
+				}
+				if to >= 0 {
+					next[to/64] |= 1 << (to % 64)
+					live = true
+				}
+			}
+		}
+		if !live {
+			return false, steps
+		}
+		closure(g, next)
+		cur, next = next, cur
+	}
+	return cur[len(g)/64]&(1<<(len(g)%64)) != 0, steps
+}
+
+// closure adds to set the states of g reachable without reading a byte:
+// past a star or run (which may match nothing), and from "**/" into its
+// run or past its run and "/".
+func closure(g []token, set []uint64) {
+	for s, t := range g {
+		if set[s/64]&(1<<(s%64)) == 0 {
 			continue
 		}
-		if c == lo {
-			matched = true
+		switch t.kind {
+		case tokStar, tokRun:
+			set[(s+1)/64] |= 1 << ((s + 1) % 64)
+		case tokDirs:
+			set[(s+1)/64] |= 1 << ((s + 1) % 64)
+			set[(s+3)/64] |= 1 << ((s + 3) % 64)
 		}
 	}
-	return false, 0, false
 }
-
-func classMatch(name string, c byte) bool {
-	switch name {
-	case "alnum":
-		return isAlpha(c) || isDigit(c)
-	case "alpha":
-		return isAlpha(c)
-	case "digit":
-		return isDigit(c)
-	case "lower":
-		return c >= 'a' && c <= 'z'
-	case "upper":
-		return c >= 'A' && c <= 'Z'
-	case "space":
-		return c == ' ' || (c >= '\t' && c <= '\r')
-	case "blank":
-		return c == ' ' || c == '\t'
-	case "punct":
-		return c > ' ' && c < 0x7f && !isAlpha(c) && !isDigit(c)
-	case "xdigit":
-		return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-	case "print":
-		return c >= ' ' && c < 0x7f
-	case "graph":
-		return c > ' ' && c < 0x7f
-	case "cntrl":
-		return c < ' ' || c == 0x7f
-	}
-	return false
-}
-
-func isAlpha(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
