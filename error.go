@@ -18,6 +18,8 @@ const (
 	EINTERNAL     = "EINTERNAL"     // a bug or an unexpected failure
 	EUNAVAILABLE  = "EUNAVAILABLE"  // OpenCode is unreachable or failed
 	ETIMEOUT      = "ETIMEOUT"      // OpenCode did not answer in time
+	EMISDIRECTED  = "EMISDIRECTED"  // the request names a host this portal does not answer to
+	EUNSUPPORTED  = "EUNSUPPORTED"  // the request's content is not in a format the portal accepts
 )
 
 // Sentinel errors for use with errors.Is:

@@ -35,8 +35,9 @@ func openCodeConfig(t testing.TB, home string) portal.Config {
 	}
 }
 
-// call does an HTTP request against the portal's API and decodes the JSON
-// answer into out (when not nil); it returns the status and the raw body.
+// call does an HTTP request against the portal's API, body sent as JSON, and
+// decodes the JSON answer into out (when not nil); it returns the status and
+// the raw body.
 func call(t testing.TB, method, url string, body, out any) (int, []byte) {
 	t.Helper()
 	var r io.Reader
@@ -45,6 +46,9 @@ func call(t testing.TB, method, url string, body, out any) (int, []byte) {
 		r = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, url, r)
+	if r != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,8 @@ var statusOf = map[string]int{
 	portal.EINTERNAL:     http.StatusInternalServerError,
 	portal.EUNAVAILABLE:  http.StatusBadGateway,
 	portal.ETIMEOUT:      http.StatusGatewayTimeout,
+	portal.EMISDIRECTED:  http.StatusMisdirectedRequest,
+	portal.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 }
 
 // errorEnvelope is the original Portal's documented error body, plus our code.

@@ -30,6 +30,12 @@ type handler struct {
 	maxBody     int64
 	passwordSum *[32]byte // SHA-256 of the password WithPassword set, if any
 	mux         *http.ServeMux
+	patterns    []string // every pattern registered, in order
+
+	allowedHosts   []string // from WithAllowedHosts
+	allowedOrigins []string // from WithAllowedOrigins
+	unguarded      bool     // withoutGuards
+	guards         guards
 }
 
 // New returns an http.Handler serving p's API under /api/.
@@ -38,6 +44,7 @@ func New(p *portal.Portal, opts ...Option) http.Handler {
 	for _, o := range opts {
 		o(h)
 	}
+	h.guards = h.newGuards()
 	h.routes()
 	return h
 }
@@ -48,6 +55,7 @@ type apiFunc func(w http.ResponseWriter, r *http.Request) error
 
 // handle registers fn for pattern, with the body limit applied.
 func (h *handler) handle(pattern string, fn apiFunc) {
+	h.patterns = append(h.patterns, pattern)
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
 		if err := fn(w, r); err != nil {
@@ -56,10 +64,15 @@ func (h *handler) handle(pattern string, fn apiFunc) {
 	})
 }
 
-// ServeHTTP serves the API. Without the password WithPassword set, every
-// request gets 401. Unknown paths and wrong methods get the same JSON error
-// envelope as every other error.
+// ServeHTTP serves the API. Every request passes the guards first (see
+// guard). Without the password WithPassword set, every request gets 401.
+// Unknown paths and wrong methods get the same JSON error envelope as every
+// other error.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := h.guard(r); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	if !h.authorized(r) {
 		h.unauthorized(w, r)
 		return

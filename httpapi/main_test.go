@@ -89,9 +89,13 @@ func (s *apiServer) register(t *testing.T, oc *portaltest.OpenCode) {
 }
 
 // getJSON does a request and decodes the JSON answer into a generic value.
+// A body is sent as JSON, as the portal's clients do.
 func getJSON(t *testing.T, method, url string, body io.Reader) (int, any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, body)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

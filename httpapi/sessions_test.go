@@ -45,6 +45,9 @@ func (b *sessionBed) call(t testing.TB, ctx context.Context, method, path, body 
 	if err != nil {
 		t.Fatal(err)
 	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -337,6 +340,7 @@ func testPromptClientDisconnects(t *testing.T, b *sessionBed) {
 	done := make(chan error, 1)
 	go func() {
 		req, _ := http.NewRequestWithContext(ctx, "POST", portURL(b.api, b.oc.Port, "session/"+id+"/prompt"), bytes.NewReader([]byte(`{"text":"long job"}`)))
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()

@@ -1,5 +1,8 @@
 // Package procfs answers questions about processes by pid: whether one is
-// alive, and its state and process group, from kill(2) and /proc.
+// alive, and its state and process group, from kill(2) and /proc; and about
+// TCP sockets: whether the one a connection reaches is held by a given
+// process or its descendants, and which user holds the other end of a
+// loopback connection (Linux: /proc/net/tcp and /proc/PID/fd; macOS: lsof).
 package procfs
 
 import (
@@ -31,22 +34,32 @@ func zombie(pid int) bool {
 
 // Stat reads the state and process group of pid from /proc.
 func Stat(pid int) (state byte, pgrp int, ok bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
+	f, ok := statFields(pid)
+	if !ok || len(f[0]) != 1 {
 		return 0, 0, false
 	}
-	// "pid (comm) state ppid pgrp ...": comm may itself contain ") ".
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, 0, false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 3 || len(f[0]) != 1 {
-		return 0, 0, false
-	}
-	pgrp, err = strconv.Atoi(f[2])
+	pgrp, err := strconv.Atoi(f[2])
 	if err != nil {
 		return 0, 0, false
 	}
 	return f[0][0], pgrp, true
+}
+
+// statFields returns the fields of /proc/PID/stat after the command name
+// (state, ppid, pgrp, ...), at least three of them.
+func statFields(pid int) ([]string, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil, false
+	}
+	// "pid (comm) state ppid pgrp ...": comm may itself contain ") ".
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 3 {
+		return nil, false
+	}
+	return f, true
 }

@@ -1,0 +1,149 @@
+package procfs
+
+import (
+	"errors"
+	"io/fs"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Sockets returns the TCP sockets of this process's network namespace, from
+// /proc/net/tcp and /proc/net/tcp6 (absent when IPv6 is off).
+func Sockets() ([]Socket, error) {
+	var all []Socket
+	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(name)
+		if errors.Is(err, fs.ErrNotExist) && name == "/proc/net/tcp6" {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		socks, err := ParseTCP(data)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, socks...)
+	}
+	return all, nil
+}
+
+// ListenerHeldBy returns nil when the sockets listening where a connection
+// to addr may go (bound to its address or the wildcard one, IPv4 or IPv6)
+// are all held by pid or its descendants. Otherwise the error wraps
+// ErrNoListener or ErrNotHeld (a *NotHeldError naming the socket's user).
+func ListenerHeldBy(pid int, addr netip.AddrPort) error {
+	socks, err := Sockets()
+	if err != nil {
+		return err
+	}
+	return checkListeners(pid, socks, addr, func(want map[uint64]bool) map[uint64]bool { return heldBy(pid, want) })
+}
+
+// ConnHeldBy returns nil when the other end of this process's connection
+// from local to remote is held by pid or its descendants: the accepted
+// socket itself if a process accepted the connection already, else the
+// listeners where it waits to be (as ListenerHeldBy). Call it after connect
+// and before sending: nothing then can reach another process.
+func ConnHeldBy(pid int, local, remote netip.AddrPort) error {
+	socks, err := Sockets()
+	if err != nil {
+		return err
+	}
+	return checkConn(pid, socks, local, remote, func(want map[uint64]bool) map[uint64]bool { return heldBy(pid, want) })
+}
+
+// PeerUID returns the user that owns the other end of a connection this
+// process accepted, from local (its own end) to remote: on loopback, the
+// user of the process that connected. A peer on another machine has no
+// socket here: the error wraps ErrNotLocal.
+func PeerUID(local, remote netip.AddrPort) (uint32, error) {
+	socks, err := Sockets()
+	if err != nil {
+		return 0, err
+	}
+	return peerUID(socks, local, remote)
+}
+
+// heldBy returns which of the socket inodes in want are open in pid or one
+// of its descendants (an npm `opencode` may be a wrapper whose child
+// listens). It looks at the process first and walks down only for what is
+// left. Processes of other users can not be read: they hold nothing here.
+func heldBy(pid int, want map[uint64]bool) map[uint64]bool {
+	got := make(map[uint64]bool, len(want))
+	seen := make(map[int]bool)
+	queue := []int{pid}
+	for len(queue) > 0 && len(got) < len(want) {
+		p := queue[0]
+		queue = queue[1:]
+		if seen[p] || p <= 0 {
+			continue
+		}
+		seen[p] = true
+		dir := "/proc/" + strconv.Itoa(p) + "/fd/"
+		fds, _ := os.ReadDir(dir)
+		for _, fd := range fds {
+			link, err := os.Readlink(dir + fd.Name())
+			if err != nil {
+				continue
+			}
+			n, ok := strings.CutPrefix(link, "socket:[")
+			if !ok {
+				continue
+			}
+			inode, err := strconv.ParseUint(strings.TrimSuffix(n, "]"), 10, 64)
+			if err == nil && want[inode] {
+				got[inode] = true
+			}
+		}
+		if len(got) < len(want) {
+			queue = append(queue, children(p)...)
+		}
+	}
+	return got
+}
+
+// children returns the pids of pid's child processes, from each thread's
+// /proc/PID/task/TID/children, or from every process's parent where the
+// kernel has no such files.
+func children(pid int) []int {
+	base := "/proc/" + strconv.Itoa(pid) + "/task/"
+	tasks, err := os.ReadDir(base)
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(base + t.Name() + "/children")
+		if errors.Is(err, fs.ErrNotExist) && Alive(pid) {
+			return childrenByParent(pid)
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// childrenByParent returns the processes whose parent is pid.
+func childrenByParent(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if f, ok := statFields(n); ok && f[1] == strconv.Itoa(pid) {
+			out = append(out, n)
+		}
+	}
+	return out
+}

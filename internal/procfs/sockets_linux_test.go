@@ -1,0 +1,205 @@
+package procfs
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// helperEnv makes the test binary a helper process: "listen" listens on
+// 127.0.0.1 and prints its address; "wrap" runs a "listen" child, as an npm
+// wrapper runs the real binary, and prints its address. Both live until
+// their stdin closes.
+const helperEnv = "PROCFS_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(helperEnv) {
+	case "listen":
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		fmt.Println(l.Addr())
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	case "wrap":
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), helperEnv+"=listen")
+		cmd.Stdin, cmd.Stdout = os.Stdin, os.Stdout
+		if err := cmd.Run(); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// helper starts the test binary in a helper mode and returns its pid and
+// the address it listens on; it ends with the test.
+func helper(t *testing.T, mode string) (int, netip.AddrPort) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("helper %s: %v", mode, err)
+	}
+	addr, err := netip.ParseAddrPort(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("helper %s printed %q", mode, line)
+	}
+	return cmd.Process.Pid, addr
+}
+
+// listen returns a listener of this process, closed with the test.
+func listen(t *testing.T) (net.Listener, netip.AddrPort) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l, l.Addr().(*net.TCPAddr).AddrPort()
+}
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) netip.AddrPort {
+	l, addr := listen(t)
+	l.Close()
+	return addr
+}
+
+func TestListenerHeldBy(t *testing.T) {
+	self := os.Getpid()
+	_, own := listen(t)
+	child, childAddr := helper(t, "listen")
+	wrapper, wrappedAddr := helper(t, "wrap")
+	tests := []struct {
+		name string
+		pid  int
+		addr netip.AddrPort
+		want error // nil, ErrNotHeld or ErrNoListener
+	}{
+		{"this process's listener", self, own, nil},
+		{"a child's listener, asked of the child", child, childAddr, nil},
+		{"a child's listener, asked of its parent", self, childAddr, nil},
+		{"a wrapper's child's listener, asked of the wrapper", wrapper, wrappedAddr, nil},
+		{"this process's listener, asked of a child", child, own, ErrNotHeld},
+		{"a child's listener, asked of another child", wrapper, childAddr, ErrNotHeld},
+		{"a gone pid", 1 << 30, own, ErrNotHeld},
+		{"nothing listening", self, freeAddr(t), ErrNoListener},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ListenerHeldBy(tt.pid, tt.addr)
+			if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Fatalf("ListenerHeldBy(%d, %s) = %v, want %v", tt.pid, tt.addr, err, tt.want)
+			}
+			var nh *NotHeldError
+			if errors.As(err, &nh) && nh.UID != uint32(os.Getuid()) {
+				t.Errorf("the error names user %d, want %d", nh.UID, os.Getuid())
+			}
+		})
+	}
+}
+
+func TestConnHeldBy(t *testing.T) {
+	l, addr := listen(t)
+	child, childAddr := helper(t, "listen")
+	dial := func(t *testing.T, to netip.AddrPort) (netip.AddrPort, netip.AddrPort) {
+		c, err := net.Dial("tcp", to.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c.LocalAddr().(*net.TCPAddr).AddrPort(), c.RemoteAddr().(*net.TCPAddr).AddrPort()
+	}
+
+	// Not accepted yet: the listener decides.
+	local, remote := dial(t, addr)
+	if err := ConnHeldBy(os.Getpid(), local, remote); err != nil {
+		t.Errorf("a connection waiting in this process's queue: %v", err)
+	}
+	if err := ConnHeldBy(child, local, remote); !errors.Is(err, ErrNotHeld) {
+		t.Errorf("a connection to this process, asked of a child: %v, want ErrNotHeld", err)
+	}
+	// Accepted: the accepted socket decides.
+	s, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := ConnHeldBy(os.Getpid(), local, remote); err != nil {
+		t.Errorf("an accepted connection: %v", err)
+	}
+	if err := ConnHeldBy(child, local, remote); !errors.Is(err, ErrNotHeld) {
+		t.Errorf("an accepted connection, asked of a child: %v, want ErrNotHeld", err)
+	}
+	local, remote = dial(t, childAddr)
+	if err := ConnHeldBy(os.Getpid()+(1<<29), local, remote); !errors.Is(err, ErrNotHeld) {
+		t.Errorf("a connection to a child, asked of another pid: %v, want ErrNotHeld", err)
+	}
+}
+
+func TestPeerUID(t *testing.T) {
+	l, addr := listen(t)
+	accept := func(t *testing.T) (netip.AddrPort, netip.AddrPort) {
+		s, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s.LocalAddr().(*net.TCPAddr).AddrPort(), s.RemoteAddr().(*net.TCPAddr).AddrPort()
+	}
+
+	c, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	local, remote := accept(t)
+	if uid, err := PeerUID(local, remote); err != nil || uid != uint32(os.Getuid()) {
+		t.Errorf("PeerUID of this process's connection = %d, %v; want %d", uid, err, os.Getuid())
+	}
+	if _, err := PeerUID(local, netip.MustParseAddrPort("192.0.2.1:40000")); !errors.Is(err, ErrNotLocal) {
+		t.Errorf("PeerUID of a peer with no socket here: %v, want ErrNotLocal", err)
+	}
+
+	if os.Getuid() != 0 {
+		return // connecting as another user needs root
+	}
+	const nobody = 65534
+	// bash connects with its /dev/tcp, then waits for stdin to close.
+	cmd := exec.Command("/bin/bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/127.0.0.1/%d; cat >/dev/null", addr.Port()))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	in, _ := cmd.StdinPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { in.Close(); cmd.Wait() }()
+	local, remote = accept(t)
+	if uid, err := PeerUID(local, remote); err != nil || uid != nobody {
+		t.Errorf("PeerUID of another user's connection = %d, %v; want %d", uid, err, nobody)
+	}
+}

@@ -1,0 +1,20 @@
+//go:build !linux && !darwin
+
+package procfs
+
+import (
+	"errors"
+	"net/netip"
+)
+
+// ListenerHeldBy would tell whether pid or its descendants hold the
+// sockets listening at addr; this system has no way to tell that this
+// package knows of, so it returns errors.ErrUnsupported.
+func ListenerHeldBy(pid int, addr netip.AddrPort) error { return errors.ErrUnsupported }
+
+// ConnHeldBy: see ListenerHeldBy; it returns errors.ErrUnsupported.
+func ConnHeldBy(pid int, local, remote netip.AddrPort) error { return errors.ErrUnsupported }
+
+// PeerUID would return the user of the other end of an accepted loopback
+// connection; it returns errors.ErrUnsupported on this system.
+func PeerUID(local, remote netip.AddrPort) (uint32, error) { return 0, errors.ErrUnsupported }
