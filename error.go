@@ -18,6 +18,7 @@ const (
 	EINTERNAL     = "EINTERNAL"     // a bug or an unexpected failure
 	EUNAVAILABLE  = "EUNAVAILABLE"  // OpenCode is unreachable or failed
 	ETIMEOUT      = "ETIMEOUT"      // OpenCode did not answer in time
+	ENOTRUNNING   = "ENOTRUNNING"   // the instance's OpenCode is not running: nothing was sent to it
 	EMISDIRECTED  = "EMISDIRECTED"  // the request names a host this portal does not answer to
 	EUNSUPPORTED  = "EUNSUPPORTED"  // the request's content is not in a format the portal accepts
 )
@@ -34,6 +35,7 @@ var (
 	ErrInternal     = &Error{Code: EINTERNAL}
 	ErrUnavailable  = &Error{Code: EUNAVAILABLE}
 	ErrTimeout      = &Error{Code: ETIMEOUT}
+	ErrNotRunning   = &Error{Code: ENOTRUNNING}
 )
 
 // Error is the one error type the portal returns. Message is safe to show to

@@ -20,6 +20,7 @@ var statusOf = map[string]int{
 	portal.EINTERNAL:     http.StatusInternalServerError,
 	portal.EUNAVAILABLE:  http.StatusBadGateway,
 	portal.ETIMEOUT:      http.StatusGatewayTimeout,
+	portal.ENOTRUNNING:   http.StatusServiceUnavailable,
 	portal.EMISDIRECTED:  http.StatusMisdirectedRequest,
 	portal.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 }
