@@ -22,6 +22,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	passwordFile := fs.String("password-file", "", "file holding the password clients must send with HTTP Basic auth (default $PORTAL_PASSWORD)")
 	noAuth := fs.Bool("no-auth", false, "allow serving a non-loopback address without a password (e.g. behind an authenticating proxy)")
+	var allowedHosts, allowedOrigins []string
+	fs.Func("allow-host", "also answer requests addressed to this host `name`, e.g. the server's name on the network (repeatable; localhost and IP addresses are always answered)", func(s string) error {
+		allowedHosts = append(allowedHosts, s)
+		return httpapi.CheckAllowedHost(s)
+	})
+	fs.Func("allow-origin", "let pages of this `origin` (scheme://host[:port]) change things, as the portal's own pages can (repeatable)", func(s string) error {
+		allowedOrigins = append(allowedOrigins, s)
+		return httpapi.CheckAllowedOrigin(s)
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,7 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	srv := &http.Server{
-		Handler:           logRequests(log, httpapi.New(p, httpapi.WithPassword(password))),
+		Handler:           logRequests(log, httpapi.New(p, httpapi.WithPassword(password), httpapi.WithAllowedHosts(allowedHosts...), httpapi.WithAllowedOrigins(allowedOrigins...))),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
