@@ -15,6 +15,7 @@ const (
 	EMETHOD       = "EMETHOD"       // the route exists but not for this HTTP method
 	ECONFLICT     = "ECONFLICT"     // the request conflicts with the current state
 	ETOOLARGE     = "ETOOLARGE"     // a body or file is over its size limit
+	ETOOMANY      = "ETOOMANY"      // too many failed attempts: wait before trying again
 	EINTERNAL     = "EINTERNAL"     // a bug or an unexpected failure
 	EUNAVAILABLE  = "EUNAVAILABLE"  // OpenCode is unreachable or failed
 	ETIMEOUT      = "ETIMEOUT"      // OpenCode did not answer in time

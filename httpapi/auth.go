@@ -1,39 +1,152 @@
 package httpapi
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/internal/credentials"
 )
 
-// WithPassword requires HTTP Basic authentication with this password (any
-// user name) on every route. Browsers ask for it themselves, so the original
-// Portal web UI works behind it unchanged, event streams included. An empty
-// password leaves the API open.
+// Failed sign-ins from one client address are limited to a burst of
+// DefaultAuthBurst, then one more each DefaultAuthEvery, unless
+// WithFailedAuthLimit says otherwise.
+const (
+	DefaultAuthBurst = 10
+	DefaultAuthEvery = time.Second
+)
+
+// auth is what the handler checks credentials with.
+type auth struct {
+	passwordSum *[32]byte             // SHA-256 of the password WithPassword set, if any
+	tokens      *credentials.Verifier // the token file WithTokens named, if any
+	every       time.Duration         // WithFailedAuthLimit, else DefaultAuthEvery
+	burst       int                   // WithFailedAuthLimit, else DefaultAuthBurst
+	now         func() time.Time      // the clock of the failed-attempt limiter; time.Now unless a test sets it
+	failures    failures              // failed sign-ins per client address
+}
+
+// WithPassword requires credentials on every route, and accepts this
+// password sent with HTTP Basic authentication (any user name). Browsers ask
+// for it themselves, so the original Portal web UI works behind it
+// unchanged, event streams included. An empty password sets nothing. Use at
+// least 12 characters: portal serve refuses shorter ones.
 func WithPassword(password string) Option {
 	return func(h *handler) {
 		if password != "" {
 			sum := sha256.Sum256([]byte(password))
-			h.passwordSum = &sum
+			h.credentials.passwordSum = &sum
 		}
 	}
 }
 
-// authorized reports whether r carries the configured password. Comparing
-// digests in constant time reveals neither the password nor its length.
-func (h *handler) authorized(r *http.Request) bool {
-	if h.passwordSum == nil {
-		return true
-	}
-	_, password, ok := r.BasicAuth()
-	sum := sha256.Sum256([]byte(password))
-	return ok && subtle.ConstantTimeCompare(sum[:], h.passwordSum[:]) == 1
+// WithTokens accepts the access tokens in the token file at path (made with
+// `portal token create --tokens path`), sent as "Authorization: Bearer
+// TOKEN" or as the password of HTTP Basic authentication. The file is read
+// again whenever it changes, so tokens made or revoked take effect at once.
+// Credentials are required on every route as soon as the file exists (with
+// or without WithPassword), and stay required if it is removed afterwards.
+// A file that group or others may read, or that is not a valid token file,
+// makes every token fail (and credentials required) until it is fixed.
+func WithTokens(path string) Option {
+	return func(h *handler) { h.credentials.tokens = credentials.NewVerifier(path) }
 }
 
-// unauthorized answers a request without the right password.
+// WithFailedAuthLimit sets how many requests with wrong credentials one
+// client address may send in a row (burst), after which it may send one more
+// each every; until then it gets 429 Too Many Requests, with Retry-After,
+// and its credentials are not checked. Requests with the right credentials
+// spend nothing, and other addresses are unaffected. IPv6 addresses count by
+// their /64 prefix. Behind a reverse proxy every client has the proxy's
+// address, so they share one limit.
+func WithFailedAuthLimit(every time.Duration, burst int) Option {
+	return func(h *handler) { h.credentials.every, h.credentials.burst = every, burst }
+}
+
+// authenticate reports whether r may be served. When it may not, it has
+// answered: 401 for missing or wrong credentials, 429 for an address that
+// sent too many wrong ones.
+func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) bool {
+	a := &h.credentials
+	tokensInUse, tokensErr := false, error(nil)
+	if a.tokens != nil {
+		tokensInUse, tokensErr = a.tokens.InUse()
+	}
+	if a.passwordSum == nil && !tokensInUse {
+		return true
+	}
+	now := time.Now()
+	if a.now != nil {
+		now = a.now()
+	}
+	every, burst := cmp.Or(a.every, DefaultAuthEvery), cmp.Or(a.burst, DefaultAuthBurst)
+	addr := clientAddr(r)
+	if wait := a.failures.wait(addr, now, every, burst); wait > 0 {
+		secs := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		h.writeError(w, r, portal.Errorf(portal.ETOOMANY, "Too many wrong credentials from your address: wait %d s, then send the right password or token", secs))
+		return false
+	}
+	header := r.Header.Get("Authorization")
+	if header == "" {
+		h.unauthorized(w, r) // nothing was guessed, so nothing is spent
+		return false
+	}
+	secret := credential(header)
+	if a.passwordSum != nil {
+		sum := sha256.Sum256([]byte(secret))
+		if subtle.ConstantTimeCompare(sum[:], a.passwordSum[:]) == 1 {
+			return true
+		}
+	}
+	if a.tokens != nil {
+		_, ok, err := a.tokens.Check(secret)
+		if ok {
+			return true
+		}
+		tokensErr = cmp.Or(err, tokensErr)
+	}
+	if tokensErr != nil {
+		h.log.Error("no token is accepted: the token file cannot be used", "file", a.tokens.Path(), "err", tokensErr)
+		h.writeError(w, r, portal.Errorf(portal.EINTERNAL, "The portal cannot read its token file, so it accepts no token now; the server log says why"))
+		return false
+	}
+	if failed, limited := a.failures.fail(addr, now, every, burst); limited {
+		h.log.Warn("too many wrong credentials: slowing down this address", "addr", addr, "failures", failed, "retryEvery", every.String())
+	}
+	h.unauthorized(w, r)
+	return false
+}
+
+// unauthorized answers a request without the right credentials.
 func (h *handler) unauthorized(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="portal", charset="UTF-8"`)
-	h.writeError(w, r, portal.Errorf(portal.EUNAUTHORIZED, "This portal needs its password: send it with HTTP Basic authentication (any user name)"))
+	h.writeError(w, r, portal.Errorf(portal.EUNAUTHORIZED, "This portal needs its password or an access token: send either as the password of HTTP Basic authentication (any user name), or the token as Authorization: Bearer TOKEN"))
+}
+
+// credential returns the secret an Authorization header value carries: the
+// password of Basic credentials (any user name) or a Bearer token. The
+// scheme is case-insensitive. Anything else gives "", which matches nothing.
+func credential(header string) string {
+	scheme, value, _ := strings.Cut(header, " ")
+	value = strings.TrimLeft(value, " ")
+	switch {
+	case strings.EqualFold(scheme, "Bearer"):
+		return value
+	case strings.EqualFold(scheme, "Basic"):
+		decoded, err := base64.StdEncoding.DecodeString(value)
+		if err != nil {
+			return ""
+		}
+		_, password, _ := strings.Cut(string(decoded), ":")
+		return password
+	}
+	return ""
 }

@@ -17,6 +17,7 @@ var statusOf = map[string]int{
 	portal.EMETHOD:       http.StatusMethodNotAllowed,
 	portal.ECONFLICT:     http.StatusConflict,
 	portal.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	portal.ETOOMANY:      http.StatusTooManyRequests,
 	portal.EINTERNAL:     http.StatusInternalServerError,
 	portal.EUNAVAILABLE:  http.StatusBadGateway,
 	portal.ETIMEOUT:      http.StatusGatewayTimeout,

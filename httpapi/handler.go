@@ -28,7 +28,7 @@ type handler struct {
 	p           *portal.Portal
 	log         *slog.Logger
 	maxBody     int64
-	passwordSum *[32]byte // SHA-256 of the password WithPassword set, if any
+	credentials auth // passwords, tokens and the failed-attempt limiter (auth.go)
 	mux         *http.ServeMux
 	patterns    []string // every pattern registered, in order
 
@@ -65,16 +65,15 @@ func (h *handler) handle(pattern string, fn apiFunc) {
 }
 
 // ServeHTTP serves the API. Every request passes the guards first (see
-// guard). Without the password WithPassword set, every request gets 401.
-// Unknown paths and wrong methods get the same JSON error envelope as every
-// other error.
+// guard), then needs the credentials WithPassword and WithTokens ask for
+// (see authenticate). Unknown paths and wrong methods get the same JSON
+// error envelope as every other error.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := h.guard(r); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	if !h.authorized(r) {
-		h.unauthorized(w, r)
+	if !h.authenticate(w, r) {
 		return
 	}
 	if _, pattern := h.mux.Handler(r); pattern != "" {
