@@ -78,7 +78,7 @@ func TestInstanceCommands(t *testing.T) {
 		t.Errorf("pid %d alive after stop", pid)
 	}
 	code, _, errOut = portalCmd(t, append([]string{"stop", "--name", "demo"}, flags...)...)
-	if code != 1 || !strings.Contains(errOut, "No instance found.") {
+	if code != 1 || !strings.Contains(errOut, `no running instance is named "demo"`) {
 		t.Errorf("second stop: %d %s", code, errOut)
 	}
 

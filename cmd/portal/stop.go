@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -39,5 +38,8 @@ func runStop(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return nil
 		}
 	}
-	return errors.New("No instance found.")
+	if *name != "" {
+		return fmt.Errorf("no running instance is named %q; see the running ones with portal list", *name)
+	}
+	return fmt.Errorf("no running instance serves %s; see the running ones with portal list, or pick one with --name", abs)
 }
