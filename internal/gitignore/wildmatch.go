@@ -35,7 +35,7 @@ const (
 	tokAny                    // "?": one byte but "/"
 	tokClass                  // "[...]": one byte of set
 	tokStar                   // "*": any run of bytes but "/"
-	tokRun                    // a "**" before no "/": any run of bytes
+	tokRun                    // any run of bytes, "/" included: a trailing "**", one before "\/", the components of "**/"
 	tokDirs                   // "**/" as a component, before tokRun and tokSlash: skips both (no component) or enters them
 	tokSlash                  // the "/" ending the components of "**/"
 	tokNever                  // a malformed class or a trailing "\": matches nothing, as in git
