@@ -3,37 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestServeAllowHostAndOrigin(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	var stderr bytes.Buffer
-	done := make(chan int, 1)
-	reg := filepath.Join(t.TempDir(), "portal.json")
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", addr, "--registry", reg,
-			"--allow-host", "portal.example", "--allow-host", "Box.Lan.", "--allow-origin", "https://app.example"}, os.Stdout, &stderr)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-
+	s := startServe(t, "--allow-host", "portal.example", "--allow-host", "Box.Lan.", "--allow-origin", "https://app.example")
 	// do stops an instance that does not exist: an answer from past the
 	// guards is 404.
 	do := func(host, origin string) (int, error) {
-		req, _ := http.NewRequest("DELETE", fmt.Sprintf("http://%s/api/instances/nope1234", addr), nil)
+		req, _ := http.NewRequest("DELETE", "http://"+s.addr+"/api/instances/nope1234", nil)
 		req.Host = host
 		if origin != "" {
 			req.Header.Set("Origin", origin)
@@ -46,14 +28,6 @@ func TestServeAllowHostAndOrigin(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode, nil
 	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if _, err = do(addr, ""); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("server never answered: %v\n%s", err, &stderr)
-	}
 	for _, tt := range []struct {
 		host, origin string
 		status       int
@@ -61,8 +35,8 @@ func TestServeAllowHostAndOrigin(t *testing.T) {
 		{"portal.example:3000", "", 404},
 		{"box.lan", "", 404},
 		{"evil.example", "", 421},
-		{addr, "https://app.example", 404},
-		{addr, "https://evil.example", 403},
+		{s.addr, "https://app.example", 404},
+		{s.addr, "https://evil.example", 403},
 	} {
 		if status, err := do(tt.host, tt.origin); err != nil || status != tt.status {
 			t.Errorf("Host %s, Origin %q: %d %v, want %d", tt.host, tt.origin, status, err, tt.status)

@@ -4,38 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestServeAnswersAndShutsDownOnCancel(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s := startServe(t)
+	resp, err := http.Get("http://" + s.addr + "/api/system/hostname")
 	if err != nil {
 		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr bytes.Buffer
-	done := make(chan int, 1)
-	reg := filepath.Join(t.TempDir(), "portal.json")
-	go func() { done <- run(ctx, []string{"serve", "--addr", addr, "--registry", reg}, os.Stdout, &stderr) }()
-
-	var resp *http.Response
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if resp, err = http.Get(fmt.Sprintf("http://%s/api/system/hostname", addr)); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("server never answered: %v\n%s", err, &stderr)
 	}
 	var body struct{ Hostname string }
 	json.NewDecoder(resp.Body).Decode(&body)
@@ -45,17 +25,11 @@ func TestServeAnswersAndShutsDownOnCancel(t *testing.T) {
 		t.Errorf("hostname = %q, want %q", body.Hostname, want)
 	}
 
-	cancel() // what SIGINT or SIGTERM does
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("exit code %d after shutdown:\n%s", code, &stderr)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not shut down after its context ended")
+	if code := s.stop(t); code != 0 { // what SIGINT or SIGTERM does
+		t.Errorf("exit code %d after shutdown:\n%s", code, &s.stderr)
 	}
-	if !strings.Contains(stderr.String(), `"msg":"shutting down"`) {
-		t.Errorf("no structured shutdown log:\n%s", &stderr)
+	if !strings.Contains(s.stderr.String(), `"msg":"shutting down"`) {
+		t.Errorf("no structured shutdown log:\n%s", &s.stderr)
 	}
 }
 
