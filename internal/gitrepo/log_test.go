@@ -106,10 +106,13 @@ func TestLogErrors(t *testing.T) {
 		t.Errorf("Log of an empty repository: err = %v, want ErrNoCommits", err)
 	}
 	r := openRepo(t, base(t))
-	for _, ref := range []string{"nope", "--all", "main~9"} {
+	for _, ref := range []string{"nope", "main~9"} {
 		if _, err := r.Log(ctx, LogOptions{Ref: ref}); !errors.Is(err, ErrBranchNotFound) {
 			t.Errorf("Log(ref %q): err = %v, want ErrBranchNotFound", ref, err)
 		}
+	}
+	if _, err := r.Log(ctx, LogOptions{Ref: "--all"}); !errors.Is(err, ErrInvalidRevision) {
+		t.Errorf("Log(ref --all): err = %v, want ErrInvalidRevision", err)
 	}
 	if _, err := r.Log(ctx, LogOptions{Path: "../x"}); !errors.Is(err, ErrPathOutside) {
 		t.Errorf("Log(path ../x): err = %v, want ErrPathOutside", err)
