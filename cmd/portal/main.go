@@ -5,6 +5,7 @@
 //	portal list [--json]
 //	portal stop [--name NAME | -d DIR]
 //	portal clean
+//	portal token create [--name NAME] | token list | token revoke ID
 package main
 
 import (
@@ -30,6 +31,7 @@ func commands() []command {
 		{"list", "list the instances: list [--json]", runList},
 		{"stop", "stop an instance: stop [--name N | -d DIR]", runStop},
 		{"clean", "remove registry entries whose processes are gone", runClean},
+		{"token", "manage the access tokens serve accepts: " + tokenUsage, runToken},
 	}
 }
 

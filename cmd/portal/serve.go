@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,11 +10,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/credentials"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -21,7 +22,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on (loopback by default; use 0.0.0.0:3000 to expose it)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	passwordFile := fs.String("password-file", "", "file holding the password clients must send with HTTP Basic auth (default $PORTAL_PASSWORD)")
-	noAuth := fs.Bool("no-auth", false, "allow serving a non-loopback address without a password (e.g. behind an authenticating proxy)")
+	noAuth := fs.Bool("no-auth", false, "allow serving a non-loopback address without a password or token (e.g. behind an authenticating proxy)")
+	tokensFile := tokensFlag(fs)
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with the certificate (chain) in this PEM `file`; needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "the private key of --tls-cert, in this PEM `file`")
 	var allowedHosts, allowedOrigins []string
 	fs.Func("allow-host", "also answer requests addressed to this host `name`, e.g. the server's name on the network (repeatable; localhost and IP addresses are always answered)", func(s string) error {
 		allowedHosts = append(allowedHosts, s)
@@ -38,8 +42,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if password == "" && !*noAuth && !isLoopback(*addr) {
-		return fmt.Errorf("refusing to serve %s without a password: anyone who reaches it could drive your agents; set PORTAL_PASSWORD or --password-file (or --no-auth behind a proxy that authenticates)", *addr)
+	tokens, err := tokensPath(*tokensFile, pf)
+	if err != nil {
+		return err
+	}
+	hasTokens, err := credentials.NewVerifier(tokens).InUse()
+	if err != nil {
+		return err // checked now, so that a broken file stops the start, not each request
+	}
+	if password == "" && !hasTokens && !*noAuth && !isLoopback(*addr) {
+		return fmt.Errorf("refusing to serve %s without a password or token: anyone who reaches it could drive your agents; set PORTAL_PASSWORD or --password-file, or make a token with portal token create (or --no-auth behind a proxy that authenticates)", *addr)
+	}
+	tlsConf, err := tlsConfig(*tlsCert, *tlsKey)
+	if err != nil {
+		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -60,13 +76,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	srv := &http.Server{
-		Handler:           logRequests(log, httpapi.New(p, httpapi.WithPassword(password), httpapi.WithAllowedHosts(allowedHosts...), httpapi.WithAllowedOrigins(allowedOrigins...))),
+		Handler:           logRequests(log, httpapi.New(p, httpapi.WithPassword(password), httpapi.WithTokens(tokens), httpapi.WithAllowedHosts(allowedHosts...), httpapi.WithAllowedOrigins(allowedOrigins...))),
+		TLSConfig:         tlsConf,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("portal listening", "addr", "http://"+ln.Addr().String(), "registry", p.Config().RegistryPath, "password", password != "")
+	scheme := "http://"
+	if tlsConf != nil {
+		scheme = "https://"
+		ln = tls.NewListener(ln, tlsConf)
+	} else if !isLoopback(*addr) {
+		log.Warn("serving plain HTTP beyond loopback: passwords and tokens cross the network unencrypted; use --tls-cert and --tls-key, or a TLS proxy in front")
+	}
+	log.Info("portal listening", "addr", scheme+ln.Addr().String(), "registry", p.Config().RegistryPath, "password", password != "", "tokens", tokens)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -84,20 +108,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// readPassword returns the password from file (its first line), else from
-// $PORTAL_PASSWORD, else "".
+// readPassword returns the password from file (its first line; the file
+// must be private), else from $PORTAL_PASSWORD, else "". A password shorter
+// than credentials.MinPasswordLength is an error.
 func readPassword(file string) (string, error) {
-	if file == "" {
-		return os.Getenv("PORTAL_PASSWORD"), nil
+	if file != "" {
+		return credentials.ReadPasswordFile(file)
 	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return "", fmt.Errorf("reading the password file: %w", err)
-	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	password := strings.TrimSpace(line)
+	password := os.Getenv("PORTAL_PASSWORD")
 	if password == "" {
-		return "", fmt.Errorf("the password file %s is empty", file)
+		return "", nil
+	}
+	if err := credentials.CheckPassword(password); err != nil {
+		return "", fmt.Errorf("PORTAL_PASSWORD: %w", err)
 	}
 	return password, nil
 }

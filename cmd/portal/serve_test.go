@@ -67,16 +67,16 @@ func TestIsLoopback(t *testing.T) {
 func TestReadPassword(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "pw")
-	os.WriteFile(file, []byte("  hunter2 \nsecond line\n"), 0o600)
+	os.WriteFile(file, []byte("  correct horse battery \nsecond line\n"), 0o600)
 	empty := filepath.Join(dir, "empty")
 	os.WriteFile(empty, []byte("\n"), 0o600)
-	t.Setenv("PORTAL_PASSWORD", "from-env")
+	t.Setenv("PORTAL_PASSWORD", "from-env-and-long")
 	tests := []struct {
 		file, want string
 		fails      bool
 	}{
-		{"", "from-env", false},
-		{file, "hunter2", false},
+		{"", "from-env-and-long", false},
+		{file, "correct horse battery", false},
 		{empty, "", true},
 		{filepath.Join(dir, "missing"), "", true},
 	}
