@@ -128,8 +128,8 @@ func (h *handler) checkHost(hostport string) error {
 // hostName returns the host of a Host header value ("name", "name:port",
 // "1.2.3.4:port", "[::1]:port"), lower-cased and without its port, brackets
 // or trailing dot, and whether the value is well formed. Only letters,
-// digits, '-', '_' and '.' make a name or an IPv4 address; an IPv6 address
-// must be in brackets, without a zone.
+// digits, '-', '_' and '.' make a name or an IPv4 address, with no empty
+// label; an IPv6 address must be in brackets, without a zone.
 func hostName(hostport string) (string, bool) {
 	host, port := hostport, ""
 	if rest, ok := strings.CutPrefix(hostport, "["); ok {
@@ -143,8 +143,9 @@ func hostName(hostport string) (string, bool) {
 			host, port = hostport[:i], hostport[i:]
 		}
 		host = strings.TrimSuffix(strings.ToLower(host), ".")
-		if strings.Trim(host, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != "" {
-			return "", false
+		if strings.Trim(host, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != "" ||
+			strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") || strings.Contains(host, "..") {
+			return "", false // a character no name has, or an empty label
 		}
 	}
 	if port != "" && (port[0] != ':' || len(port) > 6 || strings.Trim(port[1:], "0123456789") != "") {
