@@ -74,8 +74,7 @@ func (r *redactor) value(secret bool) {
 		r.container('}', func() {
 			start := r.pos
 			r.skipString()
-			var name string
-			json.Unmarshal(r.in[start:r.pos], &name) // valid JSON: cannot fail
+			name := unquote(r.in[start:r.pos])
 			r.out = append(r.out, r.in[start:r.pos]...)
 			r.space()
 			r.copy(1) // ':'
@@ -102,13 +101,21 @@ func (r *redactor) string(secret bool) {
 	r.skipString()
 	raw := r.in[start:r.pos]
 	if secret {
-		var s string
-		json.Unmarshal(raw, &s) // valid JSON: cannot fail
-		if s != "" && !secretReference.MatchString(s) {
+		if s := unquote(raw); s != "" && !secretReference.MatchString(s) {
 			raw = []byte(`"` + Redacted + `"`)
 		}
 	}
 	r.out = append(r.out, raw...)
+}
+
+// unquote decodes a valid JSON string.
+func unquote(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1])
+	}
+	var s string
+	json.Unmarshal(raw, &s) // valid JSON: cannot fail
+	return s
 }
 
 // container copies an object or array, calling item for each member.
