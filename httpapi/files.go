@@ -76,11 +76,9 @@ func (h *handler) readFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	raw := false
-	if v := q.Get("raw"); v != "" {
-		if raw, err = strconv.ParseBool(v); err != nil {
-			return portal.Errorf(portal.EINVALID, "Invalid raw %q: give 1 for the file's bytes, or leave it out for JSON", v)
-		}
+	raw, err := queryBool(q.Get("raw"), "raw")
+	if err != nil {
+		return err
 	}
 	f, err := h.p.ReadFile(r.Context(), port, q.Get("path"))
 	if err != nil {

@@ -40,17 +40,6 @@ func (h *handler) gitDiff(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, d)
 }
 
-// queryBool parses a boolean query parameter: true/1, false/0 or absent.
-func queryBool(v, name string) (bool, error) {
-	switch v {
-	case "", "false", "0":
-		return false, nil
-	case "true", "1":
-		return true, nil
-	}
-	return false, portal.Errorf(portal.EINVALID, "Invalid %s %q: use true or false", name, v)
-}
-
 // GET git/status → portal.GitStatus
 func (h *handler) gitStatus(w http.ResponseWriter, r *http.Request) error {
 	port, err := pathPort(r)

@@ -27,3 +27,14 @@ func parseQuery(r *http.Request, repeatable ...string) (url.Values, error) {
 	}
 	return q, nil
 }
+
+// queryBool parses a boolean query parameter: true/1, false/0 or absent.
+func queryBool(v, name string) (bool, error) {
+	switch v {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, portal.Errorf(portal.EINVALID, "Invalid %s %q: use true or false (or 1 or 0)", name, v)
+}
