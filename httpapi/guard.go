@@ -21,8 +21,9 @@ func WithAllowedHosts(hosts ...string) Option {
 }
 
 // WithAllowedOrigins lets pages of these origins ("scheme://host[:port]",
-// see CheckAllowedOrigin) send requests that change things, as if they were
-// the portal's own pages. Invalid origins are logged and ignored.
+// see CheckAllowedOrigin; case does not matter) send requests that change
+// things, as if they were the portal's own pages. Invalid origins are logged
+// and ignored.
 func WithAllowedOrigins(origins ...string) Option {
 	return func(h *handler) { h.allowedOrigins = append(h.allowedOrigins, origins...) }
 }
@@ -73,7 +74,7 @@ func (h *handler) newGuards() guards {
 			h.log.Error("ignoring an allowed origin", "err", err)
 			continue
 		}
-		g.origins.AddTrustedOrigin(origin)
+		g.origins.AddTrustedOrigin(strings.ToLower(origin)) // as browsers send it
 	}
 	return g
 }

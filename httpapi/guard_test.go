@@ -271,7 +271,7 @@ func TestGuardsRefuseOnEveryRoute(t *testing.T) {
 // TestGuardsAllowOnEveryRoute sends every route the requests the guards
 // must let through: what answers is the route, not a guard.
 func TestGuardsAllowOnEveryRoute(t *testing.T) {
-	b := newGuardBed(t, httpapi.WithAllowedHosts("portal.example"), httpapi.WithAllowedOrigins("https://trusted.example"))
+	b := newGuardBed(t, httpapi.WithAllowedHosts("portal.example"), httpapi.WithAllowedOrigins("HTTPS://Trusted.Example"))
 	const jsonType = "application/json"
 	allowed := []guardRequest{
 		{name: "loopback host", body: "{}", contentType: jsonType},
