@@ -88,41 +88,54 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) bool {
 	}
 	every, burst := cmp.Or(a.every, DefaultAuthEvery), cmp.Or(a.burst, DefaultAuthBurst)
 	addr := clientAddr(r)
-	if wait := a.failures.wait(addr, now, every, burst); wait > 0 {
+	if wait := a.failures.admit(addr, now, every, burst); wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		h.writeError(w, r, portal.Errorf(portal.ETOOMANY, "Too many wrong credentials from your address: wait %d s, then send the right password or token", secs))
 		return false
 	}
 	header := r.Header.Get("Authorization")
+	ok, err := h.checkCredentials(header, tokensErr)
+	// Nothing was guessed without a header, and nothing checked on an error.
+	failed, limited := a.failures.done(addr, now, header != "" && !ok && err == nil, burst)
+	if limited {
+		h.log.Warn("too many wrong credentials: slowing down this address", "addr", addr, "failures", failed, "retryEvery", every.String())
+	}
+	switch {
+	case ok:
+		return true
+	case err != nil:
+		h.log.Error("no token is accepted: the token file cannot be used", "file", a.tokens.Path(), "err", err)
+		h.writeError(w, r, portal.Errorf(portal.EINTERNAL, "The portal cannot read its token file, so it accepts no token now; the server log says why"))
+	default:
+		h.unauthorized(w, r)
+	}
+	return false
+}
+
+// checkCredentials reports whether the Authorization header value header
+// carries the password or a token. It returns tokensErr, or the token
+// file's error, when neither matched and the token file cannot be used.
+func (h *handler) checkCredentials(header string, tokensErr error) (bool, error) {
+	a := &h.credentials
 	if header == "" {
-		h.unauthorized(w, r) // nothing was guessed, so nothing is spent
-		return false
+		return false, nil
 	}
 	secret := credential(header)
 	if a.passwordSum != nil {
 		sum := sha256.Sum256([]byte(secret))
 		if subtle.ConstantTimeCompare(sum[:], a.passwordSum[:]) == 1 {
-			return true
+			return true, nil
 		}
 	}
 	if a.tokens != nil {
 		_, ok, err := a.tokens.Check(secret)
 		if ok {
-			return true
+			return true, nil
 		}
 		tokensErr = cmp.Or(err, tokensErr)
 	}
-	if tokensErr != nil {
-		h.log.Error("no token is accepted: the token file cannot be used", "file", a.tokens.Path(), "err", tokensErr)
-		h.writeError(w, r, portal.Errorf(portal.EINTERNAL, "The portal cannot read its token file, so it accepts no token now; the server log says why"))
-		return false
-	}
-	if failed, limited := a.failures.fail(addr, now, every, burst); limited {
-		h.log.Warn("too many wrong credentials: slowing down this address", "addr", addr, "failures", failed, "retryEvery", every.String())
-	}
-	h.unauthorized(w, r)
-	return false
+	return false, tokensErr
 }
 
 // unauthorized answers a request without the right credentials.
