@@ -68,7 +68,8 @@ func TestTokenCommand(t *testing.T) {
 }
 
 // TestServeTLSWithTokens runs serve over HTTPS with a certificate made here,
-// and drives its tokens with the token command while it runs.
+// drives its tokens with the token command and renews the certificate while
+// it runs.
 func TestServeTLSWithTokens(t *testing.T) {
 	dir := t.TempDir()
 	tokens := filepath.Join(dir, "tokens.json")
@@ -113,6 +114,13 @@ func TestServeTLSWithTokens(t *testing.T) {
 	}
 	if err != nil || resp.StatusCode != 400 {
 		t.Errorf("plain HTTP to the HTTPS port: %v, %v; want Go's 400", resp, err)
+	}
+	// A renewed certificate, written over the files, is served without a
+	// restart: only it is trusted now.
+	_, _, renewed := selfSigned(t, dir)
+	client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: renewed}}}
+	if status, _ := get(second); status != 200 {
+		t.Errorf("with the renewed certificate: %d, want 200", status)
 	}
 	if s.stop(t) != 0 || !strings.Contains(s.stderr.String(), `"addr":"https://`+s.addr+`"`) {
 		t.Errorf("serve log does not say https://%s:\n%s", s.addr, &s.stderr)
