@@ -541,3 +541,33 @@ func FuzzHostName(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkGuards reports what the guards add to a request that passes them:
+// the time of a guarded handler over an unguarded one, for a JSON POST from
+// a same-origin page (to a route that answers 404 at once).
+func BenchmarkGuards(b *testing.B) {
+	p, err := portal.New(portal.Config{RegistryPath: filepath.Join(b.TempDir(), "portal.json")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Close() })
+	handlers := []http.Handler{httpapi.New(p, httpapi.WithAllowedHosts("portal.example")), httpapi.New(p, httpapi.WithoutGuards())}
+	var spent [2]time.Duration
+	for b.Loop() {
+		for i, h := range handlers {
+			r := httptest.NewRequest("POST", "/api/nope", strings.NewReader(`{"a":1}`))
+			r.Host = "portal.example:3000"
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Origin", "https://portal.example:3000")
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+			w := httptest.NewRecorder()
+			start := time.Now()
+			h.ServeHTTP(w, r)
+			spent[i] += time.Since(start)
+			if w.Code != 404 {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+		}
+	}
+	b.ReportMetric(float64(spent[0])/float64(spent[1]), "guarded/unguarded")
+}
