@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -183,8 +184,9 @@ func newEventPortal(t *testing.T, h http.Handler) (*Portal, int, string) {
 	_, portStr, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	port, _ := strconv.Atoi(portStr)
 	path := filepath.Join(t.TempDir(), "registry.json")
+	pid := os.Getpid() // the test server's listener is this process's
 	err := registry.New(path).Update(context.Background(), func(f *registry.File) error {
-		f.Instances = append(f.Instances, registry.Entry{ID: "events", Directory: t.TempDir(), OpencodePort: port, Hostname: "127.0.0.1"})
+		f.Instances = append(f.Instances, registry.Entry{ID: "events", Directory: t.TempDir(), OpencodePort: port, Hostname: "127.0.0.1", OpencodePID: &pid})
 		return nil
 	})
 	if err != nil {
@@ -293,8 +295,9 @@ func TestSubscribeErrors(t *testing.T) {
 	_, downPort, _ := net.SplitHostPort(down.Listener.Addr().String())
 	port, _ := strconv.Atoi(downPort)
 	path := filepath.Join(t.TempDir(), "registry.json")
+	pid := os.Getpid()
 	err := registry.New(path).Update(context.Background(), func(f *registry.File) error {
-		f.Instances = append(f.Instances, registry.Entry{ID: "down", Directory: t.TempDir(), OpencodePort: port, Hostname: "127.0.0.1"})
+		f.Instances = append(f.Instances, registry.Entry{ID: "down", Directory: t.TempDir(), OpencodePort: port, Hostname: "127.0.0.1", OpencodePID: &pid})
 		return nil
 	})
 	if err != nil {
@@ -306,8 +309,8 @@ func TestSubscribeErrors(t *testing.T) {
 	}
 	defer p2.Close()
 	_, err = p2.Subscribe(t.Context(), port, EventFilter{})
-	if ErrorCode(err) != EUNAVAILABLE || !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("OpenCode down: %v, want %s", err, EUNAVAILABLE)
+	if ErrorCode(err) != ENOTRUNNING || !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("OpenCode down: %v, want %s", err, ENOTRUNNING)
 	}
 }
 

@@ -21,9 +21,11 @@ type registryCache struct {
 	entries []registry.Entry
 }
 
-type clientKey struct {
-	addr     string
+// cachedClient is the client for an instance's address and the password it
+// sends.
+type cachedClient struct {
 	password string
+	client   *opencode.Client
 }
 
 // registryEntries returns the registry's entries, read again only when the
@@ -90,15 +92,18 @@ func (p *Portal) client(ctx context.Context, port int) (*opencode.Client, error)
 	return p.clientFor(e)
 }
 
+// clientFor returns the OpenCode client for a registry entry. One is kept
+// per address: a new password (each start has one) replaces the client
+// that sent the old one.
 func (p *Portal) clientFor(e registry.Entry) (*opencode.Client, error) {
-	key := clientKey{addr: net.JoinHostPort(dialHost(e.Hostname), strconv.Itoa(e.OpencodePort)), password: e.Password}
+	addr := net.JoinHostPort(dialHost(e.Hostname), strconv.Itoa(e.OpencodePort))
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if c, ok := p.clients[key]; ok {
-		return c, nil
+	if c, ok := p.clients[addr]; ok && c.password == e.Password {
+		return c.client, nil
 	}
 	c, err := opencode.New(opencode.Options{
-		BaseURL:    "http://" + key.addr,
+		BaseURL:    "http://" + addr,
 		Password:   e.Password,
 		HTTPClient: &http.Client{Transport: p.transport},
 		Timeout:    p.cfg.RequestTimeout,
@@ -106,7 +111,7 @@ func (p *Portal) clientFor(e registry.Entry) (*opencode.Client, error) {
 	if err != nil {
 		return nil, Errorf(EINTERNAL, "instance on port %d: %v", e.OpencodePort, err)
 	}
-	p.clients[key] = c
+	p.clients[addr] = cachedClient{password: e.Password, client: c}
 	return c, nil
 }
 
@@ -114,9 +119,12 @@ func (p *Portal) clientFor(e registry.Entry) (*opencode.Client, error) {
 // that says what failed and what to do.
 func upstreamError(port int, err error) error {
 	var oe *opencode.Error
+	var pe *Error
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &pe): // the portal refused the call, e.g. to an instance that is not running
+		return pe
 	case errors.As(err, &oe):
 		code := EINVALID
 		switch {

@@ -113,7 +113,7 @@ type Portal struct {
 
 	mu      sync.Mutex
 	entries registryCache
-	clients map[clientKey]*opencode.Client
+	clients map[string]cachedClient // by address: one per instance port
 
 	// subsystems
 	prompts   *prompts     // sync prompt calls, detached from their callers
@@ -133,8 +133,9 @@ func New(cfg Config) (*Portal, error) {
 		log:       cfg.Logger,
 		registry:  registry.New(cfg.RegistryPath),
 		transport: opencode.NewTransport(),
-		clients:   make(map[clientKey]*opencode.Client),
+		clients:   make(map[string]cachedClient),
 	}
+	p.transport.DialContext = p.guardDial(p.transport.DialContext)
 	// subsystems
 	p.prompts = newPrompts()
 	p.instances = newInstanceSet(cfg.RegistryPath)

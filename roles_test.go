@@ -47,6 +47,8 @@ type roleConfig struct {
 	Dirs   string // churn: where to make its folders
 	Rounds int    // churn: how many start/stop rounds
 	Worker int    // churn: its number
+	Port   int    // squat: the port to take
+	Record string // squat: the file it records what it receives in
 }
 
 func runRole(role string) error {
@@ -59,6 +61,8 @@ func runRole(role string) error {
 		return holdInstance(rc)
 	case "churn":
 		return churn(rc)
+	case "squat":
+		return squat(rc)
 	case "lock-and-hang":
 		// Take the registry lock and never give it back: the test kills us.
 		return registry.New(rc.Config.RegistryPath).Update(context.Background(), func(*registry.File) error {

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,10 +89,11 @@ func (p *eventProxy) cut() {
 }
 
 // registerProxy registers oc in s's registry on the proxy's port, so the
-// portal reaches oc through the proxy.
+// portal reaches oc through the proxy. The proxy's listener is this
+// process's: the entry names this process.
 func (s *apiServer) registerProxy(t testing.TB, oc *portaltest.OpenCode, p *eventProxy) {
 	t.Helper()
-	pid := oc.PID
+	pid := os.Getpid()
 	err := registry.New(s.Registry).Update(context.Background(), func(f *registry.File) error {
 		f.Instances = append(f.Instances, registry.Entry{ID: fmt.Sprintf("proxy%d", p.Port), Name: "proxied",
 			Directory: oc.Dir, OpencodePort: p.Port, Hostname: "127.0.0.1", OpencodePID: &pid, Password: oc.Password})

@@ -197,7 +197,7 @@ func (c *Client) transportError(ctx context.Context, method, path string, err er
 	if errors.As(err, &ne) && ne.Timeout() {
 		return fmt.Errorf("%s %s: %w: %v", method, path, ErrTimeout, err)
 	}
-	return fmt.Errorf("%s %s: %w: %v", method, path, ErrUnreachable, err)
+	return fmt.Errorf("%s %s: %w: %w", method, path, ErrUnreachable, err)
 }
 
 func isJSON(contentType string) bool {

@@ -1,0 +1,119 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+
+	"github.com/opencode-portal/portal/internal/procfs"
+	"github.com/opencode-portal/portal/internal/supervisor"
+)
+
+// dialFunc is the DialContext of an http.Transport.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// guardDial wraps the dialer of the transport every OpenCode client shares,
+// so that no connection, and so no credential, goes to a port the
+// instance's own OpenCode does not hold: after a crash, another local user
+// may listen on the freed port. Each new connection looks up the instance
+// registered on the port (a restart's new pid is followed) and:
+//
+//   - refuses an instance supervised here that is not running, or one
+//     whose registered process is gone (ENOTRUNNING);
+//   - before connecting, checks that the sockets listening on the address
+//     are held by the instance's process or its descendants (the npm
+//     `opencode` may be a wrapper whose child listens);
+//   - after connecting and before anything is sent, checks again, this
+//     time the socket that accepted the connection when there is one: a
+//     port taken over between the first check and the connect is caught
+//     here, and the connection closed unused.
+//
+// Where the system offers no check (neither Linux nor macOS), only the
+// first point holds.
+func (p *Portal) guardDial(dial dialFunc) dialFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, portText, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		port, err := strconv.Atoi(portText)
+		if err != nil {
+			return nil, fmt.Errorf("dial %s: bad port", addr)
+		}
+		pid, id, err := p.runningPID(port)
+		if err != nil {
+			return nil, err
+		}
+		if to, err := netip.ParseAddrPort(addr); err == nil {
+			if err := heldError(port, id, procfs.ListenerHeldBy(pid, to)); err != nil {
+				return nil, err
+			}
+		}
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		local, lok := conn.LocalAddr().(*net.TCPAddr)
+		remote, rok := conn.RemoteAddr().(*net.TCPAddr)
+		if !lok || !rok {
+			conn.Close()
+			return nil, fmt.Errorf("dial %s: not a TCP connection", addr)
+		}
+		if err := heldError(port, id, procfs.ConnHeldBy(pid, local.AddrPort(), remote.AddrPort())); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return conn, nil
+	}
+}
+
+// runningPID returns the pid of the OpenCode process of the instance
+// registered on port, and the instance's id. An instance supervised here
+// must be running; any other must have a live process.
+func (p *Portal) runningPID(port int) (pid int, id string, err error) {
+	e, err := p.entryByPort(port)
+	if err != nil {
+		return 0, "", err
+	}
+	if s := p.instances.get(e.ID); s != nil {
+		st := s.proc.Status()
+		if st.State != supervisor.StateRunning || st.PID == 0 {
+			return 0, e.ID, notRunning(port, e.ID, string(st.State))
+		}
+		return st.PID, e.ID, nil
+	}
+	if !pidAlive(e.OpencodePID) {
+		return 0, e.ID, notRunning(port, e.ID, "its process has exited")
+	}
+	return *e.OpencodePID, e.ID, nil
+}
+
+// notRunning is the error for a relay to an instance whose OpenCode is not
+// running.
+func notRunning(port int, id, state string) error {
+	if state == StateStarting {
+		return Errorf(ENOTRUNNING, "The instance on port %d is starting; retry in a moment, or see its log (GET /api/instances/%s/logs)", port, id)
+	}
+	return Errorf(ENOTRUNNING, "The instance on port %d is not running (%s); restart it (POST /api/instances/%s/restart) or stop it", port, state, id)
+}
+
+// heldError turns the failure of a socket ownership check into the error
+// for the relay it stops; a system without a check lets the relay go on.
+func heldError(port int, id string, err error) error {
+	switch {
+	case err == nil, errors.Is(err, errors.ErrUnsupported):
+		return nil
+	case errors.Is(err, procfs.ErrNoListener):
+		return &Error{Code: ENOTRUNNING, Err: err, Message: fmt.Sprintf(
+			"The instance on port %d is not running: nothing listens on its port; restart it (POST /api/instances/%s/restart)", port, id)}
+	case errors.Is(err, procfs.ErrNotHeld):
+		return &Error{Code: ENOTRUNNING, Err: err, Message: fmt.Sprintf(
+			"The instance on port %d is not running: another program listens on its port, so nothing was sent there; "+
+				"stop the instance (DELETE /api/instances/%s) and start its folder again, which picks a free port", port, id)}
+	}
+	return &Error{Code: EINTERNAL, Err: err, Message: fmt.Sprintf(
+		"Checking that port %d belongs to the instance's OpenCode failed, so nothing was sent there: %v", port, err)}
+}
