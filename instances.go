@@ -362,8 +362,8 @@ func (p *Portal) StopInstance(ctx context.Context, idOrPort string) error {
 }
 
 // RestartInstance stops the instance with this id or OpenCode port and
-// starts it again on the same port with the same password, and returns once
-// it answers. An instance no live portal supervises is taken over.
+// starts it again on the same port with a new password, and returns once it
+// answers. An instance no live portal supervises is taken over.
 func (p *Portal) RestartInstance(ctx context.Context, idOrPort string) (Instance, error) {
 	e, err := p.findEntry(idOrPort)
 	if err != nil {
@@ -385,9 +385,7 @@ func (p *Portal) RestartInstance(ctx context.Context, idOrPort string) (Instance
 		if e.LogFile == "" {
 			e.LogFile = filepath.Join(p.instances.logDir, e.ID+".log")
 		}
-		if e.Password == "" {
-			e.Password = randomPassword()
-		}
+		e.Password = randomPassword() // each start has its own
 	})
 	if err != nil {
 		return Instance{}, Errorf(EINTERNAL, "Updating the instance registry: %v", err)

@@ -129,9 +129,10 @@ func (p *Portal) supervisorOptions(e registry.Entry) supervisor.Options {
 			MaxRestarts: p.cfg.MaxRestarts,
 			Backoff:     p.cfg.RestartBackoff,
 		},
-		MayRestart: func() bool { return p.owns(id) },
-		Notify:     func(s supervisor.Status) { p.instanceChanged(id, s) },
-		Logger:     p.log.With("instance", id, "name", e.Name),
+		MayRestart:  func() bool { return p.owns(id) },
+		NewPassword: func(ctx context.Context) (string, error) { return p.newPassword(ctx, id) },
+		Notify:      func(s supervisor.Status) { p.instanceChanged(id, s) },
+		Logger:      p.log.With("instance", id, "name", e.Name),
 	}
 }
 
@@ -148,6 +149,18 @@ func (p *Portal) owns(id string) bool {
 		}
 	}
 	return false
+}
+
+// newPassword records a fresh OpenCode password for the next start of the
+// instance with this id, which must still be supervised here, and returns
+// it. Each start has its own, so that no one who learnt an earlier one (say,
+// a program that took over the port of a crashed run) can use it.
+func (p *Portal) newPassword(ctx context.Context, id string) (string, error) {
+	pw := randomPassword()
+	if err := p.updateEntry(ctx, id, true, func(e *registry.Entry) { e.Password = pw }); err != nil {
+		return "", fmt.Errorf("recording the new password in the registry: %w", err)
+	}
+	return pw, nil
 }
 
 // instanceChanged records a supervised process's new pid, port and start

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"time"
@@ -84,6 +85,14 @@ func (p *Process) recover() {
 			return
 		}
 		p.setStatus(func(s *Status) { s.Restarts++ })
+		if err := p.renewPassword(p.ctx); err != nil {
+			p.opts.Logger.Warn("opencode not restarted: no new password", "err", err)
+			p.setStatus(func(s *Status) { s.State = StateCrashed })
+			if p.ctx.Err() != nil {
+				return
+			}
+			continue
+		}
 		if err := p.launch(p.ctx); err == nil || p.ctx.Err() != nil {
 			return
 		}
@@ -117,7 +126,25 @@ func (p *Process) restart(ctx context.Context) error {
 	}
 	p.failures = 0
 	p.setStatus(func(s *Status) { s.Restarts++ })
+	if err := p.renewPassword(ctx); err != nil {
+		p.setStatus(func(s *Status) { s.State, s.PID = StateCrashed, 0 })
+		return &StartError{Err: fmt.Errorf("a new password for the restart: %w", err)}
+	}
 	return p.launch(ctx)
+}
+
+// renewPassword gives the next run a new password, when Options.NewPassword
+// is set.
+func (p *Process) renewPassword(ctx context.Context) error {
+	if p.opts.NewPassword == nil {
+		return nil
+	}
+	pw, err := p.opts.NewPassword(ctx)
+	if err != nil {
+		return err
+	}
+	p.opts.Password, p.password = pw, pw
+	return nil
 }
 
 // finish ends supervision: on Stop it terminates the process and removes the

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -82,6 +83,12 @@ type Options struct {
 	// MayRestart, if set, is asked before each automatic restart; false
 	// leaves the process stopped (say, because its owner removed it).
 	MayRestart func() bool
+
+	// NewPassword, if set, is called before every start but the first (a
+	// Restart, a restart by policy, the first start of an adopted
+	// process); its answer replaces Password, so that no run's password
+	// outlives it. An error fails that start.
+	NewPassword func(ctx context.Context) (string, error)
 
 	// Notify, if set, is called after every change of state, pid or port,
 	// one call at a time. It must not call Stop, Restart or Detach.
