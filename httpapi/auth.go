@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -50,7 +51,8 @@ func WithPassword(password string) Option {
 // WithTokens accepts the access tokens in the token file at path (made with
 // `portal token create --tokens path`), sent as "Authorization: Bearer
 // TOKEN" or as the password of HTTP Basic authentication. The file is read
-// again whenever it changes, so tokens made or revoked take effect at once.
+// again whenever it changes, so tokens made or revoked take effect at once,
+// and each token's last use is written to it, at most once an hour.
 // Credentials are required on every route as soon as the file exists (with
 // or without WithPassword), and stay required if it is removed afterwards.
 // A file that group or others may read, or that is not a valid token file,
@@ -95,7 +97,7 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	header := r.Header.Get("Authorization")
-	ok, err := h.checkCredentials(header, tokensErr)
+	ok, err := h.checkCredentials(r, now, tokensErr)
 	// Nothing was guessed without a header, and nothing checked on an error.
 	failed, limited := a.failures.done(addr, now, header != "" && !ok && err == nil, burst)
 	if limited {
@@ -113,11 +115,13 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// checkCredentials reports whether the Authorization header value header
-// carries the password or a token. It returns tokensErr, or the token
-// file's error, when neither matched and the token file cannot be used.
-func (h *handler) checkCredentials(header string, tokensErr error) (bool, error) {
+// checkCredentials reports whether r's Authorization header carries the
+// password or a token, and records a token's use at now. It returns
+// tokensErr, or the token file's error, when neither matched and the token
+// file cannot be used.
+func (h *handler) checkCredentials(r *http.Request, now time.Time, tokensErr error) (bool, error) {
 	a := &h.credentials
+	header := r.Header.Get("Authorization")
 	if header == "" {
 		return false, nil
 	}
@@ -129,8 +133,14 @@ func (h *handler) checkCredentials(header string, tokensErr error) (bool, error)
 		}
 	}
 	if a.tokens != nil {
-		_, ok, err := a.tokens.Check(secret)
+		tok, ok, err := a.tokens.Check(secret)
 		if ok {
+			// Recording the use is bounded in time and survives the client leaving.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Second)
+			defer cancel()
+			if err := a.tokens.MarkUsed(ctx, tok, now); err != nil {
+				h.log.Warn("could not record when a token was last used", "token", tok.ID, "err", err)
+			}
 			return true, nil
 		}
 		tokensErr = cmp.Or(err, tokensErr)

@@ -189,6 +189,23 @@ func TestUnreadableTokenFile(t *testing.T) {
 	}
 }
 
+func TestTokenUseIsRecorded(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	h, store := newAuthHandler(t, httpapi.WithAuthClock(clock.now))
+	_, secret := createToken(t, store)
+	createToken(t, store) // never used
+	if rec := authRequest(h, "192.0.2.1:1", "Bearer "+secret); rec.Code != 200 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	list, err := store.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !list[0].LastUsed.Equal(clock.t) || !list[1].LastUsed.IsZero() {
+		t.Errorf("last used %v and %v; want %v for the token used and zero for the other", list[0].LastUsed, list[1].LastUsed, clock.t)
+	}
+}
+
 // fakeClock is a clock that moves only when told.
 type fakeClock struct{ t time.Time }
 

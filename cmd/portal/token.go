@@ -56,9 +56,13 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return nil
 		}
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tCREATED\tNAME")
+		fmt.Fprintln(w, "ID\tCREATED\tLAST USED\tNAME")
 		for _, t := range tokens {
-			fmt.Fprintf(w, "%s\t%s\t%s\n", t.ID, t.Created.Local().Format(time.DateTime), t.Name)
+			used := "never"
+			if !t.LastUsed.IsZero() {
+				used = t.LastUsed.Local().Format(time.DateTime)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", t.ID, t.Created.Local().Format(time.DateTime), used, t.Name)
 		}
 		return w.Flush()
 	case args[0] == "revoke" && len(positional) == 1:

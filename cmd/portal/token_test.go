@@ -37,7 +37,7 @@ func TestTokenCommand(t *testing.T) {
 
 	code, list, _ := portalCmd(t, "token", "list", "--registry", reg)
 	lines := strings.Split(strings.TrimSpace(list), "\n")
-	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") || !strings.HasPrefix(lines[1], id) || !strings.HasSuffix(lines[1], "Ana's phone") {
+	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") || !strings.HasPrefix(lines[1], id) || !regexp.MustCompile(`never +Ana's phone$`).MatchString(lines[1]) {
 		t.Errorf("token list: exit %d:\n%s", code, list)
 	}
 	if strings.Contains(list, strings.TrimSpace(secret)[len("portal_"):][:10]) || strings.Contains(list, strings.TrimSpace(other)[len("portal_"):][:10]) {
@@ -102,6 +102,9 @@ func TestServeTLSWithTokens(t *testing.T) {
 	}
 	_, list, _ := portalCmd(t, "token", "list", "--tokens", tokens)
 	firstID := regexp.MustCompile(`tok_[0-9a-f]{12}`).FindString(list) // oldest first
+	if lines := strings.Split(list, "\n"); len(lines) < 3 || strings.Contains(lines[1], "never") || strings.Contains(lines[2], "never") {
+		t.Errorf("token list after both tokens were used:\n%s", list)
+	}
 	if code, _, stderr := portalCmd(t, "token", "revoke", firstID, "--tokens", tokens); code != 0 {
 		t.Fatalf("revoke: %s", stderr)
 	}

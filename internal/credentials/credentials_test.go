@@ -301,3 +301,82 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestMarkUsed(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	_, secret, err := s.Create(ctx, "phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := NewVerifier(s.Path())
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	lastUsed := func() time.Time {
+		t.Helper()
+		list, err := s.List()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return list[0].LastUsed
+	}
+	use := func(at time.Time) {
+		t.Helper()
+		tok, ok, err := v.Check(secret)
+		if !ok || err != nil {
+			t.Fatalf("Check = %v, %v", ok, err)
+		}
+		if err := v.MarkUsed(ctx, tok, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !lastUsed().IsZero() {
+		t.Fatal("a new token has a last use")
+	}
+	steps := []struct {
+		at   time.Time
+		want time.Time
+	}{
+		{t0.Add(500 * time.Millisecond), t0},
+		{t0.Add(UsedGranularity / 2), t0}, // recorded to within the granularity only
+		{t0.Add(UsedGranularity + time.Minute), t0.Add(UsedGranularity + time.Minute)},
+	}
+	for i, step := range steps {
+		use(step.at)
+		if got := lastUsed(); !got.Equal(step.want) {
+			t.Errorf("step %d: last used %v, want %v", i, got, step.want)
+		}
+	}
+	// A token revoked meanwhile is not brought back.
+	tok, _, _ := v.Check(secret)
+	if err := s.Revoke(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.MarkUsed(ctx, tok, t0.Add(10*UsedGranularity)); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.List(); len(list) != 0 {
+		t.Errorf("recording the use of a revoked token brought it back: %v", ids(list))
+	}
+}
+
+func TestMarkUsedWhenTheFileCannotBeWritten(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	_, secret, _ := s.Create(ctx, "")
+	// A folder where the lock file goes: no update can take the lock, even
+	// as root, as when the server may read the file but not write there.
+	os.Remove(s.Path() + ".lock")
+	os.Mkdir(s.Path()+".lock", 0o700)
+	v := NewVerifier(s.Path())
+	tok, ok, err := v.Check(secret)
+	if !ok || err != nil {
+		t.Fatalf("Check = %v, %v; want the token accepted", ok, err)
+	}
+	now := time.Now()
+	if err := v.MarkUsed(ctx, tok, now); err == nil {
+		t.Error("MarkUsed with the file locked away: no error")
+	}
+	if err := v.MarkUsed(ctx, tok, now.Add(time.Minute)); err != nil {
+		t.Errorf("MarkUsed again within the granularity: %v; want no new try", err)
+	}
+}

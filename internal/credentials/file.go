@@ -16,10 +16,11 @@ type fileJSON struct {
 
 // tokenJSON is one token in the file.
 type tokenJSON struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name,omitempty"`
-	Created time.Time `json:"created"`
-	SHA256  string    `json:"sha256"` // hex
+	ID       string    `json:"id"`
+	Name     string    `json:"name,omitempty"`
+	Created  time.Time `json:"created"`
+	LastUsed time.Time `json:"lastUsed,omitzero"`
+	SHA256   string    `json:"sha256"` // hex
 }
 
 // decode parses a token file. Every token must be well formed and its id
@@ -50,7 +51,7 @@ func decode(data []byte) ([]Token, error) {
 		if err != nil || len(sum) != 32 {
 			return nil, fmt.Errorf("token %s: sha256 is not 64 hex digits", t.ID)
 		}
-		tok := Token{ID: t.ID, Name: t.Name, Created: t.Created}
+		tok := Token{ID: t.ID, Name: t.Name, Created: t.Created, LastUsed: t.LastUsed}
 		copy(tok.hash[:], sum)
 		tokens = append(tokens, tok)
 	}
@@ -61,7 +62,7 @@ func decode(data []byte) ([]Token, error) {
 func encode(tokens []Token) []byte {
 	f := fileJSON{Tokens: make([]tokenJSON, 0, len(tokens))}
 	for _, t := range tokens {
-		f.Tokens = append(f.Tokens, tokenJSON{ID: t.ID, Name: t.Name, Created: t.Created, SHA256: hex.EncodeToString(t.hash[:])})
+		f.Tokens = append(f.Tokens, tokenJSON{ID: t.ID, Name: t.Name, Created: t.Created, LastUsed: t.LastUsed, SHA256: hex.EncodeToString(t.hash[:])})
 	}
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {

@@ -48,7 +48,7 @@ func (s *Store) Create(ctx context.Context, name string) (Token, string, error) 
 	err := s.update(ctx, func(tokens []Token) ([]Token, error) {
 		for {
 			tok, secret = newToken(name, time.Now())
-			if !slices.ContainsFunc(tokens, func(t Token) bool { return t.ID == tok.ID }) {
+			if indexOf(tokens, tok.ID) < 0 {
 				return append(tokens, tok), nil
 			}
 		}
@@ -62,13 +62,35 @@ func (s *Store) Revoke(ctx context.Context, id string) error {
 		return err
 	}
 	return s.update(ctx, func(tokens []Token) ([]Token, error) {
-		i := slices.IndexFunc(tokens, func(t Token) bool { return t.ID == id })
+		i := indexOf(tokens, id)
 		if i < 0 {
 			return nil, fmt.Errorf("no token %s in %s: portal token list shows the ids", id, s.path)
 		}
 		return slices.Delete(tokens, i, i+1), nil
 	})
 }
+
+// markUsed records that the token id was accepted at time at. It writes
+// nothing if the token is gone (revoked meanwhile) or its use is already
+// recorded to within UsedGranularity.
+func (s *Store) markUsed(ctx context.Context, id string, at time.Time) error {
+	return s.update(ctx, func(tokens []Token) ([]Token, error) {
+		i := indexOf(tokens, id)
+		if i < 0 || at.Sub(tokens[i].LastUsed) < UsedGranularity {
+			return nil, errUnchanged
+		}
+		tokens[i].LastUsed = at.UTC().Truncate(time.Second)
+		return tokens, nil
+	})
+}
+
+// indexOf returns the index of the token id in tokens, or -1.
+func indexOf(tokens []Token, id string) int {
+	return slices.IndexFunc(tokens, func(t Token) bool { return t.ID == id })
+}
+
+// errUnchanged, from an update's change function, leaves the file as it is.
+var errUnchanged = errors.New("unchanged")
 
 // update replaces the tokens with change(tokens) under the lock.
 func (s *Store) update(ctx context.Context, change func([]Token) ([]Token, error)) error {
@@ -82,6 +104,9 @@ func (s *Store) update(ctx context.Context, change func([]Token) ([]Token, error
 		return err
 	}
 	if tokens, err = change(tokens); err != nil {
+		if err == errUnchanged {
+			return nil
+		}
 		return err
 	}
 	if err := writeAtomic(s.path, encode(tokens)); err != nil {
@@ -141,7 +166,8 @@ func writeAtomic(path string, data []byte) error {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
-	_, err = tmp.Write(data) // os.CreateTemp made it with mode 0600
+	// os.CreateTemp made it with mode 0600.
+	_, err = tmp.Write(data)
 	if err == nil {
 		err = tmp.Sync()
 	}

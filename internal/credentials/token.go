@@ -28,12 +28,20 @@ const tokenPrefix = "portal_"
 // maxNameLength bounds a token's name, in characters.
 const maxNameLength = 64
 
+// UsedGranularity is how stale Token.LastUsed may be: a server records a
+// token's use in the file at most this often, so that a busy client does
+// not make it rewrite the file on every request.
+const UsedGranularity = time.Hour
+
 // Token describes one access token. The token itself is never stored.
 type Token struct {
 	ID      string    // "tok_" and 12 hex digits: names the token in list and revoke
 	Name    string    // what the token is for, as its maker said; may be empty
 	Created time.Time // when it was made
-	hash    [32]byte  // SHA-256 of the token
+	// LastUsed is when a server last accepted it, to within UsedGranularity;
+	// zero if never.
+	LastUsed time.Time
+	hash     [32]byte // SHA-256 of the token
 }
 
 // newToken returns a new token named name and its secret.

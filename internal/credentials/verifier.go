@@ -1,12 +1,14 @@
 package credentials
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"io/fs"
 	"os"
 	"sync"
+	"time"
 )
 
 // Verifier checks tokens against a token file, reading it again whenever it
@@ -20,7 +22,8 @@ type Verifier struct {
 	loaded  fs.FileInfo // the file as last read; nil before or when missing
 	existed bool        // the file has existed at some point since NewVerifier
 	tokens  []Token
-	err     error // why the file could not be read as it is now
+	err     error                // why the file could not be read as it is now
+	marked  map[string]time.Time // when MarkUsed last tried to record each token's use
 }
 
 // NewVerifier returns a Verifier of the token file at path, which need not
@@ -60,6 +63,25 @@ func (v *Verifier) Check(secret string) (Token, bool, error) {
 		}
 	}
 	return found, ok == 1, nil
+}
+
+// MarkUsed records in the file that tok was accepted at time at, if its
+// last recorded use is older than UsedGranularity. It tries at most once per
+// UsedGranularity per token, also when writing fails (a read-only folder).
+func (v *Verifier) MarkUsed(ctx context.Context, tok Token, at time.Time) error {
+	v.mu.Lock()
+	due := at.Sub(tok.LastUsed) >= UsedGranularity && at.Sub(v.marked[tok.ID]) >= UsedGranularity
+	if due {
+		if v.marked == nil {
+			v.marked = map[string]time.Time{}
+		}
+		v.marked[tok.ID] = at
+	}
+	v.mu.Unlock()
+	if !due {
+		return nil
+	}
+	return NewStore(v.path).markUsed(ctx, tok.ID, at)
 }
 
 // refresh reads the file again if it changed since it was last read.
