@@ -28,8 +28,9 @@ func WithAllowedOrigins(origins ...string) Option {
 	return func(h *handler) { h.allowedOrigins = append(h.allowedOrigins, origins...) }
 }
 
-// withoutGuards turns off the Host check, the cross-origin check and the
-// JSON body rule: tests use it to show the attacks they stop.
+// withoutGuards turns off the Host check, the cross-origin check, the JSON
+// body rule and the resource policy: tests use it to show the attacks they
+// stop.
 func withoutGuards() Option { return func(h *handler) { h.unguarded = true } }
 
 // CheckAllowedHost returns an error unless name can be given to
@@ -91,10 +92,16 @@ func (h *handler) newGuards() guards {
 //   - one that changes things and has a body that is not declared as JSON
 //     (415), as a page of any origin can send text or a form without asking
 //     the server first, and application/json it cannot.
-func (h *handler) guard(r *http.Request) error {
+//
+// Every answer also says, with Cross-Origin-Resource-Policy, that pages of
+// other origins may not load it: without it a page could run a project's
+// .js file read with files/read?raw=1 as its own script and read what it
+// defines.
+func (h *handler) guard(w http.ResponseWriter, r *http.Request) error {
 	if h.unguarded {
 		return nil
 	}
+	w.Header().Set("Cross-Origin-Resource-Policy", "same-origin")
 	if err := h.checkHost(r.Host); err != nil {
 		return err
 	}

@@ -332,6 +332,37 @@ func TestGuardsOff(t *testing.T) {
 	}
 }
 
+// TestResourcePolicy checks that every answer forbids pages of other
+// origins to load it (a project's .js file as a script, say), refusals and
+// raw files included, and that without the guards nothing does.
+func TestResourcePolicy(t *testing.T) {
+	guarded, open := newGuardBed(t), newGuardBed(t, httpapi.WithoutGuards())
+	for _, tt := range []struct {
+		b    *guardBed
+		host string
+		want string
+	}{
+		{guarded, "", "same-origin"},
+		{guarded, "evil.example", "same-origin"},
+		{open, "", ""},
+	} {
+		for _, path := range []string{tt.b.path(t, "GET /api/opencode/{port}/files/read") + "?path=README.md&raw=1", "/api/instances", "/api/nope"} {
+			req, _ := http.NewRequest("GET", tt.b.url+path, nil)
+			if tt.host != "" {
+				req.Host = tt.host
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("Cross-Origin-Resource-Policy"); got != tt.want {
+				t.Errorf("%s (Host %q): Cross-Origin-Resource-Policy %q, want %q", path, tt.host, got, tt.want)
+			}
+		}
+	}
+}
+
 func TestHostGuard(t *testing.T) {
 	p, err := portal.New(portal.Config{RegistryPath: filepath.Join(t.TempDir(), "portal.json")})
 	if err != nil {

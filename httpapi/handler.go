@@ -69,7 +69,7 @@ func (h *handler) handle(pattern string, fn apiFunc) {
 // (see authenticate). Unknown paths and wrong methods get the same JSON
 // error envelope as every other error.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := h.guard(r); err != nil {
+	if err := h.guard(w, r); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
