@@ -1,0 +1,284 @@
+package httpapi_test
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/portaltest"
+)
+
+// requireChromium returns the Chromium executable: $CHROMIUM_BIN, else
+// /usr/bin/chromium. Without one the test fails when the CI environment
+// variable is set and is skipped otherwise.
+func requireChromium(t testing.TB) string {
+	t.Helper()
+	bin := cmp.Or(os.Getenv("CHROMIUM_BIN"), "/usr/bin/chromium")
+	if _, err := exec.LookPath(bin); err != nil {
+		msg := fmt.Sprintf("Chromium not found (%v): run scripts/ensure-chromium (apt-get install chromium) or set CHROMIUM_BIN", err)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip("skipping: " + msg)
+	}
+	return bin
+}
+
+// newBrowser prepares one headless Chromium for the test, with a fresh
+// profile, that resolves evil.test and attacker.test to 127.0.0.1 as a
+// DNS-rebinding attacker's resolver would. The first action run in the
+// returned context starts it; it is stopped when the test ends.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	bin := requireChromium(t)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(bin),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("host-resolver-rules", "MAP evil.test 127.0.0.1, MAP attacker.test 127.0.0.1"),
+	)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	return browser
+}
+
+// startBrowserAndOpenCode starts Chromium (newBrowser) and a real OpenCode
+// at once, as each takes seconds.
+func startBrowserAndOpenCode(t *testing.T, opts portaltest.OpenCodeOptions) (context.Context, *portaltest.OpenCode) {
+	t.Helper()
+	started := make(chan error, 1)
+	waited := false
+	t.Cleanup(func() { // runs after the browser is stopped
+		if !waited {
+			<-started
+		}
+	})
+	browser := newBrowser(t)
+	go func() { started <- chromedp.Do(browser) }()
+	oc := portaltest.NewOpenCode(t, opts)
+	waited = true
+	if err := <-started; err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return browser, oc
+}
+
+// newTab opens a tab in a browser context of its own (its own cookies and
+// credentials cache), closed when the test ends.
+func newTab(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("opening a tab: %v", err)
+	}
+	return tab
+}
+
+// seenRequest is what the recorder noted of one request the portal
+// answered.
+type seenRequest struct {
+	Method, Path, Host   string
+	Origin, SecFetchSite string
+	ContentType          string
+	Authorization        bool // an Authorization header was sent
+	Status               int
+}
+
+func (s seenRequest) String() string {
+	auth := ""
+	if s.Authorization {
+		auth = " with Authorization"
+	}
+	return fmt.Sprintf("%s %s (Host %s, Origin %q, Sec-Fetch-Site %q, Content-Type %q%s) → %d",
+		s.Method, s.Path, s.Host, s.Origin, s.SecFetchSite, s.ContentType, auth, s.Status)
+}
+
+// recorder wraps the portal's handler and notes the method, path and
+// status of every request it answers, so that a test can tell a request the
+// portal refused from one the browser never sent.
+type recorder struct {
+	h    http.Handler
+	mu   sync.Mutex
+	seen []seenRequest
+}
+
+func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	rec.h.ServeHTTP(sw, r)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.seen = append(rec.seen, seenRequest{
+		Method: r.Method, Path: r.URL.Path, Host: r.Host,
+		Origin: r.Header.Get("Origin"), SecFetchSite: r.Header.Get("Sec-Fetch-Site"),
+		ContentType: r.Header.Get("Content-Type"), Authorization: r.Header.Get("Authorization") != "",
+		Status: sw.status,
+	})
+}
+
+// mark returns a position in the log, for since.
+func (rec *recorder) mark() int {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return len(rec.seen)
+}
+
+// since returns the requests noted after mark.
+func (rec *recorder) since(mark int) []seenRequest {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return slices.Clone(rec.seen[mark:])
+}
+
+// await waits until, after mark, a request matching each of want ("METHOD
+// /path/pattern", path.Match syntax) was answered, in that order, and
+// returns those requests.
+func (rec *recorder) await(t *testing.T, mark int, want []string) []seenRequest {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		got := matchInOrder(rec.since(mark), want)
+		if len(got) == len(want) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the portal did not answer %q within 90s (the browser did not send it?); it answered %v", want[len(got)], rec.since(mark))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// matchInOrder returns the first request matching want[0], then the first
+// after it matching want[1], and so on, as far as they match.
+func matchInOrder(seen []seenRequest, want []string) []seenRequest {
+	var got []seenRequest
+	for _, s := range seen {
+		if len(got) == len(want) {
+			break
+		}
+		method, pattern, _ := strings.Cut(want[len(got)], " ")
+		if ok, _ := path.Match(pattern, s.Path); ok && s.Method == method {
+			got = append(got, s)
+		}
+	}
+	return got
+}
+
+// statusWriter notes the status a handler writes.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the real writer (event streams
+// flush through it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// browserPortal is a real portal, with its registry in a temporary folder,
+// served with the pages of browserPages next to its API: the test's pages
+// share the portal's origin, as the original web UI does.
+type browserPortal struct {
+	*httptest.Server
+	Portal   *portal.Portal
+	Registry string
+	Rec      *recorder
+	InstID   string // the registry id of the OpenCode registered in it
+}
+
+// browserPages are the HTML pages a browserPortal serves at /test/ (the
+// portal's own page) and /rebind/ (a DNS-rebinding attacker's page, for the
+// name evil.test), next to /api/.
+const (
+	samePagePath   = "/test/"
+	rebindPagePath = "/rebind/"
+)
+
+// newBrowserPortal serves a portal over HTTP, with handler options opts,
+// and registers oc in its registry. Instances it starts run offline against
+// model, with oc's HOME, and are stopped when the test ends.
+func newBrowserPortal(t *testing.T, oc *portaltest.OpenCode, model *portaltest.FakeModel, rebindPage string, opts ...httpapi.Option) *browserPortal {
+	t.Helper()
+	reg := filepath.Join(t.TempDir(), "portal.json")
+	p, err := portal.New(portal.Config{
+		RegistryPath: reg,
+		OpenCodeBin:  portaltest.RequireOpenCode(t),
+		Env:          portaltest.Env(oc.Home, portaltest.Config(model.URL())), // oc's data: a restart keeps its sessions
+		StopOnClose:  true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := oc.Register(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{h: httpapi.New(p, opts...)}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", rec)
+	mux.Handle(samePagePath, htmlPage(samePageHTML))
+	mux.Handle(rebindPagePath, htmlPage(rebindPage))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() { srv.Close(); p.Close() })
+	return &browserPortal{Server: srv, Portal: p, Registry: reg, Rec: rec, InstID: id}
+}
+
+// port returns the port the portal listens on.
+func (bp *browserPortal) port() string {
+	return bp.URL[strings.LastIndexByte(bp.URL, ':')+1:]
+}
+
+// htmlPage serves one HTML page.
+func htmlPage(html string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprint(w, html)
+	})
+}
+
+// samePageHTML is the portal's own page: api() calls the API as the
+// original web UI does, with a JSON body sent as application/json and no
+// body (nor Content-Type) when there is nothing to send, and resolves to
+// {status, body}.
+const samePageHTML = `<!doctype html><title>portal</title><script>
+async function api(method, path, body) {
+	const init = {method};
+	if (body !== undefined) {
+		init.headers = {"Content-Type": "application/json"};
+		init.body = JSON.stringify(body);
+	}
+	const r = await fetch("/api/" + path, init);
+	const text = await r.text();
+	let json = null;
+	try { json = JSON.parse(text); } catch (e) {}
+	return {status: r.status, body: json, text};
+}
+</script>`
