@@ -67,9 +67,12 @@ func WithTokens(path string) Option {
 // and its credentials are not checked. Requests with the right credentials
 // spend nothing, and other addresses are unaffected. IPv6 addresses count by
 // their /64 prefix. Behind a reverse proxy every client has the proxy's
-// address, so they share one limit.
+// address, so they share one limit. A value that is zero or less keeps its
+// default.
 func WithFailedAuthLimit(every time.Duration, burst int) Option {
-	return func(h *handler) { h.credentials.every, h.credentials.burst = every, burst }
+	return func(h *handler) {
+		h.credentials.every, h.credentials.burst = max(every, 0), max(burst, 0)
+	}
 }
 
 // authenticate reports whether r may be served. When it may not, it has

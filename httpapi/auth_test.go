@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -275,6 +276,25 @@ func TestFailedAttemptsSlowDownOneAddress(t *testing.T) {
 	}
 	if strings.Contains(log.String(), "wrong guess") || strings.Contains(log.String(), testPassword) || strings.Contains(log.String(), strings.TrimPrefix(wrong, "Basic ")) {
 		t.Errorf("the log holds a credential:\n%s", &log)
+	}
+}
+
+func TestFailedAuthLimitDefaults(t *testing.T) {
+	for _, opt := range []httpapi.Option{httpapi.WithFailedAuthLimit(0, 0), httpapi.WithFailedAuthLimit(-time.Second, -3)} {
+		clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		h, _ := newAuthHandler(t, httpapi.WithPassword(testPassword), httpapi.WithAuthClock(clock.now), opt)
+		var codes []int
+		for range httpapi.DefaultAuthBurst + 1 {
+			codes = append(codes, authRequest(h, "198.51.100.7:5000", basic("", "wrong guess")).Code)
+		}
+		want := append(slices.Repeat([]int{401}, httpapi.DefaultAuthBurst), 429)
+		if diff := cmp.Diff(want, codes); diff != "" {
+			t.Errorf("statuses (-want +got):\n%s", diff)
+		}
+		clock.advance(httpapi.DefaultAuthEvery)
+		if rec := authRequest(h, "198.51.100.7:5000", basic("", testPassword)); rec.Code != 200 {
+			t.Errorf("after DefaultAuthEvery: status %d, want 200", rec.Code)
+		}
 	}
 }
 
