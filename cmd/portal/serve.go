@@ -21,7 +21,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs, pf := newFlagSet("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on (loopback by default; use 0.0.0.0:3000 to expose it)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	passwordFile := fs.String("password-file", "", "file holding the password clients must send with HTTP Basic auth (default $PORTAL_PASSWORD)")
+	passwordFile := fs.String("password-file", "", "file (mode 0600) holding the password, 12 characters or more, clients must send with HTTP Basic auth (default $PORTAL_PASSWORD)")
 	noAuth := fs.Bool("no-auth", false, "allow serving a non-loopback address without a password or token (e.g. behind an authenticating proxy)")
 	tokensFile := tokensFlag(fs)
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with the certificate (chain) in this PEM `file`; needs --tls-key")

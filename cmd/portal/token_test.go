@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -197,5 +199,31 @@ func TestServeRefusesBadCredentialFiles(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestServeWarnsOfPlainHTTPBeyondLoopback(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, _ := selfSigned(t, dir)
+	const warning = "serving plain HTTP beyond loopback"
+	for _, tt := range []struct {
+		args []string
+		warn bool
+	}{
+		{[]string{"--addr", "0.0.0.0:0"}, true},
+		{[]string{"--addr", "0.0.0.0:0", "--tls-cert", certFile, "--tls-key", keyFile}, false},
+		{[]string{"--addr", "127.0.0.1:0"}, false},
+	} {
+		t.Setenv("PORTAL_PASSWORD", "correct horse battery")
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // serve starts, logs and shuts down at once
+		var stderr bytes.Buffer
+		args := append([]string{"serve", "--registry", filepath.Join(dir, "portal.json")}, tt.args...)
+		if code := run(ctx, args, os.Stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d:\n%s", tt.args, code, &stderr)
+		}
+		if got := strings.Contains(stderr.String(), warning); got != tt.warn {
+			t.Errorf("%v: warning logged %v, want %v:\n%s", tt.args, got, tt.warn, &stderr)
+		}
 	}
 }
