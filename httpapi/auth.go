@@ -101,8 +101,9 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) bool {
 	}
 	header := r.Header.Get("Authorization")
 	ok, err := h.checkCredentials(r, now, tokensErr)
-	// Nothing was guessed without a header, and nothing checked on an error.
-	failed, limited := a.failures.done(addr, now, header != "" && !ok && err == nil, burst)
+	// Nothing was guessed without a header. With the token file unusable
+	// the password was still checked, so a miss counts.
+	failed, limited := a.failures.done(addr, now, header != "" && !ok, burst)
 	if limited {
 		h.log.Warn("too many wrong credentials: slowing down this address", "addr", addr, "failures", failed, "retryEvery", every.String())
 	}

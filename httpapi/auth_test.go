@@ -171,7 +171,8 @@ func TestTokensAloneTurnAuthOn(t *testing.T) {
 // (and says so in the log), while the password still works.
 func TestUnreadableTokenFile(t *testing.T) {
 	var log bytes.Buffer
-	h, store := newAuthHandler(t, httpapi.WithPassword(testPassword), httpapi.WithLogger(slog.New(slog.NewJSONHandler(&log, nil))))
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	h, store := newAuthHandler(t, httpapi.WithPassword(testPassword), httpapi.WithAuthClock(clock.now), httpapi.WithLogger(slog.New(slog.NewJSONHandler(&log, nil))))
 	_, secret := createToken(t, store)
 	os.Chmod(store.Path(), 0o644)
 	rec := authRequest(h, "192.0.2.1:1", "Bearer "+secret)
@@ -183,6 +184,14 @@ func TestUnreadableTokenFile(t *testing.T) {
 	}
 	if rec := authRequest(h, "192.0.2.1:1", basic("", testPassword)); rec.Code != 200 {
 		t.Errorf("password with a readable token file: status %d, want 200", rec.Code)
+	}
+	// The password is still checked, so wrong ones still spend the bucket.
+	var codes []int
+	for range httpapi.DefaultAuthBurst + 1 {
+		codes = append(codes, authRequest(h, "198.51.100.7:1", basic("", "wrong guess")).Code)
+	}
+	if diff := cmp.Diff(append(slices.Repeat([]int{500}, httpapi.DefaultAuthBurst), 429), codes); diff != "" {
+		t.Errorf("wrong passwords with a readable token file (-want +got):\n%s", diff)
 	}
 	os.Chmod(store.Path(), 0o600)
 	if rec := authRequest(h, "192.0.2.1:1", "Bearer "+secret); rec.Code != 200 {
