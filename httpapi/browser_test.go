@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -45,8 +46,8 @@ func TestBrowserSecurity(t *testing.T) {
 		for _, a := range attacks(t, bp, oc, victim) {
 			got := runAttack(t, tab, bp, a)
 			for i, s := range got {
-				if s.Status != a.refused {
-					t.Errorf("%s: %s: status %d, want %d (refused by the portal)", a.name, a.want[i], s.Status, a.refused)
+				if s.Status != a.guarded {
+					t.Errorf("%s: %s: status %d, want %d (refused by the portal)", a.name, a.want[i], s.Status, a.guarded)
 				}
 			}
 			if a.name == "DNS rebinding" && strings.Contains(fmt.Sprint(a.result), browserSecret) {
@@ -59,6 +60,46 @@ func TestBrowserSecurity(t *testing.T) {
 		}
 		if names := entries(t, victim); len(names) > 0 {
 			t.Errorf("the refused instance start wrote %v in %s", names, victim)
+		}
+	})
+
+	// An origin the portal was told to trust passes the origin check, and
+	// still cannot send a body that is not JSON, nor JSON (no preflight is
+	// answered); body-less requests go through.
+	t.Run("guarded/allowed origin", func(t *testing.T) {
+		site := newAttackSite(t)
+		trusted := strings.TrimSuffix(site.page("trusted.test", ""), "/attack/")
+		bp := newBrowserPortal(t, oc, model, rebind, httpapi.WithAllowedOrigins(trusted))
+		oce := fmt.Sprintf("/api/opencode/%d/", oc.Port)
+		create := [][2]string{{oce + "session/create", `{"title":"from a trusted origin"}`}}
+		reject := oce + "question/que_000000000000nothing/reject"
+		site.pages = map[string]string{
+			"text":      noCORSPage(bp.URL, create),
+			"form":      formPage(bp.URL+oce+"session/create", "application/x-www-form-urlencoded", "title", "x"),
+			"json":      corsJSONPage(bp.URL, create),
+			"body-less": noCORSPage(bp.URL, [][2]string{{reject, ""}}),
+		}
+		site.Start()
+		before := snapshot(t, bp, oc, model, repo)
+		tab := newTab(t, browser)
+		for _, a := range []*attack{
+			{name: "trusted origin: fetch no-cors text/plain", url: site.page("trusted.test", "text"),
+				want: []string{"POST " + oce + "session/create"}, guarded: 415},
+			{name: "trusted origin: form urlencoded", url: site.page("trusted.test", "form"),
+				want: []string{"POST " + oce + "session/create"}, guarded: 415},
+			{name: "trusted origin: fetch JSON (preflighted)", url: site.page("trusted.test", "json"),
+				want: []string{"OPTIONS " + oce + "session/create"}, guarded: 405},
+			{name: "trusted origin: body-less POST passes the guards", url: site.page("trusted.test", "body-less"),
+				want: []string{"POST " + reject}, guarded: 404},
+		} {
+			for i, s := range runAttack(t, tab, bp, a) {
+				if s.Status != a.guarded {
+					t.Errorf("%s: %s: status %d, want %d", a.name, a.want[i], s.Status, a.guarded)
+				}
+			}
+		}
+		if diff := cmp.Diff(before, snapshot(t, bp, oc, model, repo)); diff != "" {
+			t.Errorf("the trusted origin's pages changed things (-before +after):\n%s", diff)
 		}
 	})
 
@@ -244,7 +285,7 @@ type attack struct {
 	name      string
 	url       string   // the attacking page
 	want      []string // the requests it makes, "METHOD /path" (path.Match patterns)
-	refused   int      // the status the guarded portal answers each with
+	guarded   int      // the status the guarded portal answers each with
 	unguarded []int    // the statuses without the guards
 	result    any      // what the page's script saw, when it reports
 }
@@ -263,7 +304,8 @@ func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim st
 	}
 	start, _ := json.Marshal(map[string]any{"directory": victim, "port": newPort})
 	restart := "/api/instances/" + bp.InstID + "/restart"
-	pages := map[string]string{
+	site := newAttackSite(t)
+	site.pages = map[string]string{
 		"fetch-instances": noCORSPage(target, [][2]string{{"/api/instances", string(start)}}),
 		"fetch-session":   noCORSPage(target, [][2]string{{oce + "session/create", `{"title":"pwned by fetch"}`}}),
 		"fetch-commit": noCORSPage(target, [][2]string{
@@ -279,40 +321,33 @@ func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim st
 			`, '{"title":"pwned by a beacon"}')</script>`,
 		"local-port": noCORSPage(target, [][2]string{{oce + "session/create", `{"title":"pwned from another local port"}`}}),
 	}
-	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		page, ok := pages[strings.TrimPrefix(r.URL.Path, "/attack/")]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		htmlPage(page).ServeHTTP(w, r)
-	}))
-	t.Cleanup(attacker.Close)
-	site := strings.Replace(attacker.URL, "127.0.0.1", "attacker.test", 1) + "/attack/"
+	site.Start()
+	attacker := site.URL + "/attack/"
+	other := site.page("attacker.test", "")
 	return []*attack{
-		{name: "fetch no-cors text/plain: start an instance", url: site + "fetch-instances",
-			want: []string{"POST /api/instances"}, refused: 403, unguarded: []int{201}},
-		{name: "fetch no-cors text/plain: create a session", url: site + "fetch-session",
-			want: []string{"POST " + oce + "session/create"}, refused: 403, unguarded: []int{200}},
-		{name: "fetch no-cors text/plain: stage and commit", url: site + "fetch-commit",
-			want: []string{"POST " + oce + "git/stage", "POST " + oce + "git/commit"}, refused: 403, unguarded: []int{200, 201}},
-		{name: "fetch no-cors text/plain: discard a change", url: site + "fetch-discard",
-			want: []string{"POST " + oce + "git/discard"}, refused: 403, unguarded: []int{200}},
-		{name: "form text/plain: create a session", url: site + "form-text",
-			want: []string{"POST " + oce + "session/create"}, refused: 403, unguarded: []int{200}},
-		{name: "sendBeacon: create a session", url: site + "beacon",
-			want: []string{"POST " + oce + "session/create"}, refused: 403, unguarded: []int{200}},
-		{name: "another local port: create a session", url: attacker.URL + "/attack/local-port",
-			want: []string{"POST " + oce + "session/create"}, refused: 403, unguarded: []int{200}},
+		{name: "fetch no-cors text/plain: start an instance", url: other + "fetch-instances",
+			want: []string{"POST /api/instances"}, guarded: 403, unguarded: []int{201}},
+		{name: "fetch no-cors text/plain: create a session", url: other + "fetch-session",
+			want: []string{"POST " + oce + "session/create"}, guarded: 403, unguarded: []int{200}},
+		{name: "fetch no-cors text/plain: stage and commit", url: other + "fetch-commit",
+			want: []string{"POST " + oce + "git/stage", "POST " + oce + "git/commit"}, guarded: 403, unguarded: []int{200, 201}},
+		{name: "fetch no-cors text/plain: discard a change", url: other + "fetch-discard",
+			want: []string{"POST " + oce + "git/discard"}, guarded: 403, unguarded: []int{200}},
+		{name: "form text/plain: create a session", url: other + "form-text",
+			want: []string{"POST " + oce + "session/create"}, guarded: 403, unguarded: []int{200}},
+		{name: "sendBeacon: create a session", url: other + "beacon",
+			want: []string{"POST " + oce + "session/create"}, guarded: 403, unguarded: []int{200}},
+		{name: "another local port: create a session", url: attacker + "local-port",
+			want: []string{"POST " + oce + "session/create"}, guarded: 403, unguarded: []int{200}},
 		{name: "DNS rebinding", url: "http://evil.test:" + bp.port() + rebindPagePath,
 			want: []string{"GET " + oce + "files/read", "GET " + oce + "config",
 				"POST " + oce + "session/create", "POST " + oce + "session/*/prompt"},
-			refused: 421, unguarded: []int{200, 200, 200, 200}},
+			guarded: 421, unguarded: []int{200, 200, 200, 200}},
 		// Restarts last: they replace the OpenCode process.
-		{name: "form urlencoded: restart the instance", url: site + "form-urlencoded",
-			want: []string{"POST " + restart}, refused: 403, unguarded: []int{200}},
-		{name: "fetch no-cors text/plain: restart the instance", url: site + "fetch-restart",
-			want: []string{"POST " + restart}, refused: 403, unguarded: []int{200}},
+		{name: "form urlencoded: restart the instance", url: other + "form-urlencoded",
+			want: []string{"POST " + restart}, guarded: 403, unguarded: []int{200}},
+		{name: "fetch no-cors text/plain: restart the instance", url: other + "fetch-restart",
+			want: []string{"POST " + restart}, guarded: 403, unguarded: []int{200}},
 	}
 }
 
@@ -343,18 +378,71 @@ func runAttack(t *testing.T, tab context.Context, bp *browserPortal, a *attack) 
 	return got
 }
 
+// attackSite serves attack pages at /attack/NAME; set pages, then Start.
+type attackSite struct {
+	*httptest.Server
+	pages map[string]string
+}
+
+func newAttackSite(t *testing.T) *attackSite {
+	t.Helper()
+	s := &attackSite{}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page, ok := s.pages[strings.TrimPrefix(r.URL.Path, "/attack/")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		htmlPage(page).ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// page returns the URL of the page name on host, also before Start.
+func (s *attackSite) page(host, name string) string {
+	return fmt.Sprintf("http://%s:%d/attack/%s", host, s.Listener.Addr().(*net.TCPAddr).Port, name)
+}
+
 // noCORSPage is a page that posts each body, as text/plain, to target+path
 // with fetch in no-cors mode (which needs no preflight), one after the
-// other, and reports what fetch said.
+// other, and reports what fetch said. An empty body is not sent, and
+// neither is a Content-Type.
 func noCORSPage(target string, requests [][2]string) string {
 	reqs, _ := json.Marshal(requests)
 	return `<!doctype html><script>
 window.attack = (async () => {
 	const out = [];
 	for (const [path, body] of ` + string(reqs) + `) {
+		const init = {method: "POST", mode: "no-cors"};
+		if (body !== "") {
+			init.headers = {"Content-Type": "text/plain"};
+			init.body = body;
+		}
 		try {
-			const r = await fetch(` + jsString(target) + ` + path, {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"}, body});
+			const r = await fetch(` + jsString(target) + ` + path, init);
 			out.push(path + ": sent, " + r.type + " answer");
+		} catch (e) {
+			out.push(path + ": " + e);
+		}
+	}
+	return out;
+})();
+</script>`
+}
+
+// corsJSONPage is a page that posts each body as JSON to target+path with
+// fetch in cors mode: the browser asks the server first (a preflight
+// OPTIONS request) and sends the POST only if it agrees.
+func corsJSONPage(target string, requests [][2]string) string {
+	reqs, _ := json.Marshal(requests)
+	return `<!doctype html><script>
+window.attack = (async () => {
+	const out = [];
+	for (const [path, body] of ` + string(reqs) + `) {
+		try {
+			const r = await fetch(` + jsString(target) + ` + path, {method: "POST", headers: {"Content-Type": "application/json"}, body});
+			out.push(path + ": " + r.status);
 		} catch (e) {
 			out.push(path + ": " + e);
 		}

@@ -40,8 +40,8 @@ func requireChromium(t testing.TB) string {
 }
 
 // newBrowser prepares one headless Chromium for the test, with a fresh
-// profile, that resolves evil.test and attacker.test to 127.0.0.1 as a
-// DNS-rebinding attacker's resolver would. The first action run in the
+// profile, that resolves evil.test, attacker.test and trusted.test to
+// 127.0.0.1 (as a DNS-rebinding attacker's resolver would for evil.test). The first action run in the
 // returned context starts it; it is stopped when the test ends.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
@@ -58,7 +58,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("host-resolver-rules", "MAP evil.test 127.0.0.1, MAP attacker.test 127.0.0.1"),
+		chromedp.Flag("host-resolver-rules", "MAP evil.test 127.0.0.1, MAP attacker.test 127.0.0.1, MAP trusted.test 127.0.0.1"),
 	)
 	browser, cancelBrowser := chromedp.NewContext(alloc)
 	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
