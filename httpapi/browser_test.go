@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"net"
@@ -44,12 +45,7 @@ func TestBrowserSecurity(t *testing.T) {
 		before := snapshot(t, bp, oc, model, repo)
 		tab := newTab(t, browser)
 		for _, a := range attacks(t, bp, oc, victim) {
-			got := runAttack(t, tab, bp, a)
-			for i, s := range got {
-				if s.Status != a.guarded {
-					t.Errorf("%s: %s: status %d, want %d (refused by the portal)", a.name, a.want[i], s.Status, a.guarded)
-				}
-			}
+			checkStatuses(t, a, runAttack(t, tab, bp, a))
 			if a.name == "DNS rebinding" && strings.Contains(fmt.Sprint(a.result), browserSecret) {
 				t.Errorf("%s: the page read the secret file: %v", a.name, a.result)
 			}
@@ -92,11 +88,7 @@ func TestBrowserSecurity(t *testing.T) {
 			{name: "trusted origin: body-less POST passes the guards", url: site.page("trusted.test", "body-less"),
 				want: []string{"POST " + reject}, guarded: 404},
 		} {
-			for i, s := range runAttack(t, tab, bp, a) {
-				if s.Status != a.guarded {
-					t.Errorf("%s: %s: status %d, want %d", a.name, a.want[i], s.Status, a.guarded)
-				}
-			}
+			checkStatuses(t, a, runAttack(t, tab, bp, a))
 		}
 		if diff := cmp.Diff(before, snapshot(t, bp, oc, model, repo)); diff != "" {
 			t.Errorf("the trusted origin's pages changed things (-before +after):\n%s", diff)
@@ -322,8 +314,7 @@ func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim st
 		"local-port": noCORSPage(target, [][2]string{{oce + "session/create", `{"title":"pwned from another local port"}`}}),
 	}
 	site.Start()
-	attacker := site.URL + "/attack/"
-	other := site.page("attacker.test", "")
+	other, local := site.page("attacker.test", ""), site.page("127.0.0.1", "")
 	return []*attack{
 		{name: "fetch no-cors text/plain: start an instance", url: other + "fetch-instances",
 			want: []string{"POST /api/instances"}, guarded: 403, unguarded: []int{201}},
@@ -337,7 +328,7 @@ func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim st
 			want: []string{"POST " + oce + "session/create"}, guarded: 403, unguarded: []int{200}},
 		{name: "sendBeacon: create a session", url: other + "beacon",
 			want: []string{"POST " + oce + "session/create"}, guarded: 403, unguarded: []int{200}},
-		{name: "another local port: create a session", url: attacker + "local-port",
+		{name: "another local port: create a session", url: local + "local-port",
 			want: []string{"POST " + oce + "session/create"}, guarded: 403, unguarded: []int{200}},
 		{name: "DNS rebinding", url: "http://evil.test:" + bp.port() + rebindPagePath,
 			want: []string{"GET " + oce + "files/read", "GET " + oce + "config",
@@ -363,7 +354,7 @@ func runAttack(t *testing.T, tab context.Context, bp *browserPortal, a *attack) 
 		t.Fatalf("%s: loading %s: %v", a.name, a.url, err)
 	}
 	report, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.attack`, chromedp.EvalAwaitPromise))
-	if err != nil && err != chromedp.ErrJSUndefined {
+	if err != nil && !errors.Is(err, chromedp.ErrJSUndefined) {
 		t.Logf("%s: the page's report: %v", a.name, err)
 	}
 	a.result = report
@@ -402,6 +393,17 @@ func newAttackSite(t *testing.T) *attackSite {
 // page returns the URL of the page name on host, also before Start.
 func (s *attackSite) page(host, name string) string {
 	return fmt.Sprintf("http://%s:%d/attack/%s", host, s.Listener.Addr().(*net.TCPAddr).Port, name)
+}
+
+// checkStatuses fails the test for each request of a that the guarded
+// portal did not answer with a.guarded.
+func checkStatuses(t *testing.T, a *attack, got []seenRequest) {
+	t.Helper()
+	for i, s := range got {
+		if s.Status != a.guarded {
+			t.Errorf("%s: %s: status %d, want %d", a.name, a.want[i], s.Status, a.guarded)
+		}
+	}
 }
 
 // noCORSPage is a page that posts each body, as text/plain, to target+path

@@ -203,19 +203,17 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // browserPortal is a real portal, with its registry in a temporary folder,
-// served with the pages of browserPages next to its API: the test's pages
-// share the portal's origin, as the original web UI does.
+// served with the test's pages next to its API: they share the portal's
+// origin, as the original web UI does.
 type browserPortal struct {
 	*httptest.Server
-	Portal   *portal.Portal
 	Registry string
 	Rec      *recorder
 	InstID   string // the registry id of the OpenCode registered in it
 }
 
-// browserPages are the HTML pages a browserPortal serves at /test/ (the
-// portal's own page) and /rebind/ (a DNS-rebinding attacker's page, for the
-// name evil.test), next to /api/.
+// Where a browserPortal serves its pages, next to /api/: the portal's own
+// page, and a DNS-rebinding attacker's page (loaded as evil.test).
 const (
 	samePagePath   = "/test/"
 	rebindPagePath = "/rebind/"
@@ -247,7 +245,7 @@ func newBrowserPortal(t *testing.T, oc *portaltest.OpenCode, model *portaltest.F
 	mux.Handle(rebindPagePath, htmlPage(rebindPage))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() { srv.Close(); p.Close() })
-	return &browserPortal{Server: srv, Portal: p, Registry: reg, Rec: rec, InstID: id}
+	return &browserPortal{Server: srv, Registry: reg, Rec: rec, InstID: id}
 }
 
 // port returns the port the portal listens on.
