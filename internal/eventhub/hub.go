@@ -8,7 +8,10 @@
 // and it receives a resync event instead. A watchdog reconnects a stream that
 // is closed or silent for too long, with backoff, and then sends every
 // subscriber a resync event so that it re-reads the state it may have missed.
-// Every subscriber also receives a heartbeat event at a fixed interval.
+// Every subscriber also receives a heartbeat event at a fixed interval. The
+// owner may tell the hub that the upstream is down (SetAvailable): it then
+// stops reconnecting until the upstream is back, and reconnects at once when
+// it is. Publish sends the owner's own events to every subscriber.
 package eventhub
 
 import (
@@ -27,6 +30,7 @@ const (
 	DefaultStallTimeout = 30 * time.Second
 	DefaultMinBackoff   = 250 * time.Millisecond
 	DefaultMaxBackoff   = 5 * time.Second
+	DefaultDownRetry    = 30 * time.Second
 )
 
 // Reasons given to Config.Resync.
@@ -72,6 +76,9 @@ type Config[E any] struct {
 	StallTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the wait between reconnection attempts.
 	MinBackoff, MaxBackoff time.Duration
+	// DownRetry is the wait between reconnection attempts while the
+	// upstream is marked down (SetAvailable(false)).
+	DownRetry time.Duration
 	// MaxEventSize bounds one upstream event; larger ones are dropped.
 	// Zero means sse.DefaultMaxEventSize.
 	MaxEventSize int
@@ -93,6 +100,8 @@ type Hub[E any] struct {
 	cur    *upstream // the upstream loop serving subs; nil when there is none
 	last   chan struct{}
 	closed bool
+	down   bool          // the upstream was marked down: reconnect only every DownRetry
+	wake   chan struct{} // receives when a down upstream is marked available again
 }
 
 // subscriber is one consumer of the hub.
@@ -131,11 +140,45 @@ func New[E any](cfg Config[E]) *Hub[E] {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = max(DefaultMaxBackoff, cfg.MinBackoff)
 	}
+	if cfg.DownRetry <= 0 {
+		cfg.DownRetry = DefaultDownRetry
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Hub[E]{cfg: cfg, ctx: ctx, cancel: cancel, subs: map[*subscriber[E]]struct{}{}}
+	return &Hub[E]{cfg: cfg, ctx: ctx, cancel: cancel, subs: map[*subscriber[E]]struct{}{}, wake: make(chan struct{}, 1)}
+}
+
+// Publish sends ev to every subscriber, whatever its filter, skipping a full
+// subscriber ahead as upstream events do.
+func (h *Hub[E]) Publish(ev E) {
+	h.each(func(sub *subscriber[E]) { h.deliver(sub, ev) })
+}
+
+// SetAvailable tells the hub whether the upstream can be reached. While it
+// cannot, a stream that ends is reconnected only every DownRetry instead of
+// with backoff. When it can again, the hub reconnects at once: a wait for
+// the next attempt is cut short, and a connection in progress is opened
+// anew, since it was opened to the upstream that went down.
+func (h *Hub[E]) SetAvailable(up bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	wasDown := h.down
+	h.down = !up
+	if up && wasDown {
+		select {
+		case h.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// isDown reports whether the upstream is marked down.
+func (h *Hub[E]) isDown() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.down
 }
 
 // Subscribe returns a channel of events that pass filter (nil passes all);
@@ -261,11 +304,16 @@ func (h *Hub[E]) send(sub *subscriber[E], ev E) {
 	if sub.filter != nil && !sub.filter(ev) {
 		return
 	}
+	h.deliver(sub, ev)
+}
+
+// deliver puts ev in a subscriber's channel, skipping it ahead if full.
+func (h *Hub[E]) deliver(sub *subscriber[E], ev E) {
 	select {
 	case sub.ch <- ev:
 	default:
 		h.skipAhead(sub, ReasonOverflow)
-		sub.ch <- ev // room: skipAhead emptied the channel, only the hub sends, and Buffer ≥ 2
+		sub.ch <- ev // room: skipAhead emptied the channel, the hub sends only under h.mu, and Buffer ≥ 2
 	}
 }
 

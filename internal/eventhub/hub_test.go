@@ -40,6 +40,7 @@ func decodeTest(data []byte) (testEvent, error) {
 type fakeUpstream struct {
 	mu       sync.Mutex
 	conns    []*fakeConn
+	attempts int // calls of connect, failed ones included
 	fail     error
 	silent   bool // connections send no first event
 	newConns chan *fakeConn
@@ -69,6 +70,7 @@ func newFakeUpstream() *fakeUpstream {
 func (u *fakeUpstream) connect(ctx context.Context) (io.ReadCloser, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	u.attempts++
 	if u.fail != nil {
 		return nil, u.fail
 	}

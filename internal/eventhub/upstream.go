@@ -17,8 +17,13 @@ type item[E any] struct {
 	dropped bool // an event over the size limit was skipped
 }
 
+// errWoken ends a connection opened before the upstream was marked
+// available again.
+var errWoken = errors.New("eventhub: the upstream is available again; reconnecting")
+
 // loop keeps an upstream stream open until ctx ends, relaying its events,
-// sending heartbeats and reconnecting with backoff. If the very first
+// sending heartbeats and reconnecting with backoff (every DownRetry while
+// the upstream is marked down, at once when it is back). If the very first
 // connection fails it reports the error through up and ends; if a later one
 // finds the upstream gone it ends every subscription.
 func (h *Hub[E]) loop(ctx context.Context, up *upstream) {
@@ -37,6 +42,10 @@ func (h *Hub[E]) loop(ctx context.Context, up *upstream) {
 	for {
 		began := time.Now()
 		first, err := h.connection(ctx, tick.C, onFirst)
+		if errors.Is(err, errWoken) && ctx.Err() == nil {
+			failures = 0
+			continue
+		}
 		if !live {
 			switch {
 			case h.ctx.Err() != nil:
@@ -66,6 +75,9 @@ func (h *Hub[E]) loop(ctx context.Context, up *upstream) {
 		}
 		wait := h.backoff(failures)
 		failures++
+		if h.isDown() {
+			wait = h.cfg.DownRetry
+		}
 		h.cfg.Logger.Warn("upstream event stream ended; reconnecting", "err", err, "wait", wait)
 		if !h.sleep(ctx, wait, tick.C) {
 			return
@@ -83,13 +95,16 @@ func (h *Hub[E]) backoff(n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// sleep waits for d while still sending heartbeats; false if ctx ended.
+// sleep waits for d, or until the upstream is marked available again, while
+// still sending heartbeats; false if ctx ended.
 func (h *Hub[E]) sleep(ctx context.Context, d time.Duration, tick <-chan time.Time) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
+			return true
+		case <-h.wake:
 			return true
 		case <-tick:
 			h.beat()
@@ -108,6 +123,8 @@ func (h *Hub[E]) beat() {
 // connection runs one upstream connection until it ends: closed by the
 // server, failed, silent for StallTimeout, or ctx ended. onFirst is called
 // before its first event is relayed. first reports whether any event came.
+// When the upstream is marked available again, the connection ends with
+// errWoken: it was opened to the upstream that went down.
 func (h *Hub[E]) connection(ctx context.Context, tick <-chan time.Time, onFirst func()) (first bool, err error) {
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -117,15 +134,15 @@ func (h *Hub[E]) connection(ctx context.Context, tick <-chan time.Time, onFirst 
 
 	stall := time.NewTimer(h.cfg.StallTimeout)
 	defer stall.Stop()
-	done := ctx.Done()
-	var stallErr error
+	done, wake := ctx.Done(), h.wake
+	var endErr error
 	for {
 		select {
 		case it, ok := <-items:
 			if !ok {
 				err := <-errc
-				if stallErr != nil {
-					err = stallErr
+				if endErr != nil {
+					err = endErr
 				}
 				return first, err
 			}
@@ -140,7 +157,11 @@ func (h *Hub[E]) connection(ctx context.Context, tick <-chan time.Time, onFirst 
 			}
 			h.each(func(sub *subscriber[E]) { h.send(sub, it.ev) })
 		case <-stall.C:
-			stallErr = fmt.Errorf("%w for %v", ErrStalled, h.cfg.StallTimeout)
+			endErr = fmt.Errorf("%w for %v", ErrStalled, h.cfg.StallTimeout)
+			cancel()
+		case <-wake:
+			wake = nil
+			endErr = errWoken
 			cancel()
 		case <-tick:
 			h.beat()
