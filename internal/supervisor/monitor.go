@@ -49,8 +49,8 @@ func (p *Process) exitedOnItsOwn(exit ExitStatus) {
 		state = StateStopped
 	}
 	p.setStatus(func(s *Status) { s.State, s.PID, s.LastExit = state, 0, &exit })
+	p.notify() // a crash is told even when a restart follows
 	if state == StateStopped || p.opts.Restart.Mode != RestartOnFailure {
-		p.notify()
 		return
 	}
 	p.recover()
