@@ -69,15 +69,15 @@ func newBrowser(t *testing.T) context.Context {
 // at once, as each takes seconds.
 func startBrowserAndOpenCode(t *testing.T, opts portaltest.OpenCodeOptions) (context.Context, *portaltest.OpenCode) {
 	t.Helper()
+	browser := newBrowser(t)
 	started := make(chan error, 1)
 	waited := false
-	t.Cleanup(func() { // runs after the browser is stopped
+	go func() { started <- chromedp.Do(browser) }()
+	t.Cleanup(func() { // when OpenCode failed to start: Chromium's start ends too
 		if !waited {
 			<-started
 		}
 	})
-	browser := newBrowser(t)
-	go func() { started <- chromedp.Do(browser) }()
 	oc := portaltest.NewOpenCode(t, opts)
 	waited = true
 	if err := <-started; err != nil {
