@@ -23,12 +23,18 @@ const (
 	// EventHeartbeat is sent every 15 s so that a client, or a proxy between
 	// it and the portal, sees that the stream is alive. Its properties are {}.
 	EventHeartbeat = "portal.heartbeat"
+	// EventInstance tells a subscriber that the instance changed state:
+	// it went down (crashed or stopped), is starting again, or is running.
+	// Its properties are {"state": "starting" | "running" | "stopped" |
+	// "crashed", "port": PORT, "id": ID}. Once it runs again, the event
+	// stream from OpenCode is reopened at once and an EventResync follows.
+	EventInstance = "portal.instance"
 )
 
 // Event is one live event of an OpenCode instance: an event of OpenCode's
 // /event stream ({id, type, properties}; reference: OpenCode's server
-// documentation), or one of the portal's own (EventResync, EventHeartbeat),
-// which have the same shape without an id.
+// documentation), or one of the portal's own (EventResync, EventHeartbeat,
+// EventInstance), which have the same shape without an id.
 type Event struct {
 	// ID is OpenCode's event id ("evt_…"); empty for the portal's events.
 	ID string
@@ -69,8 +75,11 @@ func (f EventFilter) match(e Event) bool {
 // subscriber that reads too slowly gets an EventResync and skips ahead
 // instead of delaying the others. A stream from OpenCode that closes or
 // stays silent for 30 s is reconnected, and every subscriber then gets an
-// EventResync. An EventHeartbeat comes every 15 s. When the instance is no
-// longer registered, the channel is closed.
+// EventResync. An EventHeartbeat comes every 15 s. Each change of state of
+// an instance supervised by this Portal comes as an EventInstance; while it
+// is down the portal does not reconnect (but tries every 30 s), and once it
+// runs again the stream is reopened at once, then an EventResync follows.
+// When the instance is no longer registered, the channel is closed.
 func (p *Portal) Subscribe(ctx context.Context, port int, filter EventFilter) (<-chan Event, error) {
 	if _, err := p.entryByPort(port); err != nil {
 		return nil, err
@@ -104,11 +113,12 @@ var errShuttingDown = &Error{Code: EUNAVAILABLE, Err: eventhub.ErrClosed, Messag
 type eventHubs struct {
 	mu     sync.Mutex
 	hubs   map[int]*eventhub.Hub[Event]
+	states map[int]string // the last state told for each instance port
 	closed bool
 }
 
 func newEventHubs() *eventHubs {
-	return &eventHubs{hubs: make(map[int]*eventhub.Hub[Event])}
+	return &eventHubs{hubs: make(map[int]*eventhub.Hub[Event]), states: make(map[int]string)}
 }
 
 // hub returns the hub for port, creating it on first use.
@@ -147,12 +157,36 @@ func (e *eventHubs) hub(p *Portal, port int) (*eventhub.Hub[Event], error) {
 	return h, nil
 }
 
+// instanceChanged tells the subscribers of the instance on port, if any,
+// its new state, and lets its hub reconnect only while it runs. A state
+// told already (a new pid while starting) is not told again.
+func (e *eventHubs) instanceChanged(id string, port int, state string) {
+	e.mu.Lock()
+	h, same := e.hubs[port], e.states[port] == state
+	if e.states != nil {
+		e.states[port] = state
+	}
+	e.mu.Unlock()
+	if h == nil || same {
+		return
+	}
+	h.SetAvailable(state == StateRunning)
+	h.Publish(portalEvent(EventInstance, instanceEventProps{State: state, Port: port, ID: id}))
+}
+
+// instanceEventProps are the properties of an EventInstance.
+type instanceEventProps struct {
+	State string `json:"state"`
+	Port  int    `json:"port"`
+	ID    string `json:"id"`
+}
+
 // close closes every hub, ending their subscriptions.
 func (e *eventHubs) close() {
 	e.mu.Lock()
 	e.closed = true
 	hubs := e.hubs
-	e.hubs = nil
+	e.hubs, e.states = nil, nil
 	e.mu.Unlock()
 	for _, h := range hubs {
 		h.Close()

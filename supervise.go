@@ -164,8 +164,9 @@ func (p *Portal) newPassword(ctx context.Context, id string) (string, error) {
 }
 
 // instanceChanged records a supervised process's new pid, port and start
-// time in the registry. An instance whose entry was removed or taken over by
-// another program is let go.
+// time in the registry, then tells the instance's event subscribers. An
+// instance whose entry was removed or taken over by another program is let
+// go.
 func (p *Portal) instanceChanged(id string, s supervisor.Status) {
 	ctx, cancel := context.WithTimeout(context.Background(), registryWait)
 	defer cancel()
@@ -190,6 +191,7 @@ func (p *Portal) instanceChanged(id string, s supervisor.Status) {
 	case err != nil:
 		p.log.Warn("recording an instance change in the registry failed", "instance", id, "err", err)
 	}
+	p.events.instanceChanged(id, s.Port, string(s.State))
 }
 
 // errNotOurs means the entry is gone or supervised by another portal.
