@@ -19,8 +19,9 @@ const eventWriteTimeout = time.Minute
 // {id, type, properties} exactly as OpenCode sent it: the framing of
 // OpenCode's own /event stream, which a browser's EventSource delivers to
 // onmessage with no listener per type. The portal's own events,
-// portal.heartbeat (every 15 s) and portal.resync (refetch state: events
-// were missed), come in the same shape. With ?session=ID only that
+// portal.heartbeat (every 15 s), portal.resync (refetch state: events
+// were missed) and portal.instance (the instance crashed, stopped, is
+// starting or running), come in the same shape. With ?session=ID only that
 // session's events (and the portal's) are sent.
 //
 // Errors before the stream starts (bad port, unknown instance, OpenCode
