@@ -29,7 +29,9 @@ import (
 // real OpenCode. Pages of other origins (another site, another local port,
 // and a DNS-rebinding name pointed at the portal's own address) try to make
 // the portal act: each attempt must reach the portal and be refused by it,
-// and nothing may change. The same attack pages against the handler with
+// and nothing may change; a script tag loading a project's .js file is
+// answered, and the browser must refuse to run it (Cross-Origin-Resource-
+// Policy). The same attack pages against the handler with
 // its guards off must succeed, which shows the attempts are real. Pages of
 // the portal's own origin must keep working, with and without a password.
 func TestBrowserSecurity(t *testing.T) {
@@ -46,8 +48,8 @@ func TestBrowserSecurity(t *testing.T) {
 		tab := newTab(t, browser)
 		for _, a := range attacks(t, bp, oc, victim) {
 			checkStatuses(t, a, runAttack(t, tab, bp, a))
-			if a.name == "DNS rebinding" && strings.Contains(fmt.Sprint(a.result), browserSecret) {
-				t.Errorf("%s: the page read the secret file: %v", a.name, a.result)
+			if strings.Contains(fmt.Sprint(a.result), browserSecret) {
+				t.Errorf("%s: the page read the secret: %v", a.name, a.result)
 			}
 		}
 		after := snapshot(t, bp, oc, model, repo)
@@ -146,6 +148,7 @@ func newBrowserRepo(t *testing.T) string {
 	write("notes.txt", "notes\n")
 	write("draft.txt", "draft\n")
 	write("secret.env", "API_KEY="+browserSecret+"\n")
+	write("config.js", `var projectConfig = {apiKey: "`+browserSecret+`"};`+"\n")
 	for _, args := range [][]string{{"add", "-A"}, {"commit", "-q", "-m", "project files"}} {
 		if err := portaltest.Git(repo, args...); err != nil {
 			t.Fatal(err)
@@ -311,6 +314,7 @@ func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim st
 		"form-urlencoded": formPage(target+restart, "application/x-www-form-urlencoded", "x", "1"),
 		"beacon": `<!doctype html><script>navigator.sendBeacon(` + jsString(target+oce+"session/create") +
 			`, '{"title":"pwned by a beacon"}')</script>`,
+		"script":     scriptPage(target + oce + "files/read?raw=1&path=config.js"),
 		"local-port": noCORSPage(target, [][2]string{{oce + "session/create", `{"title":"pwned from another local port"}`}}),
 	}
 	site.Start()
@@ -328,6 +332,9 @@ func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim st
 			want: []string{"POST " + oce + "session/create"}, guarded: 403, unguarded: []int{200}},
 		{name: "sendBeacon: create a session", url: other + "beacon",
 			want: []string{"POST " + oce + "session/create"}, guarded: 403, unguarded: []int{200}},
+		// A GET the portal answers: the browser must not run the answer.
+		{name: "script tag: run a project's .js file", url: other + "script",
+			want: []string{"GET " + oce + "files/read"}, guarded: 200, unguarded: []int{200}},
 		{name: "another local port: create a session", url: local + "local-port",
 			want: []string{"POST " + oce + "session/create"}, guarded: 403, unguarded: []int{200}},
 		{name: "DNS rebinding", url: "http://evil.test:" + bp.port() + rebindPagePath,
@@ -454,6 +461,20 @@ window.attack = (async () => {
 </script>`
 }
 
+// scriptPage is a page that loads src as a script and reports what it
+// defined (projectConfig), or that the browser refused to run it.
+func scriptPage(src string) string {
+	return `<!doctype html><script>
+window.attack = new Promise(resolve => {
+	const s = document.createElement("script");
+	s.src = ` + jsString(src) + `;
+	s.onload = () => resolve(typeof projectConfig === "undefined" ? "loaded, defined nothing" : "read " + JSON.stringify(projectConfig));
+	s.onerror = () => resolve("not run: the browser refused the script");
+	document.head.appendChild(s);
+});
+</script>`
+}
+
 // formPage is a page that submits a form with one field to action as soon
 // as it loads. A text/plain form sends "name=value": a name ending in an
 // open string and a value closing it make that JSON.
@@ -552,5 +573,8 @@ func checkAttacksSucceeded(t *testing.T, bp *browserPortal, oc *portaltest.OpenC
 		if !strings.Contains(string(stolen), want) {
 			t.Errorf("the rebinding page did not read %s: %s", want, stolen)
 		}
+	}
+	if got := fmt.Sprint(results["script tag: run a project's .js file"]); !strings.Contains(got, browserSecret) {
+		t.Errorf("the script tag did not run the project's .js file: %s", got)
 	}
 }
