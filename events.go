@@ -79,9 +79,11 @@ func (f EventFilter) match(e Event) bool {
 // an instance supervised by this Portal comes as an EventInstance; while it
 // is down the portal does not reconnect (but tries every 30 s), and once it
 // runs again the stream is reopened at once, then an EventResync follows.
-// When the instance is no longer registered, the channel is closed.
+// When the instance is no longer registered, the channel is closed. A new
+// subscription to an instance whose OpenCode is not running is refused
+// (ENOTRUNNING), also while earlier subscribers wait for it to run again.
 func (p *Portal) Subscribe(ctx context.Context, port int, filter EventFilter) (<-chan Event, error) {
-	if _, err := p.entryByPort(port); err != nil {
+	if _, _, err := p.runningPID(port); err != nil {
 		return nil, err
 	}
 	hub, err := p.events.hub(p, port)
