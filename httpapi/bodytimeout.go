@@ -35,16 +35,16 @@ type BodyTimeouts struct {
 //
 // Requests without a body, such as event streams, are left alone, and so
 // is whatever a handler does after reading its body (waiting for a prompt's
-// answer, say): unlike http.Server.ReadTimeout, which also ends a request
-// without a body once it expires, these deadlines cut only a body that is
-// late. A ResponseWriter that cannot set deadlines leaves the request
-// without them.
+// answer, say). http.Server.ReadTimeout spares them too (net/http lifts the
+// deadline once a body has been read), but it bounds only the whole
+// request, so a body that pauses is caught no sooner than it expires. A
+// ResponseWriter that cannot set deadlines leaves the request without them.
 //
 // A server that mounts the API should use it together with
-// http.Server.ReadHeaderTimeout and IdleTimeout, without ReadTimeout or
-// WriteTimeout (they would end event streams), and a cap on simultaneous
-// connections (golang.org/x/net/netutil.LimitListener) high enough for one
-// event stream per open page: `portal serve` does all of this.
+// http.Server.ReadHeaderTimeout and IdleTimeout, without WriteTimeout (it
+// would end event streams and the answers of long prompts), and with a cap
+// on simultaneous connections (golang.org/x/net/netutil.LimitListener) high
+// enough for an event stream per open page: `portal serve` does all this.
 func LimitBodyReads(next http.Handler, t BodyTimeouts) http.Handler {
 	if t.Idle <= 0 {
 		t.Idle = DefaultBodyIdleTimeout

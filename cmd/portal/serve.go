@@ -12,10 +12,18 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/internal/credentials"
 )
+
+// defaultMaxConnections is serve's default for --max-connections: far more
+// than the pages of one person or team need (an open page holds a
+// connection or two for its event stream), far fewer than the open files a
+// process may have.
+const defaultMaxConnections = 1000
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, pf := newFlagSet("serve", stderr)
@@ -26,6 +34,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tokensFile := tokensFlag(fs)
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with the certificate (chain) in this PEM `file`; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the private key of --tls-cert, in this PEM `file`")
+	bodyTimeout := fs.Duration("body-timeout", httpapi.DefaultBodyIdleTimeout, "end a request whose body stops arriving for this long (a whole body may take at most 2m)")
+	maxConns := fs.Int("max-connections", defaultMaxConnections, "connections served at once; more wait until one closes (each open page holds one or more for its live events)")
 	var allowedHosts, allowedOrigins []string
 	fs.Func("allow-host", "also answer requests addressed to this host `name`, e.g. the server's name on the network (repeatable; localhost and IP addresses are always answered)", func(s string) error {
 		allowedHosts = append(allowedHosts, s)
@@ -37,6 +47,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *bodyTimeout <= 0 || *maxConns <= 0 {
+		return fmt.Errorf("--body-timeout and --max-connections must be positive, not %v and %d", *bodyTimeout, *maxConns)
 	}
 	password, err := readPassword(*passwordFile)
 	if err != nil {
@@ -75,8 +88,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	ln = netutil.LimitListener(ln, *maxConns)
+	api := httpapi.New(p, httpapi.WithPassword(password), httpapi.WithTokens(tokens), httpapi.WithAllowedHosts(allowedHosts...), httpapi.WithAllowedOrigins(allowedOrigins...))
+	// No WriteTimeout: it would end event streams and the answers of long
+	// prompts. Bodies have their own deadlines, which also catch a pause.
 	srv := &http.Server{
-		Handler:           logRequests(log, httpapi.New(p, httpapi.WithPassword(password), httpapi.WithTokens(tokens), httpapi.WithAllowedHosts(allowedHosts...), httpapi.WithAllowedOrigins(allowedOrigins...))),
+		Handler:           logRequests(log, httpapi.LimitBodyReads(api, httpapi.BodyTimeouts{Idle: *bodyTimeout})),
 		TLSConfig:         tlsConf,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
