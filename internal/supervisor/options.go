@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -67,7 +69,9 @@ type Options struct {
 	// Password turns on OpenCode's basic auth (OPENCODE_SERVER_PASSWORD);
 	// Username defaults to "opencode". Both are used by the health check.
 	Username, Password string
-	Env                []string // KEY=value pairs added to os.Environ()
+	// Env is added to this program's environment less its own settings
+	// (see childEnv).
+	Env []string
 
 	// LogFile receives the process's stdout and stderr, so that the process
 	// can outlive this program. Default: a new file in os.TempDir(). Stop
@@ -161,5 +165,17 @@ func (o Options) command(port int) (argv, env []string) {
 	if o.Password != "" {
 		extra = append(extra, "OPENCODE_SERVER_PASSWORD="+o.Password)
 	}
-	return argv, mergeEnv(os.Environ(), extra...)
+	return argv, mergeEnv(childEnv(os.Environ()), extra...)
+}
+
+// childEnv returns env without the portal's own settings, which OpenCode,
+// and every shell command, MCP server and plugin its agent runs, must not
+// see: every PORTAL_* variable (PORTAL_PASSWORD, PORTAL_REGISTRY, ...) and
+// OPENCODE_BIN (which opencode the portal runs). Options.Env may still set
+// any of them.
+func childEnv(env []string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return k == "OPENCODE_BIN" || strings.HasPrefix(k, "PORTAL_")
+	})
 }
