@@ -3,11 +3,16 @@ package supervisor
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,5 +79,40 @@ func TestRestartFailsWithoutANewPassword(t *testing.T) {
 	}
 	if st := p.Status(); st.State != StateCrashed || st.PID != 0 {
 		t.Errorf("after the failed restart: %+v, want crashed with no process", st)
+	}
+}
+
+// TestAdoptSendsNoPasswordToAnotherProcess adopts a live pid whose port is
+// held by another process (a healthy-looking stand-in run by this test
+// process, not by the pid): Adopt refuses without probing it.
+func TestAdoptSendsNoPasswordToAnotherProcess(t *testing.T) {
+	var probes atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		probes.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"healthy":true}`))
+	}))
+	defer other.Close()
+	port := other.Listener.Addr().(*net.TCPAddr).Port
+	owner := startFake(t, fakeOptions(t)) // alive, holding a port of its own
+	opts := fakeOptions(t)
+	opts.Port = port
+	if p, err := Adopt(context.Background(), opts, owner.Status().PID); !errors.Is(err, ErrNotRunning) {
+		if err == nil {
+			p.Detach()
+		}
+		t.Fatalf("Adopt of a pid that does not hold the port: %v, want ErrNotRunning", err)
+	}
+	if n := probes.Load(); n != 0 {
+		t.Errorf("the port's holder was probed %d times", n)
+	}
+	// Control: the holder of the port, this process, is adopted.
+	p, err := Adopt(context.Background(), opts, os.Getpid())
+	if err != nil {
+		t.Fatalf("Adopt of the port's holder: %v", err)
+	}
+	p.Detach()
+	if probes.Load() == 0 {
+		t.Error("the port's holder was not probed")
 	}
 }

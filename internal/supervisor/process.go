@@ -145,7 +145,7 @@ func Adopt(ctx context.Context, opts Options, pid int) (*Process, error) {
 		return nil, fmt.Errorf("%w: pid %d is gone", ErrNotRunning, pid)
 	}
 	pctx, cancel := context.WithTimeout(ctx, p.opts.ProbeTimeout)
-	err = probe(pctx, p.client, p.URL(), p.username, p.password)
+	err = heldProbe(pctx, p.client, pid, p.URL(), p.username, p.password)
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("%w: port %d: %v", ErrNotRunning, opts.Port, err)
@@ -349,7 +349,7 @@ func (p *Process) waitReady(ctx context.Context, pr *proc, port int, recent *rin
 		}
 		if listening {
 			pctx, cancel := context.WithTimeout(ctx, attempt)
-			err := probe(pctx, p.client, BaseURL(p.opts.Hostname, port), p.username, p.password)
+			err := heldProbe(pctx, p.client, pr.pid, BaseURL(p.opts.Hostname, port), p.username, p.password)
 			cancel()
 			if err == nil {
 				return port, nil

@@ -3,14 +3,18 @@ package supervisor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/opencode-portal/portal/internal/procfs"
 )
 
 // listeningMarker starts the line OpenCode prints once its server listens
@@ -45,6 +49,22 @@ func BaseURL(hostname string, port int) string {
 		hostname = "::1"
 	}
 	return "http://" + net.JoinHostPort(strings.Trim(hostname, "[]"), strconv.Itoa(port))
+}
+
+// heldProbe probes baseURL as probe does, but only if the socket listening
+// there is held by pid or its descendants (where the system can tell): the
+// health check carries the password, which no other program must get.
+func heldProbe(ctx context.Context, client *http.Client, pid int, baseURL, username, password string) error {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return err
+	}
+	if addr, err := netip.ParseAddrPort(u.Host); err == nil {
+		if err := procfs.ListenerHeldBy(pid, addr); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+			return fmt.Errorf("not probed: %w", err)
+		}
+	}
+	return probe(ctx, client, baseURL, username, password)
 }
 
 // health is the answer of GET /global/health.
