@@ -69,6 +69,11 @@ type StartOptions struct {
 // it answers. If the folder already has a live instance, that one is
 // returned and nothing is started, also when several callers (in this or
 // other processes) start the same folder at once.
+//
+// The callers of one folder share its start, which belongs to none of them:
+// it is bounded by Config.StartTimeout and the Portal's life, not by ctx.
+// When ctx ends first, this caller stops waiting (ETIMEOUT) and the start
+// goes on for the others.
 func (p *Portal) StartInstance(ctx context.Context, opts StartOptions) (Instance, error) {
 	dir, err := checkDirectory(opts.Directory)
 	if err != nil {
@@ -77,13 +82,19 @@ func (p *Portal) StartInstance(ctx context.Context, opts StartOptions) (Instance
 	if opts.Port != 0 && CheckPort(opts.Port) != nil {
 		return Instance{}, Errorf(EINVALID, "Invalid port %d: give a port in 1-65535, or none to pick a free one", opts.Port)
 	}
-	v, err, _ := p.instances.flight.Do(dir, func() (any, error) {
+	call, err := p.instances.startOnce(ctx, dir, p.cfg.StartTimeout, func(ctx context.Context) (Instance, error) {
 		return p.startInstance(ctx, dir, opts)
 	})
 	if err != nil {
 		return Instance{}, err
 	}
-	return v.(Instance), nil
+	select {
+	case <-call.done:
+		return call.in, call.err
+	case <-ctx.Done():
+		return Instance{}, &Error{Code: ETIMEOUT, Err: ctx.Err(), Message: fmt.Sprintf(
+			"Stopped waiting for OpenCode for %s to be ready (%v); its start goes on: list the instances to see when it runs", dir, ctx.Err())}
+	}
 }
 
 // checkDirectory cleans dir and checks that it is an existing folder given
@@ -280,9 +291,12 @@ func startError(dir string, err error) error {
 	case errors.Is(err, supervisor.ErrExited):
 		return &Error{Code: EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
 			"OpenCode for %s failed to start: %v; check its configuration and that its port is free%s", dir, reason, output)}
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded):
 		return &Error{Code: ETIMEOUT, Err: err, Message: fmt.Sprintf(
-			"Starting OpenCode for %s was cancelled before it was ready%s", dir, output)}
+			"OpenCode for %s was not ready within the start timeout (Config.StartTimeout)%s", dir, output)}
+	case errors.Is(err, context.Canceled):
+		return &Error{Code: EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
+			"Starting OpenCode for %s was cancelled because the portal closed; start it again with a new portal%s", dir, output)}
 	case errors.Is(err, supervisor.ErrStopped):
 		return &Error{Code: ECONFLICT, Err: err, Message: fmt.Sprintf(
 			"The instance for %s was stopped meanwhile; start it again", dir)}

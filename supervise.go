@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-multierror"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/opencode-portal/portal/internal/procfs"
 	"github.com/opencode-portal/portal/internal/registry"
@@ -44,12 +43,23 @@ var errUnchanged = errors.New("registry unchanged")
 type instanceSet struct {
 	owner  string // "PID-TOKEN": written into the registry entries supervised here
 	logDir string // where started instances' output goes
-	flight singleflight.Group
+	// ctx ends when the Portal closes; it ends the starts under way.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu     sync.Mutex
 	procs  map[string]*supervised // by instance id
+	starts map[string]*startCall  // the starts under way, by folder
 	closed bool
-	wg     sync.WaitGroup // goroutines stopping processes let go by their owner
+	wg     sync.WaitGroup // starts, and goroutines stopping processes let go by their owner
+}
+
+// startCall is one start of a folder, shared by every caller that asks
+// for the folder while it runs.
+type startCall struct {
+	done chan struct{} // closed when in and err are set
+	in   Instance
+	err  error
 }
 
 // supervised is one instance supervised here.
@@ -59,11 +69,44 @@ type supervised struct {
 }
 
 func newInstanceSet(registryPath string) *instanceSet {
+	ctx, cancel := context.WithCancel(context.Background())
 	return &instanceSet{
 		owner:  strconv.Itoa(os.Getpid()) + "-" + randomHex(4),
 		logDir: filepath.Join(filepath.Dir(registryPath), ".portal-logs"),
+		ctx:    ctx,
+		cancel: cancel,
 		procs:  make(map[string]*supervised),
+		starts: make(map[string]*startCall),
 	}
+}
+
+// startOnce returns the start under way for dir, or begins one that runs
+// start in a goroutine of its own. The start belongs to no caller: it runs
+// with ctx's values but not its cancellation, bounded by timeout and by the
+// Portal's life, so that a caller who stops waiting does not end it for the
+// others.
+func (in *instanceSet) startOnce(ctx context.Context, dir string, timeout time.Duration, start func(context.Context) (Instance, error)) (*startCall, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		return nil, Errorf(EUNAVAILABLE, "The portal is closed; create a new one to start instances")
+	}
+	if c := in.starts[dir]; c != nil {
+		return c, nil
+	}
+	c := &startCall{done: make(chan struct{})}
+	in.starts[dir] = c
+	in.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+		defer cancel()
+		defer context.AfterFunc(in.ctx, cancel)()
+		c.in, c.err = start(ctx)
+		in.mu.Lock()
+		delete(in.starts, dir)
+		in.mu.Unlock()
+		close(c.done)
+	})
+	return c, nil
 }
 
 func (in *instanceSet) open() error {
@@ -326,6 +369,7 @@ func (p *Portal) closeInstances(stop bool) error {
 	procs := in.procs
 	in.procs = make(map[string]*supervised)
 	in.mu.Unlock()
+	in.cancel() // a start under way stops what it started (add fails once closed)
 
 	var mu sync.Mutex
 	var errs *multierror.Error
