@@ -75,7 +75,7 @@ type StartOptions struct {
 // When ctx ends first, this caller stops waiting (ETIMEOUT) and the start
 // goes on for the others.
 func (p *Portal) StartInstance(ctx context.Context, opts StartOptions) (Instance, error) {
-	dir, err := checkDirectory(opts.Directory)
+	dir, err := p.checkDirectory(opts.Directory)
 	if err != nil {
 		return Instance{}, err
 	}
@@ -97,9 +97,10 @@ func (p *Portal) StartInstance(ctx context.Context, opts StartOptions) (Instance
 	}
 }
 
-// checkDirectory cleans dir and checks that it is an existing folder given
-// by an absolute path.
-func checkDirectory(dir string) (string, error) {
+// checkDirectory checks that dir is an existing folder given by an absolute
+// path where an instance may work (see checkFolder), and returns it with its
+// symlinks resolved: a folder has one instance whatever path names it.
+func (p *Portal) checkDirectory(dir string) (string, error) {
 	if strings.TrimSpace(dir) == "" {
 		return "", Errorf(EINVALID, "Directory required: give the absolute path of a project folder")
 	}
@@ -119,7 +120,14 @@ func checkDirectory(dir string) (string, error) {
 	case !fi.IsDir():
 		return "", Errorf(EINVALID, "%s is not a directory", clean)
 	}
-	return clean, nil
+	resolved, err := filepath.EvalSymlinks(clean)
+	if err != nil {
+		return "", Errorf(EINVALID, "Directory %s can not be used: %v", clean, err)
+	}
+	if err := p.checkFolder(resolved); err != nil {
+		return "", err
+	}
+	return resolved, nil
 }
 
 // startInstance does StartInstance's work for one folder at a time.
@@ -182,9 +190,13 @@ func (p *Portal) reserve(ctx context.Context, dir string, opts StartOptions) (re
 	var r reservation
 	err := p.registry.Update(ctx, func(f *registry.File) error {
 		kept := make([]registry.Entry, 0, len(f.Instances)+1)
+		live := 0
 		for _, e := range f.Instances {
-			if filepath.Clean(e.Directory) != dir {
+			if filepath.Clean(e.Directory) != dir && resolveDir(e.Directory) != dir {
 				kept = append(kept, e)
+				if p.occupies(e) {
+					live++
+				}
 				continue
 			}
 			switch {
@@ -196,6 +208,9 @@ func (p *Portal) reserve(ctx context.Context, dir string, opts StartOptions) (re
 				return errUnchanged
 			}
 			// A dead instance of this folder: its entry is replaced.
+		}
+		if limit := p.cfg.MaxInstances; limit > 0 && live >= limit {
+			return Errorf(ECONFLICT, "%d instances run already, the most allowed (Config.MaxInstances, portal serve --max-instances); stop one first, or raise the limit", live)
 		}
 		host := cmp.Or(opts.Hostname, p.cfg.Hostname)
 		port, err := p.pickPort(kept, host, opts.Port)
@@ -227,6 +242,16 @@ func (p *Portal) reserve(ctx context.Context, dir string, opts StartOptions) (re
 		err = Errorf(EINTERNAL, "Updating the instance registry: %v", err)
 	}
 	return r, err
+}
+
+// occupies reports whether an entry's instance counts against
+// Config.MaxInstances: its OpenCode runs, or is being started or restarted.
+func (p *Portal) occupies(e registry.Entry) bool {
+	if s := p.instances.get(e.ID); s != nil {
+		st := s.proc.Status().State
+		return st != supervisor.StateCrashed && st != supervisor.StateStopped
+	}
+	return e.InstanceType != "docker" && (serving(e) || pidAlive(e.WebPID) || e.OpencodePID == nil && ownerAlive(e.Owner))
 }
 
 // pickPort returns port if it is free, or the first free port from

@@ -56,6 +56,18 @@ type Config struct {
 	// StopTimeout is how long a stopping instance gets between SIGTERM and
 	// SIGKILL. Default 5s.
 	StopTimeout time.Duration
+	// AllowedRoots are the folders instances may work in, with those below
+	// them; each must be an existing folder given by an absolute path (its
+	// symlinks are resolved). Empty: any folder but the system folders
+	// (/bin, /boot, /dev, /etc, /lib*, /proc, /root, /run, /sbin, /sys,
+	// /usr, /var) and what is below them, and but /, /home, /tmp and the
+	// user's home folder themselves (their subfolders are allowed). Folders
+	// that hold the registry file are always refused.
+	AllowedRoots []string
+	// MaxInstances is how many instances may run at once in the registry;
+	// a start beyond it is refused with ECONFLICT. Default
+	// DefaultMaxInstances; less than zero for no limit.
+	MaxInstances int
 	// StopOnClose makes Close stop the instances this Portal started. By
 	// default they keep running, like the original CLI's, and the next
 	// Portal adopts them.
@@ -95,6 +107,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	c.StartTimeout = cmp.Or(c.StartTimeout, time.Minute)
 	c.StopTimeout = cmp.Or(c.StopTimeout, 5*time.Second)
+	c.MaxInstances = cmp.Or(c.MaxInstances, DefaultMaxInstances)
+	roots, err := resolveRoots(c.AllowedRoots)
+	if err != nil {
+		return c, err
+	}
+	c.AllowedRoots = roots
 	if c.MaxReadSize <= 0 {
 		c.MaxReadSize = DefaultMaxReadSize
 	}
