@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/opencode-portal/portal"
@@ -14,6 +15,9 @@ import (
 type portalFlags struct {
 	registry string
 	bin      string
+	// Set by the commands that start instances (startFlags).
+	roots        []string
+	maxInstances int
 }
 
 // newFlagSet returns the flag set of the command name, writing its
@@ -27,9 +31,20 @@ func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *portalFlags) {
 	return fs, f
 }
 
+// startFlags registers the flags of the commands that start instances:
+// which folders they may use and how many may run.
+func (f *portalFlags) startFlags(fs *flag.FlagSet) {
+	fs.Func("root", "a folder instances may use, with those below it (repeatable; default: any but system folders, /, /home, /tmp and your home folder themselves)", func(dir string) error {
+		abs, err := filepath.Abs(dir)
+		f.roots = append(f.roots, abs)
+		return err
+	})
+	fs.IntVar(&f.maxInstances, "max-instances", portal.DefaultMaxInstances, "most instances running at once (-1 for no limit)")
+}
+
 // config is the Portal configuration the flags ask for.
 func (f *portalFlags) config() portal.Config {
-	return portal.Config{RegistryPath: f.registry, OpenCodeBin: f.bin}
+	return portal.Config{RegistryPath: f.registry, OpenCodeBin: f.bin, AllowedRoots: f.roots, MaxInstances: f.maxInstances}
 }
 
 // open returns a Portal on the registry. Closing it leaves instances running.

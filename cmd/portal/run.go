@@ -15,12 +15,13 @@ import (
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, pf := newFlagSet("run", stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: portal run [DIR] [--name NAME] [--opencode-port PORT] [--hostname HOST]")
+		fmt.Fprintln(stderr, "Usage: portal run [DIR] [--name NAME] [--opencode-port PORT] [--hostname HOST] [--root DIR]...")
 		fs.PrintDefaults()
 	}
 	name := fs.String("name", "", "instance name (default: the folder's name)")
 	port := fs.Int("opencode-port", 0, "OpenCode port (default: the first free port from 3100)")
 	hostname := fs.String("hostname", "", "address OpenCode binds to (default 127.0.0.1)")
+	pf.startFlags(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
