@@ -32,6 +32,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	passwordFile := fs.String("password-file", "", "file (mode 0600) holding the password, 12 characters or more, clients must send with HTTP Basic auth (default $PORTAL_PASSWORD)")
 	noAuth := fs.Bool("no-auth", false, "allow serving a non-loopback address without a password or token (e.g. behind an authenticating proxy)")
 	tokensFile := tokensFlag(fs)
+	pf.startFlags(fs)
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with the certificate (chain) in this PEM `file`; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the private key of --tls-cert, in this PEM `file`")
 	bodyTimeout := fs.Duration("body-timeout", httpapi.DefaultBodyIdleTimeout, "end a request whose body stops arriving for this long (a whole body may take at most 2m)")
