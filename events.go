@@ -176,6 +176,19 @@ func (e *eventHubs) instanceChanged(id string, port int, state string) {
 	h.Publish(portalEvent(EventInstance, instanceEventProps{State: state, Port: port, ID: id}))
 }
 
+// removed ends the subscriptions to the instance on port, which is no
+// longer registered, and drops its hub.
+func (e *eventHubs) removed(port int) {
+	e.mu.Lock()
+	h := e.hubs[port]
+	delete(e.hubs, port)
+	delete(e.states, port)
+	e.mu.Unlock()
+	if h != nil {
+		h.Close()
+	}
+}
+
 // instanceEventProps are the properties of an EventInstance.
 type instanceEventProps struct {
 	State string `json:"state"`

@@ -344,3 +344,27 @@ func TestSubscribeEndsWhenInstanceRemoved(t *testing.T) {
 		}
 	}
 }
+
+// TestRemovedInstanceEndsSubscriptionsAtOnce checks that removing an
+// instance (as StopInstance does) has closed its subscriptions by the time
+// it returns, rather than at the hub's next reconnection attempt.
+func TestRemovedInstanceEndsSubscriptionsAtOnce(t *testing.T) {
+	p, port, _ := newEventPortal(t, &eventServer{})
+	ch, err := p.Subscribe(t.Context(), port, EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.removeEntry("events"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		default:
+			t.Fatal("the subscription is still open after the instance was removed")
+		}
+	}
+}

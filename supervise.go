@@ -260,13 +260,16 @@ func (p *Portal) updateEntry(ctx context.Context, id string, ours bool, change f
 	return err
 }
 
-// removeEntry removes the entry with this id from the registry.
+// removeEntry removes the entry with this id from the registry, and ends
+// the subscriptions to its events.
 func (p *Portal) removeEntry(id string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), registryWait)
 	defer cancel()
+	port := 0
 	err := p.registry.Update(ctx, func(f *registry.File) error {
 		for i, e := range f.Instances {
 			if e.ID == id {
+				port = e.OpencodePort
 				f.Instances = append(f.Instances[:i], f.Instances[i+1:]...)
 				return nil
 			}
@@ -274,6 +277,9 @@ func (p *Portal) removeEntry(id string) error {
 		return errUnchanged
 	})
 	p.forgetEntries()
+	if err == nil {
+		p.events.removed(port)
+	}
 	if errors.Is(err, errUnchanged) {
 		return nil
 	}
