@@ -49,8 +49,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *bodyTimeout <= 0 || *maxConns <= 0 {
-		return fmt.Errorf("--body-timeout and --max-connections must be positive, not %v and %d", *bodyTimeout, *maxConns)
+	if *bodyTimeout <= 0 {
+		return fmt.Errorf("--body-timeout %v: give a positive duration, such as 15s", *bodyTimeout)
+	}
+	if *maxConns <= 0 {
+		return fmt.Errorf("--max-connections %d: give a positive number, such as %d", *maxConns, defaultMaxConnections)
 	}
 	password, err := readPassword(*passwordFile)
 	if err != nil {

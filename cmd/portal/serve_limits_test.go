@@ -99,3 +99,21 @@ func TestServeCapsConnections(t *testing.T) {
 		t.Fatal("the waiting request was not served after a connection closed")
 	}
 }
+
+func TestServeRefusesLimitsBelowOne(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--body-timeout", "0s"}, "--body-timeout 0s: give a positive duration, such as 15s"},
+		{[]string{"--body-timeout", "-1m"}, "--body-timeout -1m0s: give a positive duration"},
+		{[]string{"--max-connections", "0"}, "--max-connections 0: give a positive number, such as 1000"},
+	}
+	for _, tt := range tests {
+		var stderr strings.Builder
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--registry", t.TempDir() + "/portal.json"}, tt.args...)
+		if code := run(t.Context(), args, io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 1 and %q", tt.args, code, stderr.String(), tt.want)
+		}
+	}
+}
