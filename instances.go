@@ -344,10 +344,22 @@ func (p *Portal) Instance(ctx context.Context, idOrPort string) (Instance, error
 	return in, nil
 }
 
-// Instances returns the registered instances that are alive, and those
-// supervised here whatever their state. Their liveness is checked
-// concurrently.
-func (p *Portal) Instances(ctx context.Context) ([]Instance, error) {
+// ListOptions says which instances Instances returns.
+type ListOptions struct {
+	// All adds the instances that are down: crashed or stopped, or
+	// registered with their process gone. Clean (or StopInstance) removes
+	// them.
+	All bool
+}
+
+// Instances returns the registered instances that are up: running, or
+// starting (also while waiting to be restarted). With ListOptions.All it
+// returns those that are down too. Their liveness is checked concurrently.
+func (p *Portal) Instances(ctx context.Context, opts ...ListOptions) ([]Instance, error) {
+	var o ListOptions
+	for _, opt := range opts {
+		o.All = o.All || opt.All
+	}
 	f, err := p.registry.Read()
 	if err != nil {
 		return nil, Errorf(EINTERNAL, "%v", err)
@@ -364,7 +376,8 @@ func (p *Portal) Instances(ctx context.Context) ([]Instance, error) {
 	wg.Wait()
 	list := out[:0]
 	for i, in := range out {
-		if live[i] {
+		up := live[i] && in.State != StateCrashed && in.State != StateStopped
+		if f.Instances[i].InstanceType != "docker" && (up || o.All) {
 			list = append(list, in)
 		}
 	}
@@ -474,19 +487,18 @@ func (p *Portal) InstanceLogs(ctx context.Context, idOrPort string, tail int) ([
 	return lines, nil
 }
 
-// Clean removes from the registry the instances whose processes are all
-// gone and that no live portal supervises, and returns them. It stops
-// nothing.
+// Clean removes from the registry the instances that are down: crashed or
+// stopped, whoever supervises them, or with their processes gone; and
+// returns them. It stops nothing.
 func (p *Portal) Clean(ctx context.Context) ([]Instance, error) {
 	var removed []Instance
 	err := p.registry.Update(ctx, func(f *registry.File) error {
 		removed = nil
 		kept := f.Instances[:0:0]
 		for _, e := range f.Instances {
-			dead := e.InstanceType != "docker" && p.instances.get(e.ID) == nil &&
-				!serving(e) && !pidAlive(e.WebPID) && !ownerAlive(e.Owner)
-			if dead {
-				removed = append(removed, instanceFromEntry(e, StateStopped))
+			if e.InstanceType != "docker" && !p.occupies(e) {
+				in, _ := p.describe(ctx, e)
+				removed = append(removed, in)
 				continue
 			}
 			kept = append(kept, e)
@@ -500,6 +512,9 @@ func (p *Portal) Clean(ctx context.Context) ([]Instance, error) {
 	p.forgetEntries()
 	if err != nil && !errors.Is(err, errUnchanged) {
 		return nil, Errorf(EINTERNAL, "Updating the instance registry: %v", err)
+	}
+	for _, in := range removed {
+		p.instances.letGo(in.ID)
 	}
 	return removed, nil
 }

@@ -214,11 +214,15 @@ func (p *Portal) instanceChanged(id string, s supervisor.Status) {
 	ctx, cancel := context.WithTimeout(context.Background(), registryWait)
 	defer cancel()
 	err := p.updateEntry(ctx, id, true, func(e *registry.Entry) {
-		e.OpencodePID = nil
-		if s.PID > 0 {
+		switch {
+		case s.PID > 0:
 			pid := s.PID
 			e.OpencodePID = &pid
+		case s.State == supervisor.StateStarting:
+			e.OpencodePID = nil // no pid yet: being started here
 		}
+		// A crashed or stopped instance keeps its last pid: it is down,
+		// not being started (see occupies).
 		if s.Port > 0 {
 			e.OpencodePort = s.Port
 		}

@@ -55,8 +55,19 @@ func InstanceList(list []portal.Instance) any {
 	return out
 }
 
+// listInstances lists the instances that are up, as the original Portal
+// does; ?all=1 adds those that are down (crashed, stopped, gone), which
+// DELETE /api/instances/{id} or `portal clean` removes.
 func (h *handler) listInstances(w http.ResponseWriter, r *http.Request) error {
-	list, err := h.p.Instances(r.Context())
+	q, err := parseQuery(r)
+	if err != nil {
+		return err
+	}
+	all, err := queryBool(q.Get("all"), "all")
+	if err != nil {
+		return err
+	}
+	list, err := h.p.Instances(r.Context(), portal.ListOptions{All: all})
 	if err != nil {
 		return err
 	}
