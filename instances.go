@@ -138,6 +138,9 @@ func (p *Portal) startInstance(ctx context.Context, dir string, opts StartOption
 	for attempt := 1; ; attempt++ {
 		r, err := p.reserve(ctx, dir, opts)
 		if err != nil {
+			if s := p.instances.byDir(dir); s != nil && errors.Is(err, registry.ErrCorrupt) {
+				return p.existingInstance(ctx, s.entry) // still ours, though the registry is damaged
+			}
 			return Instance{}, err
 		}
 		switch {
@@ -167,7 +170,7 @@ func (p *Portal) startInstance(ctx context.Context, dir string, opts StartOption
 			}
 			return Instance{}, startError(dir, err)
 		}
-		if err := p.instances.add(e.ID, proc, true); err != nil {
+		if err := p.instances.add(e, proc, true); err != nil {
 			proc.Stop(context.WithoutCancel(ctx))
 			p.removeEntry(e.ID)
 			return Instance{}, err
@@ -237,9 +240,8 @@ func (p *Portal) reserve(ctx context.Context, dir string, opts StartOptions) (re
 	if errors.Is(err, errUnchanged) {
 		err = nil
 	}
-	var perr *Error
-	if err != nil && !errors.As(err, &perr) {
-		err = Errorf(EINTERNAL, "Updating the instance registry: %v", err)
+	if err != nil {
+		err = registryError(err)
 	}
 	return r, err
 }
@@ -362,7 +364,19 @@ func (p *Portal) Instances(ctx context.Context, opts ...ListOptions) ([]Instance
 	}
 	f, err := p.registry.Read()
 	if err != nil {
-		return nil, Errorf(EINTERNAL, "%v", err)
+		// Those supervised here are still known: list them.
+		sup := p.instances.all()
+		if len(sup) == 0 {
+			return nil, registryError(err)
+		}
+		p.log.Warn("listing only the instances supervised here: the registry can not be read", "err", err)
+		list := make([]Instance, 0, len(sup))
+		for _, s := range sup {
+			if in := p.supervisedInstance(s.entry, s.proc); o.All || in.State != StateCrashed && in.State != StateStopped {
+				list = append(list, in)
+			}
+		}
+		return list, nil
 	}
 	out := make([]Instance, len(f.Instances))
 	live := make([]bool, len(f.Instances))
@@ -440,7 +454,7 @@ func (p *Portal) RestartInstance(ctx context.Context, idOrPort string) (Instance
 		e.Password = randomPassword() // each start has its own
 	})
 	if err != nil {
-		return Instance{}, Errorf(EINTERNAL, "Updating the instance registry: %v", err)
+		return Instance{}, registryError(err)
 	}
 	if old.OpencodePID != nil && procfs.Alive(*old.OpencodePID) && supervisor.Serves(*old.OpencodePID, old.OpencodePort) {
 		if err := supervisor.Terminate(ctx, *old.OpencodePID, p.cfg.StopTimeout); err != nil {
@@ -457,7 +471,7 @@ func (p *Portal) RestartInstance(ctx context.Context, idOrPort string) (Instance
 	if err != nil {
 		return Instance{}, startError(e.Directory, err)
 	}
-	if err := p.instances.add(e.ID, proc, true); err != nil {
+	if err := p.instances.add(e, proc, true); err != nil {
 		proc.Stop(context.WithoutCancel(ctx))
 		return Instance{}, err
 	}
@@ -511,7 +525,7 @@ func (p *Portal) Clean(ctx context.Context) ([]Instance, error) {
 	})
 	p.forgetEntries()
 	if err != nil && !errors.Is(err, errUnchanged) {
-		return nil, Errorf(EINTERNAL, "Updating the instance registry: %v", err)
+		return nil, registryError(err)
 	}
 	for _, in := range removed {
 		p.instances.letGo(in.ID)
@@ -525,13 +539,19 @@ func (p *Portal) findEntry(idOrPort string) (registry.Entry, error) {
 	if idOrPort == "" {
 		return registry.Entry{}, Errorf(EINVALID, "Instance id or port required")
 	}
-	f, err := p.registry.Read()
-	if err != nil {
-		return registry.Entry{}, Errorf(EINTERNAL, "%v", err)
-	}
 	port := 0
 	if len(idOrPort) <= 5 && strings.Trim(idOrPort, "0123456789") == "" {
 		port, _ = strconv.Atoi(idOrPort)
+	}
+	f, err := p.registry.Read()
+	if err != nil {
+		// Those supervised here are still known.
+		for _, s := range p.instances.all() {
+			if s.entry.ID == idOrPort || (port != 0 && s.entry.OpencodePort == port) {
+				return s.entry, nil
+			}
+		}
+		return registry.Entry{}, registryError(err)
 	}
 	for _, e := range f.Instances {
 		if e.ID == idOrPort || (port != 0 && e.OpencodePort == port) {

@@ -65,7 +65,8 @@ type startCall struct {
 // supervised is one instance supervised here.
 type supervised struct {
 	proc    *supervisor.Process
-	started bool // started by this Portal, not adopted
+	entry   registry.Entry // its registry entry when supervision began
+	started bool           // started by this Portal, not adopted
 }
 
 func newInstanceSet(registryPath string) *instanceSet {
@@ -124,13 +125,37 @@ func (in *instanceSet) get(id string) *supervised {
 	return in.procs[id]
 }
 
-func (in *instanceSet) add(id string, proc *supervisor.Process, started bool) error {
+func (in *instanceSet) add(e registry.Entry, proc *supervisor.Process, started bool) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.closed {
 		return Errorf(EUNAVAILABLE, "The portal was closed while the instance started; it was stopped")
 	}
-	in.procs[id] = &supervised{proc: proc, started: started}
+	in.procs[e.ID] = &supervised{proc: proc, entry: e, started: started}
+	return nil
+}
+
+// all returns the instances supervised here.
+func (in *instanceSet) all() []*supervised {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := make([]*supervised, 0, len(in.procs))
+	for _, s := range in.procs {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b *supervised) int { return strings.Compare(a.entry.StartedAt+a.entry.ID, b.entry.StartedAt+b.entry.ID) })
+	return out
+}
+
+// byDir returns the instance supervised here for a folder, or nil.
+func (in *instanceSet) byDir(dir string) *supervised {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, s := range in.procs {
+		if s.entry.Directory == dir {
+			return s
+		}
+	}
 	return nil
 }
 
@@ -303,7 +328,7 @@ func (p *Portal) forgetEntries() {
 func (p *Portal) adopt() error {
 	f, err := p.registry.Read()
 	if err != nil {
-		return Errorf(EINTERNAL, "%v", err)
+		return registryError(err)
 	}
 	var found []registry.Entry
 	for _, e := range f.Instances {
@@ -360,7 +385,7 @@ func (p *Portal) adopt() error {
 		switch {
 		case proc == nil:
 		case claimed[found[j].ID]:
-			p.instances.add(found[j].ID, proc, false)
+			p.instances.add(found[j], proc, false)
 			p.log.Info("adopted instance", "instance", found[j].ID, "pid", *found[j].OpencodePID, "port", found[j].OpencodePort)
 		default:
 			proc.Detach()
@@ -380,6 +405,13 @@ func (p *Portal) closeInstances(stop bool) error {
 	in.procs = make(map[string]*supervised)
 	in.mu.Unlock()
 	in.cancel() // a start under way stops what it started (add fails once closed)
+	// Instances released into a registry that can not be read would be
+	// orphaned: no portal could find them again. They are stopped instead.
+	_, unreadable := p.registry.Read()
+	orphans := !stop && unreadable != nil && len(procs) > 0
+	if orphans {
+		p.log.Warn("stopping the instances supervised here: the registry can not record them for the next portal", "err", unreadable)
+	}
 
 	var mu sync.Mutex
 	var errs *multierror.Error
@@ -387,7 +419,7 @@ func (p *Portal) closeInstances(stop bool) error {
 	var wg sync.WaitGroup
 	for id, s := range procs {
 		wg.Go(func() {
-			if stop && s.started {
+			if stop && s.started || orphans {
 				ctx, cancel := context.WithTimeout(context.Background(), p.cfg.StopTimeout+registryWait)
 				defer cancel()
 				err := s.proc.Stop(ctx)
@@ -433,6 +465,22 @@ func (p *Portal) closeInstances(stop bool) error {
 		errs = multierror.Append(errs, fmt.Errorf("updating the registry: %w", err))
 	}
 	return errs.ErrorOrNil()
+}
+
+// registryError is the *Error for a failed read or update of the registry.
+// A damaged registry is never written over: the message says how to repair
+// it.
+func registryError(err error) error {
+	var perr *Error
+	switch {
+	case errors.As(err, &perr):
+		return err
+	case errors.Is(err, registry.ErrCorrupt):
+		return &Error{Code: EINTERNAL, Err: err, Message: fmt.Sprintf(
+			"The instance registry is damaged, so instances can be neither started nor stopped by it (%v). "+
+				"To repair it: stop the opencode processes of the instances it listed, then restore the file from a backup or remove it", err)}
+	}
+	return &Error{Code: EINTERNAL, Err: err, Message: fmt.Sprintf("Using the instance registry failed: %v", err)}
 }
 
 // ownerAlive reports whether the portal process named by an entry's owner
