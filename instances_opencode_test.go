@@ -190,8 +190,9 @@ func TestInstancesWithOpenCode(t *testing.T) {
 		if err != nil || got.State != portal.StateCrashed || got.PID != nil || got.Restarts != 0 || got.LastExit != "signal: killed" {
 			t.Errorf("after the crash: %+v, %v", got, err)
 		}
-		if e := readRegistry(t, cfg.RegistryPath)[0]; e.OpencodePID != nil {
-			t.Errorf("registry still names pid %d", *e.OpencodePID)
+		// The entry keeps the dead pid: it reads as down, not as being started.
+		if e := readRegistry(t, cfg.RegistryPath)[0]; e.OpencodePID == nil || *e.OpencodePID != pid {
+			t.Errorf("registry names pid %v, want the last one, %d", e.OpencodePID, pid)
 		}
 	})
 

@@ -143,7 +143,9 @@ func (in *instanceSet) all() []*supervised {
 	for _, s := range in.procs {
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b *supervised) int { return strings.Compare(a.entry.StartedAt+a.entry.ID, b.entry.StartedAt+b.entry.ID) })
+	slices.SortFunc(out, func(a, b *supervised) int {
+		return strings.Compare(a.entry.StartedAt+a.entry.ID, b.entry.StartedAt+b.entry.ID)
+	})
 	return out
 }
 
