@@ -22,19 +22,14 @@ func idStates(list []portal.Instance) []string {
 // leaves it out, ListOptions.All shows it, and Clean, run by this portal or
 // by another one while this one supervises it, removes it.
 func TestDownInstancesAreHiddenAndCleaned(t *testing.T) {
-	for _, cleaner := range []string{"this portal", "another portal"} {
+	// The state Clean reports: the portal that supervises the instance
+	// knows it crashed; another one sees its process gone.
+	for cleaner, state := range map[string]string{"this portal": "crashed", "another portal": "stopped"} {
 		t.Run(cleaner, func(t *testing.T) {
 			cfg := fakeConfig(t, "FAKE_CRASH_MS=100")
 			p := newPortal(t, cfg)
 			ctx := context.Background()
-			crashed, err := p.StartInstance(ctx, portal.StartOptions{Directory: t.TempDir()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			waitUntil(t, "the crash", func() bool {
-				in, err := p.Instance(ctx, crashed.ID)
-				return err == nil && in.State == portal.StateCrashed
-			})
+			crashed := startCrashed(t, p)
 			list, err := p.Instances(ctx)
 			if diff := cmp.Diff([]string{}, idStates(list)); err != nil || diff != "" {
 				t.Errorf("Instances (-want +got):\n%s%v", diff, err)
@@ -48,7 +43,7 @@ func TestDownInstancesAreHiddenAndCleaned(t *testing.T) {
 				c = newPortal(t, portal.Config{RegistryPath: cfg.RegistryPath})
 			}
 			removed, err := c.Clean(ctx)
-			if diff := cmp.Diff([]string{crashed.ID}, idsOnly(removed)); err != nil || diff != "" {
+			if diff := cmp.Diff([]string{crashed.ID + " " + state}, idStates(removed)); err != nil || diff != "" {
 				t.Errorf("Clean removed (-want +got):\n%s%v", diff, err)
 			}
 			list, err = p.Instances(ctx, portal.ListOptions{All: true})
@@ -59,19 +54,10 @@ func TestDownInstancesAreHiddenAndCleaned(t *testing.T) {
 	}
 }
 
-func idsOnly(list []portal.Instance) []string {
-	out := []string{}
-	for _, in := range list {
-		out = append(out, in.ID)
-	}
-	return out
-}
-
-// TestStopRemovesACrashedInstance: StopInstance (DELETE
-// /api/instances/{id}) clears a crashed instance from the registry.
-func TestStopRemovesACrashedInstance(t *testing.T) {
-	cfg := fakeConfig(t, "FAKE_CRASH_MS=100")
-	p := newPortal(t, cfg)
+// startCrashed starts an instance of a Portal whose instances crash soon
+// after they start, and returns it once it crashed.
+func startCrashed(t *testing.T, p *portal.Portal) portal.Instance {
+	t.Helper()
 	ctx := context.Background()
 	in, err := p.StartInstance(ctx, portal.StartOptions{Directory: t.TempDir()})
 	if err != nil {
@@ -81,7 +67,16 @@ func TestStopRemovesACrashedInstance(t *testing.T) {
 		got, err := p.Instance(ctx, in.ID)
 		return err == nil && got.State == portal.StateCrashed
 	})
-	if err := p.StopInstance(ctx, in.ID); err != nil {
+	return in
+}
+
+// TestStopRemovesACrashedInstance: StopInstance (DELETE
+// /api/instances/{id}) clears a crashed instance from the registry.
+func TestStopRemovesACrashedInstance(t *testing.T) {
+	cfg := fakeConfig(t, "FAKE_CRASH_MS=100")
+	p := newPortal(t, cfg)
+	in := startCrashed(t, p)
+	if err := p.StopInstance(context.Background(), in.ID); err != nil {
 		t.Fatal(err)
 	}
 	if entries := readRegistry(t, cfg.RegistryPath); len(entries) != 0 {
