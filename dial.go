@@ -26,10 +26,13 @@ type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 //   - before connecting, checks that the sockets listening on the address
 //     are held by the instance's process or its descendants (the npm
 //     `opencode` may be a wrapper whose child listens);
-//   - after connecting and before anything is sent, checks again, this
-//     time the socket that accepted the connection when there is one: a
-//     port taken over between the first check and the connect is caught
-//     here, and the connection closed unused.
+//   - after connecting and before anything is sent, checks again, at the
+//     address actually connected to: a port taken over between the first
+//     check and the connect is caught here, and the connection closed
+//     unused. What is left is a listener that changes hands twice within
+//     that microsecond window; the socket that accepted the connection is
+//     not looked up, as that means reading every connection of the
+//     machine (tens of milliseconds with a few thousand).
 //
 // Where the system offers no check (neither Linux nor macOS), only the
 // first point holds.
@@ -56,13 +59,12 @@ func (p *Portal) guardDial(dial dialFunc) dialFunc {
 		if err != nil {
 			return nil, err
 		}
-		local, lok := conn.LocalAddr().(*net.TCPAddr)
-		remote, rok := conn.RemoteAddr().(*net.TCPAddr)
-		if !lok || !rok {
+		remote, ok := conn.RemoteAddr().(*net.TCPAddr)
+		if !ok {
 			conn.Close()
 			return nil, fmt.Errorf("dial %s: not a TCP connection", addr)
 		}
-		if err := heldError(port, id, procfs.ConnHeldBy(pid, local.AddrPort(), remote.AddrPort())); err != nil {
+		if err := heldError(port, id, procfs.ListenerHeldBy(pid, remote.AddrPort())); err != nil {
 			conn.Close()
 			return nil, err
 		}

@@ -33,12 +33,6 @@ func ListenerHeldBy(pid int, addr netip.AddrPort) error {
 	return checkLsof(pid, addr, out)
 }
 
-// ConnHeldBy checks the listeners of remote's port, as ListenerHeldBy:
-// lsof does not show which process accepted a connection.
-func ConnHeldBy(pid int, local, remote netip.AddrPort) error {
-	return ListenerHeldBy(pid, remote)
-}
-
 // PeerUID would return the user of the other end of an accepted loopback
 // connection; lsof can not see other users' sockets without root, so it
 // returns errors.ErrUnsupported on macOS.

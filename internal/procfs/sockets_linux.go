@@ -1,7 +1,11 @@
 package procfs
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -35,24 +39,11 @@ func Sockets() ([]Socket, error) {
 // are all held by pid or its descendants. Otherwise the error wraps
 // ErrNoListener or ErrNotHeld (a *NotHeldError naming the socket's user).
 func ListenerHeldBy(pid int, addr netip.AddrPort) error {
-	socks, err := Sockets()
+	socks, err := listeningSockets()
 	if err != nil {
 		return err
 	}
 	return checkListeners(pid, socks, addr, func(want map[uint64]bool) map[uint64]bool { return heldBy(pid, want) })
-}
-
-// ConnHeldBy returns nil when the other end of this process's connection
-// from local to remote is held by pid or its descendants: the accepted
-// socket itself if a process accepted the connection already, else the
-// listeners where it waits to be (as ListenerHeldBy). Call it after connect
-// and before sending: nothing then can reach another process.
-func ConnHeldBy(pid int, local, remote netip.AddrPort) error {
-	socks, err := Sockets()
-	if err != nil {
-		return err
-	}
-	return checkConn(pid, socks, local, remote, func(want map[uint64]bool) map[uint64]bool { return heldBy(pid, want) })
 }
 
 // PeerUID returns the user that owns the other end of a connection this
@@ -65,6 +56,60 @@ func PeerUID(local, remote netip.AddrPort) (uint32, error) {
 		return 0, err
 	}
 	return peerUID(socks, local, remote)
+}
+
+// listeningSockets returns the listening TCP sockets of /proc/net/tcp and
+// /proc/net/tcp6. The kernel lists them before the connections and makes
+// the text as it is read, so reading stops at the first connection: the
+// walk of every connection of the machine (milliseconds with thousands)
+// is never made.
+func listeningSockets() ([]Socket, error) {
+	var out []Socket
+	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		f, err := os.Open(name)
+		if errors.Is(err, fs.ErrNotExist) && name == "/proc/net/tcp6" {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		socks, err := readListening(bufio.NewReaderSize(f, 4096))
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("procfs: %s: %w", name, err)
+		}
+		out = append(out, socks...)
+	}
+	return out, nil
+}
+
+// readListening reads a /proc/net/tcp table up to its first socket that
+// is not listening.
+func readListening(rd *bufio.Reader) ([]Socket, error) {
+	header, err := rd.ReadBytes('\n')
+	if err != nil || !bytes.Contains(header, []byte("local_address")) {
+		return nil, fmt.Errorf("not a /proc/net/tcp table: no header line")
+	}
+	var out []Socket
+	for n := 2; ; n++ {
+		line, err := rd.ReadBytes('\n')
+		if f := bytes.Fields(line); len(f) > 0 {
+			s, perr := parseSocket(f)
+			if perr != nil {
+				return nil, fmt.Errorf("line %d: %w", n, perr)
+			}
+			if s.State != TCPListen {
+				return out, nil
+			}
+			out = append(out, s)
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // heldBy returns which of the socket inodes in want are open in pid or one

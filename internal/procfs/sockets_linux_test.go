@@ -124,44 +124,6 @@ func TestListenerHeldBy(t *testing.T) {
 	}
 }
 
-func TestConnHeldBy(t *testing.T) {
-	l, addr := listen(t)
-	child, childAddr := helper(t, "listen")
-	dial := func(t *testing.T, to netip.AddrPort) (netip.AddrPort, netip.AddrPort) {
-		c, err := net.Dial("tcp", to.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c.LocalAddr().(*net.TCPAddr).AddrPort(), c.RemoteAddr().(*net.TCPAddr).AddrPort()
-	}
-
-	// Not accepted yet: the listener decides.
-	local, remote := dial(t, addr)
-	if err := ConnHeldBy(os.Getpid(), local, remote); err != nil {
-		t.Errorf("a connection waiting in this process's queue: %v", err)
-	}
-	if err := ConnHeldBy(child, local, remote); !errors.Is(err, ErrNotHeld) {
-		t.Errorf("a connection to this process, asked of a child: %v, want ErrNotHeld", err)
-	}
-	// Accepted: the accepted socket decides.
-	s, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := ConnHeldBy(os.Getpid(), local, remote); err != nil {
-		t.Errorf("an accepted connection: %v", err)
-	}
-	if err := ConnHeldBy(child, local, remote); !errors.Is(err, ErrNotHeld) {
-		t.Errorf("an accepted connection, asked of a child: %v, want ErrNotHeld", err)
-	}
-	local, remote = dial(t, childAddr)
-	if err := ConnHeldBy(os.Getpid()+(1<<29), local, remote); !errors.Is(err, ErrNotHeld) {
-		t.Errorf("a connection to a child, asked of another pid: %v, want ErrNotHeld", err)
-	}
-}
-
 func TestPeerUID(t *testing.T) {
 	l, addr := listen(t)
 	accept := func(t *testing.T) (netip.AddrPort, netip.AddrPort) {

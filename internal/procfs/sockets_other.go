@@ -12,9 +12,6 @@ import (
 // package knows of, so it returns errors.ErrUnsupported.
 func ListenerHeldBy(pid int, addr netip.AddrPort) error { return errors.ErrUnsupported }
 
-// ConnHeldBy: see ListenerHeldBy; it returns errors.ErrUnsupported.
-func ConnHeldBy(pid int, local, remote netip.AddrPort) error { return errors.ErrUnsupported }
-
 // PeerUID would return the user of the other end of an accepted loopback
 // connection; it returns errors.ErrUnsupported on this system.
 func PeerUID(local, remote netip.AddrPort) (uint32, error) { return 0, errors.ErrUnsupported }

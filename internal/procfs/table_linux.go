@@ -62,21 +62,6 @@ func checkListeners(pid int, socks []Socket, addr netip.AddrPort, held func(want
 	return nil
 }
 
-// checkConn returns nil when the socket at the other end of this process's
-// connection from local to remote is held by pid or its descendants: the
-// accepted socket itself once a process accepted the connection, else the
-// listeners where it waits.
-func checkConn(pid int, socks []Socket, local, remote netip.AddrPort, held func(want map[uint64]bool) map[uint64]bool) error {
-	s, ok := otherEnd(socks, local, remote)
-	if !ok || s.Inode == 0 {
-		return checkListeners(pid, socks, remote, held)
-	}
-	if !held(map[uint64]bool{s.Inode: true})[s.Inode] {
-		return &NotHeldError{Addr: remote, PID: pid, UID: s.UID}
-	}
-	return nil
-}
-
 // peerUID returns the owner of the socket at the other end of a connection
 // this process accepted, from local (its own end) to remote.
 func peerUID(socks []Socket, local, remote netip.AddrPort) (uint32, error) {
