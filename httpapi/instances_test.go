@@ -108,6 +108,8 @@ func TestInstanceRouteErrors(t *testing.T) {
 		{"relative directory", "POST", "/api/instances", `{"directory":"app"}`, 400, `Directory "app" is not an absolute path`},
 		{"missing directory", "POST", "/api/instances", `{"directory":"/nonexistent/x"}`, 400, "Directory /nonexistent/x does not exist"},
 		{"port of the wrong type", "POST", "/api/instances", `{"directory":"/tmp","port":"80"}`, 400, `Invalid body: field "port" must be a number, not string`},
+		{"system folder", "POST", "/api/instances", `{"directory":"/etc"}`, 403, "allow it with Config.AllowedRoots (portal serve --root DIR)"},
+		{"filesystem root", "POST", "/api/instances", `{"directory":"/"}`, 403, "Folder / holds much more than one project"},
 		{"busy port", "POST", "/api/instances", `{"directory":"` + t.TempDir() + `","port":` + taken + `}`, 409, "is already used by instance"},
 		{"unknown id", "GET", "/api/instances/nope1234", "", 404, `No instance "nope1234"; list instances with GET /api/instances (or portal list)`},
 		{"unknown port", "DELETE", "/api/instances/1", "", 404, `No instance "1"; list instances with GET /api/instances (or portal list)`},
