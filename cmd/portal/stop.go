@@ -20,6 +20,9 @@ func runStop(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = resolved // the registry names a folder by its resolved path
+	}
 	p, err := pf.open()
 	if err != nil {
 		return err
