@@ -3,6 +3,7 @@ package portal_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -81,5 +82,19 @@ func TestStopRemovesACrashedInstance(t *testing.T) {
 	}
 	if entries := readRegistry(t, cfg.RegistryPath); len(entries) != 0 {
 		t.Errorf("registry after stopping a crashed instance: %+v", entries)
+	}
+}
+
+// TestGivenUpRestartsLeaveTheInstanceDown: under RestartOnFailure, an
+// instance whose restarts gave up is down for every portal, so another
+// portal's Clean removes it.
+func TestGivenUpRestartsLeaveTheInstanceDown(t *testing.T) {
+	cfg := fakeConfig(t, "FAKE_CRASH_MS=50")
+	cfg.Restart, cfg.MaxRestarts, cfg.RestartBackoff = portal.RestartOnFailure, 1, 10*time.Millisecond
+	p := newPortal(t, cfg)
+	in := startCrashed(t, p)
+	removed, err := newPortal(t, portal.Config{RegistryPath: cfg.RegistryPath}).Clean(context.Background())
+	if diff := cmp.Diff([]string{in.ID + " stopped"}, idStates(removed)); err != nil || diff != "" {
+		t.Errorf("another portal's Clean removed (-want +got):\n%s%v", diff, err)
 	}
 }

@@ -241,15 +241,13 @@ func (p *Portal) instanceChanged(id string, s supervisor.Status) {
 	ctx, cancel := context.WithTimeout(context.Background(), registryWait)
 	defer cancel()
 	err := p.updateEntry(ctx, id, true, func(e *registry.Entry) {
-		switch {
-		case s.PID > 0:
+		// Between runs the entry keeps the last pid: the instance is down,
+		// not being started (see occupies), also once restarts give up. Only
+		// a new entry has none.
+		if s.PID > 0 {
 			pid := s.PID
 			e.OpencodePID = &pid
-		case s.State == supervisor.StateStarting:
-			e.OpencodePID = nil // no pid yet: being started here
 		}
-		// A crashed or stopped instance keeps its last pid: it is down,
-		// not being started (see occupies).
 		if s.Port > 0 {
 			e.OpencodePort = s.Port
 		}
