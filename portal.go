@@ -36,7 +36,9 @@ type Config struct {
 	RequestTimeout time.Duration
 	// ProbeTimeout bounds each health probe. Default 2s.
 	ProbeTimeout time.Duration
-	// Env is added to the environment of the instances the Portal starts.
+	// Env is added to the environment of the instances the Portal starts,
+	// which is this program's less its own settings (every PORTAL_*
+	// variable, OPENCODE_BIN): OpenCode's agent runs commands with it.
 	Env []string
 	// Logger receives structured logs. Default: discard.
 	Logger *slog.Logger
