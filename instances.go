@@ -322,8 +322,8 @@ func startError(dir string, err error) error {
 		return &Error{Code: ETIMEOUT, Err: err, Message: fmt.Sprintf(
 			"OpenCode for %s was not ready within the start timeout (Config.StartTimeout)%s", dir, output)}
 	case errors.Is(err, context.Canceled):
-		return &Error{Code: EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
-			"Starting OpenCode for %s was cancelled because the portal closed; start it again with a new portal%s", dir, output)}
+		return &Error{Code: ETIMEOUT, Err: err, Message: fmt.Sprintf(
+			"Starting OpenCode for %s was cancelled before it was ready (its caller left, or the portal closed); start it again%s", dir, output)}
 	case errors.Is(err, supervisor.ErrStopped):
 		return &Error{Code: ECONFLICT, Err: err, Message: fmt.Sprintf(
 			"The instance for %s was stopped meanwhile; start it again", dir)}
