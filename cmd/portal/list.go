@@ -7,13 +7,16 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
 )
 
-// runList prints the live instances, as a table or as JSON.
+// runList prints the instances that are up (with --all, those down too),
+// as a table or as JSON.
 func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, pf := newFlagSet("list", stderr)
 	asJSON := fs.Bool("json", false, "print JSON, as GET /api/instances answers")
+	all := fs.Bool("all", false, "also list the instances that are down (crashed, stopped, gone), which portal clean removes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -22,7 +25,7 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer p.Close()
-	list, err := p.Instances(ctx)
+	list, err := p.Instances(ctx, portal.ListOptions{All: *all})
 	if err != nil {
 		return err
 	}
