@@ -40,7 +40,7 @@ func (p *Portal) registryEntries() ([]registry.Entry, error) {
 	}
 	f, err := p.registry.Read()
 	if err != nil {
-		return nil, Errorf(EINTERNAL, "%v", err)
+		return nil, registryError(err)
 	}
 	p.mu.Lock()
 	p.entries = registryCache{modTime: mod, size: size, entries: f.Instances}

@@ -480,7 +480,8 @@ func registryError(err error) error {
 			"The instance registry is damaged, so instances can be neither started nor stopped by it (%v). "+
 				"To repair it: stop the opencode processes of the instances it listed, then restore the file from a backup or remove it", err)}
 	}
-	return &Error{Code: EINTERNAL, Err: err, Message: fmt.Sprintf("Using the instance registry failed: %v", err)}
+	return &Error{Code: EINTERNAL, Err: err, Message: fmt.Sprintf(
+		"Using the instance registry failed (%v); check that its file and folder are readable and writable by the user running the portal", err)}
 }
 
 // ownerAlive reports whether the portal process named by an entry's owner
