@@ -3,6 +3,7 @@ package credentials
 import (
 	"context"
 	"fmt"
+	"github.com/opencode-portal/portal/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,8 +161,8 @@ func TestVerifierRefusesEverythingWhileTheFileIsBroken(t *testing.T) {
 		wantErr string
 	}{
 		{"readable by others", func() { os.Chmod(s.Path(), 0o644) }, "chmod 600 " + s.Path()},
-		{"corrupt", func() { writeAtomic(s.Path(), []byte(`{"tokens": [`)) }, "fix or remove it"},
-		{"fixed again", func() { writeAtomic(s.Path(), good) }, ""},
+		{"corrupt", func() { (atomicfile.Writer{}).Write(s.Path(), []byte(`{"tokens": [`)) }, "fix or remove it"},
+		{"fixed again", func() { (atomicfile.Writer{}).Write(s.Path(), good) }, ""},
 	}
 	for _, tt := range tests {
 		tt.change()

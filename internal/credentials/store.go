@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/opencode-portal/portal/internal/atomicfile"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -109,7 +109,7 @@ func (s *Store) update(ctx context.Context, change func([]Token) ([]Token, error
 		}
 		return err
 	}
-	if err := writeAtomic(s.path, encode(tokens)); err != nil {
+	if err := (atomicfile.Writer{}).Write(s.path, encode(tokens)); err != nil {
 		return fmt.Errorf("writing the token file %s (left unchanged): %w", s.path, err)
 	}
 	return nil
@@ -154,35 +154,4 @@ func lock(ctx context.Context, path string) (unlock func(), err error) {
 		case <-time.After(wait):
 		}
 	}
-}
-
-// writeAtomic replaces the file at path with data: it writes a temporary
-// file of mode 0600 in the same folder, flushes it, renames it over path and
-// flushes the folder. On failure the file at path is left as it was.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	// os.CreateTemp made it with mode 0600.
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

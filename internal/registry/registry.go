@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/opencode-portal/portal/internal/atomicfile"
 	"io/fs"
 	"os"
 	"time"
@@ -62,16 +63,13 @@ type File struct {
 // Registry is a registry file on disk.
 type Registry struct {
 	path string
-	// createTemp makes the temporary file a write goes to; os.CreateTemp
-	// unless a test injects failures.
-	createTemp func(dir, pattern string) (tempFile, error)
+	// files writes the file atomically; tests inject failures into it.
+	files atomicfile.Writer
 }
 
 // New returns the registry stored at path. The file need not exist.
 func New(path string) *Registry {
-	return &Registry{path: path, createTemp: func(dir, pattern string) (tempFile, error) {
-		return os.CreateTemp(dir, pattern)
-	}}
+	return &Registry{path: path}
 }
 
 // Path returns the registry file's path.

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"github.com/opencode-portal/portal/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,7 +78,7 @@ func TestFailedWriteLeavesRegistryUnchanged(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := New(path)
-			r.createTemp = func(dir, pattern string) (tempFile, error) {
+			r.files.CreateTemp = func(dir, pattern string) (atomicfile.TempFile, error) {
 				f, err := os.CreateTemp(dir, pattern)
 				if err != nil {
 					return nil, err
@@ -155,7 +156,7 @@ func dirNames(t testing.TB, dir string) []string {
 func TestCreateTempFailureIsReported(t *testing.T) {
 	path := filepath.Join(t.TempDir(), ".portal.json")
 	r := New(path)
-	r.createTemp = func(string, string) (tempFile, error) { return nil, syscall.EROFS }
+	r.files.CreateTemp = func(string, string) (atomicfile.TempFile, error) { return nil, syscall.EROFS }
 	err := r.Update(context.Background(), func(*File) error { return nil })
 	if !errors.Is(err, syscall.EROFS) {
 		t.Fatalf("Update error = %v, want EROFS", err)
