@@ -84,13 +84,14 @@ func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
 		fmt.Fprintf(sb, "Binary files %s and %s differ\n", oldLabel, newLabel)
 		return
 	}
-	fmt.Fprintf(sb, "--- %s%s\n+++ %s%s\n", oldLabel, tabIfSpace(oldPath), newLabel, tabIfSpace(newPath))
+	fmt.Fprintf(sb, "--- %s%s\n+++ %s%s\n", oldLabel, tabIfSpace(oldLabel), newLabel, tabIfSpace(newLabel))
 	writeHunks(sb, splitLines(p.old.data), splitLines(p.new.data))
 }
 
-// tabIfSpace is git's trailing tab after a ---/+++ name that holds a space.
-func tabIfSpace(path string) string {
-	if strings.IndexByte(path, ' ') >= 0 {
+// tabIfSpace is git's trailing tab after a ---/+++ label (a quoted or
+// plain name, or /dev/null) that holds a space.
+func tabIfSpace(label string) string {
+	if strings.IndexByte(label, ' ') >= 0 {
 		return "\t"
 	}
 	return ""
