@@ -261,11 +261,11 @@ var builtinAttrs = parseAttrs([]byte("[attr]binary -diff -merge -text\n"), "", t
 // "[attr]" macros and the built-in "binary" macro. Files are read once per
 // operation, on first use; make a new one for each operation.
 type attributes struct {
-	dir        string                     // worktree root
-	indexFile  func(path string) []byte   // a .gitattributes file's content in the index, nil if none
-	indexFirst bool                       // read the index's .gitattributes before the worktree's
-	outer      [][]attrRule               // builtin, system, global: lowest priority first
-	info       []attrRule                 // $GIT_DIR/info/attributes: the highest priority
+	dir        string                   // worktree root
+	indexFile  func(path string) []byte // a .gitattributes file's content in the index, nil if none
+	indexFirst bool                     // read the index's .gitattributes before the worktree's
+	outer      [][]attrRule             // builtin, system, global: lowest priority first
+	info       []attrRule               // $GIT_DIR/info/attributes: the highest priority
 
 	mu   sync.Mutex
 	dirs map[string][]attrRule // per directory ("" or "a/b/") its .gitattributes rules
