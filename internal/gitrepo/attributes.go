@@ -397,9 +397,10 @@ func (a *attributes) all(path string) map[string]attr {
 // get returns one attribute of the file path.
 func (a *attributes) get(path, name string) attr { return a.all(path)[name] }
 
-// attributesFor makes the attribute lookup of one operation whose index is
-// idx; indexFirst is set for writes to the worktree (checkout, discard).
-func (r *Repo) attributesFor(cfg layeredConfig, idx *index, blobs *blobReader, indexFirst bool) *attributes {
+// attributesFor makes the attribute lookup of one operation. indexFile
+// returns a file's content in the index (nil when absent); indexFirst is
+// set for writes to the worktree (checkout, discard).
+func (r *Repo) attributesFor(cfg layeredConfig, indexFile func(path string) []byte, indexFirst bool) *attributes {
 	files := attrFiles{info: filepath.Join(r.commonDir(), "info", "attributes")}
 	if os.Getenv("GIT_ATTR_NOSYSTEM") == "" {
 		files.system = "/etc/gitattributes"
@@ -408,17 +409,6 @@ func (r *Repo) attributesFor(cfg layeredConfig, idx *index, blobs *blobReader, i
 		files.global = expandHome(f)
 	} else {
 		files.global = xdgConfigFile("attributes")
-	}
-	indexFile := func(name string) []byte {
-		k := idx.find(name)
-		if k < 0 || idx.entries[k].mode&0o170000 != modeFile&0o170000 {
-			return nil
-		}
-		data, err := blobs.read(idx.entries[k].hash)
-		if err != nil {
-			return nil
-		}
-		return data
 	}
 	return newAttributes(r.dir, files, indexFile, indexFirst)
 }

@@ -36,7 +36,7 @@ func ourAttrAll(tb testing.TB, dir string, paths []string) []string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a := r.attributesFor(loadConfig(g), idx, &blobReader{r: r}, false)
+	a := r.newConverter(g, idx, false, nil).attrs
 	var lines []string
 	for _, p := range paths {
 		for name, v := range a.all(p) {

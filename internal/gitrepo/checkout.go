@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -96,7 +97,7 @@ func (r *Repo) checkout(ctx context.Context, tx *writeTx, branch string, create 
 		}
 	}
 	if plan != nil {
-		if err := r.applySwitch(g.Storer, tx.idx, plan); err != nil {
+		if err := r.applySwitch(g, tx.idx, plan); err != nil {
 			return err
 		}
 	}
@@ -182,7 +183,23 @@ func (r *Repo) planSwitch(s storer.EncodedObjectStorer, snap *snapshot, target p
 }
 
 // applySwitch rewrites the planned files in the worktree and the index.
-func (r *Repo) applySwitch(s storer.EncodedObjectStorer, idx *index, plan *switchPlan) error {
+func (r *Repo) applySwitch(g *git.Repository, idx *index, plan *switchPlan) error {
+	// Files are converted with the attributes of the tree checked out.
+	attrFiles := map[string]plumbing.Hash{}
+	var written []string
+	for _, d := range plan.diffs {
+		if d.path == ".gitattributes" || strings.HasSuffix(d.path, "/.gitattributes") {
+			attrFiles[d.path] = d.hash
+		}
+		if d.mode != 0 && d.mode != modeGitlink && d.mode != modeSymlink {
+			written = append(written, d.path)
+		}
+	}
+	conv := r.newConverter(g, idx, true, attrFiles)
+	if err := conv.refuse(written); err != nil {
+		return err
+	}
+	s := g.Storer
 	changed := make(map[string]bool, len(plan.diffs))
 	// Removals first, so that a file replaced by a directory is out of the way.
 	for _, d := range plan.diffs {
@@ -206,7 +223,7 @@ func (r *Repo) applySwitch(s storer.EncodedObjectStorer, idx *index, plan *switc
 			add = append(add, e)
 			continue
 		}
-		e, err := r.checkoutEntry(s, e)
+		e, err := r.checkoutEntry(s, conv, e)
 		if err != nil {
 			return err
 		}

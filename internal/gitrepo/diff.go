@@ -51,6 +51,7 @@ type fileSide struct {
 	hash plumbing.Hash
 	file string // the worktree file holding the content; "" for the blob hash
 	data []byte
+	drv  *diffDriver // the path's diff driver; nil for git's defaults
 }
 
 // load reads the side's content from the worktree or the object store.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -52,7 +53,7 @@ func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
 		return // a pure rename or mode change
 	}
 	oldHash, newHash := p.old.hash, p.new.hash
-	isBin := isBinary(p.old.data) || isBinary(p.new.data)
+	isBin := p.old.driver().isBinaryFor(p.old.data) || p.new.driver().isBinaryFor(p.new.data)
 	abbrev := func(h plumbing.Hash) string {
 		if binary && isBin {
 			return h.String()
@@ -85,7 +86,7 @@ func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
 		return
 	}
 	fmt.Fprintf(sb, "--- %s%s\n+++ %s%s\n", oldLabel, tabIfSpace(oldLabel), newLabel, tabIfSpace(newLabel))
-	writeHunks(sb, splitLines(p.old.data), splitLines(p.new.data))
+	writeHunks(sb, splitLines(p.old.data), splitLines(p.new.data), p.funcDriver())
 }
 
 // tabIfSpace is git's trailing tab after a ---/+++ label (a quoted or
@@ -122,9 +123,16 @@ func changes(del, ins []bool) []change {
 	return out
 }
 
-func writeHunks(sb *strings.Builder, a, b [][]byte) {
+// writeHunks writes the hunks of the diff of a and b; drv finds the
+// function lines of their headers.
+func writeHunks(sb *strings.Builder, a, b [][]byte, drv *diffDriver) {
 	del, ins := diffLines(a, b)
 	cs := changes(del, ins)
+	// The function line of a header is the nearest above the hunk; each
+	// search stops where the previous hunk's began (xemit.c).
+	var fn []byte
+	searched := -1
+	var hdr []byte
 	for len(cs) > 0 {
 		// Group changes whose gap is at most twice the context.
 		n := 1
@@ -138,15 +146,24 @@ func writeHunks(sb *strings.Builder, a, b [][]byte) {
 		s2 := first.i2 - (first.i1 - s1)
 		e1 := min(len(a), last.i1+last.n1+contextLines)
 		e2 := last.i2 + last.n2 + (e1 - (last.i1 + last.n1))
-		sb.WriteString("@@ -")
-		writeRange(sb, s1, e1-s1)
-		sb.WriteString(" +")
-		writeRange(sb, s2, e2-s2)
-		sb.WriteString(" @@")
-		if f := funcLine(a, s1); f != "" {
-			sb.WriteByte(' ')
-			sb.WriteString(f)
+		for l := s1 - 1; l > searched; l-- {
+			if f, ok := drv.funcName(a[l]); ok {
+				fn = f
+				break
+			}
 		}
+		searched = s1 - 1
+		hdr = append(hdr[:0], "@@ -"...)
+		hdr = appendRange(hdr, s1, e1-s1)
+		hdr = append(hdr, " +"...)
+		hdr = appendRange(hdr, s2, e2-s2)
+		hdr = append(hdr, " @@"...)
+		if len(fn) > 0 {
+			hdr = append(hdr, ' ')
+			hdr = append(hdr, fn...)
+		}
+		// git cuts the header line before any invalid UTF-8.
+		sb.Write(validUTF8Prefix(hdr))
 		sb.WriteByte('\n')
 		i, j := s1, s2
 		for _, c := range group {
@@ -166,16 +183,32 @@ func writeHunks(sb *strings.Builder, a, b [][]byte) {
 	}
 }
 
-func writeRange(sb *strings.Builder, start, n int) {
+// appendRange appends one side of a hunk header: start,count, with the
+// count left out when it is 1.
+func appendRange(b []byte, start, n int) []byte {
 	if n == 0 {
-		sb.WriteString(strconv.Itoa(start))
+		b = strconv.AppendInt(b, int64(start), 10)
 	} else {
-		sb.WriteString(strconv.Itoa(start + 1))
+		b = strconv.AppendInt(b, int64(start+1), 10)
 	}
 	if n != 1 {
-		sb.WriteByte(',')
-		sb.WriteString(strconv.Itoa(n))
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(n), 10)
 	}
+	return b
+}
+
+// validUTF8Prefix is b up to its first byte sequence that git does not take
+// for UTF-8 (utf8.c: invalid, overlong, surrogates, U+FFFE and U+FFFF).
+func validUTF8Prefix(b []byte) []byte {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if (r == utf8.RuneError && size == 1) || r == 0xfffe || r == 0xffff {
+			return b[:i]
+		}
+		i += size
+	}
+	return b
 }
 
 func writeLine(sb *strings.Builder, prefix byte, line []byte) {
@@ -184,24 +217,6 @@ func writeLine(sb *strings.Builder, prefix byte, line []byte) {
 	if len(line) == 0 || line[len(line)-1] != '\n' {
 		sb.WriteString("\n\\ No newline at end of file\n")
 	}
-}
-
-// funcLine is git's default hunk header context: the nearest line above the
-// hunk that starts with a letter, "_" or "$", cut to 80 bytes, trailing
-// space removed.
-func funcLine(a [][]byte, start int) string {
-	for i := start - 1; i >= 0; i-- {
-		l := a[i]
-		if len(l) == 0 {
-			continue
-		}
-		// c|0x20 folds an ASCII upper-case letter to lower case.
-		if c := l[0]; ('a' <= c|0x20 && c|0x20 <= 'z') || c == '_' || c == '$' {
-			l = l[:min(len(l), 80)]
-			return string(bytes.TrimRight(l, " \t\r\n\v\f"))
-		}
-	}
-	return ""
 }
 
 // quotePath quotes a path as git does (core.quotePath): in double quotes

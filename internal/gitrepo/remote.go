@@ -144,7 +144,7 @@ func (r *Repo) pull(ctx context.Context, tx *writeTx) (PullResult, error) {
 	if err != nil {
 		return PullResult{}, err
 	}
-	if err := r.applySwitch(g.Storer, tx.idx, plan); err != nil {
+	if err := r.applySwitch(g, tx.idx, plan); err != nil {
 		return PullResult{}, err
 	}
 	if err := moveHead(g.Storer, h, target); err != nil {

@@ -104,6 +104,7 @@ type settings struct {
 	trustCtime   bool
 	checkStat    bool // false for core.checkStat=minimal
 	excludesFile string
+	conv         *converter // end-of-line conversion of the operation
 }
 
 func (r *Repo) settings(g *git.Repository) settings {

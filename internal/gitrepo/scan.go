@@ -149,7 +149,7 @@ func (s *scanner) check(e *entry, full string, st *unix.Stat_t) wtInfo {
 	if s.statMatches(e, st) && (e.size != 0 || e.hash == emptyBlob) && !s.isRacy(e) {
 		return info
 	}
-	h, err := hashFile(full, ftype == unix.S_IFLNK)
+	h, err := s.hashWorktree(e.name, full, ftype == unix.S_IFLNK)
 	if err != nil || h != e.hash {
 		info.state = wtModified
 		return info
@@ -201,6 +201,19 @@ func (s *scanner) wtMode(e *entry, st *unix.Stat_t) uint32 {
 		return modeExec
 	}
 	return modeFile
+}
+
+// hashWorktree returns the blob id git would store for a worktree file:
+// its content after end-of-line conversion (a symlink's target as is).
+func (s *scanner) hashWorktree(path, full string, symlink bool) (plumbing.Hash, error) {
+	data, err := readWorktreeFile(full, symlink)
+	if err != nil || symlink {
+		return blobHash(data), err
+	}
+	if data, err = s.set.conv.toGit(path, data); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return blobHash(data), nil
 }
 
 // hashFile returns the blob id of a file's content (a symlink's target).

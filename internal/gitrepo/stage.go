@@ -112,6 +112,9 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 		return fmt.Errorf("git stage: %w", err)
 	}
 	var add []entry
+	if err := snap.scan.set.conv.refuse(toFile); err != nil {
+		return fmt.Errorf("git stage: %w", err)
+	}
 	for _, p := range toFile {
 		var old *entry
 		if k := idx.find(p); k >= 0 {
@@ -231,8 +234,16 @@ func (r *Repo) Discard(ctx context.Context, paths []string) error {
 	if err := ps.unmatched(); err != nil {
 		return fmt.Errorf("git discard: %w", err)
 	}
+	conv := r.newConverter(tx.g, idx, true, nil)
+	restorePaths := make([]string, len(restore))
+	for k, i := range restore {
+		restorePaths[k] = idx.entries[i].name
+	}
+	if err := conv.refuse(restorePaths); err != nil {
+		return fmt.Errorf("git discard: %w", err)
+	}
 	for _, i := range restore {
-		e, err := r.checkoutEntry(tx.g.Storer, idx.entries[i])
+		e, err := r.checkoutEntry(tx.g.Storer, conv, idx.entries[i])
 		if err != nil {
 			return fmt.Errorf("git discard: %w", err)
 		}

@@ -120,6 +120,7 @@ func (r *Repo) snapshotOf(ctx context.Context, g *git.Repository, idx *index, wa
 		return nil, err
 	}
 	set := r.settings(g)
+	set.conv = r.newConverter(g, idx, false, nil)
 	snap := &snapshot{head: h, idx: idx, scan: newScanner(r.dir, idx, set)}
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.Go(func() error {

@@ -69,7 +69,7 @@ func (tx *writeTx) snapshot(ctx context.Context, walk bool) (*snapshot, error) {
 func (r *Repo) full(path string) string { return filepath.Join(r.dir, filepath.FromSlash(path)) }
 
 // entryFromFile makes an index entry for a worktree file, storing its
-// content as a blob.
+// content after end-of-line conversion as a blob.
 func (r *Repo) entryFromFile(s storer.EncodedObjectStorer, path string, set settings, old *entry) (entry, error) {
 	full := r.full(path)
 	var st unix.Stat_t
@@ -85,6 +85,9 @@ func (r *Repo) entryFromFile(s storer.EncodedObjectStorer, path string, set sett
 		return entry{}, fmt.Errorf("stage %s: %w: not a regular file or symlink", path, ErrPathNotFound)
 	}
 	data, err := readWorktreeFile(full, mode == modeSymlink)
+	if err == nil && mode != modeSymlink {
+		data, err = set.conv.toGit(path, data)
+	}
 	if err != nil {
 		return entry{}, fmt.Errorf("stage %s: %w", path, err)
 	}
@@ -131,9 +134,12 @@ func writeBlob(s storer.EncodedObjectStorer, data []byte) (plumbing.Hash, error)
 
 // checkoutEntry writes a blob to the worktree with the entry's mode and
 // returns the entry with fresh stat data.
-func (r *Repo) checkoutEntry(s storer.EncodedObjectStorer, e entry) (entry, error) {
+func (r *Repo) checkoutEntry(s storer.EncodedObjectStorer, conv *converter, e entry) (entry, error) {
 	full := r.full(e.name)
 	data, err := readBlob(s, e.hash)
+	if err == nil && e.mode != modeSymlink {
+		data, err = conv.toWorktree(e.name, data)
+	}
 	if err != nil {
 		return entry{}, err
 	}

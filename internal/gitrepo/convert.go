@@ -1,0 +1,327 @@
+package gitrepo
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// crlfAction is git's end-of-line decision for a path (convert.c's
+// convert_crlf_action).
+type crlfAction uint8
+
+const (
+	crlfBinary    crlfAction = iota // no conversion
+	crlfUndefined                   // no attribute decides: core.autocrlf does
+	crlfText                        // text: LF in the repository, core.eol in the worktree
+	crlfTextInput                   // text, eol=lf
+	crlfTextCRLF                    // text, eol=crlf
+	crlfAuto                        // text=auto
+	crlfAutoInput                   // text=auto eol=lf, or core.autocrlf=input
+	crlfAutoCRLF                    // text=auto eol=crlf, or core.autocrlf=true
+)
+
+func (a crlfAction) auto() bool { return a == crlfAuto || a == crlfAutoInput || a == crlfAutoCRLF }
+
+// autocrlf is the value of core.autocrlf.
+type autocrlf uint8
+
+const (
+	autocrlfFalse autocrlf = iota
+	autocrlfTrue
+	autocrlfInput
+)
+
+// converter turns worktree content into blob content (git's "clean" side:
+// convert_to_git) and back ("smudge": convert_to_working_tree) for one
+// operation, from the path's attributes and the configuration:
+// end-of-line conversion (core.autocrlf, core.eol, the text, eol and crlf
+// attributes) is done here; filter drivers, ident and
+// working-tree-encoding are not, and the paths using them are reported as
+// unsupported.
+type converter struct {
+	attrs    *attributes
+	autocrlf autocrlf
+	eolCRLF  bool            // core.eol=crlf
+	drivers  map[string]bool // filter drivers configured (filter.<name>.*)
+	// indexBlob returns the index's content of path (nil when absent), for
+	// git's rule that auto conversion leaves a file alone when the index
+	// already holds it with CRLF.
+	indexBlob func(path string) []byte
+}
+
+// newConverter makes the converter of an operation on index idx. checkout
+// is set when the operation writes files to the worktree: the index's
+// .gitattributes files are then read first, as git does. files, when not
+// nil, overrides idx for the .gitattributes files a checkout replaces.
+func (r *Repo) newConverter(g *git.Repository, idx *index, checkout bool, files map[string]plumbing.Hash) *converter {
+	cfg := loadConfig(g)
+	blobs := &blobReader{r: r}
+	stored := func(path string) (plumbing.Hash, bool) {
+		if h, ok := files[path]; ok {
+			return h, !h.IsZero()
+		}
+		k := idx.find(path)
+		if k < 0 || idx.entries[k].mode&0o170000 != modeFile&0o170000 {
+			return plumbing.ZeroHash, false
+		}
+		return idx.entries[k].hash, true
+	}
+	content := func(path string) []byte {
+		h, ok := stored(path)
+		if !ok {
+			return nil
+		}
+		data, err := blobs.read(h)
+		if err != nil {
+			return nil
+		}
+		return data
+	}
+	c := &converter{
+		attrs:     r.attributesFor(cfg, content, checkout),
+		drivers:   cfg.subsections("filter"),
+		indexBlob: content,
+	}
+	switch v := cfg.get("core", "autocrlf"); {
+	case strings.EqualFold(v, "input"):
+		c.autocrlf = autocrlfInput
+	case boolOption(v, false):
+		c.autocrlf = autocrlfTrue
+	}
+	c.eolCRLF = strings.EqualFold(cfg.get("core", "eol"), "crlf")
+	return c
+}
+
+// conversion is what git does to one path's content.
+type conversion struct {
+	action crlfAction
+	// unsupported names the features of the path the package does not run
+	// ("the lfs filter", "the ident attribute"); empty when there is none.
+	unsupported []string
+}
+
+// of returns the conversion of path, as git's convert_attrs.
+func (c *converter) of(path string) conversion {
+	all := c.attrs.all(path)
+	var cv conversion
+	if f := all["filter"]; f.state == attrValue && c.drivers[f.value] {
+		cv.unsupported = append(cv.unsupported, "the "+f.value+" filter")
+	}
+	if all["ident"].state == attrSet {
+		cv.unsupported = append(cv.unsupported, "the ident attribute")
+	}
+	if w := all["working-tree-encoding"]; w.state != attrUnspecified && !(w.state == attrValue &&
+		(w.value == "" || strings.EqualFold(w.value, "utf-8") || strings.EqualFold(w.value, "utf8"))) {
+		cv.unsupported = append(cv.unsupported, "working-tree-encoding="+w.String())
+	}
+	cv.action = crlfOf(all["text"])
+	if cv.action == crlfUndefined {
+		cv.action = crlfOf(all["crlf"])
+	}
+	if cv.action != crlfBinary {
+		eol := all["eol"]
+		lf, crlf := eol.state == attrValue && eol.value == "lf", eol.state == attrValue && eol.value == "crlf"
+		switch {
+		case cv.action == crlfAuto && lf:
+			cv.action = crlfAutoInput
+		case cv.action == crlfAuto && crlf:
+			cv.action = crlfAutoCRLF
+		case lf:
+			cv.action = crlfTextInput
+		case crlf:
+			cv.action = crlfTextCRLF
+		}
+	}
+	switch {
+	case cv.action == crlfText && c.textEOLIsCRLF():
+		cv.action = crlfTextCRLF
+	case cv.action == crlfText:
+		cv.action = crlfTextInput
+	case cv.action == crlfUndefined && c.autocrlf == autocrlfFalse:
+		cv.action = crlfBinary
+	case cv.action == crlfUndefined && c.autocrlf == autocrlfTrue:
+		cv.action = crlfAutoCRLF
+	case cv.action == crlfUndefined:
+		cv.action = crlfAutoInput
+	}
+	return cv
+}
+
+// crlfOf reads the text (or legacy crlf) attribute.
+func crlfOf(a attr) crlfAction {
+	switch {
+	case a.state == attrSet:
+		return crlfText
+	case a.state == attrUnset:
+		return crlfBinary
+	case a.state == attrValue && a.value == "input":
+		return crlfTextInput
+	case a.state == attrValue && a.value == "auto":
+		return crlfAuto
+	}
+	return crlfUndefined
+}
+
+// textEOLIsCRLF is git's text_eol_is_crlf: whether text files get CRLF in
+// the worktree (core.eol "native" is LF on this platform).
+func (c *converter) textEOLIsCRLF() bool {
+	switch c.autocrlf {
+	case autocrlfTrue:
+		return true
+	case autocrlfInput:
+		return false
+	}
+	return c.eolCRLF
+}
+
+// outputCRLF is git's output_eol(action) == EOL_CRLF.
+func (c *converter) outputCRLF(a crlfAction) bool {
+	switch a {
+	case crlfTextCRLF, crlfAutoCRLF:
+		return true
+	case crlfAuto:
+		return c.textEOLIsCRLF()
+	}
+	return false
+}
+
+// unsupportedError is the error for paths whose conversion the package
+// does not run, naming the features and the paths.
+func unsupportedError(byFeature map[string][]string) error {
+	features := make([]string, 0, len(byFeature))
+	for f := range byFeature {
+		features = append(features, f)
+	}
+	sort.Strings(features)
+	parts := make([]string, len(features))
+	for i, f := range features {
+		parts[i] = f + " (" + strings.Join(byFeature[f], ", ") + ")"
+	}
+	return fmt.Errorf("%w: %s, which the portal does not run; use the git CLI for these files",
+		ErrUnsupported, strings.Join(parts, "; "))
+}
+
+// refuse returns an ErrUnsupported error when a write would have to
+// convert one of paths with a feature the package does not run.
+func (c *converter) refuse(paths []string) error {
+	byFeature := map[string][]string{}
+	for _, p := range paths {
+		for _, f := range c.of(p).unsupported {
+			byFeature[f] = append(byFeature[f], p)
+		}
+	}
+	if len(byFeature) == 0 {
+		return nil
+	}
+	return unsupportedError(byFeature)
+}
+
+// toGit returns the content git stores for the worktree file path whose
+// content is data (a regular file's; symlinks are not converted).
+func (c *converter) toGit(path string, data []byte) ([]byte, error) {
+	cv := c.of(path)
+	if len(cv.unsupported) > 0 {
+		return nil, unsupportedError(map[string][]string{strings.Join(cv.unsupported, ", "): {path}})
+	}
+	if cv.action == crlfBinary || len(data) == 0 {
+		return data, nil
+	}
+	st := textStats(data)
+	if st.crlf == 0 {
+		return data, nil
+	}
+	if cv.action.auto() {
+		if st.binary() || c.indexHasCRLF(path) {
+			return data, nil
+		}
+		// A file guessed as text has no lone CR: every CR goes.
+		return bytes.ReplaceAll(data, []byte("\r"), nil), nil
+	}
+	return bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")), nil
+}
+
+// toWorktree returns the content git writes to the worktree for the blob
+// content data of path (a regular file's).
+func (c *converter) toWorktree(path string, data []byte) ([]byte, error) {
+	cv := c.of(path)
+	if len(cv.unsupported) > 0 {
+		return nil, unsupportedError(map[string][]string{strings.Join(cv.unsupported, ", "): {path}})
+	}
+	if len(data) == 0 || !c.outputCRLF(cv.action) {
+		return data, nil
+	}
+	st := textStats(data)
+	if st.lonelf == 0 || cv.action.auto() && (st.lonecr > 0 || st.crlf > 0 || st.binary()) {
+		return data, nil
+	}
+	out := make([]byte, 0, len(data)+st.lonelf)
+	for i, b := range data {
+		if b == '\n' && (i == 0 || data[i-1] != '\r') {
+			out = append(out, '\r')
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// indexHasCRLF is git's has_crlf_in_index: the index holds path as text
+// with CRLF line ends, which auto conversion then leaves alone.
+func (c *converter) indexHasCRLF(path string) bool {
+	data := c.indexBlob(path)
+	if bytes.IndexByte(data, '\r') < 0 {
+		return false
+	}
+	st := textStats(data)
+	return !st.binary() && st.crlf > 0
+}
+
+// textStat counts what git's gather_stats counts to tell text from binary.
+type textStat struct {
+	nul, lonecr, lonelf, crlf, printable, nonprintable int
+}
+
+func textStats(data []byte) textStat {
+	var s textStat
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case c == '\r':
+			if i+1 < len(data) && data[i+1] == '\n' {
+				s.crlf++
+				i++
+			} else {
+				s.lonecr++
+			}
+		case c == '\n':
+			s.lonelf++
+		case c == 127:
+			s.nonprintable++
+		case c < 32:
+			switch c {
+			case '\b', '\t', '\033', '\014':
+				s.printable++
+			case 0:
+				s.nul++
+				s.nonprintable++
+			default:
+				s.nonprintable++
+			}
+		default:
+			s.printable++
+		}
+	}
+	if len(data) > 0 && data[len(data)-1] == '\032' {
+		s.nonprintable-- // a trailing EOF byte is not counted
+	}
+	return s
+}
+
+// binary is git's convert_is_binary.
+func (s textStat) binary() bool {
+	return s.lonecr > 0 || s.nul > 0 || s.printable>>7 < s.nonprintable
+}

@@ -1,0 +1,231 @@
+package gitrepo
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+)
+
+// funcLineMax is how much of a function line a hunk header shows (xemit.c's
+// func_line buffer).
+const funcLineMax = 80
+
+// diffDriver is what a path's diff attribute selects (git's userdiff).
+type diffDriver struct {
+	// binary is 1 when the path always diffs as binary, 0 when always as
+	// text, -1 when its content decides.
+	binary int8
+	// funcname finds hunk header lines; nil means git's default rule.
+	funcname []funcRule
+}
+
+// funcRule is one line of a funcname pattern: a line that matches a
+// negated rule is no function line.
+type funcRule struct {
+	re     *regexp.Regexp
+	negate bool
+}
+
+// isBinaryFor reports whether data diffs as binary under d.
+func (d *diffDriver) isBinaryFor(data []byte) bool {
+	if d.binary >= 0 {
+		return d.binary == 1
+	}
+	return isBinary(data)
+}
+
+// funcName returns the hunk header text of line if it is a function line.
+func (d *diffDriver) funcName(line []byte) ([]byte, bool) {
+	if d.funcname == nil {
+		// git's default: a line that starts with a letter, "_" or "$".
+		if len(line) == 0 || !(isASCIILetter(line[0]) || line[0] == '_' || line[0] == '$') {
+			return nil, false
+		}
+		return trimGitSpace(line[:min(len(line), funcLineMax)]), true
+	}
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+		if n > 1 && line[n-2] == '\r' {
+			line = line[:n-2]
+		}
+	}
+	for _, r := range d.funcname {
+		m := r.re.FindSubmatchIndex(line)
+		if m == nil {
+			continue
+		}
+		if r.negate {
+			return nil, false
+		}
+		s, e := m[0], m[1]
+		if len(m) > 2 && m[2] >= 0 {
+			s, e = m[2], m[3]
+		}
+		return trimGitSpace(line[s:min(e, s+funcLineMax)]), true
+	}
+	return nil, false
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+// trimGitSpace drops trailing white space as git's isspace sees it (space,
+// TAB, CR and LF).
+func trimGitSpace(b []byte) []byte {
+	for len(b) > 0 {
+		switch b[len(b)-1] {
+		case ' ', '\t', '\r', '\n':
+			b = b[:len(b)-1]
+			continue
+		}
+		break
+	}
+	return b
+}
+
+// diffDrivers resolves diff attribute values to drivers for one operation:
+// git's builtin drivers, changed or extended by diff.<name>.xfuncname,
+// diff.<name>.funcname and diff.<name>.binary in the configuration.
+type diffDrivers struct {
+	config layeredConfig
+	byName map[string]*diffDriver
+}
+
+func newDiffDrivers(config layeredConfig) *diffDrivers {
+	return &diffDrivers{config: config, byName: make(map[string]*diffDriver)}
+}
+
+// lookup returns the driver for a diff attribute: set (a text file),
+// unset (-diff: a binary file), a driver name, or "" when not specified.
+func (d *diffDrivers) lookup(value string, set, unset bool) (*diffDriver, error) {
+	switch {
+	case set:
+		return &diffDriver{binary: 0}, nil
+	case unset:
+		return &diffDriver{binary: 1}, nil
+	case value == "":
+		return &diffDriver{binary: -1}, nil
+	}
+	if drv, ok := d.byName[value]; ok {
+		return drv, nil
+	}
+	drv, err := d.build(value)
+	if err != nil {
+		return nil, err
+	}
+	d.byName[value] = drv
+	return drv, nil
+}
+
+func (d *diffDrivers) build(name string) (*diffDriver, error) {
+	pattern, icase, known := builtinFuncname(name)
+	extended := true
+	drv := &diffDriver{binary: -1}
+	// Options apply in the order git reads them: global, then repository.
+	for i := len(d.config) - 1; i >= 0; i-- {
+		ss := d.config[i].Section("diff")
+		if !ss.HasSubsection(name) {
+			continue
+		}
+		for _, o := range ss.Subsection(name).Options {
+			switch strings.ToLower(o.Key) {
+			case "xfuncname":
+				pattern, icase, extended, known = o.Value, false, true, true
+			case "funcname":
+				pattern, icase, extended, known = o.Value, false, false, true
+			case "binary":
+				known = true
+				switch strings.ToLower(o.Value) {
+				case "auto":
+					drv.binary = -1
+				default:
+					drv.binary = 0
+					if boolOption(o.Value, true) {
+						drv.binary = 1
+					}
+				}
+			default:
+				known = true
+			}
+		}
+	}
+	if !known {
+		return &diffDriver{binary: -1}, nil // git ignores a driver it does not know
+	}
+	if pattern == "" {
+		return drv, nil
+	}
+	rules, err := compileFuncname(pattern, extended, icase)
+	if err != nil {
+		return nil, fmt.Errorf("diff driver %q: %w", name, err)
+	}
+	drv.funcname = rules
+	return drv, nil
+}
+
+// compileFuncname compiles a funcname pattern: one regular expression per
+// line, POSIX extended (or basic) syntax, a leading "!" negating a line.
+func compileFuncname(pattern string, extended, icase bool) ([]funcRule, error) {
+	lines := strings.Split(pattern, "\n")
+	rules := make([]funcRule, 0, len(lines))
+	for i, l := range lines {
+		r := funcRule{}
+		if l, r.negate = strings.CutPrefix(l, "!"); r.negate && i == len(lines)-1 {
+			return nil, fmt.Errorf("its last funcname expression is negated (%q), which git refuses too; remove the \"!\" of the last line", l)
+		}
+		expr, err := posixToGo(l, extended)
+		if err != nil {
+			return nil, fmt.Errorf("%w: funcname expression %q: %v; write it without that construct", ErrUnsupported, l, err)
+		}
+		if icase {
+			expr = "(?i)" + expr
+		}
+		re, err := regexp.Compile("(?s)" + expr)
+		if err != nil {
+			return nil, fmt.Errorf("%w: funcname expression %q: %v; write it without that construct", ErrUnsupported, l, err)
+		}
+		re.Longest() // POSIX: the leftmost longest match
+		r.re = re
+		rules = append(rules, r)
+	}
+	return rules, nil
+}
+
+// driver returns the side's diff driver, git's defaults when it has none.
+func (s *fileSide) driver() *diffDriver {
+	if s.drv == nil {
+		return &diffDriver{binary: -1}
+	}
+	return s.drv
+}
+
+// funcDriver is the driver whose funcname finds the pair's hunk header
+// lines: the old side's if it has a pattern, else the new side's (diff.c).
+func (p *filePair) funcDriver() *diffDriver {
+	if p.old.driver().funcname != nil {
+		return p.old.driver()
+	}
+	return p.new.driver()
+}
+
+// setDrivers looks up the diff driver of both sides of each pair by its
+// path's diff attribute.
+func setDrivers(pairs []filePair, attrs *attributes, cfg layeredConfig) error {
+	drivers := newDiffDrivers(cfg)
+	for i := range pairs {
+		p := &pairs[i]
+		for _, s := range []*fileSide{&p.old, &p.new} {
+			path := s.path
+			if path == "" {
+				path = p.sortPath()
+			}
+			a := attrs.get(path, "diff")
+			drv, err := drivers.lookup(a.value, a.state == attrSet, a.state == attrUnset)
+			if err != nil {
+				return err
+			}
+			s.drv = drv
+		}
+	}
+	return nil
+}
