@@ -230,6 +230,9 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 	if err := r.loadPairs(ctx, g, pairs); err != nil {
 		return nil, err
 	}
+	if err := setDrivers(pairs, snap.scan.set.conv.attrs, loadConfig(g)); err != nil {
+		return nil, err
+	}
 	// Drop files whose content and mode ended up equal to HEAD's (a staged
 	// change undone in the worktree).
 	kept := pairs[:0]
