@@ -59,6 +59,9 @@ func (r *Repo) checkout(ctx context.Context, tx *writeTx, branch string, create 
 		if h.branch == branch {
 			return nil
 		}
+		if err := r.checkNotCheckedOut(branch); err != nil {
+			return err
+		}
 		target = existing.Hash()
 	default:
 		remoteRef, err := uniqueRemoteBranch(g.Storer, branch)

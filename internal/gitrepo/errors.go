@@ -52,4 +52,7 @@ var (
 	ErrEmptyMessage = errors.New("empty commit message")
 	// ErrRemoteNotFound means the named remote is not configured.
 	ErrRemoteNotFound = errors.New("remote not found")
+	// ErrBranchCheckedOut means a branch to check out is checked out in
+	// another worktree of the repository.
+	ErrBranchCheckedOut = errors.New("branch is checked out in another worktree")
 )

@@ -21,7 +21,7 @@ import (
 func (r *Repo) Fetch(ctx context.Context, remote string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	g, err := r.open()
+	g, err := r.openWrite()
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (r *Repo) Push(ctx context.Context, remote, branch string) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	g, err := r.open()
+	g, err := r.openWrite()
 	if err != nil {
 		return err
 	}

@@ -35,11 +35,16 @@ import (
 type Repo struct {
 	dir    string // absolute worktree root
 	gitDir string // the worktree's git directory (index, HEAD)
+	common string // the common git directory (objects, refs, config)
 	mu     sync.RWMutex
 }
 
-// Open opens the git worktree rooted at dir. It fails with ErrNotRepository
-// when dir has no .git entry.
+// Open opens the git worktree rooted at dir: a main worktree (dir/.git is
+// a folder), a linked worktree or submodule, or a worktree whose git
+// directory is elsewhere (dir/.git is a "gitdir: PATH" file). It fails
+// with ErrNotRepository when dir has no .git entry, and with
+// ErrUnsupported when the repository's format or configuration is one
+// this package cannot serve as git would.
 func Open(dir string) (*Repo, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -49,7 +54,14 @@ func Open(dir string) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Repo{dir: abs, gitDir: gitDir}
+	common, err := readCommonDir(gitDir)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(common); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("%w: %s: its common git directory %s is missing; if the main worktree was moved, run git worktree repair there", ErrNotRepository, abs, common)
+	}
+	r := &Repo{dir: abs, gitDir: gitDir, common: common}
 	if _, err := r.open(); err != nil {
 		return nil, err
 	}
@@ -86,18 +98,6 @@ func findGitDir(dir string) (string, error) {
 	return filepath.Clean(gd), nil
 }
 
-// open returns a go-git repository with its own storage and caches.
-func (r *Repo) open() (*git.Repository, error) {
-	g, err := git.PlainOpenWithOptions(r.dir, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
-	if errors.Is(err, git.ErrRepositoryNotExists) {
-		return nil, fmt.Errorf("%w: %s", ErrNotRepository, r.dir)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open repository %s: %w", r.dir, err)
-	}
-	return g, nil
-}
-
 // settings are the config values status and diff depend on.
 type settings struct {
 	fileMode     bool
@@ -109,11 +109,7 @@ type settings struct {
 
 func (r *Repo) settings(g *git.Repository) settings {
 	s := settings{fileMode: true, trustCtime: true, checkStat: true}
-	cfg, err := g.Config()
-	if err != nil {
-		return s
-	}
-	core := cfg.Raw.Section("core")
+	core := g.Storer.(*repoStorage).effective.Raw.Section("core")
 	s.fileMode = boolOption(core.Option("filemode"), true)
 	s.trustCtime = boolOption(core.Option("trustctime"), true)
 	s.checkStat = !strings.EqualFold(core.Option("checkstat"), "minimal")

@@ -166,22 +166,6 @@ func (r *Repo) baseIgnores(set settings) gitignore.List {
 	return l
 }
 
-// commonDir is the git directory shared by all worktrees of the repository.
-func (r *Repo) commonDir() string {
-	data, err := os.ReadFile(filepath.Join(r.gitDir, "commondir"))
-	if err != nil {
-		return r.gitDir
-	}
-	d := string(data)
-	for len(d) > 0 && (d[len(d)-1] == '\n' || d[len(d)-1] == '\r') {
-		d = d[:len(d)-1]
-	}
-	if !filepath.IsAbs(d) {
-		d = filepath.Join(r.gitDir, d)
-	}
-	return filepath.Clean(d)
-}
-
 func (r *Repo) status(ctx context.Context, g *git.Repository) (*Status, *snapshot, error) {
 	snap, err := r.takeSnapshot(ctx, g, true)
 	if err != nil {

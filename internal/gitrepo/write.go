@@ -32,7 +32,7 @@ func (r *Repo) beginWrite(ctx context.Context) (*writeTx, error) {
 		return nil, err
 	}
 	r.mu.Lock()
-	g, err := r.open()
+	g, err := r.openWrite()
 	if err != nil {
 		r.mu.Unlock()
 		return nil, err

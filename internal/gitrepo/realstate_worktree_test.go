@@ -1,0 +1,518 @@
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// linkedRepo builds, under root, a repository in main/ on branch main
+// with staged and unstaged changes, and a linked worktree in wt/ on
+// branch feature (one commit ahead) with other staged, unstaged and
+// untracked changes. The same commands give the same commit ids in every
+// root. With relative, wt/.git names its gitdir with a relative path.
+func linkedRepo(tb testing.TB, root string, relative bool) (main, wt string) {
+	tb.Helper()
+	requireGit(tb)
+	main, wt = filepath.Join(root, "main"), filepath.Join(root, "wt")
+	runGit(tb, root, "init", "-q", "-b", "main", main)
+	runGit(tb, main, "config", "user.name", "Repo User")
+	runGit(tb, main, "config", "user.email", "repo@example.com")
+	for _, f := range []string{"a.txt", "b.txt", "c.txt", "d/e.txt"} {
+		write(tb, main, f, "line 1\nline 2\n"+f+"\n")
+	}
+	commitAll(tb, main, "first")
+	runGit(tb, main, "branch", "other")
+	runGit(tb, main, "worktree", "add", "-q", wt, "-b", "feature")
+	if relative {
+		write(tb, wt, ".git", "gitdir: ../main/.git/worktrees/wt\n")
+	}
+	write(tb, wt, "c.txt", "feature's c\n")
+	commitAll(tb, wt, "feature commit")
+
+	write(tb, main, "a.txt", "main changed a\n")
+	write(tb, main, "m.txt", "main's new file\n")
+	runGit(tb, main, "add", "m.txt")
+
+	write(tb, wt, "b.txt", "feature changed b\n")
+	runGit(tb, wt, "add", "b.txt")
+	write(tb, wt, "a.txt", "feature changed a\n")
+	write(tb, wt, "c.txt", "feature's c, staged\n")
+	runGit(tb, wt, "add", "c.txt")
+	write(tb, wt, "c.txt", "feature's c, staged then changed\n")
+	write(tb, wt, "u.txt", "untracked in the worktree\n")
+	remove(tb, wt, "d/e.txt")
+	return main, wt
+}
+
+// wtGitBranches renders `git branch` as "name hash current" lines.
+func wtGitBranches(tb testing.TB, dir string) []string {
+	tb.Helper()
+	out := runGitTrim(tb, dir, "branch", "--format=%(refname:short) %(objectname) %(if)%(HEAD)%(then)current%(end)")
+	var recs []string
+	for _, l := range strings.Split(out, "\n") {
+		recs = append(recs, strings.TrimSpace(l))
+	}
+	return recs
+}
+
+func wtOurBranches(tb testing.TB, r *Repo) []string {
+	tb.Helper()
+	b, err := r.Branches(context.Background())
+	if err != nil {
+		tb.Fatalf("Branches: %v", err)
+	}
+	var recs []string
+	for _, l := range b.Local {
+		rec := l.Name + " " + l.Hash.String() + " "
+		if l.Current {
+			rec += "current"
+		}
+		recs = append(recs, strings.TrimSpace(rec))
+	}
+	return recs
+}
+
+// wtCompareReads compares every read of the worktree dir with git's.
+func wtCompareReads(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	r := openRepo(t, dir)
+	if diff := cmp.Diff(sortedRecords(gitPorcelain(t, dir)), sortedRecords(porcelain(statusOf(t, r)))); diff != "" {
+		t.Errorf("status differs (-git +ours):\n%s", diff)
+	}
+	for _, staged := range []bool{false, true} {
+		args := []string{"HEAD"}
+		if staged {
+			args = []string{"--cached", "HEAD"}
+		}
+		text, err := r.Diff(ctx, DiffOptions{Staged: staged})
+		if err != nil {
+			t.Fatalf("Diff: %v", err)
+		}
+		if diff := cmp.Diff(runGit(t, dir, append([]string{"diff"}, args...)...), text); diff != "" {
+			t.Errorf("git diff %v differs (-git +ours):\n%s", args, diff)
+		}
+		stats, err := r.Numstat(ctx, DiffOptions{Staged: staged})
+		if err != nil {
+			t.Fatalf("Numstat: %v", err)
+		}
+		want := parseNumstat(runGit(t, dir, append([]string{"diff", "--numstat", "-z"}, args...)...))
+		if diff := cmp.Diff(want, formatNumstat(stats)); diff != "" {
+			t.Errorf("numstat %v differs (-git +ours):\n%s", args, diff)
+		}
+	}
+	if diff := cmp.Diff(wtGitBranches(t, dir), wtOurBranches(t, r)); diff != "" {
+		t.Errorf("branches differ (-git +ours):\n%s", diff)
+	}
+	commits, err := r.Log(ctx, LogOptions{})
+	if err != nil {
+		t.Fatalf("Log: %v", err)
+	}
+	var got []string
+	for _, c := range commits {
+		got = append(got, c.Hash.String())
+	}
+	want := strings.Fields(runGit(t, dir, "log", "--format=%H"))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("log differs (-git +ours):\n%s", diff)
+	}
+}
+
+func TestLinkedWorktreeReadsMatchGit(t *testing.T) {
+	for _, relative := range []bool{false, true} {
+		main, wt := linkedRepo(t, t.TempDir(), relative)
+		for name, dir := range map[string]string{"main": main, "linked": wt} {
+			t.Run(name, func(t *testing.T) { wtCompareReads(t, dir) })
+		}
+	}
+}
+
+// wtState is what a write leaves in a worktree, as git reports it.
+type wtState struct {
+	Head, Tree, Parents, Branch, Stages, Status, MainStatus, MainHead string
+}
+
+func wtStateOf(tb testing.TB, dir, main string) wtState {
+	tb.Helper()
+	ids := strings.Split(runGitTrim(tb, dir, "rev-parse", "HEAD", "HEAD^{tree}", "HEAD^@"), "\n")
+	st := wtState{
+		Head:    ids[0],
+		Tree:    ids[1],
+		Parents: strings.Join(ids[2:], " "),
+		Stages:  runGit(tb, dir, "ls-files", "-s"),
+		Status:  runGit(tb, dir, "status", "--porcelain=v2", "--branch", "-uall"),
+	}
+	st.Branch, _ = gitErr(dir, "symbolic-ref", "-q", "HEAD")
+	if main != "" {
+		st.MainStatus = runGit(tb, main, "status", "--porcelain=v2", "--branch", "-uall")
+		st.MainHead = runGitTrim(tb, main, "rev-parse", "HEAD")
+	}
+	if out, err := gitErr(dir, "fsck", "--no-progress", "--no-dangling"); err != nil || out != "" {
+		tb.Errorf("git fsck in %s: %v %s", dir, err, out)
+	}
+	return st
+}
+
+// wtWriteCase is one write done by git in one copy of a repository and by
+// our code in another.
+type wtWriteCase struct {
+	name string
+	git  [][]string
+	ours func(ctx context.Context, r *Repo) error
+	// commit: the commit ids differ (our commit has the current time).
+	commit bool
+}
+
+var wtLinkedWrites = []wtWriteCase{
+	{name: "stage", git: [][]string{{"add", "-A", "--", "a.txt", "u.txt", "d"}},
+		ours: func(ctx context.Context, r *Repo) error { return r.Stage(ctx, []string{"a.txt", "u.txt", "d"}) }},
+	{name: "unstage", git: [][]string{{"restore", "--staged", "--", "b.txt", "c.txt"}},
+		ours: func(ctx context.Context, r *Repo) error { return r.Unstage(ctx, []string{"b.txt", "c.txt"}) }},
+	{name: "discard", git: [][]string{{"restore", "--", "a.txt", "c.txt"}},
+		ours: func(ctx context.Context, r *Repo) error { return r.Discard(ctx, []string{"a.txt", "c.txt"}) }},
+	{name: "commit", commit: true, git: [][]string{{"commit", "-q", "-m", "from the worktree"}},
+		ours: func(ctx context.Context, r *Repo) error {
+			_, err := r.Commit(ctx, "from the worktree", nil)
+			return err
+		}},
+	{name: "stage and commit", commit: true, git: [][]string{{"add", "-A", "--", "."}, {"commit", "-q", "-m", "all"}},
+		ours: func(ctx context.Context, r *Repo) error {
+			if err := r.Stage(ctx, []string{"."}); err != nil {
+				return err
+			}
+			_, err := r.Commit(ctx, "all", nil)
+			return err
+		}},
+	{name: "checkout free branch", git: [][]string{{"restore", "--staged", "--worktree", "--", "c.txt"}, {"switch", "-q", "other"}},
+		ours: func(ctx context.Context, r *Repo) error {
+			if err := r.Unstage(ctx, []string{"c.txt"}); err != nil {
+				return err
+			}
+			if err := r.Discard(ctx, []string{"c.txt"}); err != nil {
+				return err
+			}
+			return r.Checkout(ctx, "other", false)
+		}},
+	{name: "checkout new branch", git: [][]string{{"switch", "-q", "-c", "topic"}},
+		ours: func(ctx context.Context, r *Repo) error { return r.Checkout(ctx, "topic", true) }},
+}
+
+// wtCompareWrite does c with git in one copy of a repository and with our
+// code in another, then compares the states (the worktree's and the main
+// worktree's).
+func wtCompareWrite(t *testing.T, c wtWriteCase, build func(root string) (dir, main string)) {
+	t.Helper()
+	gitDir, gitMain := build(t.TempDir())
+	ourDir, ourMain := build(t.TempDir())
+	before := wtStateOf(t, ourDir, ourMain)
+	for _, args := range c.git {
+		runGit(t, gitDir, args...)
+	}
+	if err := c.ours(context.Background(), openRepo(t, ourDir)); err != nil {
+		t.Fatalf("our %s: %v", c.name, err)
+	}
+	want, got := wtStateOf(t, gitDir, gitMain), wtStateOf(t, ourDir, ourMain)
+	if c.commit {
+		if want.Head == before.Head || got.Head == before.Head {
+			t.Fatalf("HEAD did not move: git %s, ours %s, before %s", want.Head, got.Head, before.Head)
+		}
+		want.Head, got.Head = "", ""
+		// The status header names the new commit.
+		want.Status = strings.ReplaceAll(want.Status, runGitTrim(t, gitDir, "rev-parse", "HEAD"), "NEW")
+		got.Status = strings.ReplaceAll(got.Status, runGitTrim(t, ourDir, "rev-parse", "HEAD"), "NEW")
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("state after %s differs (-git +ours):\n%s", c.name, diff)
+	}
+	if ourMain != "" && (got.MainStatus != before.MainStatus || got.MainHead != before.MainHead) {
+		t.Errorf("%s in the linked worktree changed the main worktree:\nbefore %+v\nafter %+v", c.name, before, got)
+	}
+}
+
+// copyLinkedRepo copies a linkedRepo built with relative paths from
+// template into root, and points the worktree's gitdir file (absolute, as
+// git 2.39 writes it) at the copy.
+func copyLinkedRepo(tb testing.TB, template, root string) (main, wt string) {
+	tb.Helper()
+	if out, err := exec.Command("cp", "-a", template+"/.", root).CombinedOutput(); err != nil {
+		tb.Fatalf("cp: %v %s", err, out)
+	}
+	main, wt = filepath.Join(root, "main"), filepath.Join(root, "wt")
+	write(tb, main, ".git/worktrees/wt/gitdir", filepath.Join(wt, ".git")+"\n")
+	return main, wt
+}
+
+func TestLinkedWorktreeWritesMatchGit(t *testing.T) {
+	template := t.TempDir()
+	linkedRepo(t, template, true)
+	for _, c := range wtLinkedWrites {
+		t.Run(c.name, func(t *testing.T) {
+			wtCompareWrite(t, c, func(root string) (string, string) {
+				main, wt := copyLinkedRepo(t, template, root)
+				return wt, main
+			})
+		})
+	}
+}
+
+func TestCheckoutOfBranchCheckedOutElsewhereRefusedLikeGit(t *testing.T) {
+	ctx := context.Background()
+	main, wt := linkedRepo(t, t.TempDir(), false)
+	// A third worktree, detached in the middle of a rebase of branch topic.
+	rb := filepath.Join(filepath.Dir(main), "rb")
+	runGit(t, main, "worktree", "add", "-q", rb, "-b", "topic", "other")
+	write(t, rb, "c.txt", "topic's c\n")
+	commitAll(t, rb, "topic commit")
+	if _, err := gitErr(rb, "rebase", "-q", "feature"); err == nil {
+		t.Fatal("the rebase of topic onto feature did not stop on its conflict")
+	}
+	for _, c := range []struct{ dir, branch string }{{wt, "main"}, {main, "feature"}, {main, "topic"}, {wt, "topic"}} {
+		r := openRepo(t, c.dir)
+		before := wtStateOf(t, c.dir, "")
+		_, gitMsg := gitErr(c.dir, "switch", c.branch)
+		if gitMsg == nil {
+			t.Fatalf("git switch %s in %s succeeded", c.branch, c.dir)
+		}
+		err := r.Checkout(ctx, c.branch, false)
+		if !errors.Is(err, ErrBranchCheckedOut) {
+			t.Fatalf("Checkout(%s) in %s = %v, want ErrBranchCheckedOut; git says %v", c.branch, c.dir, err, gitMsg)
+		}
+		// git: "fatal: 'main' is already checked out at '/path'".
+		_, gitText, _ := strings.Cut(strings.TrimSpace(gitMsg.Error()), "fatal: ")
+		if !strings.Contains(err.Error(), gitText) {
+			t.Errorf("Checkout(%s) in %s: %q does not say what git says: %q", c.branch, c.dir, err, gitText)
+		}
+		if diff := cmp.Diff(before, wtStateOf(t, c.dir, "")); diff != "" {
+			t.Errorf("a refused checkout changed %s:\n%s", c.dir, diff)
+		}
+	}
+	// A branch checked out nowhere else still switches, as with git.
+	if err := openRepo(t, wt).Checkout(ctx, "other", true); !errors.Is(err, ErrBranchExists) {
+		t.Errorf("Checkout(other, create) = %v, want ErrBranchExists", err)
+	}
+}
+
+// wtFormatCase is a repository configuration git may or may not accept.
+type wtFormatCase struct {
+	name  string
+	setup func(tb testing.TB, dir string)
+	// refuse: git serves another folder's files; we refuse rather than
+	// reach outside the folder we were given.
+	refuse bool
+}
+
+func wtGitConfig(kv ...string) func(tb testing.TB, dir string) {
+	return func(tb testing.TB, dir string) {
+		for i := 0; i < len(kv); i += 2 {
+			runGit(tb, dir, "config", kv[i], kv[i+1])
+		}
+	}
+}
+
+// TestRepositoryFormatLikeGit opens repositories with each format version
+// and extension git 2.39 knows, and some it does not: where git works, our
+// status equals its; where git refuses the repository, so do we, with
+// ErrUnsupported.
+func TestRepositoryFormatLikeGit(t *testing.T) {
+	ctx := context.Background()
+	cases := []wtFormatCase{
+		{"noop", wtGitConfig("extensions.noop", "true"), false},
+		{"preciousObjects", wtGitConfig("extensions.preciousObjects", "true"), false},
+		{"unknown extension in version 0 is ignored", wtGitConfig("extensions.somethingNew", "true"), false},
+		{"version 1 with noop-v1", wtGitConfig("core.repositoryformatversion", "1", "extensions.noop-v1", "true"), false},
+		{"version 1 with objectFormat sha1", wtGitConfig("core.repositoryformatversion", "1", "extensions.objectFormat", "sha1"), false},
+		{"version 1 with an unknown extension", wtGitConfig("core.repositoryformatversion", "1", "extensions.somethingNew", "true"), false},
+		{"objectFormat in version 0", wtGitConfig("extensions.objectFormat", "sha1"), false},
+		{"version 2", wtGitConfig("core.repositoryformatversion", "2"), false},
+		{"worktreeConfig", wtGitConfig("extensions.worktreeConfig", "true"), false},
+		{"worktreeConfig layers config.worktree", func(tb testing.TB, dir string) {
+			runGit(tb, dir, "config", "extensions.worktreeConfig", "true")
+			runGit(tb, dir, "config", "--worktree", "core.fileMode", "false")
+			if err := os.Chmod(filepath.Join(dir, "a.txt"), 0o755); err != nil {
+				tb.Fatal(err)
+			}
+		}, false},
+		{"sparse checkout disabled again", func(tb testing.TB, dir string) {
+			runGit(tb, dir, "sparse-checkout", "set", "d")
+			runGit(tb, dir, "sparse-checkout", "disable")
+		}, false},
+		{"core.worktree is this folder", func(tb testing.TB, dir string) { runGit(tb, dir, "config", "core.worktree", dir) }, false},
+		{"core.worktree elsewhere", func(tb testing.TB, dir string) {
+			other := tb.TempDir()
+			write(tb, other, "elsewhere.txt", "x\n")
+			runGit(tb, dir, "config", "core.worktree", other)
+		}, true},
+		{"core.bare", wtGitConfig("core.bare", "true"), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := initRepo(t)
+			write(t, dir, "a.txt", "a\n")
+			write(t, dir, "d/b.txt", "b\n")
+			commitAll(t, dir, "first")
+			write(t, dir, "a.txt", "a changed\n")
+			c.setup(t, dir)
+			_, gitFails := gitErr(dir, "status", "--porcelain=v2")
+			r, err := Open(dir)
+			var st *Status
+			if err == nil {
+				st, err = r.Status(ctx)
+			}
+			switch {
+			case c.refuse && gitFails == nil && errors.Is(err, ErrUnsupported):
+				t.Logf("git serves another folder, we refuse: %v", err)
+			case c.refuse:
+				t.Fatalf("git status: %v; ours: %v, want ErrUnsupported", gitFails, err)
+			case gitFails != nil && !errors.Is(err, ErrUnsupported):
+				t.Fatalf("git refuses the repository (%v), we answer %v, want ErrUnsupported", gitFails, err)
+			case gitFails != nil:
+				t.Logf("refused like git: %v", err)
+			case err != nil:
+				t.Fatalf("git reads the repository, we fail: %v", err)
+			default:
+				if diff := cmp.Diff(sortedRecords(gitPorcelain(t, dir)), sortedRecords(porcelain(st))); diff != "" {
+					t.Errorf("status differs (-git +ours):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+// TestWorktreeConfigWithSparseCheckout: `git sparse-checkout set` turns on
+// extensions.worktreeConfig and puts core.sparseCheckout in
+// config.worktree; the repository opens, and the configuration in effect
+// is git's, in the worktree that has it and in the one that does not.
+func TestWorktreeConfigWithSparseCheckout(t *testing.T) {
+	main, wt := linkedRepo(t, t.TempDir(), false)
+	runGit(t, wt, "sparse-checkout", "set", "d")
+	for _, dir := range []string{main, wt} {
+		r := openRepo(t, dir)
+		g, err := r.open()
+		if err != nil {
+			t.Fatalf("open %s: %v", dir, err)
+		}
+		if _, err := r.Status(context.Background()); err != nil {
+			t.Errorf("Status in %s: %v", dir, err)
+		}
+		eff := g.Storer.(*repoStorage).effective.Raw
+		for _, key := range []string{"core.sparseCheckout", "core.sparseCheckoutCone", "core.bare", "extensions.worktreeConfig"} {
+			want, _ := gitErr(dir, "config", "--get", key)
+			section, name, _ := strings.Cut(key, ".")
+			if got := eff.Section(section).Option(name); got != strings.TrimSpace(want) {
+				t.Errorf("%s in %s = %q, git says %q", key, dir, got, strings.TrimSpace(want))
+			}
+		}
+	}
+}
+
+// TestSeparateGitDirMatchesGit: a worktree whose .git file points to a git
+// directory elsewhere (git init --separate-git-dir) reads and writes as
+// git does.
+func TestSeparateGitDirMatchesGit(t *testing.T) {
+	build := func(root string) (string, string) {
+		dir := filepath.Join(root, "wt")
+		runGit(t, root, "init", "-q", "-b", "main", "--separate-git-dir", filepath.Join(root, "store.git"), dir)
+		runGit(t, dir, "config", "user.name", "Repo User")
+		runGit(t, dir, "config", "user.email", "repo@example.com")
+		write(t, dir, "a.txt", "a\n")
+		write(t, dir, "b.txt", "b\n")
+		commitAll(t, dir, "first")
+		write(t, dir, "a.txt", "a changed\n")
+		write(t, dir, "n.txt", "new\n")
+		return dir, ""
+	}
+	dir, _ := build(t.TempDir())
+	wtCompareReads(t, dir)
+	wtCompareWrite(t, wtWriteCase{name: "stage and commit", commit: true, git: [][]string{{"add", "-A", "--", "."}, {"commit", "-q", "-m", "all"}},
+		ours: func(ctx context.Context, r *Repo) error {
+			if err := r.Stage(ctx, []string{"."}); err != nil {
+				return err
+			}
+			_, err := r.Commit(ctx, "all", nil)
+			return err
+		}}, build)
+}
+
+// TestPartialCloneRefusesWrites: a partial clone reads like git where its
+// objects are present; writes are refused, and an object it lacks is
+// named as such.
+func TestPartialCloneRefusesWrites(t *testing.T) {
+	ctx := context.Background()
+	src := initRepo(t)
+	runGit(t, src, "config", "uploadpack.allowFilter", "true")
+	write(t, src, "a.txt", "a\n")
+	commitAll(t, src, "first")
+	dst := filepath.Join(t.TempDir(), "clone")
+	runGit(t, src, "clone", "-q", "--filter=tree:0", "file://"+src, dst)
+	write(t, src, "a.txt", "a changed upstream\n")
+	write(t, src, "new/b.txt", "b\n")
+	commitAll(t, src, "second")
+	runGit(t, dst, "fetch", "-q", "origin")
+	write(t, dst, "a.txt", "a changed here\n")
+
+	r := openRepo(t, dst)
+	if diff := cmp.Diff(sortedRecords(gitPorcelain(t, dst)), sortedRecords(porcelain(statusOf(t, r)))); diff != "" {
+		t.Errorf("status differs (-git +ours):\n%s", diff)
+	}
+	before := wtStateOf(t, dst, "")
+	if err := r.Stage(ctx, []string{"a.txt"}); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "partial clone") {
+		t.Errorf("Stage in a partial clone = %v, want ErrUnsupported naming the partial clone", err)
+	}
+	if err := r.Fetch(ctx, ""); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("Fetch in a partial clone = %v, want ErrUnsupported", err)
+	}
+	if diff := cmp.Diff(before, wtStateOf(t, dst, "")); diff != "" {
+		t.Errorf("refused writes changed the clone:\n%s", diff)
+	}
+	// origin/main's tree was not downloaded (tree:0): git fetches it on
+	// demand, we say it is missing.
+	_, err := r.Log(ctx, LogOptions{Ref: "origin/main", Path: "new"})
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "partial clone") {
+		t.Errorf("Log of a commit whose tree is not downloaded = %v, want ErrUnsupported naming the partial clone", err)
+	}
+}
+
+// TestWorktreesListedLikeGit compares the worktrees the checkout check
+// considers with `git worktree list --porcelain`.
+func TestWorktreesListedLikeGit(t *testing.T) {
+	main, wt := linkedRepo(t, t.TempDir(), true)
+	for _, dir := range []string{main, wt} {
+		var want []string
+		for _, l := range strings.Split(runGit(t, dir, "worktree", "list", "--porcelain"), "\n") {
+			if p, ok := strings.CutPrefix(l, "worktree "); ok {
+				want = append(want, p)
+			}
+		}
+		var got []string
+		for _, w := range openRepo(t, dir).worktrees() {
+			got = append(got, w.path)
+		}
+		sort.Strings(want)
+		sort.Strings(got)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("worktrees seen from %s differ (-git +ours):\n%s", dir, diff)
+		}
+	}
+}
+
+// TestSHA256RepositoryRefused: git reads SHA-256 repositories; this
+// package stores SHA-1 ids only and refuses them, naming the format.
+func TestSHA256RepositoryRefused(t *testing.T) {
+	requireGit(t)
+	dir := t.TempDir()
+	runGit(t, dir, "init", "-q", "--object-format=sha256", "-b", "main")
+	write(t, dir, "a.txt", "a\n")
+	commitAll(t, dir, "first")
+	_, err := Open(dir)
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "objectFormat = sha256") {
+		t.Fatalf("Open of a SHA-256 repository = %v, want ErrUnsupported naming extensions.objectFormat", err)
+	}
+}
