@@ -410,6 +410,7 @@ func gitErrorKind(err error) (code, hint string, ok bool) {
 		{gitrepo.ErrNoUpstream, ECONFLICT, "The branch has no upstream to pull from; set one with git branch --set-upstream-to"},
 		{gitrepo.ErrDetachedHead, ECONFLICT, "HEAD is detached; check out a branch first"},
 		{gitrepo.ErrBranchExists, ECONFLICT, "The branch already exists; check it out without create"},
+		{gitrepo.ErrBranchCheckedOut, ECONFLICT, "The branch is checked out in another worktree of the repository, as git allows only once; switch that worktree to another branch (or remove it with git worktree remove), or create a new branch here"},
 		{gitrepo.ErrUnsupported, ECONFLICT, "The repository uses a git feature the portal does not support"},
 		{gitrepo.ErrBranchNotFound, ENOTFOUND, "No such branch or revision"},
 		{gitrepo.ErrRemoteNotFound, ENOTFOUND, "No such remote"},

@@ -128,6 +128,7 @@ func TestGitErrors(t *testing.T) {
 	emptyDir := t.TempDir()
 	gitCLI(t, emptyDir, "init", "-q")
 	empty, emptyPort := newFilesPortal(t, &filesFake{}, emptyDir, portal.Config{})
+	gitCLI(t, dir, "worktree", "add", "-q", filepath.Join(t.TempDir(), "wt"), "-b", "feature")
 
 	tests := []struct {
 		name string
@@ -147,6 +148,7 @@ func TestGitErrors(t *testing.T) {
 		{"bad branch", p.GitCheckout(ctx, port, "a..b", true), portal.EINVALID, "Invalid branch name"},
 		{"missing branch", p.GitCheckout(ctx, port, "nope", false), portal.ENOTFOUND, "nope"},
 		{"existing branch", p.GitCheckout(ctx, port, "main", true), portal.ECONFLICT, "already exists"},
+		{"branch of another worktree", p.GitCheckout(ctx, port, "feature", false), portal.ECONFLICT, "'feature' is already checked out at"},
 		{"log limit", func() error { _, err := p.GitLog(ctx, port, portal.GitLogOptions{Limit: 5000}); return err }(), portal.EINVALID, "1000"},
 		{"log ref", func() error { _, err := p.GitLog(ctx, port, portal.GitLogOptions{Ref: "nope"}); return err }(), portal.ENOTFOUND, "nope"},
 		{"pull without upstream", func() error { _, err := p.GitPull(ctx, port); return err }(), portal.ECONFLICT, "upstream"},

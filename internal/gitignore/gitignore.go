@@ -102,12 +102,20 @@ type List []Pattern
 // the path's parent directories: git never looks inside an ignored
 // directory, so callers stop descending where a directory is ignored.
 func (l List) Ignored(path string, isDir bool) bool {
+	ignored, _ := l.Decide(path, isDir)
+	return ignored
+}
+
+// Decide is Ignored that also reports whether any pattern matched path:
+// when none did, the caller may ask again about the parent directory, as
+// git does with sparse-checkout patterns.
+func (l List) Decide(path string, isDir bool) (ignored, matched bool) {
 	for i := len(l) - 1; i >= 0; i-- {
 		if l[i].match(path, isDir) {
-			return !l[i].negate
+			return !l[i].negate, true
 		}
 	}
-	return false
+	return false, false
 }
 
 // With returns the list extended by more patterns, of higher priority,

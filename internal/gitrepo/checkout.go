@@ -80,7 +80,7 @@ func (r *Repo) checkout(ctx context.Context, tx *writeTx, branch string, create 
 		if err != nil {
 			return err
 		}
-		if plan, err = r.planSwitch(g.Storer, snap, target); err != nil {
+		if plan, err = r.planSwitch(g.Storer, snap, target, tx.sparse); err != nil {
 			return err
 		}
 	}
@@ -141,18 +141,23 @@ type treeDiff struct {
 // switchPlan is the set of files to rewrite to move the worktree and index
 // from HEAD's tree to another commit's.
 type switchPlan struct {
-	diffs []treeDiff
+	diffs  []treeDiff
+	sparse *sparseCheckout // files outside it are not written
 }
 
 // planSwitch lists the files that differ between HEAD and target and checks
 // that none has local changes (staged, unstaged, or an untracked file in the
-// way), so that switching loses nothing.
-func (r *Repo) planSwitch(s storer.EncodedObjectStorer, snap *snapshot, target plumbing.Hash) (*switchPlan, error) {
+// way), so that switching loses nothing. In a sparse checkout, the
+// skip-worktree bits must agree with the sparse-checkout definition.
+func (r *Repo) planSwitch(s storer.EncodedObjectStorer, snap *snapshot, target plumbing.Hash, sparse *sparseCheckout) (*switchPlan, error) {
 	idx, wt := snap.idx, snap.scan.wt
 	for i := range idx.entries {
 		if idx.entries[i].stage() != 0 {
 			return nil, fmt.Errorf("%w: %s; resolve the conflicts first", ErrUnmerged, idx.entries[i].name)
 		}
+	}
+	if err := sparse.checkApplied(idx, "moving to another commit"); err != nil {
+		return nil, err
 	}
 	c, err := object.GetCommit(s, target)
 	if err != nil {
@@ -182,7 +187,7 @@ func (r *Repo) planSwitch(s storer.EncodedObjectStorer, snap *snapshot, target p
 	if len(conflicts) > 0 {
 		return nil, fmt.Errorf("%w: %s; commit, stash or discard them first", ErrWouldOverwrite, strings.Join(conflicts, ", "))
 	}
-	return &switchPlan{diffs: diffs}, nil
+	return &switchPlan{diffs: diffs, sparse: sparse}, nil
 }
 
 // applySwitch rewrites the planned files in the worktree and the index.
@@ -219,6 +224,12 @@ func (r *Repo) applySwitch(g *git.Repository, idx *index, plan *switchPlan) erro
 			continue
 		}
 		e := entry{name: d.path, mode: d.mode, hash: d.hash}
+		if !plan.sparse.includes(d.path) {
+			// As git's unpack-trees does: kept out of the worktree.
+			e.ext = extSkipWorktree
+			add = append(add, e)
+			continue
+		}
 		if d.mode == modeGitlink {
 			if err := os.MkdirAll(r.full(d.path), 0o755); err != nil {
 				return fmt.Errorf("write %s: %w", d.path, err)

@@ -3,6 +3,8 @@ package gitrepo
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,6 +27,12 @@ type Identity struct {
 // and user.email from the repository's configuration (or the global one).
 // The committer is always the configured identity, or the author when none
 // is configured. Nothing staged fails with ErrNothingStaged.
+//
+// Like `git commit`, it concludes a merge stopped for conflicts (the
+// commits of MERGE_HEAD become further parents, even when the tree equals
+// HEAD's), a cherry-pick (the picked commit's author is kept when author is
+// nil) or a revert, and then removes their state files. Unresolved
+// conflicts fail with ErrUnmerged.
 func (r *Repo) Commit(ctx context.Context, message string, author *Identity) (Commit, error) {
 	msg := cleanMessage(message)
 	if msg == "" {
@@ -50,6 +58,10 @@ func (r *Repo) Commit(ctx context.Context, message string, author *Identity) (Co
 	if err != nil {
 		return Commit{}, fmt.Errorf("git commit: %w", err)
 	}
+	op, err := readPending(r.gitDir)
+	if err != nil {
+		return Commit{}, fmt.Errorf("git commit: %w", err)
+	}
 	b := treeBuilder{s: g.Storer, idx: idx}
 	tree, ct, err := b.build("", 0, len(idx.entries), idx.tree)
 	if err != nil {
@@ -61,12 +73,19 @@ func (r *Repo) Commit(ctx context.Context, message string, author *Identity) (Co
 		if err != nil {
 			return Commit{}, fmt.Errorf("git commit: read HEAD: %w", err)
 		}
-		if head.TreeHash == tree {
+		// A merge is recorded even when its tree is HEAD's, as git does.
+		if head.TreeHash == tree && len(op.mergeHeads) == 0 {
 			return Commit{}, fmt.Errorf("git commit: %w", ErrNothingStaged)
 		}
 		parents = []plumbing.Hash{h.hash}
-	} else if len(idx.entries) == 0 {
+	} else if len(idx.entries) == 0 && len(op.mergeHeads) == 0 {
 		return Commit{}, fmt.Errorf("git commit: %w", ErrNothingStaged)
+	}
+	for _, p := range op.mergeHeads {
+		if _, err := object.GetCommit(g.Storer, p); err != nil {
+			return Commit{}, fmt.Errorf("git commit: read MERGE_HEAD commit %s: %w", p, err)
+		}
+		parents = append(parents, p)
 	}
 
 	configured := r.identity(g)
@@ -81,8 +100,20 @@ func (r *Repo) Commit(ctx context.Context, message string, author *Identity) (Co
 		committer = author
 	}
 	now := time.Now()
+	authored := object.Signature{Name: author.Name, Email: author.Email, When: now}
+	if !op.cherryPick.IsZero() && author == configured {
+		// Like git, a cherry-pick keeps the author of the picked commit.
+		picked, err := object.GetCommit(g.Storer, op.cherryPick)
+		if err != nil {
+			return Commit{}, fmt.Errorf("git commit: read CHERRY_PICK_HEAD commit %s: %w", op.cherryPick, err)
+		}
+		authored = picked.Author
+	}
+	if err := os.WriteFile(filepath.Join(r.gitDir, "COMMIT_EDITMSG"), []byte(msg), 0o644); err != nil {
+		return Commit{}, fmt.Errorf("git commit: save the message: %w", err)
+	}
 	c := &object.Commit{
-		Author:       object.Signature{Name: author.Name, Email: author.Email, When: now},
+		Author:       authored,
 		Committer:    object.Signature{Name: committer.Name, Email: committer.Email, When: now},
 		Message:      msg,
 		TreeHash:     tree,
@@ -104,6 +135,9 @@ func (r *Repo) Commit(ctx context.Context, message string, author *Identity) (Co
 	idx.tree = ct
 	if err := tx.save(); err != nil {
 		return Commit{}, fmt.Errorf("git commit: commit %s was made but the index was not updated: %w", id, err)
+	}
+	if err := clearPending(r.gitDir); err != nil {
+		return Commit{}, fmt.Errorf("git commit: commit %s was made but the merge state was not cleared (git merge --quit or git cherry-pick --quit clears it): %w", id, err)
 	}
 	return toCommit(c), nil
 }

@@ -186,6 +186,9 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 				p.new = fileSide{path: c.path, mode: e.mode, hash: e.hash}
 			case opts.Staged:
 				p.unmerged = true // git writes "* Unmerged path"
+			case e.ext&extSkipWorktree != 0:
+				// Not in the worktree: git takes the index's version.
+				p.new = fileSide{path: c.path, mode: e.mode, hash: e.hash}
 			case wt[c.lo].state != wtDeleted:
 				m := wt[c.lo].mode
 				p.new = fileSide{path: c.path, mode: m, file: file(c.path)}

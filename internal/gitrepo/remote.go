@@ -140,7 +140,7 @@ func (r *Repo) pull(ctx context.Context, tx *writeTx) (PullResult, error) {
 	if err != nil {
 		return PullResult{}, err
 	}
-	plan, err := r.planSwitch(g.Storer, snap, target)
+	plan, err := r.planSwitch(g.Storer, snap, target, tx.sparse)
 	if err != nil {
 		return PullResult{}, err
 	}

@@ -79,6 +79,10 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 		return fmt.Errorf("git stage: %w", err)
 	}
 	idx, wt := tx.idx, snap.scan.wt
+	// Like git add, paths outside the sparse checkout (skip-worktree
+	// entries, or files outside the sparse-checkout definition) are left
+	// alone; outside records the pathspecs that match such paths.
+	outside, _ := newPathSet(paths, true)
 	var toFile []string // paths whose index entry is taken from the worktree
 	changed := map[string]bool{}
 	for i := 0; i < len(idx.entries); i++ {
@@ -89,6 +93,10 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 		}
 		name, unmerged, state := e.name, j-i > 1 || e.stage() != 0, wt[i].state
 		i = j - 1
+		if !unmerged && (e.ext&extSkipWorktree != 0 || !tx.sparse.includes(name)) {
+			outside.match(name)
+			continue
+		}
 		if !ps.match(name) {
 			continue
 		}
@@ -102,14 +110,31 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 			changed[name] = true
 		}
 	}
+	var refused []string // untracked files outside the sparse checkout
 	for _, u := range snap.untracked {
+		if !tx.sparse.includes(strings.TrimSuffix(u, "/")) {
+			if ps.match(u) {
+				refused = append(refused, u)
+			}
+			continue
+		}
 		if !strings.HasSuffix(u, "/") && ps.match(u) {
 			toFile = append(toFile, u)
 			changed[u] = true
 		}
 	}
+	for i, m := range outside.matched {
+		if m && !ps.matched[i] {
+			ps.matched[i] = true
+			refused = append(refused, ps.orig[i])
+		}
+	}
 	if err := ps.unmatched(); err != nil {
 		return fmt.Errorf("git stage: %w", err)
+	}
+	if len(refused) > 0 {
+		return fmt.Errorf("git stage: %w: sparse checkout: %s %s outside the sparse-checkout definition, which git add leaves out; stage with git add --sparse, or widen the definition with git sparse-checkout add",
+			ErrUnsupported, strings.Join(firstFew(refused), ", "), isAre(len(refused)))
 	}
 	var add []entry
 	if err := snap.scan.set.conv.refuse(toFile); err != nil {
@@ -170,6 +195,14 @@ func (r *Repo) Unstage(ctx context.Context, paths []string) error {
 			continue // not in HEAD: unstaging removes it from the index
 		}
 		e := entry{name: c.path, mode: c.headMode, hash: c.headHash}
+		// As git reset does, the entry stays out of the worktree when it
+		// was, or when it is new to the index and outside the sparse
+		// checkout.
+		if c.lo >= 0 && idx.entries[c.lo].ext&extSkipWorktree != 0 || c.lo < 0 && !tx.sparse.includes(c.path) {
+			e.ext = extSkipWorktree
+			add = append(add, e)
+			continue
+		}
 		// Keep the entry clean when the file already holds HEAD's content.
 		var st unix.Stat_t
 		full := r.full(c.path)
@@ -215,7 +248,9 @@ func (r *Repo) Discard(ctx context.Context, paths []string) error {
 	var restore []int
 	for i := range idx.entries {
 		e := &idx.entries[i]
-		if !ps.match(e.name) {
+		// Like git restore, skip-worktree entries are not matched: their
+		// files stay out of the worktree.
+		if e.ext&extSkipWorktree != 0 || !ps.match(e.name) {
 			continue
 		}
 		if e.stage() != 0 {

@@ -106,7 +106,7 @@ type snapshot struct {
 // takeSnapshot reads HEAD and the index and compares them with each other
 // and with the worktree, in parallel. walk lists untracked files too.
 func (r *Repo) takeSnapshot(ctx context.Context, g *git.Repository, walk bool) (*snapshot, error) {
-	idx, err := readIndex(filepath.Join(r.gitDir, "index"))
+	idx, _, err := r.readWorktreeIndex()
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +148,7 @@ func (r *Repo) snapshotOf(ctx context.Context, g *git.Repository, idx *index, wa
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
+	skipWorktreeClean(idx, snap.scan.wt)
 	sort.Strings(snap.untracked)
 	return snap, nil
 }

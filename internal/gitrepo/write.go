@@ -21,6 +21,7 @@ type writeTx struct {
 	r       *Repo
 	g       *git.Repository
 	idx     *index
+	sparse  *sparseCheckout // nil unless core.sparseCheckout is set
 	commit  func(*index) error
 	release func()
 }
@@ -42,13 +43,13 @@ func (r *Repo) beginWrite(ctx context.Context) (*writeTx, error) {
 		r.mu.Unlock()
 		return nil, err
 	}
-	idx, err := readIndex(filepath.Join(r.gitDir, "index"))
+	idx, sparse, err := r.readWorktreeIndex()
 	if err != nil {
 		release()
 		r.mu.Unlock()
 		return nil, err
 	}
-	return &writeTx{r: r, g: g, idx: idx, commit: commit, release: release}, nil
+	return &writeTx{r: r, g: g, idx: idx, sparse: sparse, commit: commit, release: release}, nil
 }
 
 // end releases the locks; the index is written only if save was called.

@@ -1,0 +1,252 @@
+package gitrepo
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	gitconfig "github.com/go-git/go-git/v5/plumbing/format/config"
+	"golang.org/x/sys/unix"
+
+	"github.com/opencode-portal/portal/internal/gitignore"
+)
+
+// sparseCheckout is a sparse-checkout definition (core.sparseCheckout and
+// the patterns of info/sparse-checkout): which paths belong in the
+// worktree. Index entries outside it carry the skip-worktree bit and have
+// no file.
+type sparseCheckout struct {
+	// expectOutside is sparse.expectFilesOutsideOfPatterns: files present
+	// outside the definition keep their skip-worktree bit.
+	expectOutside bool
+	// Cone mode: every file at the root, the files directly in a parents
+	// directory, and everything under a recursive one ("a/b").
+	cone      bool
+	fullCone  bool
+	recursive map[string]bool
+	parents   map[string]bool
+	// Non-cone mode: gitignore-style patterns; a path matched is included.
+	patterns gitignore.List
+}
+
+// readSparse returns the sparse-checkout definition of the worktree, or nil
+// when core.sparseCheckout is off. Like git, it reads core.* from the
+// worktree's config.worktree too when extensions.worktreeConfig is set.
+func (r *Repo) readSparse() (*sparseCheckout, error) {
+	// go-git's parsed config drops the extensions section: read the files.
+	var sections []*gitconfig.Config
+	for _, path := range []string{filepath.Join(r.commonDir(), "config"), filepath.Join(r.gitDir, "config.worktree")} {
+		if len(sections) == 1 && !boolOption(sections[0].Section("extensions").Option("worktreeconfig"), false) {
+			break
+		}
+		data, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		c := gitconfig.New()
+		if err := gitconfig.NewDecoder(bytes.NewReader(data)).Decode(c); err != nil {
+			return nil, fmt.Errorf("read config %s: %w", path, err)
+		}
+		sections = append(sections, c)
+	}
+	// opt is the last value of section.key in the files read.
+	opt := func(section, key string) string {
+		v := ""
+		for _, c := range sections {
+			if s := c.Section(section); s.HasOption(key) {
+				v = s.Option(key)
+			}
+		}
+		return v
+	}
+	if !boolOption(opt("core", "sparsecheckout"), false) {
+		return nil, nil
+	}
+	sc := &sparseCheckout{expectOutside: boolOption(opt("sparse", "expectfilesoutsideofpatterns"), false)}
+	data, err := os.ReadFile(filepath.Join(r.gitDir, "info", "sparse-checkout"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read sparse-checkout patterns: %w", err)
+	}
+	if boolOption(opt("core", "sparsecheckoutcone"), false) {
+		sc.cone = sc.parseCone(data)
+	}
+	if !sc.cone {
+		sc.patterns = gitignore.Parse(data, "")
+	}
+	return sc, nil
+}
+
+// parseCone reads cone-mode patterns as git's add_pattern_to_hashsets does
+// and reports whether they are all cone patterns; git falls back to
+// non-cone matching when one is not.
+func (sc *sparseCheckout) parseCone(data []byte) bool {
+	sc.recursive, sc.parents = map[string]bool{}, map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimRight(line, " \r")
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		negative := strings.HasPrefix(line, "!")
+		line = strings.TrimPrefix(line, "!")
+		dirOnly := strings.HasSuffix(line, "/")
+		line = strings.TrimSuffix(line, "/")
+		switch {
+		case negative && dirOnly && line == "/*":
+			sc.fullCone = false
+			continue
+		case !negative && !dirOnly && line == "/*":
+			sc.fullCone = true
+			continue
+		case len(line) < 2 || line[0] != '/' || !dirOnly || strings.Contains(line, "**"):
+			return false
+		}
+		dir, parent := line[1:], false
+		if d, ok := strings.CutSuffix(dir, "/*"); ok {
+			dir, parent = d, true
+		}
+		if strings.ContainsAny(dir, "*?[\\") {
+			return false // escaped or glob characters: left to non-cone matching
+		}
+		switch {
+		case parent && negative && sc.recursive[dir]:
+			delete(sc.recursive, dir)
+			sc.parents[dir] = true
+		case parent || negative || sc.parents[dir]:
+			return false
+		default:
+			sc.recursive[dir] = true
+		}
+	}
+	return true
+}
+
+// includes reports whether a file belongs in the worktree, as git's
+// path_in_sparse_checkout decides.
+func (sc *sparseCheckout) includes(path string) bool {
+	if sc == nil {
+		return true
+	}
+	if !sc.cone {
+		// The file's own decision, else its nearest directory's.
+		for p, isDir := path, false; p != ""; p, isDir = p[:max(strings.LastIndexByte(p, '/'), 0)], true {
+			if in, decided := sc.patterns.Decide(p, isDir); decided {
+				return in
+			}
+		}
+		return false
+	}
+	slash := strings.LastIndexByte(path, '/')
+	if sc.fullCone || slash < 0 || sc.parents[path[:slash]] {
+		return true
+	}
+	for i := 0; i < len(path); i++ {
+		if path[i] == '/' && sc.recursive[path[:i]] {
+			return true
+		}
+	}
+	return false
+}
+
+// clearPresent clears the skip-worktree bit of entries whose file is
+// present in the worktree, as git 2.39 does whenever it reads the index of
+// a sparse checkout (unless sparse.expectFilesOutsideOfPatterns is set), so
+// that such files are compared, staged and restored like others.
+func (sc *sparseCheckout) clearPresent(dir string, idx *index) {
+	if sc == nil || sc.expectOutside {
+		return
+	}
+	var st unix.Stat_t
+	missingDir := "\x00"
+	for i := range idx.entries {
+		e := &idx.entries[i]
+		if e.ext&extSkipWorktree == 0 {
+			continue
+		}
+		parent := e.name[:strings.LastIndexByte(e.name, '/')+1]
+		if parent == missingDir {
+			continue
+		}
+		if parent != "" && unix.Lstat(dir+"/"+parent, &st) != nil {
+			missingDir = parent
+			continue
+		}
+		if unix.Lstat(dir+"/"+e.name, &st) == nil {
+			e.ext &^= extSkipWorktree
+			idx.tree.invalidate(e.name)
+		}
+	}
+}
+
+// readWorktreeIndex reads the index as git sees it in this worktree: with
+// the skip-worktree bit cleared from files present despite it.
+func (r *Repo) readWorktreeIndex() (*index, *sparseCheckout, error) {
+	idx, err := readIndex(filepath.Join(r.gitDir, "index"))
+	if err != nil {
+		return nil, nil, err
+	}
+	sc, err := r.readSparse()
+	if err != nil {
+		return nil, nil, err
+	}
+	sc.clearPresent(r.dir, idx)
+	return idx, sc, nil
+}
+
+// skipWorktreeClean marks the worktree side of skip-worktree entries as
+// unchanged: git does not look at their files, which are not there.
+func skipWorktreeClean(idx *index, wt []wtInfo) {
+	for i := range idx.entries {
+		if e := &idx.entries[i]; e.ext&extSkipWorktree != 0 {
+			wt[i] = wtInfo{mode: e.mode}
+		}
+	}
+}
+
+// checkApplied refuses a write that would need git's sparse-checkout
+// machinery: index entries whose skip-worktree bit disagrees with the
+// patterns (files present outside the definition, or patterns changed
+// without git sparse-checkout reapply).
+func (sc *sparseCheckout) checkApplied(idx *index, what string) error {
+	if sc == nil {
+		return nil
+	}
+	var outside, inside []string
+	for i := range idx.entries {
+		e := &idx.entries[i]
+		in := sc.includes(e.name)
+		switch skip := e.ext&extSkipWorktree != 0; {
+		case in && skip:
+			inside = append(inside, e.name)
+		case !in && !skip:
+			outside = append(outside, e.name)
+		}
+	}
+	switch {
+	case len(outside) > 0:
+		return fmt.Errorf("%w: sparse checkout: %s outside the sparse-checkout definition %s present in the worktree; %s needs them gone: commit or discard their changes, then run git sparse-checkout reapply (or use the git CLI)",
+			ErrUnsupported, strings.Join(firstFew(outside), ", "), isAre(len(outside)), what)
+	case len(inside) > 0:
+		return fmt.Errorf("%w: sparse checkout: %s inside the sparse-checkout definition %s not checked out; run git sparse-checkout reapply before %s",
+			ErrUnsupported, strings.Join(firstFew(inside), ", "), isAre(len(inside)), what)
+	}
+	return nil
+}
+
+// firstFew shortens a list of paths for an error message.
+func firstFew(paths []string) []string {
+	if len(paths) > 5 {
+		return append(paths[:5:5], fmt.Sprintf("and %d more", len(paths)-5))
+	}
+	return paths
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
