@@ -5,13 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
 // Branch is a local or remote-tracking branch.
@@ -114,7 +113,7 @@ func upstreamRef(cfg *config.Config, branch string) (plumbing.ReferenceName, boo
 }
 
 // upstreamState fills the upstream fields of st for the current branch.
-func (r *Repo) upstreamState(g *git.Repository, h head, st *Status) error {
+func (r *Repo) upstreamState(ctx context.Context, g *git.Repository, h head, st *Status) error {
 	if h.branch == "" {
 		return nil
 	}
@@ -138,37 +137,50 @@ func (r *Repo) upstreamState(g *git.Repository, h head, st *Status) error {
 	if h.unborn() {
 		return nil
 	}
-	st.Ahead, st.Behind, err = aheadBehind(g.Storer, h.hash, ref.Hash())
+	st.Ahead, st.Behind, err = r.aheadBehind(ctx, g, h.hash, ref.Hash())
 	return err
 }
 
-// aheadBehind counts the commits reachable only from a and only from b. It
-// walks both histories newest first, painting commits with the side(s) they
-// are reachable from, and stops once every commit left to visit is
-// reachable from both, as git does.
-func aheadBehind(s storer.EncodedObjectStorer, a, b plumbing.Hash) (ahead, behind int, err error) {
+// aheadBehind counts the commits reachable only from a and only from b,
+// as `git rev-list --count --left-right a...b` does.
+func (r *Repo) aheadBehind(ctx context.Context, g *git.Repository, a, b plumbing.Hash) (ahead, behind int, err error) {
 	if a == b {
 		return 0, 0, nil
 	}
+	h, err := r.openHistory(g)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer h.close()
+	return h.aheadBehind(ctx, a, b)
+}
+
+// aheadBehind paints the commits reachable from a and from b, walking both
+// histories at once, and stops when every commit left to visit is reachable
+// from both. With a commit-graph it visits commits by generation number,
+// so a commit comes after all its descendants and the count is exact;
+// without one, by committer date, and it goes on until the commits left are
+// older than every commit found on one side only, so a commit dated before
+// its parent is still painted from both sides.
+func (h *history) aheadBehind(ctx context.Context, a, b plumbing.Hash) (ahead, behind int, err error) {
 	const (
 		fromA = 1
 		fromB = 2
 		both  = fromA | fromB
 	)
 	flags := map[plumbing.Hash]uint8{}
-	q := &commitQueue{}
-	push := func(h plumbing.Hash, f uint8) error {
-		old := flags[h]
+	q := &dateQueue{byGen: h.graph != nil}
+	push := func(c plumbing.Hash, f uint8) error {
+		old := flags[c]
 		if old|f == old {
 			return nil
 		}
-		flags[h] = old | f
-		c, err := object.GetCommit(s, h)
+		flags[c] = old | f
+		n, err := h.node(c)
 		if err != nil {
-			return fmt.Errorf("read commit %s: %w", h, err)
+			return err
 		}
-		q.seq++
-		heap.Push(q, queued{c: c, seq: q.seq})
+		q.add(logItem{n: n})
 		return nil
 	}
 	if err := push(a, fromA); err != nil {
@@ -177,13 +189,20 @@ func aheadBehind(s storer.EncodedObjectStorer, a, b plumbing.Hash) (ahead, behin
 	if err := push(b, fromB); err != nil {
 		return 0, 0, err
 	}
+	oldestSingle := int64(math.MaxInt64)
 	for q.Len() > 0 {
-		if q.allStale(flags, both) {
+		if err := checkCtx(ctx); err != nil {
+			return 0, 0, err
+		}
+		if q.allFlagged(flags, both) && (q.byGen || q.items[0].n.when < oldestSingle) {
 			break
 		}
-		c := heap.Pop(q).(queued).c
-		f := flags[c.Hash]
-		for _, p := range c.ParentHashes {
+		n := heap.Pop(q).(logItem).n
+		f := flags[n.hash]
+		if f != both {
+			oldestSingle = min(oldestSingle, n.when)
+		}
+		for _, p := range n.parents {
 			if err := push(p, f); err != nil {
 				return 0, 0, err
 			}
@@ -200,37 +219,10 @@ func aheadBehind(s storer.EncodedObjectStorer, a, b plumbing.Hash) (ahead, behin
 	return ahead, behind, nil
 }
 
-type queued struct {
-	c   *object.Commit
-	seq int
-}
-
-// commitQueue orders commits newest first (by committer time), first queued
-// first among equals.
-type commitQueue struct {
-	items []queued
-	seq   int
-}
-
-func (q *commitQueue) Len() int { return len(q.items) }
-func (q *commitQueue) Less(i, j int) bool {
-	ti, tj := q.items[i].c.Committer.When, q.items[j].c.Committer.When
-	if !ti.Equal(tj) {
-		return ti.After(tj)
-	}
-	return q.items[i].seq < q.items[j].seq
-}
-func (q *commitQueue) Swap(i, j int) { q.items[i], q.items[j] = q.items[j], q.items[i] }
-func (q *commitQueue) Push(x any)    { q.items = append(q.items, x.(queued)) }
-func (q *commitQueue) Pop() any {
-	it := q.items[len(q.items)-1]
-	q.items = q.items[:len(q.items)-1]
-	return it
-}
-
-func (q *commitQueue) allStale(flags map[plumbing.Hash]uint8, both uint8) bool {
+// allFlagged reports whether every queued commit has all of want's flags.
+func (q *dateQueue) allFlagged(flags map[plumbing.Hash]uint8, want uint8) bool {
 	for _, it := range q.items {
-		if flags[it.c.Hash] != both {
+		if flags[it.n.hash] != want {
 			return false
 		}
 	}

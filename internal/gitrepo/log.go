@@ -3,16 +3,13 @@ package gitrepo
 import (
 	"container/heap"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
 // LogOptions selects the commits Log returns.
@@ -46,7 +43,13 @@ type Commit struct {
 	Body string
 }
 
-// Log lists commits newest first (by commit time), like `git log`.
+// Log lists commits as `git log` does: newest first by committer date,
+// following parents through a date-ordered queue (so a commit dated before
+// its parent comes where git puts it). With a Path, it applies git's
+// default history simplification: a commit is shown when the path differs
+// from every parent, and a merge whose path equals one parent's follows
+// only that parent. In a shallow clone the commits of .git/shallow have no
+// parents, as for git.
 func (r *Repo) Log(ctx context.Context, opts LogOptions) ([]Commit, error) {
 	path, err := CleanPath(opts.Path)
 	if err != nil {
@@ -62,40 +65,143 @@ func (r *Repo) Log(ctx context.Context, opts LogOptions) ([]Commit, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Commit
-	w := &pathWalker{s: g.Storer, path: path}
-	q := &commitQueue{}
-	seen := map[plumbing.Hash]bool{start: true}
-	c, err := object.GetCommit(g.Storer, start)
+	h, err := r.openHistory(g)
 	if err != nil {
-		return nil, fmt.Errorf("git log: read commit %s: %w", start, err)
+		return nil, fmt.Errorf("git log: %w", err)
 	}
-	heap.Push(q, queued{c: c})
-	for q.Len() > 0 && (opts.Limit <= 0 || len(out) < opts.Limit) {
+	defer h.close()
+	out, err := h.log(ctx, start, path, opts.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("git log: %w", err)
+	}
+	return out, nil
+}
+
+// openHistory opens the repository's objects for a history walk.
+func (r *Repo) openHistory(g *git.Repository) (*history, error) {
+	useGraph := true
+	if s, ok := g.Storer.(*repoStorage); ok {
+		useGraph = boolOption(s.effective.Raw.Section("core").Option("commitgraph"), true)
+	}
+	return openHistory(r.common, g.Storer, useGraph)
+}
+
+// logItem is a commit waiting in the walk's queue, with what its tree holds
+// at the path once a child has looked it up.
+type logItem struct {
+	n     *commitNode
+	seq   int
+	entry treeEntry
+	known bool // entry is set
+}
+
+// dateQueue orders commits newest first by committer date, and among
+// commits of the same date the first queued first: git's
+// commit_list_insert_by_date. With byGen, it orders them by generation
+// number first.
+type dateQueue struct {
+	items []logItem
+	seq   int
+	byGen bool
+}
+
+func (q *dateQueue) Len() int { return len(q.items) }
+func (q *dateQueue) Less(i, j int) bool {
+	a, b := &q.items[i], &q.items[j]
+	if q.byGen && a.n.gen != b.n.gen {
+		return a.n.gen > b.n.gen
+	}
+	if a.n.when != b.n.when {
+		return a.n.when > b.n.when
+	}
+	return a.seq < b.seq
+}
+func (q *dateQueue) Swap(i, j int) { q.items[i], q.items[j] = q.items[j], q.items[i] }
+func (q *dateQueue) Push(x any)    { q.items = append(q.items, x.(logItem)) }
+func (q *dateQueue) Pop() any {
+	it := q.items[len(q.items)-1]
+	q.items = q.items[:len(q.items)-1]
+	return it
+}
+
+func (q *dateQueue) add(it logItem) {
+	q.seq++
+	it.seq = q.seq
+	heap.Push(q, it)
+}
+
+// log walks from start, returning at most limit commits (0: all).
+func (h *history) log(ctx context.Context, start plumbing.Hash, path string, limit int) ([]Commit, error) {
+	var trees *pathLookup
+	if path != "" {
+		trees = newPathLookup(h.objects, path)
+	}
+	n, err := h.node(start)
+	if err != nil {
+		return nil, err
+	}
+	var out []Commit
+	q := &dateQueue{}
+	q.add(logItem{n: n})
+	seen := map[plumbing.Hash]bool{start: true}
+	for q.Len() > 0 && (limit <= 0 || len(out) < limit) {
 		if err := checkCtx(ctx); err != nil {
 			return nil, err
 		}
-		c := heap.Pop(q).(queued).c
-		show, follow, err := w.visit(c)
-		if err != nil {
-			return nil, fmt.Errorf("git log: %w", err)
+		it := heap.Pop(q).(logItem)
+		show := true
+		follow := make([]logItem, 0, len(it.n.parents))
+		for _, p := range it.n.parents {
+			pn, err := h.node(p)
+			if err != nil {
+				return nil, err
+			}
+			follow = append(follow, logItem{n: pn})
+		}
+		if trees != nil {
+			if !it.known {
+				if it.entry, err = trees.entry(it.n.tree); err != nil {
+					return nil, err
+				}
+			}
+			show, follow, err = trees.simplify(it.entry, follow)
+			if err != nil {
+				return nil, err
+			}
 		}
 		if show {
-			out = append(out, toCommit(c))
-		}
-		for _, p := range follow {
-			if seen[p] {
-				continue
-			}
-			seen[p] = true
-			pc, err := object.GetCommit(g.Storer, p)
+			c, err := h.commit(it.n)
 			if err != nil {
-				return nil, fmt.Errorf("git log: read commit %s: %w", p, err)
+				return nil, err
 			}
-			q.seq++
-			heap.Push(q, queued{c: pc, seq: q.seq})
+			out = append(out, c)
+		}
+		for _, f := range follow {
+			if !seen[f.n.hash] {
+				seen[f.n.hash] = true
+				q.add(f)
+			}
 		}
 	}
+	return out, nil
+}
+
+// commit reads the whole commit of n for display.
+func (h *history) commit(n *commitNode) (Commit, error) {
+	data, err := h.objects.readTyped(n.hash, plumbing.CommitObject)
+	if err != nil {
+		return Commit{}, err
+	}
+	obj := &plumbing.MemoryObject{}
+	obj.SetType(plumbing.CommitObject)
+	obj.Write(data)
+	var c object.Commit
+	if err := c.Decode(obj); err != nil {
+		return Commit{}, fmt.Errorf("read commit %s: %w", n.hash, err)
+	}
+	c.Hash = n.hash
+	out := toCommit(&c)
+	out.Parents = append([]plumbing.Hash(nil), n.parents...)
 	return out, nil
 }
 
@@ -133,86 +239,44 @@ func toCommit(c *object.Commit) Commit {
 	}
 }
 
-// splitMessage returns git's subject (the first paragraph joined into one
-// line) and the body after it.
+// splitMessage returns git's subject and body (pretty.c): blank lines
+// (empty or only whitespace) before the subject are skipped; the subject is
+// the first paragraph, its lines stripped of trailing whitespace only and
+// joined with spaces (%s); the body is what follows the blank lines after
+// it, as is (%b) but for its final newlines.
 func splitMessage(msg string) (subject, body string) {
-	msg = strings.TrimLeft(msg, "\n")
-	para, rest, _ := strings.Cut(msg, "\n\n")
-	lines := strings.Split(strings.TrimRight(para, "\n"), "\n")
-	for i := range lines {
-		lines[i] = strings.TrimSpace(lines[i])
-	}
-	return strings.Join(lines, " "), strings.Trim(rest, "\n")
-}
-
-// pathWalker decides which commits a path-limited log shows and which
-// parents it follows: a commit is shown when the path differs from every
-// parent; a merge whose path equals one parent's follows only that parent.
-type pathWalker struct {
-	s     storer.EncodedObjectStorer
-	path  string
-	trees map[plumbing.Hash]*object.Tree
-}
-
-func (w *pathWalker) visit(c *object.Commit) (show bool, follow []plumbing.Hash, err error) {
-	if w.path == "" {
-		return true, c.ParentHashes, nil
-	}
-	mine, err := w.entry(c.TreeHash)
-	if err != nil {
-		return false, nil, err
-	}
-	if len(c.ParentHashes) == 0 {
-		return !mine.hash.IsZero(), nil, nil
-	}
-	for _, p := range c.ParentHashes {
-		pc, err := object.GetCommit(w.s, p)
-		if err != nil {
-			return false, nil, fmt.Errorf("read commit %s: %w", p, err)
+	var lines []string
+	rest := msg
+	next := func() (line string, ok bool) {
+		if rest == "" {
+			return "", false
 		}
-		theirs, err := w.entry(pc.TreeHash)
-		if err != nil {
-			return false, nil, err
-		}
-		if theirs == mine {
-			return false, []plumbing.Hash{p}, nil
-		}
+		line, rest, _ = strings.Cut(rest, "\n")
+		return line, true
 	}
-	return true, c.ParentHashes, nil
-}
-
-// pathEntry is what a tree holds at a path.
-type pathEntry struct {
-	hash plumbing.Hash
-	mode filemode.FileMode
-}
-
-// entry returns the entry at w.path in a tree (zero when absent).
-func (w *pathWalker) entry(tree plumbing.Hash) (pathEntry, error) {
-	if w.trees == nil {
-		w.trees = map[plumbing.Hash]*object.Tree{}
-	}
-	cur := pathEntry{hash: tree, mode: filemode.Dir}
-	for _, name := range strings.Split(w.path, "/") {
-		if cur.mode != filemode.Dir {
-			return pathEntry{}, nil // a file where a directory was expected
-		}
-		t := w.trees[cur.hash]
-		if t == nil {
-			var err error
-			if t, err = object.GetTree(w.s, cur.hash); err != nil {
-				return pathEntry{}, fmt.Errorf("read tree %s: %w", cur.hash, err)
+	skipBlank := func() {
+		for rest != "" {
+			line, after, _ := strings.Cut(rest, "\n")
+			if strings.TrimRight(line, " \t\n\r") != "" {
+				return
 			}
-			w.trees[cur.hash] = t
+			rest = after
 		}
-		e, err := t.FindEntry(name)
-		if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
-			return pathEntry{}, nil
-		}
-		if err != nil {
-			return pathEntry{}, err
-		}
-		cur = pathEntry{hash: e.Hash, mode: e.Mode}
 	}
-	return cur, nil
+	skipBlank()
+	for {
+		save := rest
+		line, ok := next()
+		if !ok {
+			break
+		}
+		line = strings.TrimRight(line, " \t\n\r")
+		if line == "" {
+			rest = save
+			break
+		}
+		lines = append(lines, line)
+	}
+	skipBlank()
+	return strings.Join(lines, " "), strings.TrimRight(rest, "\n")
 }

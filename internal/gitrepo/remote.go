@@ -124,7 +124,7 @@ func (r *Repo) pull(ctx context.Context, tx *writeTx) (PullResult, error) {
 	target := ref.Hash()
 	res := PullResult{From: h.hash, To: h.hash}
 	if !h.unborn() {
-		ahead, behind, err := aheadBehind(g.Storer, h.hash, target)
+		ahead, behind, err := r.aheadBehind(ctx, g, h.hash, target)
 		if err != nil {
 			return PullResult{}, err
 		}

@@ -173,7 +173,7 @@ func (r *Repo) status(ctx context.Context, g *git.Repository) (*Status, *snapsho
 		return nil, nil, err
 	}
 	st := &Status{Branch: snap.head.branch, Head: snap.head.hash}
-	if err := r.upstreamState(g, snap.head, st); err != nil {
+	if err := r.upstreamState(ctx, g, snap.head, st); err != nil {
 		return nil, nil, err
 	}
 	idx, wt := snap.idx, snap.scan.wt
