@@ -59,6 +59,7 @@ type index struct {
 	tree    *cacheTree // nil when the file has no TREE extension
 	mtime   time.Time  // the file's mtime, for racy-git checks
 	size    int64      // the file's size
+	link    *splitLink // the split-index link; entries are then merged
 }
 
 // cacheTree is one node of the TREE extension: the tree object a directory
@@ -109,6 +110,12 @@ func readIndex(path string) (*index, error) {
 		return nil, fmt.Errorf("read index: %w", err)
 	}
 	idx, err := parseIndex(data)
+	if err == nil && idx.link != nil && !idx.link.base.IsZero() {
+		var shared *index
+		if shared, err = readSharedIndex(filepath.Dir(path), idx.link.base); err == nil {
+			idx.entries, err = mergeSplit(idx, idx.link, shared)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read index %s: %w", path, err)
 	}
@@ -202,7 +209,11 @@ func parseIndex(data []byte) (*index, error) {
 			}
 			idx.tree = t
 		case "link":
-			return nil, fmt.Errorf("%w: split index", ErrUnsupported)
+			l, err := parseSplitLink(ext)
+			if err != nil {
+				return nil, err
+			}
+			idx.link = l
 		case "sdir":
 			return nil, fmt.Errorf("%w: sparse index", ErrUnsupported)
 		default:
@@ -411,8 +422,8 @@ func smudgeRacy(idx *index, now time.Time) {
 // not hash them again. It is opportunistic: when another process holds the
 // index lock or changed the index since it was read, nothing is written.
 func refreshIndex(gitDir string, idx *index, fresh []freshStat) {
-	if len(fresh) == 0 || idx.mtime.IsZero() {
-		return
+	if len(fresh) == 0 || idx.mtime.IsZero() || idx.link != nil {
+		return // a split index is left split: git refreshes it itself
 	}
 	commit, release, err := lockIndex(gitDir)
 	if err != nil {

@@ -1,0 +1,201 @@
+package gitrepo
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// splitRepo builds in root a repository whose index is split (with the
+// given index version), with replaced, deleted and added entries in the
+// split part and unstaged changes on top. The replaced entries span more
+// than 64 consecutive positions, so the bitmaps have run-length words.
+// core.splitIndex is set, as a user who wants it kept would.
+func splitRepo(tb testing.TB, root string, version int) string {
+	tb.Helper()
+	requireGit(tb)
+	dir := filepath.Join(root, "repo")
+	runGit(tb, root, "init", "-q", "-b", "main", dir)
+	runGit(tb, dir, "config", "user.name", "Repo User")
+	runGit(tb, dir, "config", "user.email", "repo@example.com")
+	runGit(tb, dir, "config", "core.splitIndex", "true")
+	runGit(tb, dir, "config", "splitIndex.maxPercentChange", "100")
+	for i := 0; i < 150; i++ {
+		write(tb, dir, fmt.Sprintf("a/f%03d.txt", i), fmt.Sprintf("a %d\n", i))
+	}
+	for i := 0; i < 20; i++ {
+		write(tb, dir, fmt.Sprintf("b/f%03d.txt", i), fmt.Sprintf("b %d\n", i))
+	}
+	write(tb, dir, "top.txt", "top\n")
+	commitAll(tb, dir, "first")
+	runGit(tb, dir, "update-index", "--index-version", fmt.Sprint(version))
+	runGit(tb, dir, "update-index", "--split-index")
+	for i := 0; i < 140; i++ {
+		write(tb, dir, fmt.Sprintf("a/f%03d.txt", i), fmt.Sprintf("a %d changed\n", i))
+	}
+	runGit(tb, dir, "add", "a")
+	runGit(tb, dir, "rm", "-q", "--cached", "b/f003.txt")
+	runGit(tb, dir, "rm", "-q", "b/f007.txt")
+	write(tb, dir, "b/new.txt", "new in b\n")
+	write(tb, dir, "n.txt", "new at the top\n")
+	runGit(tb, dir, "add", "b/new.txt", "n.txt")
+	write(tb, dir, "b/f010.txt", "unstaged change\n")
+	write(tb, dir, "a/f002.txt", "unstaged change over a staged one\n")
+	return dir
+}
+
+// lsFiles renders index entries as `git ls-files -s` does.
+func lsFiles(idx *index) string {
+	var b strings.Builder
+	for _, e := range idx.entries {
+		fmt.Fprintf(&b, "%06o %s %d\t%s\n", e.mode, e.hash, e.stage(), e.name)
+	}
+	return b.String()
+}
+
+// readSplit reads dir's index and checks that it is split (with entries
+// replaced and deleted when changed is set, so that the fixture tests
+// what it means to).
+func readSplit(tb testing.TB, dir string, changed bool) *index {
+	tb.Helper()
+	idx, err := readIndex(filepath.Join(dir, ".git", "index"))
+	if err != nil {
+		tb.Fatalf("readIndex: %v", err)
+	}
+	if idx.link == nil {
+		tb.Fatalf("the index of %s is not split", dir)
+	}
+	if changed {
+		for _, bm := range [][]byte{idx.link.deleted, idx.link.replace} {
+			if bits, err := ewahBits(bm, len(idx.entries)+len(bm)*8); err != nil || len(bits) == 0 {
+				tb.Fatalf("the split index of %s lacks replaced or deleted entries: %v %v", dir, bits, err)
+			}
+		}
+	}
+	return idx
+}
+
+func TestSplitIndexReadsMatchGit(t *testing.T) {
+	ctx := context.Background()
+	for _, version := range []int{2, 4} {
+		t.Run(fmt.Sprintf("v%d", version), func(t *testing.T) {
+			dir := splitRepo(t, t.TempDir(), version)
+			if diff := cmp.Diff(runGit(t, dir, "ls-files", "-s"), lsFiles(readSplit(t, dir, true))); diff != "" {
+				t.Errorf("index entries differ (-git ls-files -s +ours):\n%s", diff)
+			}
+			r := openRepo(t, dir)
+			if diff := cmp.Diff(sortedRecords(gitPorcelain(t, dir)), sortedRecords(porcelain(statusOf(t, r)))); diff != "" {
+				t.Errorf("status differs (-git +ours):\n%s", diff)
+			}
+			for _, staged := range []bool{false, true} {
+				args := []string{"HEAD"}
+				if staged {
+					args = []string{"--cached", "HEAD"}
+				}
+				stats, err := r.Numstat(ctx, DiffOptions{Staged: staged})
+				if err != nil {
+					t.Fatalf("Numstat: %v", err)
+				}
+				want := parseNumstat(runGit(t, dir, append([]string{"diff", "--numstat", "-z"}, args...)...))
+				if diff := cmp.Diff(want, formatNumstat(stats)); diff != "" {
+					t.Errorf("numstat %v differs (-git +ours):\n%s", args, diff)
+				}
+				text, err := r.Diff(ctx, DiffOptions{Staged: staged})
+				if err != nil {
+					t.Fatalf("Diff: %v", err)
+				}
+				if diff := cmp.Diff(runGit(t, dir, append([]string{"diff"}, args...)...), text); diff != "" {
+					t.Errorf("git diff %v differs (-git +ours):\n%s", args, diff)
+				}
+			}
+		})
+	}
+}
+
+// TestSplitIndexWritesMatchGit stages and commits in a split-index
+// repository with git in one copy and with our code in another: the
+// states are equal, and git, which reads the full index we write, splits
+// it again on its next write (core.splitIndex) and still agrees.
+func TestSplitIndexWritesMatchGit(t *testing.T) {
+	ctx := context.Background()
+	gitDir, ourDir := splitRepo(t, t.TempDir(), 2), splitRepo(t, t.TempDir(), 2)
+	runGit(t, gitDir, "add", "-A", "--", "b", "a/f002.txt")
+	runGit(t, gitDir, "commit", "-q", "-m", "split")
+	r := openRepo(t, ourDir)
+	if err := r.Stage(ctx, []string{"b", "a/f002.txt"}); err != nil {
+		t.Fatalf("Stage: %v", err)
+	}
+	if _, err := r.Commit(ctx, "split", nil); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	compare := func(when string) {
+		t.Helper()
+		want, got := wtStateOf(t, gitDir, ""), wtStateOf(t, ourDir, "")
+		for _, st := range []*wtState{&want, &got} {
+			st.Status = strings.ReplaceAll(st.Status, st.Head, "HEAD")
+			st.Parents = strings.ReplaceAll(st.Parents, st.Head, "HEAD")
+			st.Head = ""
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("state %s differs (-git +ours):\n%s", when, diff)
+		}
+	}
+	compare("after stage and commit")
+	for _, dir := range []string{gitDir, ourDir} {
+		write(t, dir, "later.txt", "later\n")
+		runGit(t, dir, "add", "later.txt")
+	}
+	compare("after git's next write")
+	if diff := cmp.Diff(runGit(t, ourDir, "ls-files", "-s"), lsFiles(readSplit(t, ourDir, false))); diff != "" {
+		t.Errorf("index entries after git split it again differ (-git ls-files -s +ours):\n%s", diff)
+	}
+	shared, _ := filepath.Glob(filepath.Join(ourDir, ".git", "sharedindex.*"))
+	if len(shared) == 0 {
+		t.Errorf("no shared index after git's write with core.splitIndex")
+	}
+	if _, err := os.Stat(filepath.Join(ourDir, ".git", "index.lock")); err == nil {
+		t.Errorf("index.lock left behind")
+	}
+}
+
+// FuzzSplitLink checks that the link extension parser and the bitmap
+// decoder do not panic, stay within the limit and return increasing
+// positions.
+func FuzzSplitLink(f *testing.F) {
+	base := make([]byte, 20)
+	ewah := func(bits, words uint32, body ...uint64) []byte {
+		b := []byte{byte(bits >> 24), byte(bits >> 16), byte(bits >> 8), byte(bits), byte(words >> 24), byte(words >> 16), byte(words >> 8), byte(words)}
+		for _, w := range body {
+			for s := 56; s >= 0; s -= 8 {
+				b = append(b, byte(w>>s))
+			}
+		}
+		return append(b, 0, 0, 0, 0)
+	}
+	f.Add(base)
+	f.Add(append(append(append([]byte(nil), base...), ewah(3, 2, 1<<33, 0b101)...), ewah(130, 1, 2<<1|1)...))
+	f.Add(append(append([]byte(nil), base...), ewah(1, 1, 0xffffffffffffffff)...))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := parseSplitLink(b)
+		if err != nil {
+			return
+		}
+		const limit = 1000
+		for _, bm := range [][]byte{l.deleted, l.replace} {
+			bits, err := ewahBits(bm, limit)
+			if err != nil {
+				continue
+			}
+			for i, p := range bits {
+				if p >= limit || i > 0 && p <= bits[i-1] {
+					t.Fatalf("positions out of order or past %d: %v", limit, bits)
+				}
+			}
+		}
+	})
+}
