@@ -121,7 +121,7 @@ func (r *Repo) Numstat(ctx context.Context, opts DiffOptions) ([]FileStat, error
 		switch {
 		case p.unmerged:
 			fs.Path = p.old.path
-		case isBinary(p.old.data) || isBinary(p.new.data):
+		case p.old.driver().isBinaryFor(p.old.data) || p.new.driver().isBinaryFor(p.new.data):
 			fs.Binary = true
 		default:
 			del, ins := diffLines(splitLines(p.old.data), splitLines(p.new.data))
@@ -230,7 +230,7 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 		}
 	}
 
-	if err := r.loadPairs(ctx, g, pairs); err != nil {
+	if err := r.loadPairs(ctx, g, snap.scan.set.conv, pairs); err != nil {
 		return nil, err
 	}
 	if err := setDrivers(pairs, snap.scan.set.conv.attrs, loadConfig(g)); err != nil {
@@ -252,7 +252,7 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 // loadPairs loads both sides of every pair in parallel; worktree sides get
 // their blob id. go-git's object storage is not safe for concurrent use, so
 // the first worker uses g and each other one opens its own.
-func (r *Repo) loadPairs(ctx context.Context, g *git.Repository, pairs []filePair) error {
+func (r *Repo) loadPairs(ctx context.Context, g *git.Repository, conv *converter, pairs []filePair) error {
 	n := min(runtime.GOMAXPROCS(0), (len(pairs)+15)/16)
 	eg, ctx := errgroup.WithContext(ctx)
 	for w := 0; w < n; w++ {
@@ -268,7 +268,7 @@ func (r *Repo) loadPairs(ctx context.Context, g *git.Repository, pairs []filePai
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				if err := loadPair(g.Storer, &pairs[i]); err != nil {
+				if err := loadPair(g.Storer, conv, &pairs[i]); err != nil {
 					return err
 				}
 			}
@@ -278,7 +278,7 @@ func (r *Repo) loadPairs(ctx context.Context, g *git.Repository, pairs []filePai
 	return eg.Wait()
 }
 
-func loadPair(objects storer.EncodedObjectStorer, p *filePair) error {
+func loadPair(objects storer.EncodedObjectStorer, conv *converter, p *filePair) error {
 	if p.unmerged {
 		return nil
 	}
@@ -291,6 +291,9 @@ func loadPair(objects storer.EncodedObjectStorer, p *filePair) error {
 			continue
 		}
 		data, err := s.load(objects)
+		if err == nil && s.file != "" && s.mode != modeSymlink {
+			data, err = conv.toGit(s.path, data) // the worktree side as git stores it
+		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", s.path, err)
 		}

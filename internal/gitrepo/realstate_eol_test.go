@@ -1,0 +1,231 @@
+package gitrepo
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// eolFiles are the files of every end-of-line scenario: CRLF, LF, mixed
+// and lone-CR text, a script, a batch file and binary data.
+var eolFiles = map[string]string{
+	"crlf.txt":     "one\r\ntwo\r\nthree\r\n",
+	"lf.txt":       "one\ntwo\nthree\n",
+	"mixed.txt":    "a\r\nb\nc\r\n",
+	"run.sh":       "#!/bin/sh\r\necho hi\r\n",
+	"win.bat":      "@echo off\necho hi\n",
+	"data.dat":     "x\r\ny\r\n",
+	"img.bin":      "\x00\x01\r\n\x02\n",
+	"lonecr.txt":   "a\rb\r\nc\n",
+	"sub/deep.txt": "deep\r\nline\r\n",
+}
+
+// eolEdits are the changes made on top of a scenario's checkout.
+var eolEdits = map[string]string{
+	"crlf.txt":  "four\r\n",
+	"lf.txt":    "four\n",
+	"win.bat":   "echo bye\r\n",
+	"data.dat":  "z\r\n",
+	"img.bin":   "\x03",
+	"mixed.txt": "d\n",
+}
+
+type eolCase struct {
+	name   string
+	config []string // key value pairs for git config
+	attrs  string   // .gitattributes; "" for none
+	// attrsLater commits the files before .gitattributes exists, so the
+	// index holds their bytes as they are (CRLF included).
+	attrsLater bool
+}
+
+// eolCases cover core.autocrlf, core.eol and the text, eol, -text and
+// binary attributes; several attributes share a scenario on different
+// files.
+var eolCases = []eolCase{
+	{name: "autocrlf true with attributes", config: []string{"core.autocrlf", "true"},
+		attrs: "*.dat -text\n*.bin binary\n*.bat eol=crlf\n*.sh text eol=lf\n"},
+	{name: "autocrlf input", config: []string{"core.autocrlf", "input"}},
+	{name: "core.eol crlf text=auto", config: []string{"core.eol", "crlf"}, attrs: "* text=auto\n"},
+	{name: "text=auto eol=lf", attrs: "* text=auto eol=lf\n"},
+	{name: "eol attributes alone", attrs: "*.sh text eol=lf\n*.bat eol=crlf\n*.dat -text\n*.bin binary\n"},
+	{name: "crlf blob committed before text=auto", attrs: "* text=auto\n", attrsLater: true},
+}
+
+// eolRepo builds a scenario: the files committed on main, a branch other
+// that changes them, and main checked out afresh by git, so the worktree
+// holds what git's checkout writes.
+func eolRepo(t *testing.T, c eolCase) string {
+	t.Helper()
+	dir := initRepo(t)
+	for i := 0; i+1 < len(c.config); i += 2 {
+		runGit(t, dir, "config", c.config[i], c.config[i+1])
+	}
+	for p, s := range eolFiles {
+		write(t, dir, p, s)
+	}
+	if c.attrsLater {
+		commitAll(t, dir, "files")
+	}
+	if c.attrs != "" {
+		write(t, dir, ".gitattributes", c.attrs)
+	}
+	commitAll(t, dir, "base")
+	runGit(t, dir, "checkout", "-q", "-b", "other")
+	for p, s := range eolFiles {
+		write(t, dir, p, "other\r\n"+s+"end\n")
+	}
+	commitAll(t, dir, "other")
+	runGit(t, dir, "checkout", "-q", "main")
+	for p := range eolFiles {
+		remove(t, dir, p)
+	}
+	runGit(t, dir, "checkout", "-q", "--", ".")
+	return dir
+}
+
+// copyRepo copies a repository with cp -a: the copy's files have new
+// inodes and ctimes, so both git and the package must hash them.
+func copyRepo(t *testing.T, dir string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "copy")
+	if out, err := exec.Command("cp", "-a", dir, dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp -a: %v: %s", err, out)
+	}
+	return dst
+}
+
+// worktreeBytes maps every worktree file (outside .git) to its content.
+func worktreeBytes(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if d.IsDir() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = string(data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// indexState is what git reports of a repository's index and status.
+func indexState(t *testing.T, dir string) []string {
+	t.Helper()
+	return []string{
+		runGit(t, dir, "ls-files", "-s"),
+		strings.Join(sortedRecords(gitPorcelain(t, dir)), "\n"),
+	}
+}
+
+// compareReads compares our status, diff and numstat of ours with git's of
+// theirs, a copy in the same state.
+func compareEOLReads(t *testing.T, ours, theirs string) {
+	t.Helper()
+	ctx := context.Background()
+	r := openRepo(t, ours)
+	if diff := cmp.Diff(sortedRecords(gitPorcelain(t, theirs)), sortedRecords(porcelain(statusOf(t, r)))); diff != "" {
+		t.Errorf("status (-git +ours):\n%s", diff)
+	}
+	text, err := r.Diff(ctx, DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(runGit(t, theirs, "diff", "HEAD"), text); diff != "" {
+		t.Errorf("diff (-git +ours):\n%s", diff)
+	}
+	stats, err := r.Numstat(ctx, DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(parseNumstat(runGit(t, theirs, "diff", "HEAD", "--numstat", "-z")), formatNumstat(stats)); diff != "" {
+		t.Errorf("numstat (-git +ours):\n%s", diff)
+	}
+}
+
+// TestEOLMatchesGit runs each end-of-line scenario through reads, stage,
+// discard and checkout, each time on two copies of one repository: the
+// package on one, the git CLI on the other.
+func TestEOLMatchesGit(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range eolCases {
+		t.Run(c.name, func(t *testing.T) {
+			base := eolRepo(t, c)
+			ours, theirs := copyRepo(t, base), copyRepo(t, base)
+			t.Run("untouched", func(t *testing.T) { compareEOLReads(t, ours, theirs) })
+
+			for _, d := range []string{ours, theirs} {
+				for p, s := range eolEdits {
+					data, err := os.ReadFile(filepath.Join(d, p))
+					if err != nil {
+						t.Fatal(err)
+					}
+					write(t, d, p, string(data)+s)
+				}
+				write(t, d, "run.sh", "#!/bin/sh\r\necho bye\r\n")
+				write(t, d, "new.txt", "n1\r\nn2\n")
+			}
+			t.Run("modified", func(t *testing.T) { compareEOLReads(t, ours, theirs) })
+			oursDiscard, theirsDiscard := copyRepo(t, ours), copyRepo(t, theirs)
+
+			t.Run("stage", func(t *testing.T) {
+				if err := openRepo(t, ours).Stage(ctx, []string{"."}); err != nil {
+					t.Fatal(err)
+				}
+				runGit(t, theirs, "add", "-A")
+				if diff := cmp.Diff(indexState(t, theirs), indexState(t, ours)); diff != "" {
+					t.Errorf("index after stage (-git +ours):\n%s", diff)
+				}
+				runGit(t, ours, "fsck", "--no-dangling")
+			})
+
+			t.Run("discard and checkout", func(t *testing.T) {
+				var paths []string
+				for p := range eolEdits {
+					paths = append(paths, p)
+				}
+				paths = append(paths, "run.sh")
+				if err := openRepo(t, oursDiscard).Discard(ctx, paths); err != nil {
+					t.Fatal(err)
+				}
+				runGit(t, theirsDiscard, append([]string{"checkout", "-q", "--"}, paths...)...)
+				remove(t, theirsDiscard, "new.txt")
+				remove(t, oursDiscard, "new.txt")
+				if diff := cmp.Diff(worktreeBytes(t, theirsDiscard), worktreeBytes(t, oursDiscard)); diff != "" {
+					t.Errorf("worktree after discard (-git +ours):\n%s", diff)
+				}
+				if err := openRepo(t, oursDiscard).Checkout(ctx, "other", false); err != nil {
+					t.Fatal(err)
+				}
+				runGit(t, theirsDiscard, "checkout", "-q", "other")
+				if diff := cmp.Diff(worktreeBytes(t, theirsDiscard), worktreeBytes(t, oursDiscard)); diff != "" {
+					t.Errorf("worktree after checkout (-git +ours):\n%s", diff)
+				}
+				if diff := cmp.Diff(indexState(t, theirsDiscard), indexState(t, oursDiscard)); diff != "" {
+					t.Errorf("index after checkout (-git +ours):\n%s", diff)
+				}
+				runGit(t, oursDiscard, "fsck", "--no-dangling")
+			})
+		})
+	}
+}
