@@ -197,16 +197,18 @@ func (p *Portal) GitDiff(ctx context.Context, port int, opts GitDiffOptions) (*G
 		return nil, err
 	}
 	o := gitrepo.DiffOptions{Staged: opts.Staged, Untracked: opts.Untracked, Paths: opts.Paths}
-	text, err := r.Diff(ctx, o)
+	var text string
+	var stats []gitrepo.FileStat
+	if opts.Numstat {
+		text, stats, err = r.DiffStat(ctx, o)
+	} else {
+		text, err = r.Diff(ctx, o)
+	}
 	if err != nil {
 		return nil, gitError(err, EINTERNAL)
 	}
 	d := &GitDiff{Diff: text, Worktree: r.Dir()}
 	if opts.Numstat {
-		stats, err := r.Numstat(ctx, o)
-		if err != nil {
-			return nil, gitError(err, EINTERNAL)
-		}
 		d.Files = make([]GitFileStat, len(stats))
 		for i, s := range stats {
 			d.Files[i] = GitFileStat{Path: s.Path, OldPath: s.OrigPath, Status: string(s.Status),

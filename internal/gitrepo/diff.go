@@ -89,47 +89,65 @@ func (p *filePair) status() byte {
 // index) against HEAD, in git's format: it applies with `git apply`.
 // An empty repository yields ErrNoCommits.
 func (r *Repo) Diff(ctx context.Context, opts DiffOptions) (string, error) {
-	pairs, err := r.diffPairs(ctx, opts)
-	if err != nil {
-		return "", fmt.Errorf("git diff: %w", err)
-	}
-	var sb strings.Builder
-	abbrev := r.abbrevLen()
-	for i := range pairs {
-		writePatch(&sb, &pairs[i], opts.Binary, abbrev)
-	}
-	return sb.String(), nil
+	text, _, err := r.diff(ctx, opts, true, false)
+	return text, err
 }
 
 // Numstat returns the per-file added and deleted line counts of the diff
 // that Diff would return for the same options.
 func (r *Repo) Numstat(ctx context.Context, opts DiffOptions) ([]FileStat, error) {
+	_, stats, err := r.diff(ctx, opts, false, true)
+	return stats, err
+}
+
+// DiffStat returns what Diff and Numstat return for the same options, from
+// one comparison of the worktree: the cost of one call, not two.
+func (r *Repo) DiffStat(ctx context.Context, opts DiffOptions) (string, []FileStat, error) {
+	return r.diff(ctx, opts, true, true)
+}
+
+// diff compares once and writes the patch, the per-file summary or both.
+func (r *Repo) diff(ctx context.Context, opts DiffOptions, patch, stats bool) (string, []FileStat, error) {
 	pairs, err := r.diffPairs(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("git diff: %w", err)
+		return "", nil, fmt.Errorf("git diff: %w", err)
 	}
-	out := make([]FileStat, len(pairs))
-	for i := range pairs {
-		p := &pairs[i]
-		fs := FileStat{Path: p.new.path, Status: p.status()}
-		if p.new.mode == 0 {
-			fs.Path = p.old.path
+	var sb strings.Builder
+	if patch {
+		abbrev := r.abbrevLen()
+		for i := range pairs {
+			writePatch(&sb, &pairs[i], opts.Binary, abbrev)
 		}
-		if p.score > 0 {
-			fs.OrigPath = p.old.path
-		}
-		switch {
-		case p.unmerged:
-			fs.Path = p.old.path
-		case p.old.driver().isBinaryFor(p.old.data) || p.new.driver().isBinaryFor(p.new.data):
-			fs.Binary = true
-		default:
-			del, ins := diffLines(splitLines(p.old.data), splitLines(p.new.data))
-			fs.Deleted, fs.Added = count(del), count(ins)
-		}
-		out[i] = fs
 	}
-	return out, nil
+	var out []FileStat
+	if stats {
+		out = make([]FileStat, len(pairs))
+		for i := range pairs {
+			out[i] = fileStat(&pairs[i])
+		}
+	}
+	return sb.String(), out, nil
+}
+
+// fileStat is the numstat line of one changed file.
+func fileStat(p *filePair) FileStat {
+	fs := FileStat{Path: p.new.path, Status: p.status()}
+	if p.new.mode == 0 {
+		fs.Path = p.old.path
+	}
+	if p.score > 0 {
+		fs.OrigPath = p.old.path
+	}
+	switch {
+	case p.unmerged:
+		fs.Path = p.old.path
+	case p.old.driver().isBinaryFor(p.old.data) || p.new.driver().isBinaryFor(p.new.data):
+		fs.Binary = true
+	default:
+		del, ins := diffLines(splitLines(p.old.data), splitLines(p.new.data))
+		fs.Deleted, fs.Added = count(del), count(ins)
+	}
+	return fs
 }
 
 func count(bs []bool) int {
