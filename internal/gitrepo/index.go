@@ -215,11 +215,16 @@ func parseIndex(data []byte) (*index, error) {
 			}
 			idx.link = l
 		case "sdir":
-			return nil, fmt.Errorf("%w: sparse index", ErrUnsupported)
+			return nil, fmt.Errorf("%w: sparse index (index.sparse); make the index full again with git sparse-checkout set --no-sparse-index and the same directories", ErrUnsupported)
 		default:
-			// Optional extensions (resolve-undo, untracked cache, fsmonitor,
-			// end-of-index) are not needed and are dropped on write; git
-			// rebuilds them.
+			// An extension whose name starts with an uppercase letter is
+			// optional: resolve-undo, untracked cache, fsmonitor,
+			// end-of-index and index-entry offsets are not needed here and
+			// are dropped on write (git rebuilds them). Any other one
+			// changes how the index must be read, as it does for git.
+			if sig[0] < 'A' || sig[0] > 'Z' {
+				return nil, fmt.Errorf("%w: index extension %q, which this git implementation does not know; use the git CLI on this repository", ErrUnsupported, sig)
+			}
 		}
 	}
 	return idx, nil
