@@ -67,7 +67,7 @@ func TestDiffRandomEditsMatchGit(t *testing.T) {
 	}
 	slices.Sort(names)
 
-	const perRound = 5
+	const perRound = 10
 	differ, firstReport := 0, ""
 	for done := 0; done < edits; {
 		// Edit a few distinct files, diff them all at once, then restore them.
@@ -182,7 +182,7 @@ func randomEditOnce(rng *rand.Rand, lines []string) []string {
 	without := func() []string {
 		return append(append([]string(nil), lines[:pos]...), lines[pos+size:]...)
 	}
-	switch rng.IntN(10) {
+	switch rng.IntN(11) {
 	case 0: // insert new lines
 		add := make([]string, 1+rng.IntN(6))
 		for i := range add {
@@ -256,6 +256,17 @@ func randomEditOnce(rng *rand.Rand, lines []string) []string {
 			out[n-1] = last + "\n"
 		}
 		return out
+	case 9: // rewrite a long stretch: reorder its lines, as a reformat or a big refactor does
+		end := min(n, pos+200+rng.IntN(400))
+		out := append([]string(nil), lines...)
+		region := out[pos:end]
+		for i := range region {
+			if rng.IntN(3) == 0 {
+				j := rng.IntN(len(region))
+				region[i], region[j] = region[j], region[i]
+			}
+		}
+		return out
 	default: // insert a copy of another block of the same file
 		return insertAt(rng.IntN(n+1), block())
 	}
@@ -280,4 +291,44 @@ func funcBounds(lines []string, pos int) (int, int) {
 		}
 	}
 	return start, min(len(lines), start+3)
+}
+
+// TestDiffLargeFilesMatchGit compares Diff with git diff HEAD on files big
+// and changed enough for xdiff's cost heuristics to cut the search: many
+// scattered edits in a long file (a long snake ends the search early), and
+// a long stretch of reordered lines (the search gives up at the maximum
+// cost).
+func TestDiffLargeFilesMatchGit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var orig []string
+	for i := range 40000 {
+		l := fmt.Sprintf("\tline(%d)\n", rng.IntN(5000))
+		if i%7 == 0 {
+			l = "}\n"
+		}
+		orig = append(orig, l)
+	}
+	var scattered []string
+	for i, l := range orig {
+		switch r := rng.IntN(100); {
+		case r < 3:
+			scattered = append(scattered, fmt.Sprintf("\tnew(%d)\n", i))
+		case r < 5:
+		case r < 6:
+			scattered = append(scattered, l, "\n")
+		default:
+			scattered = append(scattered, l)
+		}
+	}
+	reordered := append([]string(nil), orig...)
+	region := reordered[10000:13000]
+	rng.Shuffle(len(region), func(i, j int) { region[i], region[j] = region[j], region[i] })
+
+	dir := initRepo(t)
+	write(t, dir, "scattered.txt", strings.Join(orig, ""))
+	write(t, dir, "reordered.txt", strings.Join(orig, ""))
+	commitAll(t, dir, "large files")
+	write(t, dir, "scattered.txt", strings.Join(scattered, ""))
+	write(t, dir, "reordered.txt", strings.Join(reordered, ""))
+	compareDiffByFile(t, dir)
 }
