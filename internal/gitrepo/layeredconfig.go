@@ -15,13 +15,11 @@ import (
 // read).
 type layeredConfig []*format.Config // highest priority first
 
-// loadConfig reads the repository's and the user's configuration; files
-// that cannot be read are left out.
+// loadConfig reads the repository's configuration in effect in the
+// worktree (config.worktree over the common config) and the user's; a
+// global file that cannot be read is left out.
 func loadConfig(g *git.Repository) layeredConfig {
-	var l layeredConfig
-	if cfg, err := g.Config(); err == nil {
-		l = append(l, cfg.Raw)
-	}
+	l := layeredConfig{effectiveConfig(g).Raw}
 	if cfg, err := config.LoadConfig(config.GlobalScope); err == nil {
 		l = append(l, cfg.Raw)
 	}

@@ -340,6 +340,14 @@ func TestRepositoryFormatLikeGit(t *testing.T) {
 				tb.Fatal(err)
 			}
 		}, false},
+		{"worktreeConfig layers a diff driver", func(tb testing.TB, dir string) {
+			write(tb, dir, "f.txt", "  func one\n1\n2\n3\n4\n5\n6\n7\n8\n")
+			commitAll(tb, dir, "second")
+			write(tb, dir, "f.txt", "  func one\n1\n2\n3\n4\n5\n6\n7\neight\n")
+			write(tb, dir, ".gitattributes", "f.txt diff=indented\n")
+			runGit(tb, dir, "config", "extensions.worktreeConfig", "true")
+			runGit(tb, dir, "config", "--worktree", "diff.indented.xfuncname", "^ +(func.*)$")
+		}, false},
 		{"sparse checkout disabled again", func(tb testing.TB, dir string) {
 			runGit(tb, dir, "sparse-checkout", "set", "d")
 			runGit(tb, dir, "sparse-checkout", "disable")
@@ -381,6 +389,13 @@ func TestRepositoryFormatLikeGit(t *testing.T) {
 				if diff := cmp.Diff(sortedRecords(gitPorcelain(t, dir)), sortedRecords(porcelain(st))); diff != "" {
 					t.Errorf("status differs (-git +ours):\n%s", diff)
 				}
+				text, err := r.Diff(ctx, DiffOptions{})
+				if err != nil {
+					t.Fatalf("Diff: %v", err)
+				}
+				if diff := cmp.Diff(runGit(t, dir, "diff", "HEAD"), text); diff != "" {
+					t.Errorf("diff differs (-git +ours):\n%s", diff)
+				}
 			}
 		})
 	}
@@ -402,7 +417,7 @@ func TestWorktreeConfigWithSparseCheckout(t *testing.T) {
 		if _, err := r.Status(context.Background()); err != nil {
 			t.Errorf("Status in %s: %v", dir, err)
 		}
-		eff := g.Storer.(*repoStorage).effective.Raw
+		eff := effectiveConfig(g).Raw
 		for _, key := range []string{"core.sparseCheckout", "core.sparseCheckoutCone", "core.bare", "extensions.worktreeConfig"} {
 			want, _ := gitErr(dir, "config", "--get", key)
 			section, name, _ := strings.Cut(key, ".")

@@ -109,7 +109,7 @@ type settings struct {
 
 func (r *Repo) settings(g *git.Repository) settings {
 	s := settings{fileMode: true, trustCtime: true, checkStat: true}
-	core := g.Storer.(*repoStorage).effective.Raw.Section("core")
+	core := effectiveConfig(g).Raw.Section("core")
 	s.fileMode = boolOption(core.Option("filemode"), true)
 	s.trustCtime = boolOption(core.Option("trustctime"), true)
 	s.checkStat = !strings.EqualFold(core.Option("checkstat"), "minimal")

@@ -196,6 +196,12 @@ func sameFile(a, b string) (bool, error) {
 	return os.SameFile(fa, fb), nil
 }
 
+// effectiveConfig is the configuration in effect in the worktree g was
+// opened on (see layout): the common config, then config.worktree.
+func effectiveConfig(g *git.Repository) *config.Config {
+	return g.Storer.(*repoStorage).effective
+}
+
 // open returns a go-git repository with its own storage and caches, on the
 // worktree's gitdir and the common dir, after checking the repository
 // format. go-git refuses every extension but noop, so its storage is
