@@ -171,8 +171,10 @@ func (r *Repo) planSwitch(s storer.EncodedObjectStorer, snap *snapshot, target p
 	for _, d := range diffs {
 		k := idx.find(d.path)
 		if k < 0 {
-			_, err := os.Lstat(r.full(d.path))
-			if d.fromMode != 0 || err == nil {
+			fi, err := os.Lstat(r.full(d.path))
+			// A submodule may come back over a folder: git leaves its content.
+			overFolder := err == nil && fi.IsDir() && d.mode == modeGitlink
+			if d.fromMode != 0 || err == nil && !overFolder {
 				conflicts = append(conflicts, d.path)
 			}
 			continue
@@ -213,7 +215,11 @@ func (r *Repo) applySwitch(g *git.Repository, idx *index, plan *switchPlan) erro
 	for _, d := range plan.diffs {
 		changed[d.path] = true
 		if d.mode == 0 || d.fromMode != 0 && d.fromMode&0o170000 != d.mode&0o170000 {
-			if err := r.removeFile(d.path); err != nil {
+			remove := r.removeFile
+			if d.fromMode == modeGitlink {
+				remove = r.removeGitlink // a checked-out submodule stays
+			}
+			if err := remove(d.path); err != nil {
 				return err
 			}
 		}

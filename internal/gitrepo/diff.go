@@ -52,6 +52,9 @@ type fileSide struct {
 	file string // the worktree file holding the content; "" for the blob hash
 	data []byte
 	drv  *diffDriver // the path's diff driver; nil for git's defaults
+	// dirty marks a submodule's worktree side that has changes of its own:
+	// git writes its commit with a "-dirty" suffix.
+	dirty bool
 }
 
 // load reads the side's content from the worktree or the object store.
@@ -141,6 +144,9 @@ func fileStat(p *filePair) FileStat {
 	switch {
 	case p.unmerged:
 		fs.Path = p.old.path
+	case p.old.hash == p.new.hash:
+		// Same content: a rename, a mode change or a dirty submodule,
+		// which git counts as no line changed.
 	case p.old.driver().isBinaryFor(p.old.data) || p.new.driver().isBinaryFor(p.new.data):
 		fs.Binary = true
 	default:
@@ -180,11 +186,21 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 	if snap.head.unborn() {
 		return nil, ErrNoCommits
 	}
+	ign := r.submoduleIgnores(g, snap.idx)
+	var subs map[string]*submodule
+	if !opts.Staged {
+		if subs, err = r.checkSubmodules(ctx, snap, ign, subModified); err != nil {
+			return nil, err
+		}
+	}
 	idx, wt := snap.idx, snap.scan.wt
 	file := func(path string) string { return filepath.Join(r.dir, filepath.FromSlash(path)) }
 
 	var pairs []filePair
 	add := func(p filePair) {
+		if p.old.mode == modeGitlink && p.new.mode == modeGitlink && ign.mode(p.new.path) == ignoreAll {
+			return
+		}
 		if filter.match(p.old.path) || filter.match(p.new.path) {
 			pairs = append(pairs, p)
 		}
@@ -211,7 +227,7 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 				m := wt[c.lo].mode
 				p.new = fileSide{path: c.path, mode: m, file: file(c.path)}
 				if m == modeGitlink {
-					p.new.hash = e.hash
+					p.new = gitlinkSide(e, subs[c.path])
 				}
 			}
 		}
@@ -232,6 +248,9 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 			}
 			if wt[i].state != wtDeleted {
 				p.new = fileSide{path: e.name, mode: wt[i].mode, file: file(e.name)}
+			}
+			if p.new.mode == modeGitlink {
+				p.new = gitlinkSide(e, subs[e.name])
 			}
 			add(p)
 		}
@@ -258,7 +277,7 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 	// change undone in the worktree).
 	kept := pairs[:0]
 	for _, p := range pairs {
-		if !p.unmerged && p.old.mode == p.new.mode && p.old.hash == p.new.hash {
+		if !p.unmerged && p.old.mode == p.new.mode && p.old.hash == p.new.hash && !p.new.dirty {
 			continue
 		}
 		kept = append(kept, p)
@@ -306,6 +325,9 @@ func loadPair(objects storer.EncodedObjectStorer, conv *converter, p *filePair) 
 		}
 		if s.mode == modeGitlink {
 			s.data = []byte("Subproject commit " + s.hash.String() + "\n")
+			if s.dirty {
+				s.data = []byte("Subproject commit " + s.hash.String() + "-dirty\n")
+			}
 			continue
 		}
 		data, err := s.load(objects)

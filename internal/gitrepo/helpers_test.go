@@ -172,18 +172,22 @@ func porcelain(st *Status) []string {
 		}
 	}
 	for _, f := range st.Files {
+		sub := f.Submodule
+		if sub == "" {
+			sub = "N..."
+		}
 		switch {
 		case f.Index == Untracked:
 			out = append(out, "? "+f.Path)
 		case f.Stages != [3]Stage{}:
-			out = append(out, fmt.Sprintf("u %c%c N... %06o %06o %06o %06o %s %s %s %s",
-				f.Index, f.Worktree, f.Stages[0].Mode, f.Stages[1].Mode, f.Stages[2].Mode, f.WorktreeMode,
+			out = append(out, fmt.Sprintf("u %c%c %s %06o %06o %06o %06o %s %s %s %s",
+				f.Index, f.Worktree, sub, f.Stages[0].Mode, f.Stages[1].Mode, f.Stages[2].Mode, f.WorktreeMode,
 				f.Stages[0].Hash, f.Stages[1].Hash, f.Stages[2].Hash, f.Path))
 		case f.Index == Renamed:
-			out = append(out, fmt.Sprintf("2 %c%c N... %06o %06o %06o %s %s R%d %s", f.Index, f.Worktree,
+			out = append(out, fmt.Sprintf("2 %c%c %s %06o %06o %06o %s %s R%d %s", f.Index, f.Worktree, sub,
 				f.HeadMode, f.IndexMode, f.WorktreeMode, f.HeadHash, f.IndexHash, f.Score, f.Path), f.OrigPath)
 		default:
-			out = append(out, fmt.Sprintf("1 %c%c N... %06o %06o %06o %s %s %s", f.Index, f.Worktree,
+			out = append(out, fmt.Sprintf("1 %c%c %s %06o %06o %06o %s %s %s", f.Index, f.Worktree, sub,
 				f.HeadMode, f.IndexMode, f.WorktreeMode, f.HeadHash, f.IndexHash, f.Path))
 		}
 	}

@@ -49,7 +49,8 @@ func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
 		fmt.Fprintf(sb, "similarity index %d%%\nrename from %s\nrename to %s\n",
 			p.score, quotePath(oldPath), quotePath(newPath))
 	}
-	if p.old.hash == p.new.hash && p.old.mode != 0 && p.new.mode != 0 {
+	sameHash := p.old.hash == p.new.hash && p.old.mode != 0 && p.new.mode != 0
+	if sameHash && !p.new.dirty {
 		return // a pure rename or mode change
 	}
 	oldHash, newHash := p.old.hash, p.new.hash
@@ -60,11 +61,13 @@ func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
 		}
 		return h.String()[:abbrevLen]
 	}
-	sb.WriteString("index " + abbrev(oldHash) + ".." + abbrev(newHash))
-	if p.old.mode == p.new.mode {
-		fmt.Fprintf(sb, " %06o", p.old.mode)
+	if !sameHash { // a dirty submodule at its recorded commit has no index line
+		sb.WriteString("index " + abbrev(oldHash) + ".." + abbrev(newHash))
+		if p.old.mode == p.new.mode {
+			fmt.Fprintf(sb, " %06o", p.old.mode)
+		}
+		sb.WriteByte('\n')
 	}
-	sb.WriteByte('\n')
 	if len(p.old.data) == 0 && len(p.new.data) == 0 {
 		return // empty file created or deleted
 	}

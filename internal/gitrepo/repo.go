@@ -36,6 +36,7 @@ type Repo struct {
 	dir    string // absolute worktree root
 	gitDir string // the worktree's git directory (index, HEAD)
 	common string // the common git directory (objects, refs, config)
+	depth  int    // submodule nesting level: 0 for a top-level worktree
 	mu     sync.RWMutex
 }
 

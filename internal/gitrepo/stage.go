@@ -78,12 +78,18 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 	if err != nil {
 		return fmt.Errorf("git stage: %w", err)
 	}
+	// git add stages a submodule's HEAD whatever its ignore setting.
+	subs, err := r.checkSubmodules(ctx, snap, submoduleIgnores{}, subHead)
+	if err != nil {
+		return fmt.Errorf("git stage: %w", err)
+	}
 	idx, wt := tx.idx, snap.scan.wt
 	// Like git add, paths outside the sparse checkout (skip-worktree
 	// entries, or files outside the sparse-checkout definition) are left
 	// alone; outside records the pathspecs that match such paths.
 	outside, _ := newPathSet(paths, true)
 	var toFile []string // paths whose index entry is taken from the worktree
+	var add []entry
 	changed := map[string]bool{}
 	for i := 0; i < len(idx.entries); i++ {
 		e := &idx.entries[i]
@@ -103,6 +109,9 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 		var st unix.Stat_t
 		exists := unix.Lstat(r.full(name), &st) == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR
 		switch {
+		case !unmerged && e.mode == modeGitlink && state == wtModified:
+			add = append(add, gitlinkEntry(name, subs[name].head, &st))
+			changed[name] = true
 		case unmerged && exists, !unmerged && (state == wtModified || state == wtTypeChanged):
 			toFile = append(toFile, name)
 			changed[name] = true
@@ -118,10 +127,20 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 			}
 			continue
 		}
-		if !strings.HasSuffix(u, "/") && ps.match(u) {
-			toFile = append(toFile, u)
-			changed[u] = true
+		if !ps.match(u) {
+			continue
 		}
+		if strings.HasSuffix(u, "/") {
+			e, err := r.embeddedRepoEntry(u)
+			if err != nil {
+				return fmt.Errorf("git stage: %w", err)
+			}
+			add = append(add, e)
+			changed[e.name] = true
+			continue
+		}
+		toFile = append(toFile, u)
+		changed[u] = true
 	}
 	for i, m := range outside.matched {
 		if m && !ps.matched[i] {
@@ -136,7 +155,6 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 		return fmt.Errorf("git stage: %w: sparse checkout: %s %s outside the sparse-checkout definition, which git add leaves out; stage with git add --sparse, or widen the definition with git sparse-checkout add",
 			ErrUnsupported, strings.Join(firstFew(refused), ", "), isAre(len(refused)))
 	}
-	var add []entry
 	if err := snap.scan.set.conv.refuse(toFile); err != nil {
 		return fmt.Errorf("git stage: %w", err)
 	}
@@ -256,7 +274,7 @@ func (r *Repo) Discard(ctx context.Context, paths []string) error {
 		if e.stage() != 0 {
 			return fmt.Errorf("git discard: %w: %s; resolve the conflict first", ErrUnmerged, e.name)
 		}
-		if wt[i].state != wtClean && e.mode != modeGitlink {
+		if wt[i].state != wtClean {
 			restore = append(restore, i)
 		}
 	}

@@ -66,6 +66,13 @@ type FileStatus struct {
 	// Stages holds the mode and blob of each conflict stage (1: base, 2: ours,
 	// 3: theirs) of an unmerged file.
 	Stages [3]Stage
+	// Submodule is porcelain v2's <sub> field for a path that is a submodule
+	// (mode 160000) on any side: "S" then "C" when its checked-out commit
+	// differs from the index's, "M" when it has changes to tracked files,
+	// "U" when it has untracked files, "." for each state it is not in, as
+	// its ignore setting filters them (for example "SC.U"). Any of them
+	// makes Worktree Modified. Empty for other paths.
+	Submodule string
 }
 
 // Stage is one side of an unmerged file.
@@ -176,6 +183,10 @@ func (r *Repo) status(ctx context.Context, g *git.Repository) (*Status, *snapsho
 	if err := r.upstreamState(ctx, g, snap.head, st); err != nil {
 		return nil, nil, err
 	}
+	subs, err := r.checkSubmodules(ctx, snap, r.submoduleIgnores(g, snap.idx), subUntracked)
+	if err != nil {
+		return nil, nil, err
+	}
 	idx, wt := snap.idx, snap.scan.wt
 
 	files := make(map[string]*FileStatus)
@@ -256,6 +267,9 @@ func (r *Repo) status(ctx context.Context, g *git.Repository) (*Status, *snapsho
 	}
 	st.Files = make([]FileStatus, 0, len(files)+len(snap.untracked))
 	for _, f := range files {
+		if f.HeadMode == modeGitlink || f.IndexMode == modeGitlink || f.WorktreeMode == modeGitlink {
+			f.Submodule = subs[f.Path].flags()
+		}
 		st.Files = append(st.Files, *f)
 	}
 	sort.Slice(st.Files, func(i, j int) bool { return st.Files[i].Path < st.Files[j].Path })

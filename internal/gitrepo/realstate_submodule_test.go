@@ -1,0 +1,302 @@
+package gitrepo
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// subFixture is a superproject with the submodules a (which holds the
+// nested submodule a/nested) and lib/b, all checked out, cloned from the
+// local repositories subA, subB and nested.
+type subFixture struct {
+	super, subA, subB, nested string
+}
+
+// gitSub runs git with file-protocol clones allowed, as submodule commands
+// from local paths need.
+func gitSub(tb testing.TB, dir string, args ...string) string {
+	tb.Helper()
+	return runGit(tb, dir, append([]string{"-c", "protocol.file.allow=always"}, args...)...)
+}
+
+func newSubFixture(tb testing.TB) *subFixture {
+	tb.Helper()
+	repo := func(file string) string {
+		dir := initRepo(tb)
+		write(tb, dir, file, "one\ntwo\n")
+		commitAll(tb, dir, "first")
+		return dir
+	}
+	fx := &subFixture{nested: repo("n.txt"), subA: repo("f.txt"), subB: repo("g.txt")}
+	gitSub(tb, fx.subA, "submodule", "add", "-q", fx.nested, "nested")
+	runGit(tb, fx.subA, "commit", "-qm", "nested")
+	fx.super = initRepo(tb)
+	write(tb, fx.super, "top.txt", "top\n")
+	commitAll(tb, fx.super, "top")
+	gitSub(tb, fx.super, "submodule", "add", "-q", fx.subA, "a")
+	gitSub(tb, fx.super, "submodule", "add", "-q", fx.subB, "lib/b")
+	gitSub(tb, fx.super, "submodule", "update", "-q", "--init", "--recursive")
+	runGit(tb, fx.super, "commit", "-qm", "submodules")
+	return fx
+}
+
+// copy returns a copy of the superproject (its submodules' git
+// directories are inside its .git, and every link is relative).
+func (fx *subFixture) copy(tb testing.TB) string {
+	tb.Helper()
+	dst := filepath.Join(tb.TempDir(), "super")
+	if out, err := exec.Command("cp", "-a", fx.super, dst).CombinedOutput(); err != nil {
+		tb.Fatalf("cp -a: %v: %s", err, out)
+	}
+	return dst
+}
+
+// commitIn commits a change to file in the repository at dir.
+func commitIn(tb testing.TB, dir, file, content string) {
+	tb.Helper()
+	write(tb, dir, file, content)
+	runGit(tb, dir, "add", "-A")
+	runGit(tb, dir, "commit", "-qm", "change "+file)
+}
+
+// submoduleStates are worktrees people have with submodules. Each edits a
+// copy of the fixture and, to keep the test fast, puts a and lib/b (and a
+// new c or x) in different states at once: they are independent.
+func submoduleStates(fx *subFixture) []subState {
+	a := func(dir string, p ...string) string { return filepath.Join(append([]string{dir, "a"}, p...)...) }
+	return []subState{
+		{"clean", func(t *testing.T, dir string) {}},
+		{"a modified, lib/b untracked content", func(t *testing.T, dir string) {
+			write(t, dir, "a/f.txt", "one\nTWO\n")
+			write(t, dir, "lib/b/new.txt", "new\n")
+		}},
+		{"a moved, lib/b not initialized", func(t *testing.T, dir string) {
+			commitIn(t, a(dir), "f.txt", "moved\n")
+			runGit(t, dir, "submodule", "deinit", "-q", "-f", "lib/b")
+		}},
+		{"a moved, modified and untracked, lib/b removed", func(t *testing.T, dir string) {
+			commitIn(t, a(dir), "f.txt", "moved\n")
+			write(t, dir, "a/f.txt", "dirty\n")
+			write(t, dir, "a/u.txt", "u\n")
+			runGit(t, dir, "rm", "-q", "lib/b")
+		}},
+		{"a moved and staged, then dirty, lib/b folder missing", func(t *testing.T, dir string) {
+			commitIn(t, a(dir), "f.txt", "moved\n")
+			runGit(t, dir, "add", "a")
+			write(t, dir, "a/f.txt", "dirty\n")
+			remove(t, dir, "lib/b")
+		}},
+		{"a moved back after staging, lib/b moved to another folder", func(t *testing.T, dir string) {
+			commitIn(t, a(dir), "f.txt", "moved\n")
+			runGit(t, dir, "add", "a")
+			runGit(t, a(dir), "checkout", "-q", "HEAD~1")
+			runGit(t, dir, "mv", "lib/b", "b2")
+		}},
+		{"a replaced by a file, new submodule c staged and dirty", func(t *testing.T, dir string) {
+			remove(t, dir, "a")
+			write(t, dir, "a", "a file\n")
+			gitSub(t, dir, "submodule", "add", "-q", fx.subB, "c")
+			write(t, dir, "c/g.txt", "dirty\n")
+			write(t, dir, "c/u.txt", "u\n")
+		}},
+		{"a's nested submodule untracked, lib/b modified and untracked, untracked repository x", func(t *testing.T, dir string) {
+			write(t, dir, "a/nested/u.txt", "u\n")
+			write(t, dir, "lib/b/g.txt", "dirty\n")
+			write(t, dir, "lib/b/u.txt", "u\n")
+			runGit(t, dir, "init", "-q", "x")
+			commitIn(t, filepath.Join(dir, "x"), "x.txt", "x\n")
+		}},
+		{"a's nested submodule modified", func(t *testing.T, dir string) { write(t, dir, "a/nested/n.txt", "changed\n") }},
+		{"a's nested submodule moved, lib/b moved and staged", func(t *testing.T, dir string) {
+			commitIn(t, a(dir, "nested"), "n.txt", "moved\n")
+			commitIn(t, filepath.Join(dir, "lib", "b"), "g.txt", "moved\n")
+			runGit(t, dir, "add", "lib/b")
+		}},
+	}
+}
+
+// subState is one state of the fixture's copy.
+type subState struct {
+	name  string
+	build func(t *testing.T, dir string)
+}
+
+// dirtyEverywhere moves a's commit and gives both submodules changes and
+// untracked files, for the ignore settings to filter.
+func dirtyEverywhere(t *testing.T, dir string) {
+	commitIn(t, filepath.Join(dir, "a"), "f.txt", "moved\n")
+	write(t, dir, "a/f.txt", "dirty\n")
+	write(t, dir, "a/u.txt", "u\n")
+	write(t, dir, "lib/b/g.txt", "dirty\n")
+	write(t, dir, "lib/b/u.txt", "u\n")
+}
+
+// submoduleIgnoreStates set submodule.<name>.ignore and
+// diff.ignoreSubmodules in the places git reads them.
+func submoduleIgnoreStates() []subState {
+	return []subState{
+		{"a ignore=all in config, lib/b untracked in config", func(t *testing.T, dir string) {
+			dirtyEverywhere(t, dir)
+			runGit(t, dir, "config", "submodule.a.ignore", "all")
+			runGit(t, dir, "config", "submodule.lib/b.ignore", "untracked")
+		}},
+		{"a ignore=all with a staged move, lib/b dirty in .gitmodules", func(t *testing.T, dir string) {
+			dirtyEverywhere(t, dir)
+			runGit(t, dir, "add", "a")
+			runGit(t, dir, "config", "submodule.a.ignore", "all")
+			runGit(t, dir, "config", "-f", ".gitmodules", "submodule.lib/b.ignore", "dirty")
+		}},
+		{"diff.ignoreSubmodules=dirty, a none in config over all in .gitmodules", func(t *testing.T, dir string) {
+			dirtyEverywhere(t, dir)
+			runGit(t, dir, "config", "diff.ignoreSubmodules", "dirty")
+			runGit(t, dir, "config", "-f", ".gitmodules", "submodule.a.ignore", "all")
+			runGit(t, dir, "config", "submodule.a.ignore", "none")
+		}},
+	}
+}
+
+// TestSubmodules compares status, diff and numstat with the git CLI's on
+// each submodule state, then stage, discard and checkout: each done with
+// our code in one copy and with git in another, comparing the states they
+// leave.
+func TestSubmodules(t *testing.T) {
+	fx := newSubFixture(t)
+	ctx := context.Background()
+	states := submoduleStates(fx)
+	t.Run("reads", func(t *testing.T) {
+		for _, sc := range append(states, submoduleIgnoreStates()...) {
+			t.Run(sc.name, func(t *testing.T) {
+				dir := fx.copy(t)
+				sc.build(t, dir)
+				compareSubmoduleReads(t, dir)
+			})
+		}
+	})
+	t.Run("writes", func(t *testing.T) {
+		for _, tc := range []struct {
+			state int    // index in states
+			op    string // "stage" or "discard"
+			paths []string
+			git   []string
+		}{
+			{3, "stage", []string{"."}, []string{"add", "-A", "--", "."}},
+			{1, "stage", []string{"a", "lib/b"}, []string{"add", "-A", "--", "a", "lib/b"}},
+			{4, "stage", []string{"a", "lib/b"}, []string{"add", "-A", "--", "a", "lib/b"}},
+			{5, "stage", []string{"a"}, []string{"add", "-A", "--", "a"}},
+			{6, "stage", []string{"a"}, []string{"add", "-A", "--", "a"}},
+			{7, "stage", []string{"x", "a"}, []string{"add", "-A", "--", "x", "a"}},
+			{9, "stage", []string{"a", "lib/b"}, []string{"add", "-A", "--", "a", "lib/b"}},
+			{2, "discard", []string{"a"}, []string{"restore", "--", "a"}},
+			{4, "discard", []string{"a", "lib/b"}, []string{"restore", "--", "a", "lib/b"}},
+			{6, "discard", []string{"a"}, []string{"restore", "--", "a"}},
+		} {
+			sc := states[tc.state]
+			t.Run(tc.op+" "+strings.Join(tc.paths, " ")+", "+sc.name, func(t *testing.T) {
+				ours, theirs := fx.copy(t), fx.copy(t)
+				sc.build(t, ours)
+				sc.build(t, theirs)
+				r := openRepo(t, ours)
+				var err error
+				if tc.op == "stage" {
+					err = r.Stage(ctx, tc.paths)
+				} else {
+					err = r.Discard(ctx, tc.paths)
+				}
+				if err != nil {
+					t.Fatalf("%s %v: %v", tc.op, tc.paths, err)
+				}
+				if _, err := gitErr(theirs, tc.git...); err != nil {
+					t.Fatalf("git %v: %v", tc.git, err)
+				}
+				if diff := cmp.Diff(submoduleRepoState(t, theirs), submoduleRepoState(t, ours)); diff != "" {
+					t.Errorf("state after %s %v (-git +ours):\n%s", tc.op, tc.paths, diff)
+				}
+			})
+		}
+	})
+	t.Run("checkout", func(t *testing.T) {
+		// Branch "moved" records a new commit of a; "dropped" has no lib/b.
+		// Each copy starts on main with both submodules checked out.
+		runGit(t, fx.super, "switch", "-q", "-c", "moved")
+		commitIn(t, filepath.Join(fx.super, "a"), "f.txt", "moved\n")
+		runGit(t, fx.super, "commit", "-qam", "move a")
+		runGit(t, fx.super, "switch", "-q", "-c", "dropped", "main")
+		runGit(t, fx.super, "rm", "-q", "lib/b")
+		runGit(t, fx.super, "commit", "-qm", "drop lib/b")
+		runGit(t, fx.super, "switch", "-q", "main")
+		gitSub(t, fx.super, "submodule", "update", "-q", "--init", "--recursive")
+		for _, tc := range []struct{ from, to string }{
+			{"main", "moved"}, {"moved", "main"}, {"main", "dropped"}, {"dropped", "main"},
+		} {
+			t.Run(tc.from+" to "+tc.to, func(t *testing.T) {
+				ours, theirs := fx.copy(t), fx.copy(t)
+				if tc.from != "main" {
+					runGit(t, ours, "switch", "-q", tc.from)
+					runGit(t, theirs, "switch", "-q", tc.from)
+				}
+				if err := openRepo(t, ours).Checkout(ctx, tc.to, false); err != nil {
+					t.Fatalf("Checkout %s: %v", tc.to, err)
+				}
+				runGit(t, theirs, "switch", "-q", tc.to)
+				if diff := cmp.Diff(submoduleRepoState(t, theirs), submoduleRepoState(t, ours)); diff != "" {
+					t.Errorf("state after checkout %s (-git +ours):\n%s", tc.to, diff)
+				}
+			})
+		}
+	})
+}
+
+// compareSubmoduleReads checks status (before and after git refreshed the index),
+// diff and numstat, of the worktree and of the index, against git's.
+func compareSubmoduleReads(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	r := openRepo(t, dir)
+	before := sortedRecords(porcelain(statusOf(t, r)))
+	want := sortedRecords(gitPorcelain(t, dir))
+	if diff := cmp.Diff(want, before); diff != "" {
+		t.Errorf("status (-git +ours):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, sortedRecords(porcelain(statusOf(t, r)))); diff != "" {
+		t.Errorf("status after git's (-git +ours):\n%s", diff)
+	}
+	for _, tc := range []struct {
+		opts DiffOptions
+		args []string
+	}{
+		{DiffOptions{}, []string{"HEAD"}},
+		{DiffOptions{Staged: true}, []string{"--cached", "HEAD"}},
+	} {
+		text, err := r.Diff(ctx, tc.opts)
+		if err != nil {
+			t.Fatalf("Diff(%+v): %v", tc.opts, err)
+		}
+		if diff := cmp.Diff(runGit(t, dir, append([]string{"diff"}, tc.args...)...), text); diff != "" {
+			t.Errorf("diff differs from git diff %v (-git +ours):\n%s", tc.args, diff)
+		}
+		stats, err := r.Numstat(ctx, tc.opts)
+		if err != nil {
+			t.Fatalf("Numstat(%+v): %v", tc.opts, err)
+		}
+		want := parseNumstat(runGit(t, dir, append([]string{"diff", "--numstat", "-z"}, tc.args...)...))
+		if diff := cmp.Diff(want, formatNumstat(stats)); diff != "" {
+			t.Errorf("numstat differs from git diff --numstat %v (-git +ours):\n%s", tc.args, diff)
+		}
+	}
+}
+
+// submoduleRepoState is what a write leaves: the index's stage listing and
+// status, whose <sub> fields say whether each submodule's HEAD is the
+// recorded commit and whether it has changes.
+func submoduleRepoState(t *testing.T, dir string) []string {
+	t.Helper()
+	out := strings.Split(strings.TrimSpace(runGit(t, dir, "ls-files", "-s")), "\n")
+	out = append(out, sortedRecords(gitPorcelain(t, dir))...)
+	runGit(t, dir, "fsck", "--no-progress")
+	return out
+}

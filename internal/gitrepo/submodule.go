@@ -1,0 +1,360 @@
+package gitrepo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	format "github.com/go-git/go-git/v5/plumbing/format/config"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
+)
+
+// A submodule is recorded in the superproject's index and trees as a gitlink
+// entry (mode 160000) holding a commit id. Its files belong to its own
+// repository: status and diff of the superproject never list them. As in
+// git, the submodule's worktree counts as changed when its HEAD is not the
+// recorded commit, when it has changes of its own (found by running this
+// package's status in it, which recurses into nested submodules) or when it
+// has untracked files, each subject to the submodule's ignore setting.
+
+// maxSubmoduleDepth bounds the nesting of submodules whose content is
+// inspected. Each level is a real directory inside the one above, so the
+// nesting cannot cycle; the bound keeps a pathological tree finite in time.
+const maxSubmoduleDepth = 16
+
+// Ignore modes of submodule.<name>.ignore and diff.ignoreSubmodules: which
+// changes of a submodule's worktree status and diff leave out.
+const (
+	ignoreNone      = "none"      // nothing
+	ignoreUntracked = "untracked" // untracked files inside
+	ignoreDirty     = "dirty"     // any change inside; a moved HEAD still shows
+	ignoreAll       = "all"       // everything, also staged gitlink changes in diffs
+)
+
+// subCheck is how much of a submodule's worktree is inspected.
+type subCheck int
+
+const (
+	subHead      subCheck = iota // its HEAD commit only
+	subModified                  // and changes to its tracked files
+	subUntracked                 // and its untracked files
+)
+
+// submodule is the worktree state of one gitlink entry, after its ignore
+// mode: a flag the mode ignores is never set.
+type submodule struct {
+	// head is the submodule's HEAD commit; zero when it is not checked out
+	// or has no commit, which git counts as matching the recorded commit.
+	head plumbing.Hash
+	// commit, modified and untracked are the C, M and U of porcelain v2's
+	// <sub> field: HEAD moved, tracked changes inside, untracked files inside.
+	commit, modified, untracked bool
+}
+
+func (s *submodule) changed() bool {
+	return s != nil && (s.commit || s.modified || s.untracked)
+}
+
+// flags is porcelain v2's <sub> field of a path that is a submodule on at
+// least one side: "S" and then C, M, U or "." for each state.
+func (s *submodule) flags() string {
+	out := []byte("S...")
+	if s != nil {
+		for i, on := range []bool{s.commit, s.modified, s.untracked} {
+			if on {
+				out[i+1] = "CMU"[i]
+			}
+		}
+	}
+	return string(out)
+}
+
+// submoduleIgnores is the ignore mode of each submodule path.
+type submoduleIgnores struct {
+	byPath map[string]string
+	def    string // diff.ignoreSubmodules; "" for none
+}
+
+func (si submoduleIgnores) mode(path string) string {
+	if m, ok := si.byPath[path]; ok {
+		return m
+	}
+	return si.def
+}
+
+// submoduleIgnores reads the ignore modes as git does: submodule.<name>.ignore
+// from the repository's or the global config, else from .gitmodules (the
+// worktree's file, else the index's), where the submodule's path gives its
+// name; diff.ignoreSubmodules for paths without a setting. An unknown value
+// counts as none.
+func (r *Repo) submoduleIgnores(g *git.Repository, idx *index) submoduleIgnores {
+	var cfgs []*format.Config
+	if cfg, err := g.Config(); err == nil && cfg.Raw != nil {
+		cfgs = append(cfgs, cfg.Raw)
+	}
+	if gc, err := config.LoadConfig(config.GlobalScope); err == nil && gc.Raw != nil {
+		cfgs = append(cfgs, gc.Raw)
+	}
+	option := func(name, key string) string {
+		for _, c := range cfgs {
+			if v := subsectionOption(c, "submodule", name, key); v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	si := submoduleIgnores{byPath: map[string]string{}}
+	for _, c := range cfgs {
+		if v := c.Section("diff").Option("ignoresubmodules"); v != "" {
+			si.def = validIgnore(v)
+			break
+		}
+	}
+	modules := r.gitmodules(g, idx)
+	if modules == nil {
+		return si
+	}
+	for _, ss := range modules.Section("submodule").Subsections {
+		path := ss.Option("path")
+		if path == "" {
+			continue
+		}
+		if v := option(ss.Name, "ignore"); v != "" {
+			si.byPath[path] = validIgnore(v)
+		} else if v := ss.Option("ignore"); v != "" {
+			si.byPath[path] = validIgnore(v)
+		}
+	}
+	return si
+}
+
+func validIgnore(v string) string {
+	switch v {
+	case ignoreUntracked, ignoreDirty, ignoreAll:
+		return v
+	}
+	return ignoreNone
+}
+
+// subsectionOption reads section.name.key without adding the subsection.
+func subsectionOption(c *format.Config, section, name, key string) string {
+	if !c.HasSection(section) {
+		return ""
+	}
+	for _, ss := range c.Section(section).Subsections {
+		if ss.IsName(name) && ss.HasOption(key) {
+			return ss.Option(key)
+		}
+	}
+	return ""
+}
+
+// gitmodules parses the worktree's .gitmodules, else the index's; nil when
+// there is none or it cannot be parsed.
+func (r *Repo) gitmodules(g *git.Repository, idx *index) *format.Config {
+	data, err := os.ReadFile(r.full(".gitmodules"))
+	if err != nil {
+		k := idx.find(".gitmodules")
+		if k < 0 || idx.entries[k].stage() != 0 {
+			return nil
+		}
+		if data, err = readBlob(g.Storer, idx.entries[k].hash); err != nil {
+			return nil
+		}
+	}
+	c := format.New()
+	if err := format.NewDecoder(bytes.NewReader(data)).Decode(c); err != nil {
+		return nil
+	}
+	return c
+}
+
+// checkSubmodules inspects the submodule of every gitlink entry of the
+// snapshot's index whose worktree side is a directory, as far as check and
+// each one's ignore mode say, and marks those found changed as modified in
+// snap.scan.wt. The result is keyed by path.
+func (r *Repo) checkSubmodules(ctx context.Context, snap *snapshot, ign submoduleIgnores, check subCheck) (map[string]*submodule, error) {
+	idx, wt := snap.idx, snap.scan.wt
+	var at []int
+	for i := range idx.entries {
+		if e := &idx.entries[i]; e.mode == modeGitlink && e.stage() == 0 && wt[i].state == wtClean &&
+			ign.mode(e.name) != ignoreAll {
+			at = append(at, i)
+		}
+	}
+	if len(at) == 0 {
+		return nil, nil
+	}
+	if r.depth >= maxSubmoduleDepth {
+		return nil, fmt.Errorf("%w: submodules nested more than %d levels deep in %s; inspect the inner ones with git itself",
+			ErrUnsupported, maxSubmoduleDepth, r.dir)
+	}
+	out := make(map[string]*submodule, len(at))
+	var mu sync.Mutex
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(workers())
+	for _, i := range at {
+		e := &idx.entries[i]
+		eg.Go(func() error {
+			sm, err := r.inspectSubmodule(ctx, e, ign.mode(e.name), check)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			out[e.name] = sm
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	for _, i := range at {
+		if out[idx.entries[i].name].changed() {
+			wt[i].state = wtModified
+		}
+	}
+	return out, nil
+}
+
+// inspectSubmodule reads the state of the submodule checked out at e's path.
+func (r *Repo) inspectSubmodule(ctx context.Context, e *entry, ignore string, check subCheck) (*submodule, error) {
+	sm := &submodule{}
+	sub, err := Open(r.full(e.name))
+	if err != nil {
+		return sm, nil // not checked out (or not a repository): unchanged
+	}
+	sub.depth = r.depth + 1
+	g, err := sub.open()
+	if err != nil {
+		return sm, nil
+	}
+	if h, err := readHead(g); err == nil {
+		sm.head = h.hash
+	}
+	sm.commit = !sm.head.IsZero() && sm.head != e.hash
+	if check == subHead || ignore == ignoreDirty {
+		return sm, nil
+	}
+	st, snap, err := sub.status(ctx, g)
+	if err != nil {
+		return nil, fmt.Errorf("status of submodule %s: %w", e.name, err)
+	}
+	refreshIndex(sub.gitDir, snap.idx, snap.scan.fresh)
+	// As git reads `git status --porcelain=2` of the submodule: a nested
+	// submodule with only untracked files counts as untracked content.
+	for _, f := range st.Files {
+		switch {
+		case f.Index == Untracked, f.Submodule == "S..U":
+			sm.untracked = true
+		default:
+			sm.modified = true
+		}
+	}
+	if check != subUntracked || ignore == ignoreUntracked {
+		sm.untracked = false
+	}
+	return sm, nil
+}
+
+// gitlinkSide is the worktree side of a gitlink entry whose folder is a
+// directory: the submodule's HEAD (the recorded commit when it is not
+// checked out), "-dirty" when it has changes of its own.
+func gitlinkSide(e *entry, sm *submodule) fileSide {
+	s := fileSide{path: e.name, mode: modeGitlink, hash: e.hash}
+	if sm != nil {
+		if !sm.head.IsZero() {
+			s.hash = sm.head
+		}
+		s.dirty = sm.modified
+	}
+	return s
+}
+
+// restoreGitlink puts back the empty folder of a submodule whose folder is
+// missing or was replaced by a file, as `git restore` does; a checked-out
+// submodule is left alone.
+func (r *Repo) restoreGitlink(e entry) (entry, error) {
+	full := r.full(e.name)
+	var st unix.Stat_t
+	if err := unix.Lstat(full, &st); err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		if err := os.Remove(full); err != nil {
+			return entry{}, fmt.Errorf("restore submodule folder %s: %w", e.name, err)
+		}
+	}
+	if err := os.MkdirAll(full, 0o755); err != nil {
+		return entry{}, fmt.Errorf("restore submodule folder %s: %w", e.name, err)
+	}
+	if err := unix.Lstat(full, &st); err != nil {
+		return entry{}, fmt.Errorf("restore submodule folder %s: %w", e.name, err)
+	}
+	fillStat(&e, &st)
+	return e, nil
+}
+
+// removeGitlink removes the folder of a submodule that a checkout drops,
+// when it is empty: a checked-out submodule stays, as git leaves it.
+func (r *Repo) removeGitlink(path string) error {
+	full := r.full(path)
+	err := os.Remove(full)
+	switch {
+	case err == nil:
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case errors.Is(err, unix.ENOTEMPTY), errors.Is(err, unix.EEXIST):
+		return nil
+	default:
+		return fmt.Errorf("remove submodule folder %s: %w", path, err)
+	}
+	for dir := filepath.Dir(full); dir != r.dir && len(dir) > len(r.dir); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break // not empty
+		}
+	}
+	return nil
+}
+
+// gitlinkEntry is the index entry git add makes for a submodule whose HEAD
+// is head, with the stat data st of its folder.
+func gitlinkEntry(path string, head plumbing.Hash, st *unix.Stat_t) entry {
+	e := entry{name: path, mode: modeGitlink, hash: head}
+	fillStat(&e, st)
+	return e
+}
+
+// embeddedRepoEntry is the gitlink entry git add makes for an untracked
+// repository inside the worktree (rel ends in "/"): its HEAD commit.
+func (r *Repo) embeddedRepoEntry(rel string) (entry, error) {
+	path := strings.TrimSuffix(rel, "/")
+	sub, err := Open(r.full(path))
+	if err != nil {
+		return entry{}, fmt.Errorf("stage repository %s: %w", path, err)
+	}
+	g, err := sub.open()
+	if err != nil {
+		return entry{}, fmt.Errorf("stage repository %s: %w", path, err)
+	}
+	h, err := readHead(g)
+	if err != nil {
+		return entry{}, fmt.Errorf("stage repository %s: %w", path, err)
+	}
+	if h.unborn() {
+		return entry{}, fmt.Errorf("%w: %s is a repository without a commit checked out; commit in it first, or leave it out of the paths to stage",
+			ErrUnsupported, path)
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(r.full(path), &st); err != nil {
+		return entry{}, fmt.Errorf("stage repository %s: %w", path, err)
+	}
+	return gitlinkEntry(path, h.hash, &st), nil
+}
