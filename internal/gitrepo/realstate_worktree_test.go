@@ -15,8 +15,8 @@ import (
 
 // linkedRepo builds, under root, a repository in main/ on branch main
 // with staged and unstaged changes, and a linked worktree in wt/ on
-// branch feature (one commit ahead) with other staged, unstaged and
-// untracked changes. The same commands give the same commit ids in every
+// branch feature (one commit ahead, and one behind its upstream, the local
+// branch ahead) with other staged, unstaged and untracked changes. The same commands give the same commit ids in every
 // root. With relative, wt/.git names its gitdir with a relative path.
 func linkedRepo(tb testing.TB, root string, relative bool) (main, wt string) {
 	tb.Helper()
@@ -36,6 +36,12 @@ func linkedRepo(tb testing.TB, root string, relative bool) (main, wt string) {
 	}
 	write(tb, wt, "c.txt", "feature's c\n")
 	commitAll(tb, wt, "feature commit")
+	// Branch ahead is one commit ahead of feature, and its upstream.
+	write(tb, wt, "e2.txt", "ahead\n")
+	commitAll(tb, wt, "ahead commit")
+	runGit(tb, wt, "branch", "ahead")
+	runGit(tb, wt, "reset", "-q", "--hard", "HEAD~1")
+	runGit(tb, wt, "branch", "--set-upstream-to=ahead")
 
 	write(tb, main, "a.txt", "main changed a\n")
 	write(tb, main, "m.txt", "main's new file\n")
@@ -200,6 +206,11 @@ var wtLinkedWrites = []wtWriteCase{
 				return err
 			}
 			return r.Checkout(ctx, "other", false)
+		}},
+	{name: "pull", git: [][]string{{"pull", "-q", "--ff-only"}},
+		ours: func(ctx context.Context, r *Repo) error {
+			_, err := r.Pull(ctx)
+			return err
 		}},
 	{name: "checkout new branch", git: [][]string{{"switch", "-q", "-c", "topic"}},
 		ours: func(ctx context.Context, r *Repo) error { return r.Checkout(ctx, "topic", true) }},
