@@ -91,6 +91,11 @@ type GitFileStatus struct {
 	Conflicted bool `json:"conflicted,omitempty"`
 	// Similarity of a rename, in percent.
 	Similarity int `json:"similarity,omitempty"`
+	// Submodule is set for a submodule, as the <sub> field of `git status
+	// --porcelain=v2`: "S", then "C" (its checked-out commit is not the
+	// recorded one), "M" (it has changes), "U" (it has untracked files),
+	// or "." for each, e.g. "SC.U".
+	Submodule string `json:"submodule,omitempty"`
 }
 
 // GitLogOptions selects the commits of GitLog.
@@ -236,7 +241,8 @@ func (p *Portal) GitStatus(ctx context.Context, port int) (*GitStatus, error) {
 	}
 	for i, f := range st.Files {
 		out.Files[i] = GitFileStatus{Path: f.Path, OldPath: f.OrigPath, Index: string(f.Index),
-			Worktree: string(f.Worktree), Conflicted: f.Stages != [3]gitrepo.Stage{}, Similarity: f.Score}
+			Worktree: string(f.Worktree), Conflicted: f.Stages != [3]gitrepo.Stage{}, Similarity: f.Score,
+			Submodule: f.Submodule}
 	}
 	return out, nil
 }
