@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -159,14 +158,15 @@ func moveHead(s storer.ReferenceStorer, h head, id plumbing.Hash) error {
 	return nil
 }
 
-// identity is user.name/user.email from the repository config merged with
-// the global one, or nil.
+// identity is user.name/user.email from the configuration in effect in
+// the worktree (config.worktree, the repository's, the global one), or nil.
 func (r *Repo) identity(g *git.Repository) *Identity {
-	cfg, err := g.ConfigScoped(config.GlobalScope)
-	if err != nil || cfg.User.Name == "" || cfg.User.Email == "" {
+	cfg := loadConfig(g)
+	name, email := cfg.get("user", "name"), cfg.get("user", "email")
+	if name == "" || email == "" {
 		return nil
 	}
-	return &Identity{Name: cfg.User.Name, Email: cfg.User.Email}
+	return &Identity{Name: name, Email: email}
 }
 
 // cleanMessage applies git's "whitespace" cleanup: trailing spaces removed,

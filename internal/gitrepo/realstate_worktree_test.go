@@ -439,6 +439,26 @@ func TestWorktreeConfigWithSparseCheckout(t *testing.T) {
 	}
 }
 
+// TestWorktreeConfigIdentity: a user.name set only in config.worktree is
+// the one git commits with in that worktree, and so is ours.
+func TestWorktreeConfigIdentity(t *testing.T) {
+	main, wt := linkedRepo(t, t.TempDir(), false)
+	runGit(t, main, "config", "extensions.worktreeConfig", "true")
+	runGit(t, wt, "config", "--worktree", "user.name", "Worktree User")
+	for _, dir := range []string{main, wt} {
+		c, err := openRepo(t, dir).Commit(context.Background(), "identity", nil)
+		if err != nil {
+			t.Fatalf("Commit in %s: %v", dir, err)
+		}
+		want := Identity{Name: runGitTrim(t, dir, "config", "user.name"), Email: runGitTrim(t, dir, "config", "user.email")}
+		for _, got := range []Signature{c.Author, c.Committer} {
+			if diff := cmp.Diff(want, Identity{Name: got.Name, Email: got.Email}); diff != "" {
+				t.Errorf("identity of a commit in %s differs (-git config +ours):\n%s", dir, diff)
+			}
+		}
+	}
+}
+
 // TestSeparateGitDirMatchesGit: a worktree whose .git file points to a git
 // directory elsewhere (git init --separate-git-dir) reads and writes as
 // git does.
