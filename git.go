@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,9 @@ type GitDiff struct {
 	Worktree string `json:"worktree"`
 	// Files is the per-file summary, present when asked for.
 	Files []GitFileStat `json:"files,omitempty"`
+	// Via and Notice: see GitStatus.
+	Via    string `json:"via,omitempty"`
+	Notice string `json:"notice,omitempty"`
 }
 
 // GitFileStat is the summary of one file of a diff, as `git diff --numstat`.
@@ -74,6 +78,13 @@ type GitStatus struct {
 	// Files lists changed, conflicted and untracked files (ignored ones are
 	// left out): the tracked ones sorted by path, then the untracked ones.
 	Files []GitFileStatus `json:"files"`
+	// Via is "git" when the answer was read with the git CLI because the
+	// repository uses a feature the portal does not run (a filter driver
+	// such as Git LFS, ident, working-tree-encoding); empty when the portal
+	// read the repository itself.
+	Via string `json:"via,omitempty"`
+	// Notice says why the answer was read with the git CLI.
+	Notice string `json:"notice,omitempty"`
 }
 
 // GitFileStatus is the state of one file. Index and Worktree are the two
@@ -204,15 +215,27 @@ func (p *Portal) GitDiff(ctx context.Context, port int, opts GitDiffOptions) (*G
 	o := gitrepo.DiffOptions{Staged: opts.Staged, Untracked: opts.Untracked, Paths: opts.Paths}
 	var text string
 	var stats []gitrepo.FileStat
-	if opts.Numstat {
+	why, err := r.ReadsNeedGitCLI(ctx)
+	switch {
+	case err != nil:
+	case why != "":
+		text, err = r.DiffCLI(ctx, o)
+		if err == nil && opts.Numstat {
+			stats, err = r.NumstatCLI(ctx, o)
+		}
+		err = cliReadError(why, err)
+	case opts.Numstat:
 		text, stats, err = r.DiffStat(ctx, o)
-	} else {
+	default:
 		text, err = r.Diff(ctx, o)
 	}
 	if err != nil {
 		return nil, gitError(err, EINTERNAL)
 	}
 	d := &GitDiff{Diff: text, Worktree: r.Dir()}
+	if why != "" {
+		d.Via, d.Notice = "git", cliNotice(why)
+	}
 	if opts.Numstat {
 		d.Files = make([]GitFileStat, len(stats))
 		for i, s := range stats {
@@ -230,12 +253,24 @@ func (p *Portal) GitStatus(ctx context.Context, port int) (*GitStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := r.Status(ctx)
+	why, err := r.ReadsNeedGitCLI(ctx)
+	var st *gitrepo.Status
+	switch {
+	case err != nil:
+	case why != "":
+		st, err = r.StatusCLI(ctx)
+		err = cliReadError(why, err)
+	default:
+		st, err = r.Status(ctx)
+	}
 	if err != nil {
 		return nil, gitError(err, EINTERNAL)
 	}
 	out := &GitStatus{Worktree: r.Dir(), Branch: st.Branch, Detached: st.Branch == "", Upstream: st.Upstream,
 		UpstreamGone: st.UpstreamGone, Ahead: st.Ahead, Behind: st.Behind, Files: make([]GitFileStatus, len(st.Files))}
+	if why != "" {
+		out.Via, out.Notice = "git", cliNotice(why)
+	}
 	if !st.Head.IsZero() {
 		out.Head = st.Head.String()
 	}
@@ -245,6 +280,21 @@ func (p *Portal) GitStatus(ctx context.Context, port int) (*GitStatus, error) {
 			Submodule: f.Submodule}
 	}
 	return out, nil
+}
+
+// cliNotice is the notice of an answer read with the git CLI because the
+// repository uses the features why describes.
+func cliNotice(why string) string {
+	return "read with the git CLI: the repository uses " + why + ", which the portal does not run"
+}
+
+// cliReadError says which features made a read need the git CLI when the
+// read failed.
+func cliReadError(why string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("the repository uses %s, which the portal does not run: %w", why, err)
 }
 
 // GitLog lists commits newest first, like `git log`.
