@@ -9,8 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/internal/histgen"
 )
 
 // benchArgs are the mkrepo arguments of the benchmark repository: 30,000
@@ -105,7 +108,9 @@ func BenchmarkDiff(b *testing.B) {
 	}, "diff", "HEAD")
 }
 
-func BenchmarkLog(b *testing.B) {
+// BenchmarkDiffNumstat times DiffStat (patch and numstat from one pass)
+// against `git diff --numstat -p HEAD`, which prints both.
+func BenchmarkDiffNumstat(b *testing.B) {
 	requireGit(b)
 	dir := benchRepo(b)
 	ctx := context.Background()
@@ -114,7 +119,169 @@ func BenchmarkLog(b *testing.B) {
 		if err != nil {
 			return err
 		}
-		_, err = r.Log(ctx, LogOptions{Limit: 100})
+		_, _, err = r.DiffStat(ctx, DiffOptions{})
 		return err
-	}, "log", "-n", "100")
+	}, "diff", "--numstat", "-p", "HEAD")
+}
+
+// benchHistory builds the benchmark history once (histgen, 20,000 commits,
+// 4 packs) and caches it under os.TempDir; with commitGraph, a copy with a
+// commit-graph. Branch main has origin/main, 500 first-parent commits
+// behind it, as its upstream.
+func benchHistory(b *testing.B, commitGraph bool) string {
+	b.Helper()
+	requireGit(b)
+	plain := filepath.Join(os.TempDir(), "gitrepo-bench-history-v1")
+	if _, err := os.Stat(plain + ".ok"); err != nil {
+		os.RemoveAll(plain)
+		b.Logf("building the benchmark history in %s (about half a minute)", plain)
+		if err := histgen.Generate(context.Background(), plain, histgen.Options{}); err != nil {
+			b.Fatal(err)
+		}
+		runGit(b, plain, "update-ref", "refs/remotes/origin/main", "main~500")
+		runGit(b, plain, "config", "remote.origin.url", "https://example.com/history.git")
+		runGit(b, plain, "config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*")
+		runGit(b, plain, "config", "branch.main.remote", "origin")
+		runGit(b, plain, "config", "branch.main.merge", "refs/heads/main")
+		if err := os.WriteFile(plain+".ok", nil, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if !commitGraph {
+		return plain
+	}
+	graph := plain + "-commit-graph"
+	if _, err := os.Stat(graph + ".ok"); err != nil {
+		os.RemoveAll(graph)
+		if out, err := exec.Command("cp", "-a", plain, graph).CombinedOutput(); err != nil {
+			b.Fatalf("cp: %v %s", err, out)
+		}
+		runGit(b, graph, "commit-graph", "write", "--reachable")
+		if err := os.WriteFile(graph+".ok", nil, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return graph
+}
+
+// benchLog compares Log with git log on the benchmark history, without and
+// with a commit-graph.
+func benchLog(b *testing.B, opts LogOptions, gitArgs ...string) {
+	for _, graph := range []bool{false, true} {
+		name := "plain"
+		if graph {
+			name = "commit-graph"
+		}
+		b.Run(name, func(b *testing.B) {
+			dir := benchHistory(b, graph)
+			ctx := context.Background()
+			compareWithGit(b, dir, func() error {
+				r, err := Open(dir)
+				if err != nil {
+					return err
+				}
+				_, err = r.Log(ctx, opts)
+				return err
+			}, gitArgs...)
+		})
+	}
+}
+
+func BenchmarkLog(b *testing.B) {
+	benchLog(b, LogOptions{Limit: 100}, "log", "-n", "100")
+}
+
+// BenchmarkLogDeepFile limits the log to a file that few commits change:
+// both walk the whole history.
+func BenchmarkLogDeepFile(b *testing.B) {
+	benchLog(b, LogOptions{Limit: 100, Path: histgen.DeepFile}, "log", "-n", "100", "--", histgen.DeepFile)
+}
+
+func BenchmarkLogFolder(b *testing.B) {
+	benchLog(b, LogOptions{Limit: 100, Path: histgen.Folder}, "log", "-n", "100", "--", histgen.Folder)
+}
+
+// BenchmarkAheadBehind times Status on a branch whose upstream is 500
+// first-parent commits behind, against git status, which counts the same.
+func BenchmarkAheadBehind(b *testing.B) {
+	for _, graph := range []bool{false, true} {
+		name := "plain"
+		if graph {
+			name = "commit-graph"
+		}
+		b.Run(name, func(b *testing.B) {
+			dir := benchHistory(b, graph)
+			ctx := context.Background()
+			compareWithGit(b, dir, func() error {
+				r, err := Open(dir)
+				if err != nil {
+					return err
+				}
+				st, err := r.Status(ctx)
+				if err == nil && st.Behind+st.Ahead == 0 {
+					err = fmt.Errorf("no commits ahead or behind: the upstream is not set")
+				}
+				return err
+			}, "status", "--porcelain=v2", "--branch", "-uall")
+		})
+	}
+}
+
+// rssChildEnv makes the test binary, started again by BenchmarkLogMemory,
+// run one Log of the repository it names, limited to the path in
+// rssChildPathEnv, and exit, so that its peak RSS is the log's.
+const (
+	rssChildEnv     = "GITREPO_LOG_RSS_DIR"
+	rssChildPathEnv = "GITREPO_LOG_RSS_PATH"
+)
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(rssChildEnv); dir != "" {
+		path := os.Getenv(rssChildPathEnv)
+		r, err := Open(dir)
+		if err == nil {
+			_, err = r.Log(context.Background(), LogOptions{Limit: 100, Path: path})
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// BenchmarkLogMemory reports the peak RSS of a process running Log with a
+// path (the test binary started again) against git log's, and the peak
+// of the same binary that exits before opening the repository.
+func BenchmarkLogMemory(b *testing.B) {
+	dir := benchHistory(b, false)
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	maxRSS := func(cmd *exec.Cmd) float64 {
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%v: %v %s", cmd.Args, err, out)
+		}
+		return float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024 // KiB → MiB
+	}
+	for _, path := range []string{histgen.DeepFile, histgen.Folder} {
+		b.Run(path, func(b *testing.B) {
+			var ours, git, idle float64
+			for i := 0; i < b.N; i++ {
+				cmd := exec.Command(self, "-test.run=^$")
+				cmd.Env = append(os.Environ(), rssChildEnv+"="+dir, rssChildPathEnv+"="+path)
+				ours = max(ours, maxRSS(cmd))
+				cmd = exec.Command("git", "log", "-n", "100", "--", path)
+				cmd.Dir = dir
+				git = max(git, maxRSS(cmd))
+				idle = max(idle, maxRSS(exec.Command(self, "-test.run=^$")))
+			}
+			b.ReportMetric(ours, "ours-MiB")
+			b.ReportMetric(git, "git-MiB")
+			b.ReportMetric(idle, "idle-MiB")
+			b.ReportMetric(ours/git, "x-rss-vs-git")
+		})
+	}
 }
