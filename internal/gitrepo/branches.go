@@ -159,9 +159,10 @@ func (r *Repo) aheadBehind(ctx context.Context, g *git.Repository, a, b plumbing
 // histories at once, and stops when every commit left to visit is reachable
 // from both. With a commit-graph it visits commits by generation number,
 // so a commit comes after all its descendants and the count is exact;
-// without one, by committer date, and it goes on until the commits left are
-// older than every commit found on one side only, so a commit dated before
-// its parent is still painted from both sides.
+// without one (and for commits newer than the graph), by committer date,
+// and it goes on until the commits left are older than every commit found
+// on one side only, so a commit dated before its parent is still painted
+// from both sides.
 func (h *history) aheadBehind(ctx context.Context, a, b plumbing.Hash) (ahead, behind int, err error) {
 	const (
 		fromA = 1
@@ -194,7 +195,8 @@ func (h *history) aheadBehind(ctx context.Context, a, b plumbing.Hash) (ahead, b
 		if err := checkCtx(ctx); err != nil {
 			return 0, 0, err
 		}
-		if q.allFlagged(flags, both) && (q.byGen || q.items[0].n.when < oldestSingle) {
+		top := q.items[0].n
+		if q.allFlagged(flags, both) && ((q.byGen && top.gen != genInfinity) || top.when < oldestSingle) {
 			break
 		}
 		n := heap.Pop(q).(logItem).n

@@ -159,23 +159,13 @@ func TestLogMessages(t *testing.T) {
 func testAheadBehind(t *testing.T, generated map[string]string) {
 	ctx := context.Background()
 	repos := map[string]string{"plain": generated["plain"], "commit-graph": generated["commit-graph"]}
-	skew := initRepo(t)
-	write(t, skew, "a.txt", "1")
-	commitAt(t, skew, "base", "2026-01-10T10:00:00Z")
-	for i, date := range []string{"2026-01-11T10:00:00Z", "2026-01-12T10:00:00Z", "2026-01-13T10:00:00Z", "2026-01-14T10:00:00Z", "2026-01-15T10:00:00Z"} {
-		write(t, skew, "a.txt", fmt.Sprint(i))
-		commitAt(t, skew, "upstream work", date)
-	}
-	runGit(t, skew, "branch", "up")
-	write(t, skew, "b.txt", "local")
-	commitAt(t, skew, "local commit dated before its parent", "2026-01-01T10:00:00Z")
-	write(t, skew, "b.txt", "local 2")
-	commitAt(t, skew, "local commit dated before the base", "2026-01-02T10:00:00Z")
-	runGit(t, skew, "branch", "side", "up~3")
+	skew := skewedBranch(t, false)
 	repos["skew"] = skew
+	repos["skew, newer than the commit-graph"] = skewedBranch(t, true)
 	pairs := map[string][][2]string{
 		"skew": {{"main", "up"}, {"up", "main"}, {"main", "side"}, {"side", "up"}},
 	}
+	pairs["skew, newer than the commit-graph"] = pairs["skew"]
 	for _, name := range []string{"plain", "commit-graph"} {
 		pairs[name] = [][2]string{{"main", "main~500"}, {"main~3", "topic/0"}, {"topic/0", "main~300"},
 			{"main^2", "main~2^2"}, {"main~10", "main~10"}, {"topic/1", "topic/2"}}
@@ -212,6 +202,29 @@ func testAheadBehind(t *testing.T, generated map[string]string) {
 	if diff := cmp.Diff(gitPorcelain(t, skew)[:4], porcelain(statusOf(t, openRepo(t, skew)))[:4]); diff != "" {
 		t.Errorf("status branch headers differ from git (-git +ours):\n%s", diff)
 	}
+}
+
+// skewedBranch makes a main branch whose two commits on top of up are dated
+// before their parents, and a branch side three commits behind up. With
+// graph, the commit-graph holds up's history but not main's two commits.
+func skewedBranch(t *testing.T, graph bool) string {
+	dir := initRepo(t)
+	write(t, dir, "a.txt", "1")
+	commitAt(t, dir, "base", "2026-01-10T10:00:00Z")
+	for i, date := range []string{"2026-01-11T10:00:00Z", "2026-01-12T10:00:00Z", "2026-01-13T10:00:00Z", "2026-01-14T10:00:00Z", "2026-01-15T10:00:00Z"} {
+		write(t, dir, "a.txt", fmt.Sprint(i))
+		commitAt(t, dir, "upstream work", date)
+	}
+	runGit(t, dir, "branch", "up")
+	if graph {
+		runGit(t, dir, "commit-graph", "write", "--reachable")
+	}
+	write(t, dir, "b.txt", "local")
+	commitAt(t, dir, "local commit dated before its parent", "2026-01-01T10:00:00Z")
+	write(t, dir, "b.txt", "local 2")
+	commitAt(t, dir, "local commit dated before the base", "2026-01-02T10:00:00Z")
+	runGit(t, dir, "branch", "side", "up~3")
+	return dir
 }
 
 // TestDiffStatIsDiffAndNumstat checks that the one-pass DiffStat returns
