@@ -4,13 +4,14 @@ package gitrepo
 // does (xdl_change_compact): a group whose first line equals the line after
 // it can move down, one whose last line equals the line before it can move
 // up. Groups that touch merge; a group that can line up with a change on the
-// other side o does so; otherwise the indent heuristic picks the position.
-// f and o move in step: their groups of changes correspond one to one.
-func compactChanges(f, o *xdFile) {
+// other side o does so; otherwise the indent heuristic, when on, picks the
+// position (else the group stays at its lowest). f and o move in step:
+// their groups of changes correspond one to one.
+func compactChanges(f, o *xdFile, indentHeuristic bool) {
 	g, og := f.firstGroup(), o.firstGroup()
 	for {
 		if g.end != g.start {
-			f.compactGroup(o, &g, &og)
+			f.compactGroup(o, &g, &og, indentHeuristic)
 		}
 		if !f.nextGroup(&g) {
 			break
@@ -86,7 +87,7 @@ func (f *xdFile) slideUp(g *xdGroup) bool {
 // The indent heuristic's limit on how far it slides a group.
 const indentMaxSliding = 100
 
-func (f *xdFile) compactGroup(o *xdFile, g, og *xdGroup) {
+func (f *xdFile) compactGroup(o *xdFile, g, og *xdGroup, indentHeuristic bool) {
 	var earliestEnd, endMatchingOther, groupSize int
 	for {
 		groupSize = g.end - g.start
@@ -118,7 +119,7 @@ func (f *xdFile) compactGroup(o *xdFile, g, og *xdGroup) {
 			f.slideUp(g)
 			o.prevGroup(og)
 		}
-	default:
+	case indentHeuristic:
 		shift := max(earliestEnd, g.end-groupSize-1, g.end-indentMaxSliding)
 		bestShift := -1
 		var best splitScore

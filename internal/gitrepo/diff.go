@@ -68,8 +68,9 @@ func (s *fileSide) load(objects storer.EncodedObjectStorer) ([]byte, error) {
 // filePair is one changed file.
 type filePair struct {
 	old, new fileSide
-	score    int  // rename similarity in percent; 0 when not a rename
-	unmerged bool // a conflicted path in a staged diff: nothing to compare
+	score    int         // rename similarity in percent; 0 when not a rename
+	unmerged bool        // a conflicted path in a staged diff: nothing to compare
+	style    *patchStyle // the configured hunk style; nil for git's default
 }
 
 func (p *filePair) status() byte {
@@ -270,7 +271,7 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 	if err := r.loadPairs(ctx, g, snap.scan.set.conv, pairs); err != nil {
 		return nil, err
 	}
-	if err := setDrivers(pairs, snap.scan.set.conv.attrs, loadConfig(g)); err != nil {
+	if err := setPatchConfig(pairs, snap.scan.set.conv.attrs, loadConfig(g)); err != nil {
 		return nil, err
 	}
 	// Drop files whose content and mode ended up equal to HEAD's (a staged

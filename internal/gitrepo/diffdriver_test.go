@@ -3,6 +3,7 @@ package gitrepo
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -209,5 +210,52 @@ func TestDiffQuotedNamesMatchGit(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Diff differs from git diff HEAD (-git +ours):\n%s", d)
+	}
+}
+
+// TestDiffConfigMatchesGit checks diff.context, diff.interHunkContext,
+// diff.indentHeuristic and diff.algorithm=minimal against git diff.
+func TestDiffConfigMatchesGit(t *testing.T) {
+	orig := splitKeep(driverFile([]string{"func a() {", "func b() {", "func c() {"}, false))
+	edited := append([]string(nil), orig...)
+	edited[3] = "\t\tchanged(0);\n"
+	edited[12] = "\t\tchanged(1);\n"
+	// Insertions the indent heuristic places higher than the lowest
+	// position (git's t4061), and a reordering costly enough for the
+	// heuristics that minimal turns off.
+	var big []string
+	for i := range 3000 {
+		big = append(big, fmt.Sprintf("line %d\n", i%700))
+	}
+	shuffled := append([]string(nil), big...)
+	region := shuffled[500:1500]
+	rng := rand.New(rand.NewPCG(1, 2))
+	rng.Shuffle(len(region), func(i, j int) { region[i], region[j] = region[j], region[i] })
+	files := map[string][2]string{
+		"f.txt":       {strings.Join(orig, ""), strings.Join(edited, "")},
+		"spaces.txt":  {"1\n2\na\n\nb\n3\n4\n", "1\n2\na\n\nb\na\n\nb\n3\n4\n"},
+		"functions.c": {"1\n2\n/* function */\nfoo() {\n    foo\n}\n\n3\n4\n", "1\n2\n/* function */\nbar() {\n    foo\n}\n\n/* function */\nfoo() {\n    foo\n}\n\n3\n4\n"},
+		"big.txt":     {strings.Join(big, ""), strings.Join(shuffled, "")},
+	}
+	for _, tc := range []struct{ name, key, value string }{
+		{"context1", "diff.context", "1"},
+		{"context0", "diff.context", "0"},
+		{"context6", "diff.context", "6"},
+		{"interhunk", "diff.interHunkContext", "4"},
+		{"noindent", "diff.indentHeuristic", "false"},
+		{"minimal", "diff.algorithm", "minimal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := initRepo(t)
+			runGit(t, dir, "config", tc.key, tc.value)
+			for name, c := range files {
+				write(t, dir, name, c[0])
+			}
+			commitAll(t, dir, "files")
+			for name, c := range files {
+				write(t, dir, name, c[1])
+			}
+			compareDiffByFile(t, dir)
+		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-
 )
 
 // funcLineMax is how much of a function line a hunk header shows (xemit.c's
@@ -206,26 +205,4 @@ func (p *filePair) funcDriver() *diffDriver {
 		return p.old.driver()
 	}
 	return p.new.driver()
-}
-
-// setDrivers looks up the diff driver of both sides of each pair by its
-// path's diff attribute.
-func setDrivers(pairs []filePair, attrs *attributes, cfg layeredConfig) error {
-	drivers := newDiffDrivers(cfg)
-	for i := range pairs {
-		p := &pairs[i]
-		for _, s := range []*fileSide{&p.old, &p.new} {
-			path := s.path
-			if path == "" {
-				path = p.sortPath()
-			}
-			a := attrs.get(path, "diff")
-			drv, err := drivers.lookup(a.value, a.state == attrSet, a.state == attrUnset)
-			if err != nil {
-				return err
-			}
-			s.drv = drv
-		}
-	}
-	return nil
 }

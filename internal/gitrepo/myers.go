@@ -48,19 +48,31 @@ func splitLines(data []byte) [][]byte {
 	return lines
 }
 
+// lineDiffOptions are the settings that change where git puts changes;
+// the zero value is git's default.
+type lineDiffOptions struct {
+	minimal           bool // diff.algorithm=minimal: no cost heuristics
+	noIndentHeuristic bool // diff.indentHeuristic=false
+}
+
 // diffLines returns, for each line of a and b, whether it is deleted or
 // inserted, as `git diff` (default Myers algorithm, indent heuristic) marks
 // them.
 func diffLines(a, b [][]byte) (del, ins []bool) {
+	return diffLinesWith(a, b, lineDiffOptions{})
+}
+
+// diffLinesWith is diffLines with the given settings.
+func diffLinesWith(a, b [][]byte, o lineDiffOptions) (del, ins []bool) {
 	x1, x2 := prepareLines(a, b)
-	x1.myers(x2)
-	compactChanges(x1, x2)
-	compactChanges(x2, x1)
+	x1.myers(x2, o.minimal)
+	compactChanges(x1, x2, !o.noIndentHeuristic)
+	compactChanges(x2, x1, !o.noIndentHeuristic)
 	return x1.chg[1 : len(a)+1], x2.chg[1 : len(b)+1]
 }
 
 // myers runs xdiff's Myers search (xdl_do_diff) over the kept lines.
-func (x1 *xdFile) myers(x2 *xdFile) {
+func (x1 *xdFile) myers(x2 *xdFile, minimal bool) {
 	n1, n2 := len(x1.rha), len(x2.rha)
 	ndiags := n1 + n2 + 3
 	s := &myersSearch{
@@ -69,7 +81,7 @@ func (x1 *xdFile) myers(x2 *xdFile) {
 		koff:   n2 + 1,
 		mxcost: max(bogoSqrt(ndiags), xdMaxCostMin),
 	}
-	s.compare(0, n1, 0, n2, false)
+	s.compare(0, n1, 0, n2, minimal)
 }
 
 // bogoSqrt is xdiff's rough integer square root (xdl_bogosqrt).

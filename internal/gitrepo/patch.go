@@ -11,9 +11,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
-// contextLines is the number of unchanged lines around each hunk.
-const contextLines = 3
-
 // writePatch writes one file pair in git's unified diff format.
 func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
 	if p.unmerged {
@@ -89,7 +86,11 @@ func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
 		return
 	}
 	fmt.Fprintf(sb, "--- %s%s\n+++ %s%s\n", oldLabel, tabIfSpace(oldLabel), newLabel, tabIfSpace(newLabel))
-	writeHunks(sb, splitLines(p.old.data), splitLines(p.new.data), p.funcDriver())
+	style := p.style
+	if style == nil {
+		style = defaultPatchStyle()
+	}
+	writeHunks(sb, splitLines(p.old.data), splitLines(p.new.data), p.funcDriver(), style)
 }
 
 // tabIfSpace is git's trailing tab after a ---/+++ label (a quoted or
@@ -126,10 +127,11 @@ func changes(del, ins []bool) []change {
 	return out
 }
 
-// writeHunks writes the hunks of the diff of a and b; drv finds the
-// function lines of their headers.
-func writeHunks(sb *strings.Builder, a, b [][]byte, drv *diffDriver) {
-	del, ins := diffLines(a, b)
+// writeHunks writes the hunks of the diff of a and b in style; drv finds
+// the function lines of their headers.
+func writeHunks(sb *strings.Builder, a, b [][]byte, drv *diffDriver, style *patchStyle) {
+	del, ins := diffLinesWith(a, b, style.lines)
+	ctx := style.context
 	cs := changes(del, ins)
 	// The function line of a header is the nearest above the hunk; each
 	// search stops where the previous hunk's began (xemit.c).
@@ -137,17 +139,18 @@ func writeHunks(sb *strings.Builder, a, b [][]byte, drv *diffDriver) {
 	searched := -1
 	var hdr []byte
 	for len(cs) > 0 {
-		// Group changes whose gap is at most twice the context.
+		// Group changes whose gap is at most twice the context (plus the
+		// inter-hunk context).
 		n := 1
-		for n < len(cs) && cs[n].i1-(cs[n-1].i1+cs[n-1].n1) <= 2*contextLines {
+		for n < len(cs) && cs[n].i1-(cs[n-1].i1+cs[n-1].n1) <= 2*ctx+style.interHunk {
 			n++
 		}
 		group := cs[:n]
 		cs = cs[n:]
 		first, last := group[0], group[len(group)-1]
-		s1 := max(0, first.i1-contextLines)
+		s1 := max(0, first.i1-ctx)
 		s2 := first.i2 - (first.i1 - s1)
-		e1 := min(len(a), last.i1+last.n1+contextLines)
+		e1 := min(len(a), last.i1+last.n1+ctx)
 		e2 := last.i2 + last.n2 + (e1 - (last.i1 + last.n1))
 		for l := s1 - 1; l > searched; l-- {
 			if f, ok := drv.funcName(a[l]); ok {

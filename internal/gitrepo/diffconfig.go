@@ -1,0 +1,77 @@
+package gitrepo
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// patchStyle is the configuration that shapes the hunks of `git diff`.
+type patchStyle struct {
+	context   int // diff.context: unchanged lines around a change
+	interHunk int // diff.interHunkContext: extra lines that still merge hunks
+	lines     lineDiffOptions
+}
+
+// defaultPatchStyle is git's style with no configuration.
+func defaultPatchStyle() *patchStyle { return &patchStyle{context: 3} }
+
+// loadPatchStyle reads diff.context, diff.interHunkContext,
+// diff.indentHeuristic and diff.algorithm. The patience and histogram
+// algorithms are not implemented: with them the patch is Myers' (still a
+// correct patch, with hunks placed as git's default places them).
+func loadPatchStyle(cfg layeredConfig) (*patchStyle, error) {
+	s := defaultPatchStyle()
+	for _, v := range []struct {
+		key string
+		dst *int
+	}{{"context", &s.context}, {"interhunkcontext", &s.interHunk}} {
+		raw := cfg.get("diff", v.key)
+		if raw == "" {
+			continue
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("diff.%s=%q in the git configuration is not a number of lines; set it to 0 or more, or unset it", v.key, raw)
+		}
+		*v.dst = n
+	}
+	if raw := cfg.get("diff", "indentheuristic"); raw != "" {
+		s.lines.noIndentHeuristic = !boolOption(raw, true)
+	}
+	switch a := strings.ToLower(cfg.get("diff", "algorithm")); a {
+	case "", "default", "myers", "patience", "histogram":
+	case "minimal":
+		s.lines.minimal = true
+	default:
+		return nil, fmt.Errorf("diff.algorithm=%q in the git configuration is not an algorithm git knows; set it to myers, minimal, patience or histogram", a)
+	}
+	return s, nil
+}
+
+// setPatchConfig gives each pair its diff drivers, by its paths' diff
+// attribute, and the configured patch style.
+func setPatchConfig(pairs []filePair, attrs *attributes, cfg layeredConfig) error {
+	style, err := loadPatchStyle(cfg)
+	if err != nil {
+		return err
+	}
+	drivers := newDiffDrivers(cfg)
+	for i := range pairs {
+		p := &pairs[i]
+		p.style = style
+		for _, s := range []*fileSide{&p.old, &p.new} {
+			path := s.path
+			if path == "" {
+				path = p.sortPath()
+			}
+			a := attrs.get(path, "diff")
+			drv, err := drivers.lookup(a.value, a.state == attrSet, a.state == attrUnset)
+			if err != nil {
+				return err
+			}
+			s.drv = drv
+		}
+	}
+	return nil
+}
