@@ -9,10 +9,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// sparseBase makes a repository with files at several depths and a branch
-// other that changes files inside and outside any cone, then applies the
-// sparse-checkout command given (for example "set", "a").
-func sparseBase(t *testing.T, sparseArgs ...string) string {
+// sparseRepo makes a repository with files at several depths and a branch
+// other that changes files inside and outside any cone.
+func sparseRepo(t *testing.T) string {
 	dir := initRepo(t)
 	for _, f := range []string{"top.md", "a/x", "a/deep/y", "a/deep/er/f", "b/z", "b/sub/q.md", "c/w"} {
 		write(t, dir, f, f+"\n")
@@ -27,6 +26,16 @@ func sparseBase(t *testing.T, sparseArgs ...string) string {
 	remove(t, dir, "c/w")
 	commitAll(t, dir, "other")
 	runGit(t, dir, "checkout", "-q", "main")
+	return dir
+}
+
+// sparseTwin is a copy of the repository at base made sparse by the
+// sparse-checkout command given (for example "set", "a").
+func sparseTwin(t *testing.T, base string, sparseArgs ...string) string {
+	dir := twinOf(t, base)
+	// The copy's files have new inodes: without a refresh, git would take
+	// them for changed and leave them despite the sparse patterns.
+	runGit(t, dir, "update-index", "-q", "--refresh")
 	runGit(t, dir, append([]string{"sparse-checkout"}, sparseArgs...)...)
 	return dir
 }
@@ -79,11 +88,11 @@ func TestSparseCheckoutLikeGit(t *testing.T) {
 	switchOther := sparseWrite{name: "switch", ours: func(r *Repo) error { return r.Checkout(ctx, "other", false) }, git: [][]string{{"switch", "-q", "other"}}}
 	tests := []struct {
 		name   string
-		build  func(t *testing.T) string
+		build  func(t *testing.T, base string) string
 		writes []sparseWrite
 	}{
-		{name: "cone", build: func(t *testing.T) string {
-			dir := sparseBase(t, "set", "a")
+		{name: "cone", build: func(t *testing.T, base string) string {
+			dir := sparseTwin(t, base, "set", "a")
 			write(t, dir, "a/x", "changed\n")
 			write(t, dir, "a/untracked", "u\n")
 			return dir
@@ -93,19 +102,19 @@ func TestSparseCheckoutLikeGit(t *testing.T) {
 			{name: "stage a skipped file", ours: func(r *Repo) error { return r.Stage(ctx, []string{"b"}) },
 				git: [][]string{{"add", "-A", "b"}}, wantErr: ErrUnsupported, gitFails: true},
 		}},
-		{name: "cone with parent directory", build: func(t *testing.T) string {
-			dir := sparseBase(t, "set", "a/deep")
+		{name: "cone with parent directory", build: func(t *testing.T, base string) string {
+			dir := sparseTwin(t, base, "set", "a/deep")
 			remove(t, dir, "a/x")
 			return dir
 		}, writes: []sparseWrite{stageAll, switchOther}},
-		{name: "non-cone", build: func(t *testing.T) string {
-			dir := sparseBase(t, "set", "--no-cone", "/a/deep/", "*.md", "!/b/sub/")
+		{name: "non-cone", build: func(t *testing.T, base string) string {
+			dir := sparseTwin(t, base, "set", "--no-cone", "/a/deep/", "*.md", "!/b/sub/")
 			write(t, dir, "b/sub/q.md", "changed\n")
 			write(t, dir, "a/deep/y", "changed\n")
 			return dir
 		}, writes: []sparseWrite{stageAll, discardAll, switchOther}},
-		{name: "present despite skip-worktree", build: func(t *testing.T) string {
-			dir := sparseBase(t, "set", "a")
+		{name: "present despite skip-worktree", build: func(t *testing.T, base string) string {
+			dir := sparseTwin(t, base, "set", "a")
 			write(t, dir, "b/z", "changed outside\n")
 			write(t, dir, "c/w", "c/w\n")
 			write(t, dir, "a/x", "changed\n")
@@ -113,22 +122,23 @@ func TestSparseCheckoutLikeGit(t *testing.T) {
 		}, writes: []sparseWrite{stageAll, discardAll,
 			{name: "discard outside", ours: func(r *Repo) error { return r.Discard(ctx, []string{"b", "c"}) }, git: [][]string{{"restore", "--", "b", "c"}}},
 			{name: "switch", ours: func(r *Repo) error { return r.Checkout(ctx, "other", false) }, wantErr: ErrUnsupported}}},
-		{name: "untracked outside", build: func(t *testing.T) string {
-			dir := sparseBase(t, "set", "a")
+		{name: "untracked outside", build: func(t *testing.T, base string) string {
+			dir := sparseTwin(t, base, "set", "a")
 			write(t, dir, "a/x", "changed\n")
 			write(t, dir, "d/untracked", "u\n")
 			return dir
 		}, writes: []sparseWrite{{name: "stage all", ours: stageAll.ours, git: stageAll.git, wantErr: ErrUnsupported, gitFails: true}}},
-		{name: "skipped entries with staged changes", build: func(t *testing.T) string {
-			dir := sparseBase(t, "set", "a")
+		{name: "skipped entries with staged changes", build: func(t *testing.T, base string) string {
+			dir := sparseTwin(t, base, "set", "a")
 			runGit(t, dir, "reset", "-q", "--soft", "other")
 			return dir
 		}, writes: []sparseWrite{unstageAll, stageAll}},
 	}
+	base := sparseRepo(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			dir := tt.build(t)
+			dir := tt.build(t, base)
 			for _, w := range tt.writes {
 				t.Run(w.name, func(t *testing.T) {
 					ours, theirs := twinOf(t, dir), twinOf(t, dir)

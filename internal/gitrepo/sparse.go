@@ -1,7 +1,6 @@
 package gitrepo
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	gitconfig "github.com/go-git/go-git/v5/plumbing/format/config"
+	"github.com/go-git/go-git/v5"
 	"golang.org/x/sys/unix"
 
 	"github.com/opencode-portal/portal/internal/gitignore"
@@ -34,44 +33,18 @@ type sparseCheckout struct {
 }
 
 // readSparse returns the sparse-checkout definition of the worktree, or nil
-// when core.sparseCheckout is off. Like git, it reads core.* from the
-// worktree's config.worktree too when extensions.worktreeConfig is set.
-func (r *Repo) readSparse() (*sparseCheckout, error) {
-	// go-git's parsed config drops the extensions section: read the files.
-	var sections []*gitconfig.Config
-	for _, path := range []string{filepath.Join(r.commonDir(), "config"), filepath.Join(r.gitDir, "config.worktree")} {
-		if len(sections) == 1 && !boolOption(sections[0].Section("extensions").Option("worktreeconfig"), false) {
-			break
-		}
-		data, err := os.ReadFile(path)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("read config: %w", err)
-		}
-		c := gitconfig.New()
-		if err := gitconfig.NewDecoder(bytes.NewReader(data)).Decode(c); err != nil {
-			return nil, fmt.Errorf("read config %s: %w", path, err)
-		}
-		sections = append(sections, c)
-	}
-	// opt is the last value of section.key in the files read.
-	opt := func(section, key string) string {
-		v := ""
-		for _, c := range sections {
-			if s := c.Section(section); s.HasOption(key) {
-				v = s.Option(key)
-			}
-		}
-		return v
-	}
-	if !boolOption(opt("core", "sparsecheckout"), false) {
+// when core.sparseCheckout is off.
+func (r *Repo) readSparse(g *git.Repository) (*sparseCheckout, error) {
+	cfg := loadConfig(g)
+	if !boolOption(cfg.get("core", "sparsecheckout"), false) {
 		return nil, nil
 	}
-	sc := &sparseCheckout{expectOutside: boolOption(opt("sparse", "expectfilesoutsideofpatterns"), false)}
+	sc := &sparseCheckout{expectOutside: boolOption(cfg.get("sparse", "expectfilesoutsideofpatterns"), false)}
 	data, err := os.ReadFile(filepath.Join(r.gitDir, "info", "sparse-checkout"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read sparse-checkout patterns: %w", err)
 	}
-	if boolOption(opt("core", "sparsecheckoutcone"), false) {
+	if boolOption(cfg.get("core", "sparsecheckoutcone"), false) {
 		sc.cone = sc.parseCone(data)
 	}
 	if !sc.cone {
@@ -183,12 +156,12 @@ func (sc *sparseCheckout) clearPresent(dir string, idx *index) {
 
 // readWorktreeIndex reads the index as git sees it in this worktree: with
 // the skip-worktree bit cleared from files present despite it.
-func (r *Repo) readWorktreeIndex() (*index, *sparseCheckout, error) {
+func (r *Repo) readWorktreeIndex(g *git.Repository) (*index, *sparseCheckout, error) {
 	idx, err := readIndex(filepath.Join(r.gitDir, "index"))
 	if err != nil {
 		return nil, nil, err
 	}
-	sc, err := r.readSparse()
+	sc, err := r.readSparse(g)
 	if err != nil {
 		return nil, nil, err
 	}
