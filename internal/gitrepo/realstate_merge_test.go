@@ -89,41 +89,55 @@ func gitFails(t *testing.T, dir string, args ...string) {
 func TestCommitConcludesLikeGit(t *testing.T) {
 	tests := []struct {
 		name  string
-		// build brings a copy of twoBranches' repository into the state.
-		build func(t *testing.T, dir string)
+		build func(t *testing.T) string
 		// keepAuthor commits with no author (the configured one, or the
 		// picked commit's) and compares the author too.
 		keepAuthor bool
 		wantErr    error
 	}{
-		{name: "merge conflict resolved", build: func(t *testing.T, dir string) {
+		{name: "merge conflict resolved", build: func(t *testing.T) string {
+			dir := twoBranches(t)
 			gitFails(t, dir, "merge", "side")
 			write(t, dir, "f.txt", "resolved\n")
 			runGit(t, dir, "add", "f.txt")
+			return dir
 		}},
-		{name: "merge conflict resolved to HEAD's tree", build: func(t *testing.T, dir string) {
+		{name: "merge conflict resolved to HEAD's tree", build: func(t *testing.T) string {
+			dir := twoBranches(t)
 			gitFails(t, dir, "merge", "side")
 			runGit(t, dir, "checkout", "HEAD", "--", "f.txt")
 			runGit(t, dir, "rm", "-qf", "side.txt")
+			return dir
 		}},
-		{name: "merge --no-commit -s ours", build: func(t *testing.T, dir string) {
+		{name: "merge --no-commit -s ours", build: func(t *testing.T) string {
+			dir := twoBranches(t)
 			runGit(t, dir, "merge", "-q", "--no-commit", "-s", "ours", "side")
+			return dir
 		}},
-		{name: "octopus --no-commit", build: func(t *testing.T, dir string) {
+		{name: "octopus --no-commit", build: func(t *testing.T) string {
+			dir := initRepo(t)
+			write(t, dir, "base.txt", "base\n")
+			commitAll(t, dir, "base")
 			for _, b := range []string{"a", "b"} {
-				runGit(t, dir, "checkout", "-q", "-b", b, "main~1")
+				runGit(t, dir, "checkout", "-q", "-b", b, "main")
 				write(t, dir, b+"/file.txt", b+"\n")
 				commitAll(t, dir, "add "+b)
 			}
 			runGit(t, dir, "checkout", "-q", "main")
+			write(t, dir, "main.txt", "main\n")
+			commitAll(t, dir, "main")
 			runGit(t, dir, "merge", "-q", "--no-commit", "a", "b")
+			return dir
 		}},
-		{name: "squash merge", build: func(t *testing.T, dir string) {
+		{name: "squash merge", build: func(t *testing.T) string {
+			dir := twoBranches(t)
 			gitFails(t, dir, "merge", "--squash", "side")
 			write(t, dir, "f.txt", "squashed\n")
 			runGit(t, dir, "add", "f.txt")
+			return dir
 		}},
-		{name: "cherry-pick conflict resolved", keepAuthor: true, build: func(t *testing.T, dir string) {
+		{name: "cherry-pick conflict resolved", keepAuthor: true, build: func(t *testing.T) string {
+			dir := twoBranches(t)
 			runGit(t, dir, "checkout", "-q", "side")
 			write(t, dir, "f.txt", "picked\n")
 			runGit(t, dir, "add", "f.txt")
@@ -135,31 +149,35 @@ func TestCommitConcludesLikeGit(t *testing.T) {
 			gitFails(t, dir, "cherry-pick", "side")
 			write(t, dir, "f.txt", "picked and resolved\n")
 			runGit(t, dir, "add", "f.txt")
+			return dir
 		}},
-		{name: "revert conflict resolved", build: func(t *testing.T, dir string) {
+		{name: "revert conflict resolved", build: func(t *testing.T) string {
+			dir := twoBranches(t)
 			write(t, dir, "f.txt", "main again\n")
 			commitAll(t, dir, "main again")
 			gitFails(t, dir, "revert", "--no-edit", "HEAD~1")
 			write(t, dir, "f.txt", "reverted\n")
 			runGit(t, dir, "add", "f.txt")
+			return dir
 		}},
-		{name: "unresolved conflict", wantErr: ErrUnmerged, build: func(t *testing.T, dir string) {
+		{name: "unresolved conflict", wantErr: ErrUnmerged, build: func(t *testing.T) string {
+			dir := twoBranches(t)
 			gitFails(t, dir, "merge", "side")
+			return dir
 		}},
-		{name: "cherry-pick left empty", wantErr: ErrNothingStaged, build: func(t *testing.T, dir string) {
+		{name: "cherry-pick left empty", wantErr: ErrNothingStaged, build: func(t *testing.T) string {
+			dir := twoBranches(t)
 			gitFails(t, dir, "cherry-pick", "side")
 			runGit(t, dir, "checkout", "HEAD", "--", ".")
 			runGit(t, dir, "rm", "-q", "--cached", "side.txt")
 			remove(t, dir, "side.txt")
+			return dir
 		}},
 	}
 	const msg = "Conclude it\n\nWith a body.\n"
-	base := twoBranches(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			ours := twinOf(t, base)
-			tt.build(t, ours)
+			ours := tt.build(t)
 			theirs := twinOf(t, ours)
 			args := []string{"commit", "-q", "-m", msg}
 			if !tt.keepAuthor {

@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -45,12 +46,15 @@ func newSubFixture(tb testing.TB) *subFixture {
 	return fx
 }
 
-// copy returns a copy of the superproject (its submodules' git
-// directories are inside its .git, and every link is relative).
-func (fx *subFixture) copy(tb testing.TB) string {
+// copy returns a copy of the superproject.
+func (fx *subFixture) copy(tb testing.TB) string { return copyTree(tb, fx.super) }
+
+// copyTree copies a superproject: its submodules' git directories are
+// inside its .git, and every link between them is relative.
+func copyTree(tb testing.TB, src string) string {
 	tb.Helper()
 	dst := filepath.Join(tb.TempDir(), "super")
-	if out, err := exec.Command("cp", "-a", fx.super, dst).CombinedOutput(); err != nil {
+	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
 		tb.Fatalf("cp -a: %v: %s", err, out)
 	}
 	return dst
@@ -171,6 +175,7 @@ func TestSubmodules(t *testing.T) {
 	t.Run("reads", func(t *testing.T) {
 		for _, sc := range append(states, submoduleIgnoreStates()...) {
 			t.Run(sc.name, func(t *testing.T) {
+				t.Parallel()
 				dir := fx.copy(t)
 				sc.build(t, dir)
 				compareSubmoduleReads(t, dir)
@@ -197,9 +202,10 @@ func TestSubmodules(t *testing.T) {
 		} {
 			sc := states[tc.state]
 			t.Run(tc.op+" "+strings.Join(tc.paths, " ")+", "+sc.name, func(t *testing.T) {
-				ours, theirs := fx.copy(t), fx.copy(t)
+				t.Parallel()
+				ours := fx.copy(t)
 				sc.build(t, ours)
-				sc.build(t, theirs)
+				theirs := copyTree(t, ours)
 				r := openRepo(t, ours)
 				var err error
 				if tc.op == "stage" {
@@ -213,9 +219,7 @@ func TestSubmodules(t *testing.T) {
 				if _, err := gitErr(theirs, tc.git...); err != nil {
 					t.Fatalf("git %v: %v", tc.git, err)
 				}
-				if diff := cmp.Diff(submoduleRepoState(t, theirs), submoduleRepoState(t, ours)); diff != "" {
-					t.Errorf("state after %s %v (-git +ours):\n%s", tc.op, tc.paths, diff)
-				}
+				compareSubmoduleWrite(t, theirs, ours, fmt.Sprint(tc.op, tc.paths))
 			})
 		}
 	})
@@ -234,18 +238,17 @@ func TestSubmodules(t *testing.T) {
 			{"main", "moved"}, {"moved", "main"}, {"main", "dropped"}, {"dropped", "main"},
 		} {
 			t.Run(tc.from+" to "+tc.to, func(t *testing.T) {
-				ours, theirs := fx.copy(t), fx.copy(t)
+				t.Parallel()
+				ours := fx.copy(t)
 				if tc.from != "main" {
 					runGit(t, ours, "switch", "-q", tc.from)
-					runGit(t, theirs, "switch", "-q", tc.from)
 				}
+				theirs := copyTree(t, ours)
 				if err := openRepo(t, ours).Checkout(ctx, tc.to, false); err != nil {
 					t.Fatalf("Checkout %s: %v", tc.to, err)
 				}
 				runGit(t, theirs, "switch", "-q", tc.to)
-				if diff := cmp.Diff(submoduleRepoState(t, theirs), submoduleRepoState(t, ours)); diff != "" {
-					t.Errorf("state after checkout %s (-git +ours):\n%s", tc.to, diff)
-				}
+				compareSubmoduleWrite(t, theirs, ours, "checkout "+tc.to)
 			})
 		}
 	})
@@ -296,7 +299,15 @@ func compareSubmoduleReads(t *testing.T, dir string) {
 func submoduleRepoState(t *testing.T, dir string) []string {
 	t.Helper()
 	out := strings.Split(strings.TrimSpace(runGit(t, dir, "ls-files", "-s")), "\n")
-	out = append(out, sortedRecords(gitPorcelain(t, dir))...)
-	runGit(t, dir, "fsck", "--no-progress")
-	return out
+	return append(out, sortedRecords(gitPorcelain(t, dir))...)
+}
+
+// compareSubmoduleWrite compares the state our write left in ours with
+// the one git left in theirs, and checks ours with git fsck.
+func compareSubmoduleWrite(t *testing.T, theirs, ours, what string) {
+	t.Helper()
+	if diff := cmp.Diff(submoduleRepoState(t, theirs), submoduleRepoState(t, ours)); diff != "" {
+		t.Errorf("state after %s (-git +ours):\n%s", what, diff)
+	}
+	runGit(t, ours, "fsck", "--no-progress")
 }
