@@ -38,9 +38,10 @@ func appendIndexExtension(t *testing.T, dir, sig string) {
 // what it does not know.
 func TestIndexExtensionsLikeGit(t *testing.T) {
 	ctx := context.Background()
+	base := twoBranches(t)
 	t.Run("optional extensions", func(t *testing.T) {
 		t.Parallel()
-		dir := twoBranches(t)
+		dir := twinOf(t, base)
 		runGit(t, dir, "config", "core.untrackedCache", "true")
 		runGit(t, dir, "config", "index.recordEndOfIndexEntries", "true")
 		runGit(t, dir, "config", "index.recordOffsetTable", "true")
@@ -61,7 +62,7 @@ func TestIndexExtensionsLikeGit(t *testing.T) {
 	})
 	t.Run("sparse index", func(t *testing.T) {
 		t.Parallel()
-		dir := sparseBase(t, "set", "--sparse-index", "a")
+		dir := sparseTwin(t, sparseRepo(t), "set", "--sparse-index", "a")
 		if _, err := openRepo(t, dir).Status(ctx); !errors.Is(err, ErrUnsupported) {
 			t.Errorf("Status: %v, want ErrUnsupported", err)
 		}
@@ -76,7 +77,7 @@ func TestIndexExtensionsLikeGit(t *testing.T) {
 	})
 	t.Run("unknown required extension", func(t *testing.T) {
 		t.Parallel()
-		dir := twoBranches(t)
+		dir := twinOf(t, base)
 		appendIndexExtension(t, dir, "zzzz")
 		if _, err := gitErr(dir, "status"); err == nil {
 			t.Error("git status accepted an unknown lowercase extension")
@@ -85,7 +86,7 @@ func TestIndexExtensionsLikeGit(t *testing.T) {
 			t.Errorf("Status: %v, want ErrUnsupported", err)
 		}
 		// An unknown optional one is skipped by both.
-		dir = twoBranches(t)
+		dir = twinOf(t, base)
 		appendIndexExtension(t, dir, "ZZZZ")
 		runGit(t, dir, "status")
 		if diff := cmp.Diff(sortedRecords(gitPorcelain(t, dir)), sortedRecords(porcelain(statusOf(t, openRepo(t, dir))))); diff != "" {

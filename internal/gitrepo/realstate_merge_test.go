@@ -89,55 +89,41 @@ func gitFails(t *testing.T, dir string, args ...string) {
 func TestCommitConcludesLikeGit(t *testing.T) {
 	tests := []struct {
 		name  string
-		build func(t *testing.T) string
+		// build brings a copy of twoBranches' repository into the state.
+		build func(t *testing.T, dir string)
 		// keepAuthor commits with no author (the configured one, or the
 		// picked commit's) and compares the author too.
 		keepAuthor bool
 		wantErr    error
 	}{
-		{name: "merge conflict resolved", build: func(t *testing.T) string {
-			dir := twoBranches(t)
+		{name: "merge conflict resolved", build: func(t *testing.T, dir string) {
 			gitFails(t, dir, "merge", "side")
 			write(t, dir, "f.txt", "resolved\n")
 			runGit(t, dir, "add", "f.txt")
-			return dir
 		}},
-		{name: "merge conflict resolved to HEAD's tree", build: func(t *testing.T) string {
-			dir := twoBranches(t)
+		{name: "merge conflict resolved to HEAD's tree", build: func(t *testing.T, dir string) {
 			gitFails(t, dir, "merge", "side")
 			runGit(t, dir, "checkout", "HEAD", "--", "f.txt")
 			runGit(t, dir, "rm", "-qf", "side.txt")
-			return dir
 		}},
-		{name: "merge --no-commit -s ours", build: func(t *testing.T) string {
-			dir := twoBranches(t)
+		{name: "merge --no-commit -s ours", build: func(t *testing.T, dir string) {
 			runGit(t, dir, "merge", "-q", "--no-commit", "-s", "ours", "side")
-			return dir
 		}},
-		{name: "octopus --no-commit", build: func(t *testing.T) string {
-			dir := initRepo(t)
-			write(t, dir, "base.txt", "base\n")
-			commitAll(t, dir, "base")
+		{name: "octopus --no-commit", build: func(t *testing.T, dir string) {
 			for _, b := range []string{"a", "b"} {
-				runGit(t, dir, "checkout", "-q", "-b", b, "main")
+				runGit(t, dir, "checkout", "-q", "-b", b, "main~1")
 				write(t, dir, b+"/file.txt", b+"\n")
 				commitAll(t, dir, "add "+b)
 			}
 			runGit(t, dir, "checkout", "-q", "main")
-			write(t, dir, "main.txt", "main\n")
-			commitAll(t, dir, "main")
 			runGit(t, dir, "merge", "-q", "--no-commit", "a", "b")
-			return dir
 		}},
-		{name: "squash merge", build: func(t *testing.T) string {
-			dir := twoBranches(t)
+		{name: "squash merge", build: func(t *testing.T, dir string) {
 			gitFails(t, dir, "merge", "--squash", "side")
 			write(t, dir, "f.txt", "squashed\n")
 			runGit(t, dir, "add", "f.txt")
-			return dir
 		}},
-		{name: "cherry-pick conflict resolved", keepAuthor: true, build: func(t *testing.T) string {
-			dir := twoBranches(t)
+		{name: "cherry-pick conflict resolved", keepAuthor: true, build: func(t *testing.T, dir string) {
 			runGit(t, dir, "checkout", "-q", "side")
 			write(t, dir, "f.txt", "picked\n")
 			runGit(t, dir, "add", "f.txt")
@@ -149,35 +135,31 @@ func TestCommitConcludesLikeGit(t *testing.T) {
 			gitFails(t, dir, "cherry-pick", "side")
 			write(t, dir, "f.txt", "picked and resolved\n")
 			runGit(t, dir, "add", "f.txt")
-			return dir
 		}},
-		{name: "revert conflict resolved", build: func(t *testing.T) string {
-			dir := twoBranches(t)
+		{name: "revert conflict resolved", build: func(t *testing.T, dir string) {
 			write(t, dir, "f.txt", "main again\n")
 			commitAll(t, dir, "main again")
 			gitFails(t, dir, "revert", "--no-edit", "HEAD~1")
 			write(t, dir, "f.txt", "reverted\n")
 			runGit(t, dir, "add", "f.txt")
-			return dir
 		}},
-		{name: "unresolved conflict", wantErr: ErrUnmerged, build: func(t *testing.T) string {
-			dir := twoBranches(t)
+		{name: "unresolved conflict", wantErr: ErrUnmerged, build: func(t *testing.T, dir string) {
 			gitFails(t, dir, "merge", "side")
-			return dir
 		}},
-		{name: "cherry-pick left empty", wantErr: ErrNothingStaged, build: func(t *testing.T) string {
-			dir := twoBranches(t)
+		{name: "cherry-pick left empty", wantErr: ErrNothingStaged, build: func(t *testing.T, dir string) {
 			gitFails(t, dir, "cherry-pick", "side")
 			runGit(t, dir, "checkout", "HEAD", "--", ".")
 			runGit(t, dir, "rm", "-q", "--cached", "side.txt")
 			remove(t, dir, "side.txt")
-			return dir
 		}},
 	}
 	const msg = "Conclude it\n\nWith a body.\n"
+	base := twoBranches(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ours := tt.build(t)
+			t.Parallel()
+			ours := twinOf(t, base)
+			tt.build(t, ours)
 			theirs := twinOf(t, ours)
 			args := []string{"commit", "-q", "-m", msg}
 			if !tt.keepAuthor {

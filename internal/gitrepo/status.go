@@ -113,7 +113,7 @@ type snapshot struct {
 // takeSnapshot reads HEAD and the index and compares them with each other
 // and with the worktree, in parallel. walk lists untracked files too.
 func (r *Repo) takeSnapshot(ctx context.Context, g *git.Repository, walk bool) (*snapshot, error) {
-	idx, _, err := r.readWorktreeIndex()
+	idx, _, err := r.readWorktreeIndex(g)
 	if err != nil {
 		return nil, err
 	}

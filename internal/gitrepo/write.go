@@ -43,7 +43,7 @@ func (r *Repo) beginWrite(ctx context.Context) (*writeTx, error) {
 		r.mu.Unlock()
 		return nil, err
 	}
-	idx, sparse, err := r.readWorktreeIndex()
+	idx, sparse, err := r.readWorktreeIndex(g)
 	if err != nil {
 		release()
 		r.mu.Unlock()
