@@ -80,7 +80,13 @@ func (r *Repo) checkout(ctx context.Context, tx *writeTx, branch string, create 
 		if err != nil {
 			return err
 		}
-		if plan, err = r.planSwitch(g.Storer, snap, target, tx.sparse); err != nil {
+		sparse := tx.sparse
+		if create {
+			// A branch made at HEAD changes no file: git switch -c does not
+			// apply the sparse patterns then.
+			sparse = nil
+		}
+		if plan, err = r.planSwitch(g.Storer, snap, target, sparse); err != nil {
 			return err
 		}
 	}

@@ -121,7 +121,8 @@ func TestSparseCheckoutLikeGit(t *testing.T) {
 			return dir
 		}, writes: []sparseWrite{stageAll, discardAll,
 			{name: "discard outside", ours: func(r *Repo) error { return r.Discard(ctx, []string{"b", "c"}) }, git: [][]string{{"restore", "--", "b", "c"}}},
-			{name: "switch", ours: func(r *Repo) error { return r.Checkout(ctx, "other", false) }, wantErr: ErrUnsupported}}},
+			{name: "switch", ours: func(r *Repo) error { return r.Checkout(ctx, "other", false) }, wantErr: ErrUnsupported},
+			{name: "create branch", ours: func(r *Repo) error { return r.Checkout(ctx, "new", true) }, git: [][]string{{"switch", "-q", "-c", "new"}}}}},
 		{name: "untracked outside", build: func(t *testing.T, base string) string {
 			dir := sparseTwin(t, base, "set", "a")
 			write(t, dir, "a/x", "changed\n")
