@@ -324,11 +324,12 @@ func parseHash(s string) (plumbing.Hash, bool) {
 }
 
 // diffArgs are the arguments of `git diff` that give what Diff gives for
-// opts: patches against HEAD with a/ and b/ prefixes, renames found, the
-// Myers algorithm with the indent heuristic, no external diff or textconv.
+// opts: patches against HEAD with a/ and b/ prefixes, submodules as their
+// commits, no external diff, textconv or colour; the diff.* settings Diff
+// honours (context, algorithm, heuristics) are left to git.
 func diffArgs(opts DiffOptions, paths []string, extra ...string) []string {
 	args := append([]string{"diff", "--no-ext-diff", "--no-textconv", "--no-color", "--src-prefix=a/", "--dst-prefix=b/",
-		"--diff-algorithm=myers", "--indent-heuristic", "--find-renames", "--submodule=short"}, extra...)
+		"--submodule=short"}, extra...)
 	if opts.Binary {
 		args = append(args, "--binary")
 	}

@@ -114,17 +114,24 @@ func TestFilterReadsThroughGitCLI(t *testing.T) {
 func TestFilterWritesRefused(t *testing.T) {
 	ctx := context.Background()
 	dir := lfsRepo(t)
+	runGit(t, dir, "checkout", "-q", "-b", "other")
+	write(t, dir, "other.bin", "changed on other\n")
+	runGit(t, dir, "commit", "-q", "-m", "other", "--", "other.bin")
+	runGit(t, dir, "checkout", "-q", "main")
 	before, files := indexState(t, dir), worktreeBytes(t, dir)
 	objects := runGit(t, dir, "count-objects")
 	r := openRepo(t, dir)
-	for name, write := range map[string]func() error{
-		"stage":   func() error { return r.Stage(ctx, []string{"."}) },
-		"discard": func() error { return r.Discard(ctx, []string{"big.bin", "a.txt"}) },
+	for _, w := range []struct {
+		name, want string
+		write      func() error
+	}{
+		{"stage", "the lfs filter (big.bin, new.bin)", func() error { return r.Stage(ctx, []string{"."}) }},
+		{"discard", "the lfs filter (big.bin)", func() error { return r.Discard(ctx, []string{"big.bin", "a.txt"}) }},
+		{"checkout", "the lfs filter (other.bin)", func() error { return r.Checkout(ctx, "other", false) }},
 	} {
-		err := write()
-		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "the lfs filter (big.bin") ||
-			!strings.Contains(err.Error(), "git CLI") {
-			t.Errorf("%s: error %v, want ErrUnsupported naming the lfs filter and big.bin", name, err)
+		err := w.write()
+		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), w.want) || !strings.Contains(err.Error(), "git CLI") {
+			t.Errorf("%s: error %v, want ErrUnsupported naming %s and the git CLI", w.name, err, w.want)
 		}
 	}
 	if diff := cmp.Diff(before, indexState(t, dir)); diff != "" {
@@ -132,6 +139,9 @@ func TestFilterWritesRefused(t *testing.T) {
 	}
 	if diff := cmp.Diff(files, worktreeBytes(t, dir)); diff != "" {
 		t.Errorf("worktree changed by refused writes (-before +after):\n%s", diff)
+	}
+	if got := runGitTrim(t, dir, "symbolic-ref", "--short", "HEAD"); got != "main" {
+		t.Errorf("a refused checkout moved HEAD to %s", got)
 	}
 	if got := runGit(t, dir, "count-objects"); got != objects {
 		t.Errorf("refused writes stored objects: %q, before %q", got, objects)
@@ -196,4 +206,31 @@ func FuzzParseRawNumstat(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkReadsNeedGitCLI reports the cost of the check made before each
+// status and diff (ReadsNeedGitCLI) relative to the in-process status, on
+// the benchmark repository, timed alternately in the same run.
+func BenchmarkReadsNeedGitCLI(b *testing.B) {
+	dir := benchRepo(b)
+	ctx := context.Background()
+	r, err := Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var check, status time.Duration
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if why, err := r.ReadsNeedGitCLI(ctx); err != nil || why != "" {
+			b.Fatalf("ReadsNeedGitCLI = %q, %v", why, err)
+		}
+		check += time.Since(start)
+		start = time.Now()
+		if _, err := r.Status(ctx); err != nil {
+			b.Fatal(err)
+		}
+		status += time.Since(start)
+	}
+	b.ReportMetric(float64(check.Nanoseconds())/float64(b.N), "check-ns/op")
+	b.ReportMetric(float64(check)/float64(status), "check-vs-status")
 }

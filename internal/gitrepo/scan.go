@@ -216,15 +216,6 @@ func (s *scanner) hashWorktree(path, full string, symlink bool) (plumbing.Hash, 
 	return blobHash(data), nil
 }
 
-// hashFile returns the blob id of a file's content (a symlink's target).
-func hashFile(full string, symlink bool) (plumbing.Hash, error) {
-	data, err := readWorktreeFile(full, symlink)
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return blobHash(data), nil
-}
-
 func readWorktreeFile(full string, symlink bool) ([]byte, error) {
 	if symlink {
 		target, err := os.Readlink(full)

@@ -225,7 +225,7 @@ func (r *Repo) Unstage(ctx context.Context, paths []string) error {
 		var st unix.Stat_t
 		full := r.full(c.path)
 		if unix.Lstat(full, &st) == nil && snap.scan.wtMode(&e, &st) == e.mode {
-			if h, err := hashFile(full, e.mode == modeSymlink); err == nil && h == e.hash {
+			if h, err := snap.scan.hashWorktree(c.path, full, e.mode == modeSymlink); err == nil && h == e.hash {
 				fillStat(&e, &st)
 			}
 		}
