@@ -247,7 +247,7 @@ func parsePorcelainV2(out []byte) (*Status, error) {
 				!parseHashes(p[6:8], &f.HeadHash, &f.IndexHash) {
 				return nil, bad(rec)
 			}
-			f.Path = p[8]
+			f.Path, f.Submodule = p[8], subField(p[2])
 		case '2':
 			p := strings.SplitN(rec, " ", 10)
 			if len(p) != 10 || i+1 >= len(recs) || !setXY(&f, p[1]) || !parseModes(p[3:6], &f.HeadMode, &f.IndexMode, &f.WorktreeMode) ||
@@ -258,7 +258,7 @@ func parsePorcelainV2(out []byte) (*Status, error) {
 			if err != nil {
 				return nil, bad(rec)
 			}
-			f.Score, f.Path, f.OrigPath = score, p[9], recs[i+1]
+			f.Score, f.Path, f.OrigPath, f.Submodule = score, p[9], recs[i+1], subField(p[2])
 			i++
 		case 'u':
 			p := strings.SplitN(rec, " ", 11)
@@ -271,7 +271,7 @@ func parsePorcelainV2(out []byte) (*Status, error) {
 			for s := range f.Stages {
 				f.Stages[s] = Stage{Mode: m[s], Hash: h[s]}
 			}
-			f.Path = p[10]
+			f.Path, f.Submodule = p[10], subField(p[2])
 		default:
 			return nil, bad(rec)
 		}

@@ -173,12 +173,13 @@ func TestSubmodules(t *testing.T) {
 	ctx := context.Background()
 	states := submoduleStates(fx)
 	t.Run("reads", func(t *testing.T) {
-		for _, sc := range append(states, submoduleIgnoreStates()...) {
+		for i, sc := range append(states, submoduleIgnoreStates()...) {
 			t.Run(sc.name, func(t *testing.T) {
 				t.Parallel()
 				dir := fx.copy(t)
 				sc.build(t, dir)
-				compareSubmoduleReads(t, dir)
+				// StatusCLI runs git with --ignore-submodules=none.
+				compareSubmoduleReads(t, dir, i < len(states))
 			})
 		}
 	})
@@ -254,9 +255,10 @@ func TestSubmodules(t *testing.T) {
 	})
 }
 
-// compareSubmoduleReads checks status (before and after git refreshed the index),
-// diff and numstat, of the worktree and of the index, against git's.
-func compareSubmoduleReads(t *testing.T, dir string) {
+// compareSubmoduleReads checks status (before and after git refreshed the
+// index), diff and numstat, of the worktree and of the index, against
+// git's; withCLI also checks StatusCLI's parse of the submodule fields.
+func compareSubmoduleReads(t *testing.T, dir string, withCLI bool) {
 	t.Helper()
 	ctx := context.Background()
 	r := openRepo(t, dir)
@@ -267,6 +269,15 @@ func compareSubmoduleReads(t *testing.T, dir string) {
 	}
 	if diff := cmp.Diff(want, sortedRecords(porcelain(statusOf(t, r)))); diff != "" {
 		t.Errorf("status after git's (-git +ours):\n%s", diff)
+	}
+	if withCLI {
+		cli, err := r.StatusCLI(ctx)
+		if err != nil {
+			t.Fatalf("StatusCLI: %v", err)
+		}
+		if diff := cmp.Diff(want, sortedRecords(porcelain(cli))); diff != "" {
+			t.Errorf("StatusCLI (-git +parsed):\n%s", diff)
+		}
 	}
 	for _, tc := range []struct {
 		opts DiffOptions

@@ -358,3 +358,12 @@ func (r *Repo) embeddedRepoEntry(rel string) (entry, error) {
 	}
 	return gitlinkEntry(path, h.hash, &st), nil
 }
+
+// subField is FileStatus.Submodule for porcelain v2's <sub> field: empty
+// for "N..." (not a submodule).
+func subField(sub string) string {
+	if strings.HasPrefix(sub, "N") {
+		return ""
+	}
+	return sub
+}
