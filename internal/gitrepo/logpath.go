@@ -86,11 +86,29 @@ func findTreeEntry(data []byte, name string) (treeEntry, error) {
 		if string(entryName) == name {
 			var h plumbing.Hash
 			copy(h[:], rest[:20])
-			return treeEntry{hash: h, mode: mode}, nil
+			return treeEntry{hash: h, mode: canonMode(mode)}, nil
 		}
 		data = rest[20:]
 	}
 	return treeEntry{}, nil
+}
+
+// canonMode is the mode git compares trees by (tree-walk.h, canon_mode):
+// a legacy 100664 is a 100644, and anything not a file, link or folder a
+// gitlink.
+func canonMode(mode uint32) uint32 {
+	switch mode & 0o170000 {
+	case 0o100000:
+		if mode&0o100 != 0 {
+			return 0o100755
+		}
+		return 0o100644
+	case 0o120000:
+		return 0o120000
+	case modeTree:
+		return modeTree
+	}
+	return 0o160000
 }
 
 // simplify applies git's history simplification (revision.c,

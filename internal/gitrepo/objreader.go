@@ -150,9 +150,14 @@ func (p *mappedPack) find(h plumbing.Hash) int64 {
 
 // read returns an object's type and content.
 func (o *objectReader) read(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+	return o.readAt(h, 0)
+}
+
+// readAt reads an object depth deltas down a chain.
+func (o *objectReader) readAt(h plumbing.Hash, depth int) (plumbing.ObjectType, []byte, error) {
 	for i, p := range o.packs {
 		if off := p.find(h); off >= 0 {
-			t, data, err := o.unpack(i, off, 0)
+			t, data, err := o.unpack(i, off, depth)
 			if err != nil {
 				return 0, nil, fmt.Errorf("read object %s: %w", h, err)
 			}
@@ -226,6 +231,9 @@ func (o *objectReader) inflateAll(src []byte, size int) ([]byte, error) {
 	if size < 0 {
 		return io.ReadAll(o.inflate)
 	}
+	if size > maxObjectSize {
+		return nil, fmt.Errorf("object of %d bytes is larger than the %d this reader reads", size, maxObjectSize)
+	}
 	out := make([]byte, size)
 	if _, err := io.ReadFull(o.inflate, out); err != nil {
 		return nil, err
@@ -241,6 +249,10 @@ const (
 
 // maxDeltaDepth stops resolving a chain of deltas that loops.
 const maxDeltaDepth = 10000
+
+// maxObjectSize bounds the commits and trees (and their delta bases) this
+// reader inflates, whatever a damaged pack says their size is.
+const maxObjectSize = 1 << 30
 
 // unpack returns the object at off in pack i, resolving deltas.
 func (o *objectReader) unpack(i int, off int64, depth int) (plumbing.ObjectType, []byte, error) {
@@ -294,7 +306,7 @@ func (o *objectReader) unpack(i int, off int64, depth int) (plumbing.ObjectType,
 		var bh plumbing.Hash
 		copy(bh[:], buf[n:n+20])
 		n += 20
-		baseType, base, err = o.read(bh)
+		baseType, base, err = o.readAt(bh, depth+1)
 	}
 	if err != nil {
 		return 0, nil, err
@@ -334,7 +346,7 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 	}
 	srcSize, ok1 := varint()
 	dstSize, ok2 := varint()
-	if !ok1 || !ok2 || srcSize != len(base) {
+	if !ok1 || !ok2 || srcSize != len(base) || dstSize > maxObjectSize {
 		return nil, bad
 	}
 	out := make([]byte, 0, dstSize)
