@@ -17,9 +17,9 @@ type patchStyle struct {
 func defaultPatchStyle() *patchStyle { return &patchStyle{context: 3} }
 
 // loadPatchStyle reads diff.context, diff.interHunkContext,
-// diff.indentHeuristic and diff.algorithm. The patience and histogram
-// algorithms are not implemented: with them the patch is Myers' (still a
-// correct patch, with hunks placed as git's default places them).
+// diff.indentHeuristic and diff.algorithm. The patience algorithm is not
+// implemented: with it the patch is Myers' (still a correct patch, with
+// hunks placed as git's default places them).
 func loadPatchStyle(cfg layeredConfig) (*patchStyle, error) {
 	s := defaultPatchStyle()
 	for _, v := range []struct {
@@ -40,9 +40,11 @@ func loadPatchStyle(cfg layeredConfig) (*patchStyle, error) {
 		s.lines.noIndentHeuristic = !boolOption(raw, true)
 	}
 	switch a := strings.ToLower(cfg.get("diff", "algorithm")); a {
-	case "", "default", "myers", "patience", "histogram":
+	case "", "default", "myers", "patience":
 	case "minimal":
 		s.lines.minimal = true
+	case "histogram":
+		s.lines.histogram = true
 	default:
 		return nil, fmt.Errorf("diff.algorithm=%q in the git configuration is not an algorithm git knows; set it to myers, minimal, patience or histogram", a)
 	}

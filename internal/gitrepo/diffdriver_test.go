@@ -214,7 +214,8 @@ func TestDiffQuotedNamesMatchGit(t *testing.T) {
 }
 
 // TestDiffConfigMatchesGit checks diff.context, diff.interHunkContext,
-// diff.indentHeuristic and diff.algorithm=minimal against git diff.
+// diff.indentHeuristic and diff.algorithm=minimal and histogram against
+// git diff.
 func TestDiffConfigMatchesGit(t *testing.T) {
 	orig := splitKeep(driverFile([]string{"func a() {", "func b() {", "func c() {"}, false))
 	edited := append([]string(nil), orig...)
@@ -244,6 +245,7 @@ func TestDiffConfigMatchesGit(t *testing.T) {
 		{"interhunk", "diff.interHunkContext", "4"},
 		{"noindent", "diff.indentHeuristic", "false"},
 		{"minimal", "diff.algorithm", "minimal"},
+		{"histogram", "diff.algorithm", "histogram"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := initRepo(t)

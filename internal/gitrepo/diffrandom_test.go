@@ -34,9 +34,23 @@ var randomDiffSources = []string{
 }
 
 // TestDiffRandomEditsMatchGit edits real source files at random, the way
-// people edit code, and compares Diff with `git diff HEAD` byte for byte.
+// people edit code, and compares Diff with `git diff HEAD` byte for byte,
+// with git's default algorithm and with diff.algorithm=histogram.
 // DIFFRANDOM_SEED replays a run; DIFFRANDOM_EDITS sets the number of edits.
 func TestDiffRandomEditsMatchGit(t *testing.T) {
+	for _, tc := range []struct {
+		algorithm string
+		share     int // of the edits, in quarters
+	}{{"", 4}, {"histogram", 1}} {
+		name := tc.algorithm
+		if name == "" {
+			name = "default"
+		}
+		t.Run(name, func(t *testing.T) { testRandomEdits(t, tc.algorithm, tc.share) })
+	}
+}
+
+func testRandomEdits(t *testing.T, algorithm string, quarters int) {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("DIFFRANDOM_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
@@ -53,9 +67,13 @@ func TestDiffRandomEditsMatchGit(t *testing.T) {
 		}
 		edits = v
 	}
+	edits = max(1, edits*quarters/4)
 	t.Logf("seed %d (replay with DIFFRANDOM_SEED=%d)", seed, seed)
 
 	dir := initRepo(t)
+	if algorithm != "" {
+		runGit(t, dir, "config", "diff.algorithm", algorithm)
+	}
 	originals := copyGoSources(t, dir)
 	commitAll(t, dir, "sources")
 	r := openRepo(t, dir)
@@ -337,5 +355,9 @@ func TestDiffLargeFilesMatchGit(t *testing.T) {
 	commitAll(t, dir, "large files")
 	write(t, dir, "scattered.txt", strings.Join(scattered, ""))
 	write(t, dir, "reordered.txt", strings.Join(reordered, ""))
+	compareDiffByFile(t, dir)
+	// Histogram: "}" is too frequent to anchor a split, and ranges made
+	// only of frequent lines go to the Myers diff.
+	runGit(t, dir, "config", "diff.algorithm", "histogram")
 	compareDiffByFile(t, dir)
 }

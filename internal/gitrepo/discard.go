@@ -12,8 +12,27 @@ const (
 // with no equal line on the other side is marked changed at once, and so is
 // a line with very many equals that sits among such lines.
 func prepareLines(a, b [][]byte) (*xdFile, *xdFile) {
+	x1, x2, count1, count2 := classifyLines(a, b)
+
+	// Trim the common head and tail (xdl_trim_ends).
+	lim := min(len(a), len(b))
+	start := 0
+	for start < lim && x1.ha[start] == x2.ha[start] {
+		start++
+	}
+	tail := 0
+	for tail < lim-start && x1.ha[len(a)-1-tail] == x2.ha[len(b)-1-tail] {
+		tail++
+	}
+	x1.keep(start, len(a)-tail-1, count2)
+	x2.keep(start, len(b)-tail-1, count1)
+	return x1, x2
+}
+
+// classifyLines gives equal lines of a and b the same class, and counts
+// each class's lines in a and in b.
+func classifyLines(a, b [][]byte) (x1, x2 *xdFile, count1, count2 []int) {
 	classes := make(map[string]int, len(a)+len(b))
-	var count1, count2 []int // occurrences of each class in a and in b
 	classify := func(lines [][]byte, counts *[]int) []int {
 		ha := make([]int, len(lines))
 		for i, l := range lines {
@@ -29,24 +48,11 @@ func prepareLines(a, b [][]byte) (*xdFile, *xdFile) {
 		}
 		return ha
 	}
-	x1 := &xdFile{recs: a, chg: make([]bool, len(a)+2)}
-	x2 := &xdFile{recs: b, chg: make([]bool, len(b)+2)}
+	x1 = &xdFile{recs: a, chg: make([]bool, len(a)+2)}
+	x2 = &xdFile{recs: b, chg: make([]bool, len(b)+2)}
 	x1.ha = classify(a, &count1)
 	x2.ha = classify(b, &count2)
-
-	// Trim the common head and tail (xdl_trim_ends).
-	lim := min(len(a), len(b))
-	start := 0
-	for start < lim && x1.ha[start] == x2.ha[start] {
-		start++
-	}
-	tail := 0
-	for tail < lim-start && x1.ha[len(a)-1-tail] == x2.ha[len(b)-1-tail] {
-		tail++
-	}
-	x1.keep(start, len(a)-tail-1, count2)
-	x2.keep(start, len(b)-tail-1, count1)
-	return x1, x2
+	return x1, x2, count1, count2
 }
 
 // keep fills rindex and rha with the lines of [dstart, dend] worth

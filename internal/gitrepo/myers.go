@@ -52,6 +52,7 @@ func splitLines(data []byte) [][]byte {
 // the zero value is git's default.
 type lineDiffOptions struct {
 	minimal           bool // diff.algorithm=minimal: no cost heuristics
+	histogram         bool // diff.algorithm=histogram
 	noIndentHeuristic bool // diff.indentHeuristic=false
 }
 
@@ -64,8 +65,14 @@ func diffLines(a, b [][]byte) (del, ins []bool) {
 
 // diffLinesWith is diffLines with the given settings.
 func diffLinesWith(a, b [][]byte, o lineDiffOptions) (del, ins []bool) {
-	x1, x2 := prepareLines(a, b)
-	x1.myers(x2, o.minimal)
+	var x1, x2 *xdFile
+	if o.histogram {
+		x1, x2, _, _ = classifyLines(a, b)
+		x1.histogram(x2, 1, len(a), 1, len(b))
+	} else {
+		x1, x2 = prepareLines(a, b)
+		x1.myers(x2, o.minimal)
+	}
 	compactChanges(x1, x2, !o.noIndentHeuristic)
 	compactChanges(x2, x1, !o.noIndentHeuristic)
 	return x1.chg[1 : len(a)+1], x2.chg[1 : len(b)+1]
