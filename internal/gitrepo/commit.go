@@ -130,6 +130,9 @@ func (r *Repo) Commit(ctx context.Context, message string, author *Identity) (Co
 	if err := moveHead(g.Storer, h, id); err != nil {
 		return Commit{}, fmt.Errorf("git commit: %w", err)
 	}
+	if err := r.logCommit(g, h, id, op, committer, now, msg); err != nil {
+		return Commit{}, fmt.Errorf("git commit: commit %s was made: %w", id, err)
+	}
 	// Keep the cache-tree that was just computed, for fast status.
 	idx.tree = ct
 	if err := tx.save(); err != nil {
@@ -156,6 +159,28 @@ func moveHead(s storer.ReferenceStorer, h head, id plumbing.Hash) error {
 		return fmt.Errorf("update %s: %w", name, err)
 	}
 	return nil
+}
+
+// logCommit records a commit in the reflogs of the branch and HEAD, with
+// the message git commit writes ("commit (merge): subject").
+func (r *Repo) logCommit(g *git.Repository, h head, id plumbing.Hash, op pending, committer *Identity, when time.Time, msg string) error {
+	action := "commit"
+	switch {
+	case h.unborn():
+		action = "commit (initial)"
+	case len(op.mergeHeads) > 0:
+		action = "commit (merge)"
+	case !op.cherryPick.IsZero():
+		action = "commit (cherry-pick)"
+	}
+	subject, _, _ := strings.Cut(msg, "\n")
+	logMsg := action + ": " + subject
+	if h.branch != "" {
+		if err := r.logRefUpdate(g, plumbing.NewBranchReferenceName(h.branch).String(), h.hash, id, committer, when, logMsg); err != nil {
+			return err
+		}
+	}
+	return r.logRefUpdate(g, "HEAD", h.hash, id, committer, when, logMsg)
 }
 
 // identity is user.name/user.email from the configuration in effect in

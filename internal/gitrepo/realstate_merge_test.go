@@ -181,6 +181,12 @@ func TestCommitConcludesLikeGit(t *testing.T) {
 			if diff := cmp.Diff(leftState(t, theirs), leftState(t, ours)); diff != "" {
 				t.Errorf("state after the commit (-git +ours):\n%s", diff)
 			}
+			for _, ref := range []string{"HEAD", "main"} {
+				format := []string{"log", "-g", "--format=%gs", ref} // git's committer comes from the environment
+				if diff := cmp.Diff(runGit(t, theirs, format...), runGit(t, ours, format...)); diff != "" {
+					t.Errorf("reflog of %s (-git +ours):\n%s", ref, diff)
+				}
+			}
 			if tt.keepAuthor {
 				format := []string{"log", "-1", "--format=%an <%ae> %ad", "--date=raw"}
 				if diff := cmp.Diff(runGit(t, theirs, format...), runGit(t, ours, format...)); diff != "" {
