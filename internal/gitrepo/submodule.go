@@ -246,6 +246,12 @@ func (r *Repo) inspectSubmodule(ctx context.Context, e *entry, ignore string, ch
 	if check == subHead || ignore == ignoreDirty {
 		return sm, nil
 	}
+	if check == subModified || ignore == ignoreUntracked {
+		if sm.modified, err = sub.hasChanges(ctx, g); err != nil {
+			return nil, fmt.Errorf("status of submodule %s: %w", e.name, err)
+		}
+		return sm, nil
+	}
 	st, snap, err := sub.status(ctx, g)
 	if err != nil {
 		return nil, fmt.Errorf("status of submodule %s: %w", e.name, err)
@@ -261,10 +267,30 @@ func (r *Repo) inspectSubmodule(ctx context.Context, e *entry, ignore string, ch
 			sm.modified = true
 		}
 	}
-	if check != subUntracked || ignore == ignoreUntracked {
-		sm.untracked = false
-	}
 	return sm, nil
+}
+
+// hasChanges reports whether the worktree has staged or unstaged changes to
+// tracked files, its submodules' included: what `git status -uno` would
+// list, found without looking for untracked files.
+func (r *Repo) hasChanges(ctx context.Context, g *git.Repository) (bool, error) {
+	snap, err := r.takeSnapshot(ctx, g, false)
+	if err != nil {
+		return false, err
+	}
+	defer refreshIndex(r.gitDir, snap.idx, snap.scan.fresh)
+	if len(snap.changes) > 0 {
+		return true, nil
+	}
+	if _, err := r.checkSubmodules(ctx, snap, r.submoduleIgnores(g, snap.idx), subModified); err != nil {
+		return false, err
+	}
+	for i := range snap.idx.entries {
+		if snap.scan.wt[i].state != wtClean || snap.idx.entries[i].ext&extIntentToAdd != 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // gitlinkSide is the worktree side of a gitlink entry whose folder is a
