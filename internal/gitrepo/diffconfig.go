@@ -17,9 +17,7 @@ type patchStyle struct {
 func defaultPatchStyle() *patchStyle { return &patchStyle{context: 3} }
 
 // loadPatchStyle reads diff.context, diff.interHunkContext,
-// diff.indentHeuristic and diff.algorithm. The patience algorithm is not
-// implemented: with it the patch is Myers' (still a correct patch, with
-// hunks placed as git's default places them).
+// diff.indentHeuristic and diff.algorithm.
 func loadPatchStyle(cfg layeredConfig) (*patchStyle, error) {
 	s := defaultPatchStyle()
 	for _, v := range []struct {
@@ -40,7 +38,9 @@ func loadPatchStyle(cfg layeredConfig) (*patchStyle, error) {
 		s.lines.noIndentHeuristic = !boolOption(raw, true)
 	}
 	switch a := strings.ToLower(cfg.get("diff", "algorithm")); a {
-	case "", "default", "myers", "patience":
+	case "", "default", "myers":
+	case "patience":
+		s.lines.patience = true
 	case "minimal":
 		s.lines.minimal = true
 	case "histogram":

@@ -214,8 +214,7 @@ func TestDiffQuotedNamesMatchGit(t *testing.T) {
 }
 
 // TestDiffConfigMatchesGit checks diff.context, diff.interHunkContext,
-// diff.indentHeuristic and diff.algorithm=minimal and histogram against
-// git diff.
+// diff.indentHeuristic and each diff.algorithm against git diff.
 func TestDiffConfigMatchesGit(t *testing.T) {
 	orig := splitKeep(driverFile([]string{"func a() {", "func b() {", "func c() {"}, false))
 	edited := append([]string(nil), orig...)
@@ -246,6 +245,7 @@ func TestDiffConfigMatchesGit(t *testing.T) {
 		{"noindent", "diff.indentHeuristic", "false"},
 		{"minimal", "diff.algorithm", "minimal"},
 		{"histogram", "diff.algorithm", "histogram"},
+		{"patience", "diff.algorithm", "patience"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := initRepo(t)

@@ -35,13 +35,13 @@ var randomDiffSources = []string{
 
 // TestDiffRandomEditsMatchGit edits real source files at random, the way
 // people edit code, and compares Diff with `git diff HEAD` byte for byte,
-// with git's default algorithm and with diff.algorithm=histogram.
+// with git's default algorithm and with the histogram and patience ones.
 // DIFFRANDOM_SEED replays a run; DIFFRANDOM_EDITS sets the number of edits.
 func TestDiffRandomEditsMatchGit(t *testing.T) {
 	for _, tc := range []struct {
 		algorithm string
 		share     int // of the edits, in quarters
-	}{{"", 4}, {"histogram", 1}} {
+	}{{"", 4}, {"histogram", 1}, {"patience", 1}} {
 		name := tc.algorithm
 		if name == "" {
 			name = "default"
@@ -357,7 +357,10 @@ func TestDiffLargeFilesMatchGit(t *testing.T) {
 	write(t, dir, "reordered.txt", strings.Join(reordered, ""))
 	compareDiffByFile(t, dir)
 	// Histogram: "}" is too frequent to anchor a split, and ranges made
-	// only of frequent lines go to the Myers diff.
-	runGit(t, dir, "config", "diff.algorithm", "histogram")
-	compareDiffByFile(t, dir)
+	// only of frequent lines go to the Myers diff; patience: ranges without
+	// unique lines do.
+	for _, algorithm := range []string{"histogram", "patience"} {
+		runGit(t, dir, "config", "diff.algorithm", algorithm)
+		compareDiffByFile(t, dir)
+	}
 }

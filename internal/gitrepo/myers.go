@@ -53,6 +53,7 @@ func splitLines(data []byte) [][]byte {
 type lineDiffOptions struct {
 	minimal           bool // diff.algorithm=minimal: no cost heuristics
 	histogram         bool // diff.algorithm=histogram
+	patience          bool // diff.algorithm=patience
 	noIndentHeuristic bool // diff.indentHeuristic=false
 }
 
@@ -66,10 +67,14 @@ func diffLines(a, b [][]byte) (del, ins []bool) {
 // diffLinesWith is diffLines with the given settings.
 func diffLinesWith(a, b [][]byte, o lineDiffOptions) (del, ins []bool) {
 	var x1, x2 *xdFile
-	if o.histogram {
+	switch {
+	case o.histogram:
 		x1, x2, _, _ = classifyLines(a, b)
 		x1.histogram(x2, 1, len(a), 1, len(b))
-	} else {
+	case o.patience:
+		x1, x2, _, _ = classifyLines(a, b)
+		x1.patience(x2, 1, len(a), 1, len(b))
+	default:
 		x1, x2 = prepareLines(a, b)
 		x1.myers(x2, o.minimal)
 	}
