@@ -65,7 +65,8 @@ func (r *Repo) ReadsNeedGitCLI(ctx context.Context) (string, error) {
 }
 
 // filtersInUse finds the tracked files with a filter driver, ident or
-// working-tree-encoding.
+// working-tree-encoding; skip-worktree files, which git does not look at,
+// are left out.
 func filtersInUse(p *readProbe) string {
 	conv := p.r.newConverter(p.g, p.idx, false, nil)
 	if !conv.mayNeedUnsupported(p.idx) {
@@ -74,7 +75,7 @@ func filtersInUse(p *readProbe) string {
 	byFeature := map[string][]string{}
 	for i := range p.idx.entries {
 		e := &p.idx.entries[i]
-		if e.mode&0o170000 != modeFile&0o170000 || i > 0 && p.idx.entries[i-1].name == e.name {
+		if e.mode&0o170000 != modeFile&0o170000 || e.ext&extSkipWorktree != 0 || i > 0 && p.idx.entries[i-1].name == e.name {
 			continue
 		}
 		for _, f := range conv.of(e.name).unsupported {

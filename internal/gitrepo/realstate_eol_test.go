@@ -2,10 +2,14 @@ package gitrepo
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -227,5 +231,121 @@ func TestEOLMatchesGit(t *testing.T) {
 				runGit(t, oursDiscard, "fsck", "--no-dangling")
 			})
 		})
+	}
+}
+
+// TestConvertMatchesGit compares the conversion of many contents, under
+// every text, eol and crlf attribute and core.autocrlf and core.eol
+// setting, with git's: the cleaned blobs with `git hash-object
+// --stdin-paths`, the status once the raw contents are in the index (for
+// text=auto's rule on CRLF in the index) and the smudged files with `git
+// checkout-index`.
+func TestConvertMatchesGit(t *testing.T) {
+	contents := []string{"", "a\n", "a\r\n", "a\r\nb\n", "a\rb\n", "a\r\n\x00", "\x01\x02\x03 text\r\n", "x\r\n\x1a",
+		strings.Repeat("p", 300) + "\x01\x02\x03\r\n", "a\r\r\n", "\r\n", "\r", "a\nb\nc", "\x1a"}
+	exts := map[string]string{"t": "text", "a": "text=auto", "l": "text eol=lf", "c": "text eol=crlf", "al": "text=auto eol=lf",
+		"ac": "text=auto eol=crlf", "n": "-text", "b": "binary", "cr": "crlf", "ci": "crlf=input", "cn": "-crlf", "e": "eol=crlf",
+		"el": "eol=lf", "u": "!text"}
+	dir := initRepo(t)
+	var attrs strings.Builder
+	var paths []string
+	for ext, a := range exts {
+		attrs.WriteString("*." + ext + " " + a + "\n")
+		for i, c := range contents {
+			p := fmt.Sprintf("c%d.%s", i, ext)
+			write(t, dir, p, c)
+			paths = append(paths, p)
+		}
+	}
+	write(t, dir, ".gitattributes", attrs.String())
+	sort.Strings(paths)
+	gitIndex := filepath.Join(dir, ".git", "index")
+	stdin := strings.Join(paths, "\n") + "\n"
+	hashes := func() []string {
+		out := strings.Fields(gitWithIndex(t, dir, gitIndex, stdin, "-c", "core.safecrlf=false", "hash-object", "--stdin-paths"))
+		for i := range out {
+			out[i] = paths[i] + " " + out[i]
+		}
+		return out
+	}
+	ours := func(checkout bool, convert func(c *converter, p string, data []byte) (string, error)) []string {
+		r := openRepo(t, dir)
+		g, err := r.open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx, err := readIndex(gitIndex)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		if idx == nil {
+			idx = &index{version: 2}
+		}
+		c := r.newConverter(g, idx, checkout, nil)
+		out := make([]string, len(paths))
+		for i, p := range paths {
+			data, err := os.ReadFile(filepath.Join(dir, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out[i], err = convert(c, p, data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return out
+	}
+	clean := func(c *converter, p string, data []byte) (string, error) {
+		data, err := c.toGit(p, data)
+		return p + " " + blobHash(data).String(), err
+	}
+	// core.eol matters only without core.autocrlf.
+	configs := [][]string{{"false", "lf"}, {"false", "crlf"}, {"true", "lf"}, {"input", "crlf"}}
+	for _, cfg := range configs {
+		runGit(t, dir, "config", "core.autocrlf", cfg[0])
+		runGit(t, dir, "config", "core.eol", cfg[1])
+		if diff := cmp.Diff(hashes(), ours(false, clean)); diff != "" {
+			t.Errorf("autocrlf=%s eol=%s: cleaned blobs, empty index (-git +ours):\n%s", cfg[0], cfg[1], diff)
+		}
+	}
+
+	// The raw contents in the index, then cleaned again and checked out.
+	raw := strings.Fields(gitWithIndex(t, dir, gitIndex, stdin, "hash-object", "-w", "--no-filters", "--stdin-paths"))
+	var info strings.Builder
+	for i, p := range paths {
+		fmt.Fprintf(&info, "100644 %s\t%s\n", raw[i], p)
+	}
+	gitWithIndex(t, dir, gitIndex, info.String(), "update-index", "--index-info")
+	runGit(t, dir, "add", ".gitattributes")
+	for _, cfg := range configs {
+		runGit(t, dir, "config", "core.autocrlf", cfg[0])
+		runGit(t, dir, "config", "core.eol", cfg[1])
+		// git hash-object does not read the index: status shows which files
+		// clean to the raw contents, with text=auto's rule applied.
+		copied := copyRepo(t, dir)
+		st, err := gitEnvErr(dir, []string{"GIT_OPTIONAL_LOCKS=0"}, "status", "--porcelain=v2", "-z")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(strings.Split(strings.TrimSuffix(st, "\x00"), "\x00"),
+			porcelain(statusOf(t, openRepo(t, copied)))[2:]); diff != "" {
+			t.Errorf("autocrlf=%s eol=%s: status with the raw contents in the index (-git +ours):\n%s", cfg[0], cfg[1], diff)
+		}
+		out := filepath.Join(t.TempDir(), "out") + "/"
+		runGit(t, dir, "checkout-index", "-a", "-f", "--prefix="+out)
+		want := make([]string, len(paths))
+		for i, p := range paths {
+			data, err := os.ReadFile(out + p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[i] = p + ": " + strconv.Quote(string(data))
+		}
+		got := ours(true, func(c *converter, p string, data []byte) (string, error) {
+			data, err := c.toWorktree(p, data)
+			return p + ": " + strconv.Quote(string(data)), err
+		})
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("autocrlf=%s eol=%s: checked-out files (-git +ours):\n%s", cfg[0], cfg[1], diff)
+		}
 	}
 }
