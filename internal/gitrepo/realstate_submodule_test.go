@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -222,6 +223,24 @@ func TestSubmodules(t *testing.T) {
 				}
 				compareSubmoduleWrite(t, theirs, ours, fmt.Sprint(tc.op, tc.paths))
 			})
+		}
+	})
+	t.Run("paths inside a submodule", func(t *testing.T) {
+		dir := fx.copy(t)
+		write(t, dir, "a/f.txt", "changed\n")
+		before := submoduleRepoState(t, dir)
+		if _, err := gitErr(dir, "add", "-A", "--", "a/f.txt"); err == nil {
+			t.Fatal("git add of a path inside a submodule succeeded")
+		}
+		r := openRepo(t, dir)
+		for op, fn := range map[string]func(context.Context, []string) error{"stage": r.Stage, "discard": r.Discard} {
+			err := fn(ctx, []string{"a/f.txt"})
+			if !errors.Is(err, ErrPathNotFound) || !strings.Contains(err.Error(), "inside submodule a") {
+				t.Errorf("%s a/f.txt: %v, want ErrPathNotFound naming submodule a", op, err)
+			}
+		}
+		if diff := cmp.Diff(before, submoduleRepoState(t, dir)); diff != "" {
+			t.Errorf("refused writes changed the repository (-before +after):\n%s", diff)
 		}
 	})
 	t.Run("checkout", func(t *testing.T) {

@@ -148,6 +148,9 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 			refused = append(refused, ps.orig[i])
 		}
 	}
+	if err := ps.inSubmodule(idx); err != nil {
+		return fmt.Errorf("git stage: %w", err)
+	}
 	if err := ps.unmatched(); err != nil {
 		return fmt.Errorf("git stage: %w", err)
 	}
@@ -283,6 +286,9 @@ func (r *Repo) Discard(ctx context.Context, paths []string) error {
 		if !strings.HasSuffix(u, "/") && ps.match(u) {
 			remove = append(remove, u)
 		}
+	}
+	if err := ps.inSubmodule(idx); err != nil {
+		return fmt.Errorf("git discard: %w", err)
 	}
 	if err := ps.unmatched(); err != nil {
 		return fmt.Errorf("git discard: %w", err)

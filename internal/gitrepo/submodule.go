@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -392,4 +393,22 @@ func subField(sub string) string {
 		return ""
 	}
 	return sub
+}
+
+// inSubmodule fails for a path that matched nothing because it lies inside
+// a submodule, as git refuses such a pathspec: the files belong to the
+// submodule's own repository.
+func (ps *pathSet) inSubmodule(idx *index) error {
+	for i, m := range ps.matched {
+		if m {
+			continue
+		}
+		for dir := path.Dir(ps.paths[i]); dir != "." && dir != "/"; dir = path.Dir(dir) {
+			if k := idx.find(dir); k >= 0 && idx.entries[k].mode == modeGitlink {
+				return fmt.Errorf("%w: %s is inside submodule %s, whose files belong to its own repository: change them there, or name %s for the submodule itself",
+					ErrPathNotFound, ps.orig[i], dir, dir)
+			}
+		}
+	}
+	return nil
 }
