@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/opencode-portal/portal/internal/gitignore"
 )
 
 // sparseRepo makes a repository with files at several depths and a branch
@@ -173,4 +175,28 @@ func TestSparseCheckoutLikeGit(t *testing.T) {
 			compareSparseReads(t, dir)
 		})
 	}
+}
+
+// FuzzSparsePatterns reads any info/sparse-checkout file in cone and
+// non-cone mode: no panic, and cone mode, which git only keeps for its own
+// patterns, always includes the files at the root.
+func FuzzSparsePatterns(f *testing.F) {
+	f.Add([]byte("/*\n!/*/\n/a/\n!/a/*/\n/a/deep/\n"), "a/deep/x")
+	f.Add([]byte("/*\n!/*/\n/b\\*c/\n"), "b*c/d")
+	f.Add([]byte("*.md\n!/b/sub/\n/a/deep/\n"), "b/sub/q.md")
+	f.Fuzz(func(t *testing.T, data []byte, path string) {
+		for _, cone := range []bool{true, false} {
+			sc := &sparseCheckout{}
+			if cone {
+				sc.cone = sc.parseCone(data)
+			}
+			if !sc.cone {
+				sc.patterns = gitignore.Parse(data, "")
+			}
+			sc.includes(path)
+			if sc.cone && !sc.includes("top-level-file") {
+				t.Errorf("cone patterns %q exclude a file at the root", data)
+			}
+		}
+	})
 }
