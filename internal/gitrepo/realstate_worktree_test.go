@@ -448,6 +448,19 @@ func TestWorktreeConfigWithSparseCheckout(t *testing.T) {
 	}
 }
 
+// TestBareRepositoryWorktreeMatchesGit: a linked worktree of a bare
+// repository (core.bare = true in the shared config) is a worktree for
+// git, and for us.
+func TestBareRepositoryWorktreeMatchesGit(t *testing.T) {
+	main, _ := linkedRepo(t, t.TempDir(), false)
+	root := t.TempDir()
+	bare, wt := filepath.Join(root, "repo.git"), filepath.Join(root, "wt")
+	runGit(t, root, "clone", "-q", "--bare", main, bare)
+	runGit(t, bare, "worktree", "add", "-q", wt, "feature")
+	write(t, wt, "a.txt", "changed in the worktree of a bare repository\n")
+	wtCompareReads(t, wt)
+}
+
 // TestWorktreeConfigIdentity: a user.name set only in config.worktree is
 // the one git commits with in that worktree, and so is ours.
 func TestWorktreeConfigIdentity(t *testing.T) {

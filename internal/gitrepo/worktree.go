@@ -165,7 +165,13 @@ func (r *Repo) layout() (repoFormat, *config.Config, error) {
 // checkWorktreeSetting refuses a configuration under which git would not
 // use r.dir as the worktree: core.bare = true (no worktree at all) or
 // core.worktree naming another folder, whose files git would show instead.
+// Git applies both to the main worktree only (setup.c reads them when
+// there is no commondir): the linked worktrees of a bare repository are
+// the usual way to work on one.
 func (r *Repo) checkWorktreeSetting(cfg *config.Config) error {
+	if r.linked() {
+		return nil
+	}
 	core := cfg.Raw.Section("core")
 	if boolOption(core.Option("bare"), false) {
 		return fmt.Errorf("%w: core.bare = true: git treats the repository of %s as having no worktree; set core.bare to false", ErrUnsupported, r.dir)
