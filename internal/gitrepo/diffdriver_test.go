@@ -102,11 +102,12 @@ func TestDiffHunkHeadersMatchGit(t *testing.T) {
 	compareDiffByFile(t, dir)
 }
 
-// compareDiffByFile compares Diff with git diff HEAD, file by file.
-func compareDiffByFile(t *testing.T, dir string) {
+// compareDiffByFile compares Diff with git diff HEAD, file by file, for
+// all files or those under paths.
+func compareDiffByFile(t *testing.T, dir string, paths ...string) {
 	t.Helper()
-	want := splitPatchByFile(runGit(t, dir, "diff", "HEAD"))
-	gotPatch, err := openRepo(t, dir).Diff(context.Background(), DiffOptions{})
+	want := splitPatchByFile(runGit(t, dir, append([]string{"diff", "HEAD", "--"}, paths...)...))
+	gotPatch, err := openRepo(t, dir).Diff(context.Background(), DiffOptions{Paths: paths})
 	if err != nil {
 		t.Fatalf("Diff: %v", err)
 	}
@@ -237,6 +238,14 @@ func TestDiffConfigMatchesGit(t *testing.T) {
 		"functions.c": {"1\n2\n/* function */\nfoo() {\n    foo\n}\n\n3\n4\n", "1\n2\n/* function */\nbar() {\n    foo\n}\n\n/* function */\nfoo() {\n    foo\n}\n\n3\n4\n"},
 		"big.txt":     {strings.Join(big, ""), strings.Join(shuffled, "")},
 	}
+	dir := initRepo(t)
+	for name, c := range files {
+		write(t, dir, name, c[0])
+	}
+	commitAll(t, dir, "files")
+	for name, c := range files {
+		write(t, dir, name, c[1])
+	}
 	for _, tc := range []struct{ name, key, value string }{
 		{"context1", "diff.context", "1"},
 		{"context0", "diff.context", "0"},
@@ -248,15 +257,8 @@ func TestDiffConfigMatchesGit(t *testing.T) {
 		{"patience", "diff.algorithm", "patience"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := initRepo(t)
 			runGit(t, dir, "config", tc.key, tc.value)
-			for name, c := range files {
-				write(t, dir, name, c[0])
-			}
-			commitAll(t, dir, "files")
-			for name, c := range files {
-				write(t, dir, name, c[1])
-			}
+			defer runGit(t, dir, "config", "--unset", tc.key)
 			compareDiffByFile(t, dir)
 		})
 	}
