@@ -95,6 +95,9 @@ func TestCommitConcludesLikeGit(t *testing.T) {
 		// picked commit's) and compares the author too.
 		keepAuthor bool
 		wantErr    error
+		// refused: git commits, but ours refuses with wantErr and changes
+		// nothing.
+		refused bool
 	}{
 		{name: "merge conflict resolved", build: func(t *testing.T, dir string) {
 			gitFails(t, dir, "merge", "side")
@@ -143,6 +146,15 @@ func TestCommitConcludesLikeGit(t *testing.T) {
 			write(t, dir, "f.txt", "reverted\n")
 			runGit(t, dir, "add", "f.txt")
 		}},
+		{name: "cherry-pick of several commits", wantErr: ErrUnsupported, refused: true, build: func(t *testing.T, dir string) {
+			runGit(t, dir, "checkout", "-q", "side")
+			write(t, dir, "side.txt", "second side change\n")
+			commitAll(t, dir, "side again")
+			runGit(t, dir, "checkout", "-q", "main")
+			gitFails(t, dir, "cherry-pick", "side~1", "side")
+			write(t, dir, "f.txt", "resolved\n")
+			runGit(t, dir, "add", "f.txt")
+		}},
 		{name: "unresolved conflict", wantErr: ErrUnmerged, build: func(t *testing.T, dir string) {
 			gitFails(t, dir, "merge", "side")
 		}},
@@ -161,6 +173,15 @@ func TestCommitConcludesLikeGit(t *testing.T) {
 			ours := twinOf(t, base)
 			tt.build(t, ours)
 			theirs := twinOf(t, ours)
+			if tt.refused {
+				if _, err := openRepo(t, ours).Commit(context.Background(), msg, nil); !errors.Is(err, tt.wantErr) {
+					t.Fatalf("Commit: %v, want %v", err, tt.wantErr)
+				}
+				if diff := cmp.Diff(leftState(t, theirs), leftState(t, ours)); diff != "" {
+					t.Errorf("a refused commit changed the repository (-untouched +ours):\n%s", diff)
+				}
+				return
+			}
 			args := []string{"commit", "-q", "-m", msg}
 			if !tt.keepAuthor {
 				args = append(args, "--author", "Test Author <author@example.com>")
