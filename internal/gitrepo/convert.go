@@ -47,6 +47,7 @@ type converter struct {
 	attrs    *attributes
 	autocrlf autocrlf
 	eolCRLF  bool            // core.eol=crlf
+	safeCRLF bool            // core.safecrlf=true: refuse to stage a conversion checkout would not undo
 	drivers  map[string]bool // filter drivers configured (filter.<name>.*)
 	// indexBlob returns the index's content of path (nil when absent), for
 	// git's rule that auto conversion leaves a file alone when the index
@@ -94,6 +95,7 @@ func (r *Repo) newConverter(g *git.Repository, idx *index, checkout bool, files 
 		c.autocrlf = autocrlfTrue
 	}
 	c.eolCRLF = strings.EqualFold(cfg.get("core", "eol"), "crlf")
+	c.safeCRLF = boolOption(cfg.get("core", "safecrlf"), false)
 	return c
 }
 
@@ -228,21 +230,73 @@ func (c *converter) toGit(path string, data []byte) ([]byte, error) {
 	if len(cv.unsupported) > 0 {
 		return nil, unsupportedError(map[string][]string{strings.Join(cv.unsupported, ", "): {path}})
 	}
-	if cv.action == crlfBinary || len(data) == 0 {
-		return data, nil
-	}
-	st := textStats(data)
-	if st.crlf == 0 {
+	if cv.action == crlfBinary || len(data) == 0 || !c.stripsCR(path, textStats(data), cv.action) {
 		return data, nil
 	}
 	if cv.action.auto() {
-		if st.binary() || c.indexHasCRLF(path) {
-			return data, nil
-		}
 		// A file guessed as text has no lone CR: every CR goes.
 		return bytes.ReplaceAll(data, []byte("\r"), nil), nil
 	}
 	return bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")), nil
+}
+
+// stripsCR is git's decision to turn the CRLFs of content with stats st
+// into LFs when storing it (convert_crlf_into_lf): text with CRLF, unless
+// auto conversion finds it binary or the index already holds it with CRLF.
+func (c *converter) stripsCR(path string, st textStat, a crlfAction) bool {
+	if a == crlfBinary || st.crlf == 0 {
+		return false
+	}
+	return !a.auto() || !st.binary() && !c.indexHasCRLF(path)
+}
+
+// addsCR is git's will_convert_lf_to_crlf: checking out content with stats
+// st turns its LFs into CRLFs, unless auto conversion finds CRs already or
+// binary content.
+func (c *converter) addsCR(st textStat, a crlfAction) bool {
+	if !c.outputCRLF(a) || st.lonelf == 0 {
+		return false
+	}
+	return !a.auto() || st.lonecr == 0 && st.crlf == 0 && !st.binary()
+}
+
+// toGitForStage is toGit for content about to be stored: with
+// core.safecrlf=true a conversion that a checkout would not undo is
+// refused, as git add refuses it.
+func (c *converter) toGitForStage(path string, data []byte) ([]byte, error) {
+	if c.safeCRLF {
+		if msg := c.irreversible(path, data); msg != "" {
+			return nil, fmt.Errorf("%w: core.safecrlf is true and %s in %s; fix the file's line ends or set core.safecrlf to warn", ErrUnsupported, msg, path)
+		}
+	}
+	return c.toGit(path, data)
+}
+
+// irreversible is git's check_global_conv_flags_eol: what staging data and
+// checking it out again would change ("CRLF would be replaced by LF"),
+// or "" when the round trip gives data back.
+func (c *converter) irreversible(path string, data []byte) string {
+	cv := c.of(path)
+	if cv.action == crlfBinary || len(data) == 0 {
+		return ""
+	}
+	old := textStats(data)
+	st := old
+	if c.stripsCR(path, st, cv.action) {
+		st.lonelf += st.crlf
+		st.crlf = 0
+	}
+	if c.addsCR(st, cv.action) {
+		st.crlf += st.lonelf
+		st.lonelf = 0
+	}
+	switch {
+	case old.crlf > 0 && st.crlf == 0:
+		return "CRLF would be replaced by LF"
+	case old.lonelf > 0 && st.lonelf == 0:
+		return "LF would be replaced by CRLF"
+	}
+	return ""
 }
 
 // toWorktree returns the content git writes to the worktree for the blob
@@ -256,7 +310,7 @@ func (c *converter) toWorktree(path string, data []byte) ([]byte, error) {
 		return data, nil
 	}
 	st := textStats(data)
-	if st.lonelf == 0 || cv.action.auto() && (st.lonecr > 0 || st.crlf > 0 || st.binary()) {
+	if !c.addsCR(st, cv.action) {
 		return data, nil
 	}
 	out := make([]byte, 0, len(data)+st.lonelf)

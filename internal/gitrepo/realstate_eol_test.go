@@ -349,3 +349,32 @@ func TestConvertMatchesGit(t *testing.T) {
 		}
 	}
 }
+
+// TestSafeCRLFMatchesGit checks that with core.safecrlf=true a file is
+// staged exactly when git add stages it, and refused when git add refuses
+// a conversion that checkout would not undo.
+func TestSafeCRLFMatchesGit(t *testing.T) {
+	ctx := context.Background()
+	dir := initRepo(t)
+	write(t, dir, ".gitattributes", "*.l text eol=lf\n*.a text=auto\n*.n -text\n")
+	commitAll(t, dir, "attributes")
+	runGit(t, dir, "config", "core.autocrlf", "true")
+	runGit(t, dir, "config", "core.safecrlf", "true")
+	files := map[string]string{"mixed.txt": "a\r\nb\n", "crlf.txt": "a\r\n", "lf.txt": "a\n", "x.l": "a\r\n", "y.l": "a\n",
+		"x.a": "a\r\nb\n", "bin.txt": "a\x00\n", "x.n": "a\r\nb\n"}
+	for p, s := range files {
+		write(t, dir, p, s)
+	}
+	ours, theirs := copyRepo(t, dir), copyRepo(t, dir)
+	r := openRepo(t, ours)
+	for p := range files {
+		_, gitErr := gitErr(theirs, "add", "--", p)
+		err := r.Stage(ctx, []string{p})
+		if (err != nil) != (gitErr != nil) || err != nil && !errors.Is(err, ErrUnsupported) {
+			t.Errorf("stage %s: %v; git add: %v", p, err, gitErr)
+		}
+	}
+	if diff := cmp.Diff(indexState(t, theirs), indexState(t, ours)); diff != "" {
+		t.Errorf("index (-git +ours):\n%s", diff)
+	}
+}

@@ -87,7 +87,7 @@ func (r *Repo) entryFromFile(s storer.EncodedObjectStorer, path string, set sett
 	}
 	data, err := readWorktreeFile(full, mode == modeSymlink)
 	if err == nil && mode != modeSymlink {
-		data, err = set.conv.toGit(path, data)
+		data, err = set.conv.toGitForStage(path, data)
 	}
 	if err != nil {
 		return entry{}, fmt.Errorf("stage %s: %w", path, err)
