@@ -116,7 +116,12 @@ func submoduleStates(fx *subFixture) []subState {
 			runGit(t, dir, "init", "-q", "x")
 			commitIn(t, filepath.Join(dir, "x"), "x.txt", "x\n")
 		}},
-		{"a's nested submodule modified", func(t *testing.T, dir string) { write(t, dir, "a/nested/n.txt", "changed\n") }},
+		{"a's nested submodule modified, top.txt replaced by a repository", func(t *testing.T, dir string) {
+			write(t, dir, "a/nested/n.txt", "changed\n")
+			remove(t, dir, "top.txt")
+			runGit(t, dir, "init", "-q", "top.txt")
+			commitIn(t, filepath.Join(dir, "top.txt"), "t.txt", "t\n")
+		}},
 		{"a's nested submodule moved, lib/b moved and staged", func(t *testing.T, dir string) {
 			commitIn(t, a(dir, "nested"), "n.txt", "moved\n")
 			commitIn(t, filepath.Join(dir, "lib", "b"), "g.txt", "moved\n")
@@ -197,6 +202,7 @@ func TestSubmodules(t *testing.T) {
 			{5, "stage", []string{"a"}, []string{"add", "-A", "--", "a"}},
 			{6, "stage", []string{"a"}, []string{"add", "-A", "--", "a"}},
 			{7, "stage", []string{"x", "a"}, []string{"add", "-A", "--", "x", "a"}},
+			{8, "stage", []string{"top.txt"}, []string{"add", "-A", "--", "top.txt"}},
 			{9, "stage", []string{"a", "lib/b"}, []string{"add", "-A", "--", "a", "lib/b"}},
 			{2, "discard", []string{"a"}, []string{"restore", "--", "a"}},
 			{4, "discard", []string{"a", "lib/b"}, []string{"restore", "--", "a", "lib/b"}},
@@ -340,4 +346,7 @@ func compareSubmoduleWrite(t *testing.T, theirs, ours, what string) {
 		t.Errorf("state after %s (-git +ours):\n%s", what, diff)
 	}
 	runGit(t, ours, "fsck", "--no-progress")
+	if diff := cmp.Diff(sortedRecords(gitPorcelain(t, ours)), sortedRecords(porcelain(statusOf(t, openRepo(t, ours))))); diff != "" {
+		t.Errorf("status after %s (-git +ours):\n%s", what, diff)
+	}
 }

@@ -127,6 +127,9 @@ func (s *scanner) check(e *entry, full string, st *unix.Stat_t) wtInfo {
 		return wtInfo{state: wtTypeChanged, mode: s.wtMode(e, st)}
 	}
 	if ftype == unix.S_IFDIR {
+		if isGitlinkDir(full) {
+			return wtInfo{state: wtTypeChanged, mode: modeGitlink}
+		}
 		return wtInfo{state: wtDeleted}
 	}
 	info := wtInfo{mode: s.wtMode(e, st)}
@@ -360,7 +363,7 @@ func (w *walker) walkDir(rel string, lo, hi int, ign gitignore.List, ignored, un
 			for i := c.lo; i < c.hi; i++ {
 				w.wt[i] = w.check(&w.idx.entries[i], full+name, &st)
 			}
-			if st.Mode&unix.S_IFMT == unix.S_IFDIR && w.idx.entries[c.lo].mode != modeGitlink &&
+			if st.Mode&unix.S_IFMT == unix.S_IFDIR && w.wt[c.lo].mode != modeGitlink &&
 				wantUntracked && !ign.Ignored(path, true) {
 				if err := w.spawnDir(path+"/", 0, 0, ign, false, true); err != nil {
 					return err

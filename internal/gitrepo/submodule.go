@@ -188,9 +188,13 @@ func (r *Repo) checkSubmodules(ctx context.Context, snap *snapshot, ign submodul
 	idx, wt := snap.idx, snap.scan.wt
 	var at []int
 	for i := range idx.entries {
-		if e := &idx.entries[i]; e.mode == modeGitlink && e.stage() == 0 && wt[i].state == wtClean &&
-			ign.mode(e.name) != ignoreAll {
+		e := &idx.entries[i]
+		switch {
+		case e.stage() != 0:
+		case e.mode == modeGitlink && wt[i].state == wtClean && ign.mode(e.name) != ignoreAll:
 			at = append(at, i)
+		case e.mode != modeGitlink && wt[i].mode == modeGitlink:
+			at = append(at, i) // a repository in place of a file: its HEAD only
 		}
 	}
 	if len(at) == 0 {
@@ -221,7 +225,7 @@ func (r *Repo) checkSubmodules(ctx context.Context, snap *snapshot, ign submodul
 		return nil, err
 	}
 	for _, i := range at {
-		if out[idx.entries[i].name].changed() {
+		if idx.entries[i].mode == modeGitlink && out[idx.entries[i].name].changed() {
 			wt[i].state = wtModified
 		}
 	}
@@ -231,22 +235,18 @@ func (r *Repo) checkSubmodules(ctx context.Context, snap *snapshot, ign submodul
 // inspectSubmodule reads the state of the submodule checked out at e's path.
 func (r *Repo) inspectSubmodule(ctx context.Context, e *entry, ignore string, check subCheck) (*submodule, error) {
 	sm := &submodule{}
-	sub, err := Open(r.full(e.name))
-	if err != nil {
+	sub, g, head := openGitlink(r.full(e.name))
+	if sub == nil {
 		return sm, nil // not checked out (or not a repository): unchanged
 	}
 	sub.depth = r.depth + 1
-	g, err := sub.open()
-	if err != nil {
-		return sm, nil
-	}
-	if h, err := readHead(g); err == nil {
-		sm.head = h.hash
-	}
+	sm.head = head
 	sm.commit = !sm.head.IsZero() && sm.head != e.hash
-	if check == subHead || ignore == ignoreDirty {
+	if check == subHead || ignore == ignoreDirty || e.mode != modeGitlink {
+		// git looks into a repository only where the index has a gitlink.
 		return sm, nil
 	}
+	var err error
 	if check == subModified || ignore == ignoreUntracked {
 		if sm.modified, err = sub.hasChanges(ctx, g); err != nil {
 			return nil, fmt.Errorf("status of submodule %s: %w", e.name, err)
@@ -292,6 +292,32 @@ func (r *Repo) hasChanges(ctx context.Context, g *git.Repository) (bool, error) 
 		}
 	}
 	return false, nil
+}
+
+// openGitlink opens the repository checked out in dir and reads its HEAD
+// commit (zero when it has none); nil when dir holds no repository.
+func openGitlink(dir string) (*Repo, *git.Repository, plumbing.Hash) {
+	sub, err := Open(dir)
+	if err != nil {
+		return nil, nil, plumbing.ZeroHash
+	}
+	g, err := sub.open()
+	if err != nil {
+		return nil, nil, plumbing.ZeroHash
+	}
+	h, err := readHead(g)
+	if err != nil {
+		return sub, g, plumbing.ZeroHash
+	}
+	return sub, g, h.hash
+}
+
+// isGitlinkDir reports whether the folder dir holds a repository whose HEAD
+// has a commit: git then takes the folder for a submodule, also where the
+// index has a file.
+func isGitlinkDir(dir string) bool {
+	_, _, h := openGitlink(dir)
+	return !h.IsZero()
 }
 
 // gitlinkSide is the worktree side of a gitlink entry whose folder is a
