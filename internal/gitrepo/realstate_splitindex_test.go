@@ -84,7 +84,6 @@ func readSplit(tb testing.TB, dir string, changed bool) *index {
 // replaced entries have empty prefix-compressed names; the write test
 // reads one of version 2.
 func TestSplitIndexReadsMatchGit(t *testing.T) {
-	ctx := context.Background()
 	dir := splitRepo(t, t.TempDir(), 4)
 	if diff := cmp.Diff(runGit(t, dir, "ls-files", "-s"), lsFiles(readSplit(t, dir, true))); diff != "" {
 		t.Errorf("index entries differ (-git ls-files -s +ours):\n%s", diff)
@@ -93,27 +92,7 @@ func TestSplitIndexReadsMatchGit(t *testing.T) {
 	if diff := cmp.Diff(sortedRecords(gitPorcelain(t, dir)), sortedRecords(porcelain(statusOf(t, r)))); diff != "" {
 		t.Errorf("status differs (-git +ours):\n%s", diff)
 	}
-	for _, staged := range []bool{false, true} {
-		args := []string{"HEAD"}
-		if staged {
-			args = []string{"--cached", "HEAD"}
-		}
-		stats, err := r.Numstat(ctx, DiffOptions{Staged: staged})
-		if err != nil {
-			t.Fatalf("Numstat: %v", err)
-		}
-		want := parseNumstat(runGit(t, dir, append([]string{"diff", "--numstat", "-z"}, args...)...))
-		if diff := cmp.Diff(want, formatNumstat(stats)); diff != "" {
-			t.Errorf("numstat %v differs (-git +ours):\n%s", args, diff)
-		}
-		text, err := r.Diff(ctx, DiffOptions{Staged: staged})
-		if err != nil {
-			t.Fatalf("Diff: %v", err)
-		}
-		if diff := cmp.Diff(runGit(t, dir, append([]string{"diff"}, args...)...), text); diff != "" {
-			t.Errorf("git diff %v differs (-git +ours):\n%s", args, diff)
-		}
-	}
+	wtCompareDiffs(t, r, dir)
 }
 
 // TestSplitIndexWritesMatchGit stages and commits in a split-index

@@ -86,14 +86,11 @@ func wtOurBranches(tb testing.TB, r *Repo) []string {
 	return recs
 }
 
-// wtCompareReads compares every read of the worktree dir with git's.
-func wtCompareReads(t *testing.T, dir string) {
+// wtCompareDiffs compares our diff and numstat of the worktree dir, staged
+// and not, with git's.
+func wtCompareDiffs(t *testing.T, r *Repo, dir string) {
 	t.Helper()
 	ctx := context.Background()
-	r := openRepo(t, dir)
-	if diff := cmp.Diff(sortedRecords(gitPorcelain(t, dir)), sortedRecords(porcelain(statusOf(t, r)))); diff != "" {
-		t.Errorf("status differs (-git +ours):\n%s", diff)
-	}
 	for _, staged := range []bool{false, true} {
 		args := []string{"HEAD"}
 		if staged {
@@ -115,6 +112,17 @@ func wtCompareReads(t *testing.T, dir string) {
 			t.Errorf("numstat %v differs (-git +ours):\n%s", args, diff)
 		}
 	}
+}
+
+// wtCompareReads compares every read of the worktree dir with git's.
+func wtCompareReads(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	r := openRepo(t, dir)
+	if diff := cmp.Diff(sortedRecords(gitPorcelain(t, dir)), sortedRecords(porcelain(statusOf(t, r)))); diff != "" {
+		t.Errorf("status differs (-git +ours):\n%s", diff)
+	}
+	wtCompareDiffs(t, r, dir)
 	if diff := cmp.Diff(wtGitBranches(t, dir), wtOurBranches(t, r)); diff != "" {
 		t.Errorf("branches differ (-git +ours):\n%s", diff)
 	}
@@ -246,6 +254,13 @@ func wtCompareWrite(t *testing.T, c wtWriteCase, build func(root string) (dir, m
 		}
 		want.Status = strings.Replace(want.Status, headLine(want.Status), "# branch.oid NEW", 1)
 		got.Status = strings.Replace(got.Status, headLine(got.Status), "# branch.oid NEW", 1)
+		// The reflogs of HEAD (the worktree's own) and of the branch.
+		for _, ref := range []string{"HEAD", strings.TrimSpace(runGit(t, ourDir, "symbolic-ref", "HEAD"))} {
+			args := []string{"log", "-g", "-1", "--format=%gs", ref}
+			if w, g := runGit(t, gitDir, args...), runGit(t, ourDir, args...); w != g {
+				t.Errorf("last reflog entry of %s: git %q, ours %q", ref, w, g)
+			}
+		}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("state after %s differs (-git +ours):\n%s", c.name, diff)
