@@ -61,11 +61,11 @@ func FuzzPosixToGo(f *testing.F) {
 		"^[ \t]*(func[ \t]*.*(\\{[ \t]*)?)", "[][<>@.~_[:alnum:]]+", "[^ \t\"@',\\#}{~%]*",
 		"^\\(sect+*.*\\)$", "a\\{2,3\\}b", "\\1", "[[.a.]]", "*x", "x$y", "\\<w\\>",
 	} {
-		f.Add(s, true)
-		f.Add(s, false)
+		f.Add(s, true, false)
+		f.Add(s, false, true)
 	}
-	f.Fuzz(func(t *testing.T, expr string, extended bool) {
-		out, err := posixToGo(expr, extended)
+	f.Fuzz(func(t *testing.T, expr string, extended, utf8 bool) {
+		out, err := posixToGo(expr, extended, utf8)
 		if err != nil {
 			return
 		}

@@ -263,3 +263,24 @@ func TestDiffConfigMatchesGit(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffHunkHeaderLocaleMatchesGit checks function lines that are not
+// UTF-8: in a UTF-8 locale git's regular expressions do not match them, in
+// the C locale they do (and the header is cut before the first such byte).
+func TestDiffHunkHeaderLocaleMatchesGit(t *testing.T) {
+	for _, locale := range []string{"C", "C.UTF-8"} {
+		t.Run(locale, func(t *testing.T) {
+			t.Setenv("LC_ALL", locale)
+			dir := initRepo(t)
+			write(t, dir, ".gitattributes", "*.c diff=cpp\n*.go diff=golang\n")
+			samples := []string{"int caf\xe9(void)", "int ok(void)", "int na\xefve(char c)"}
+			goSamples := []string{"func caf\xe9() {", "func ok() {", "type t\xe9 struct {"}
+			write(t, dir, "a.c", driverFile(samples, false))
+			write(t, dir, "a.go", driverFile(goSamples, false))
+			commitAll(t, dir, "samples")
+			write(t, dir, "a.c", driverFile(samples, true))
+			write(t, dir, "a.go", driverFile(goSamples, true))
+			compareDiffByFile(t, dir)
+		})
+	}
+}

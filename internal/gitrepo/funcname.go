@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 )
@@ -87,11 +88,26 @@ func trimGitSpace(b []byte) []byte {
 // diff.<name>.funcname and diff.<name>.binary in the configuration.
 type diffDrivers struct {
 	config layeredConfig
+	utf8   bool // the process's locale is UTF-8, as git's regcomp sees it
 	byName map[string]*diffDriver
 }
 
 func newDiffDrivers(config layeredConfig) *diffDrivers {
-	return &diffDrivers{config: config, byName: make(map[string]*diffDriver)}
+	return &diffDrivers{config: config, utf8: utf8Locale(), byName: make(map[string]*diffDriver)}
+}
+
+// utf8Locale reports whether setlocale(LC_CTYPE, "") in this process's
+// environment picks a UTF-8 locale, as it does for git.
+func utf8Locale() bool {
+	v := os.Getenv("LC_ALL")
+	if v == "" {
+		v = os.Getenv("LC_CTYPE")
+	}
+	if v == "" {
+		v = os.Getenv("LANG")
+	}
+	v = strings.ToLower(v)
+	return strings.Contains(v, "utf-8") || strings.Contains(v, "utf8")
 }
 
 // lookup returns the driver for a diff attribute: set (a text file),
@@ -154,7 +170,7 @@ func (d *diffDrivers) build(name string) (*diffDriver, error) {
 	if pattern == "" {
 		return drv, nil
 	}
-	rules, err := compileFuncname(pattern, extended, icase)
+	rules, err := compileFuncname(pattern, extended, icase, d.utf8)
 	if err != nil {
 		return nil, fmt.Errorf("diff driver %q: %w", name, err)
 	}
@@ -163,8 +179,9 @@ func (d *diffDrivers) build(name string) (*diffDriver, error) {
 }
 
 // compileFuncname compiles a funcname pattern: one regular expression per
-// line, POSIX extended (or basic) syntax, a leading "!" negating a line.
-func compileFuncname(pattern string, extended, icase bool) ([]funcRule, error) {
+// line, POSIX extended (or basic) syntax, a leading "!" negating a line;
+// utf8 as for posixToGo.
+func compileFuncname(pattern string, extended, icase, utf8 bool) ([]funcRule, error) {
 	lines := strings.Split(pattern, "\n")
 	rules := make([]funcRule, 0, len(lines))
 	for i, l := range lines {
@@ -172,7 +189,7 @@ func compileFuncname(pattern string, extended, icase bool) ([]funcRule, error) {
 		if l, r.negate = strings.CutPrefix(l, "!"); r.negate && i == len(lines)-1 {
 			return nil, fmt.Errorf("its last funcname expression is negated (%q), which git refuses too; remove the \"!\" of the last line", l)
 		}
-		expr, err := posixToGo(l, extended)
+		expr, err := posixToGo(l, extended, utf8)
 		if err != nil {
 			return nil, fmt.Errorf("%w: funcname expression %q: %v; write it without that construct", ErrUnsupported, l, err)
 		}

@@ -9,8 +9,10 @@ import (
 // posixToGo rewrites a POSIX regular expression, extended or basic, as git
 // compiles it with regcomp (glibc, with its GNU escapes), into Go syntax.
 // Constructs Go cannot express (back-references, collating elements) are
-// errors.
-func posixToGo(expr string, extended bool) (string, error) {
+// errors. With utf8 (git runs in a UTF-8 locale) "." and negated brackets
+// do not match bytes that are not UTF-8, which Go reads as U+FFFD; in the
+// C locale they match any byte.
+func posixToGo(expr string, extended, utf8 bool) (string, error) {
 	var sb strings.Builder
 	// atStart: a "*" here is literal, and in a basic expression "^" anchors.
 	atStart := true
@@ -19,8 +21,10 @@ func posixToGo(expr string, extended bool) (string, error) {
 		start := atStart
 		atStart = false
 		switch {
+		case c == '.' && utf8:
+			sb.WriteString(`[^\x{FFFD}]`)
 		case c == '[':
-			n, err := bracketToGo(&sb, expr[i:])
+			n, err := bracketToGo(&sb, expr[i:], utf8)
 			if err != nil {
 				return "", err
 			}
@@ -69,10 +73,11 @@ func posixToGo(expr string, extended bool) (string, error) {
 // bracketToGo writes the bracket expression at the start of s and returns
 // its length. Inside brackets POSIX has no escapes: a backslash is itself,
 // and a "]" right after the opening (or "^") is a member.
-func bracketToGo(sb *strings.Builder, s string) (int, error) {
+func bracketToGo(sb *strings.Builder, s string, utf8 bool) (int, error) {
 	sb.WriteByte('[')
 	i := 1
-	if i < len(s) && s[i] == '^' {
+	negated := i < len(s) && s[i] == '^'
+	if negated {
 		sb.WriteByte('^')
 		i++
 	}
@@ -84,6 +89,9 @@ func bracketToGo(sb *strings.Builder, s string) (int, error) {
 		c := s[i]
 		switch {
 		case c == ']':
+			if negated && utf8 {
+				sb.WriteString(`\x{FFFD}`)
+			}
 			sb.WriteByte(']')
 			return i + 1, nil
 		case c == '[' && i+1 < len(s) && s[i+1] == ':':
