@@ -59,6 +59,7 @@ func TestIndexExtensionsLikeGit(t *testing.T) {
 		if diff := cmp.Diff(leftState(t, theirs), leftState(t, ours)); diff != "" {
 			t.Errorf("state (-git +ours):\n%s", diff)
 		}
+		fsckClean(t, ours)
 	})
 	t.Run("sparse index", func(t *testing.T) {
 		t.Parallel()

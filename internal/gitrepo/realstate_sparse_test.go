@@ -169,6 +169,7 @@ func TestSparseCheckoutLikeGit(t *testing.T) {
 					if diff := cmp.Diff(leftState(t, theirs), leftState(t, ours)); diff != "" {
 						t.Errorf("state (-git +ours):\n%s", diff)
 					}
+					fsckClean(t, ours)
 				})
 			}
 			// Last, as git status records in the index what it finds.
