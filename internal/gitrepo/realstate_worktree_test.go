@@ -314,7 +314,12 @@ func TestCheckoutOfBranchCheckedOutElsewhereRefusedLikeGit(t *testing.T) {
 	if _, err := gitErr(rb, "rebase", "-q", "feature"); err == nil {
 		t.Fatal("the rebase of topic onto feature did not stop on its conflict")
 	}
-	for _, c := range []struct{ dir, branch string }{{wt, "main"}, {main, "feature"}, {main, "topic"}, {wt, "topic"}} {
+	// A fourth worktree whose folder was deleted: git still counts it
+	// until git worktree prune.
+	gone := filepath.Join(filepath.Dir(main), "gone")
+	runGit(t, main, "worktree", "add", "-q", gone, "-b", "gone", "other")
+	remove(t, gone, "")
+	for _, c := range []struct{ dir, branch string }{{wt, "main"}, {main, "feature"}, {main, "topic"}, {wt, "topic"}, {wt, "gone"}} {
 		r := openRepo(t, c.dir)
 		before := wtStatus(t, c.dir)
 		_, gitMsg := gitErr(c.dir, "switch", c.branch)
