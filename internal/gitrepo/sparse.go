@@ -148,8 +148,7 @@ func (sc *sparseCheckout) clearPresent(dir string, idx *index) {
 			continue
 		}
 		if unix.Lstat(dir+"/"+e.name, &st) == nil {
-			e.ext &^= extSkipWorktree
-			idx.tree.invalidate(e.name)
+			e.ext &^= extSkipWorktree // the trees the index makes are unchanged
 		}
 	}
 }
