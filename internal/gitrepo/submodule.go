@@ -5,10 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -358,23 +356,11 @@ func (r *Repo) restoreGitlink(e entry) (entry, error) {
 // removeGitlink removes the folder of a submodule that a checkout drops,
 // when it is empty: a checked-out submodule stays, as git leaves it.
 func (r *Repo) removeGitlink(path string) error {
-	full := r.full(path)
-	err := os.Remove(full)
-	switch {
-	case err == nil:
-	case errors.Is(err, fs.ErrNotExist):
+	err := r.removeFile(path)
+	if errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST) {
 		return nil
-	case errors.Is(err, unix.ENOTEMPTY), errors.Is(err, unix.EEXIST):
-		return nil
-	default:
-		return fmt.Errorf("remove submodule folder %s: %w", path, err)
 	}
-	for dir := filepath.Dir(full); dir != r.dir && len(dir) > len(r.dir); dir = filepath.Dir(dir) {
-		if os.Remove(dir) != nil {
-			break // not empty
-		}
-	}
-	return nil
+	return err
 }
 
 // gitlinkEntry is the index entry git add makes for a submodule whose HEAD
