@@ -8,16 +8,17 @@ import (
 
 // patchStyle is the configuration that shapes the hunks of `git diff`.
 type patchStyle struct {
-	context   int // diff.context: unchanged lines around a change
-	interHunk int // diff.interHunkContext: extra lines that still merge hunks
-	lines     lineDiffOptions
+	context    int  // diff.context: unchanged lines around a change
+	interHunk  int  // diff.interHunkContext: extra lines that still merge hunks
+	quoteFully bool // core.quotePath: quote bytes above 0x7f in names
+	lines      lineDiffOptions
 }
 
 // defaultPatchStyle is git's style with no configuration.
-func defaultPatchStyle() *patchStyle { return &patchStyle{context: 3} }
+func defaultPatchStyle() *patchStyle { return &patchStyle{context: 3, quoteFully: true} }
 
 // loadPatchStyle reads diff.context, diff.interHunkContext,
-// diff.indentHeuristic and diff.algorithm.
+// diff.indentHeuristic, diff.algorithm and core.quotePath.
 func loadPatchStyle(cfg layeredConfig) (*patchStyle, error) {
 	s := defaultPatchStyle()
 	for _, v := range []struct {
@@ -33,6 +34,9 @@ func loadPatchStyle(cfg layeredConfig) (*patchStyle, error) {
 			return nil, fmt.Errorf("diff.%s=%q in the git configuration is not a number of lines; set it to 0 or more, or unset it", v.key, raw)
 		}
 		*v.dst = n
+	}
+	if raw := cfg.get("core", "quotepath"); raw != "" {
+		s.quoteFully = boolOption(raw, true)
 	}
 	if raw := cfg.get("diff", "indentheuristic"); raw != "" {
 		s.lines.noIndentHeuristic = !boolOption(raw, true)

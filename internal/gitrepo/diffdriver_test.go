@@ -185,7 +185,7 @@ func TestDiffHunkHeaderTruncationMatchesGit(t *testing.T) {
 
 // TestDiffQuotedNamesMatchGit checks the header lines of patches for names
 // git quotes and names with spaces, for new, deleted, changed and renamed
-// files.
+// files, with core.quotePath true and false.
 func TestDiffQuotedNamesMatchGit(t *testing.T) {
 	names := []string{"with space.txt", "tab\there.txt", "quote\"d.txt", "back\\slash.txt",
 		"caf\xc3\xa9.txt", "new line\n.txt", "del\x7f.txt", "plain.txt", "dir with space/f.txt"}
@@ -204,13 +204,16 @@ func TestDiffQuotedNamesMatchGit(t *testing.T) {
 		write(t, dir, "moved "+name, strings.Repeat(fmt.Sprintf("same line %d\n", i), 20)+"more\n")
 	}
 	runGit(t, dir, "add", "-A")
-	want := runGit(t, dir, "diff", "HEAD")
-	got, err := openRepo(t, dir).Diff(context.Background(), DiffOptions{})
-	if err != nil {
-		t.Fatalf("Diff: %v", err)
-	}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("Diff differs from git diff HEAD (-git +ours):\n%s", d)
+	for _, quotePath := range []string{"true", "false"} {
+		runGit(t, dir, "config", "core.quotePath", quotePath)
+		want := runGit(t, dir, "diff", "HEAD")
+		got, err := openRepo(t, dir).Diff(context.Background(), DiffOptions{})
+		if err != nil {
+			t.Fatalf("Diff: %v", err)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("core.quotePath=%s: Diff differs from git diff HEAD (-git +ours):\n%s", quotePath, d)
+		}
 	}
 }
 

@@ -13,8 +13,12 @@ import (
 
 // writePatch writes one file pair in git's unified diff format.
 func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
+	style := p.style
+	if style == nil {
+		style = defaultPatchStyle()
+	}
 	if p.unmerged {
-		sb.WriteString("* Unmerged path " + quotePath(p.old.path) + "\n")
+		sb.WriteString("* Unmerged path " + quotePath(p.old.path, style.quoteFully) + "\n")
 		return
 	}
 	if p.old.mode != 0 && p.new.mode != 0 && p.old.mode&0o170000 != p.new.mode&0o170000 {
@@ -32,7 +36,7 @@ func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
 	if p.new.mode == 0 {
 		newPath = oldPath
 	}
-	a, b := quotePath("a/"+oldPath), quotePath("b/"+newPath)
+	a, b := quotePath("a/"+oldPath, style.quoteFully), quotePath("b/"+newPath, style.quoteFully)
 	fmt.Fprintf(sb, "diff --git %s %s\n", a, b)
 	switch {
 	case p.old.mode == 0:
@@ -44,7 +48,7 @@ func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
 	}
 	if p.score > 0 {
 		fmt.Fprintf(sb, "similarity index %d%%\nrename from %s\nrename to %s\n",
-			p.score, quotePath(oldPath), quotePath(newPath))
+			p.score, quotePath(oldPath, style.quoteFully), quotePath(newPath, style.quoteFully))
 	}
 	sameHash := p.old.hash == p.new.hash && p.old.mode != 0 && p.new.mode != 0
 	if sameHash && !p.new.dirty {
@@ -86,10 +90,6 @@ func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
 		return
 	}
 	fmt.Fprintf(sb, "--- %s%s\n+++ %s%s\n", oldLabel, tabIfSpace(oldLabel), newLabel, tabIfSpace(newLabel))
-	style := p.style
-	if style == nil {
-		style = defaultPatchStyle()
-	}
 	writeHunks(sb, splitLines(p.old.data), splitLines(p.new.data), p.funcDriver(), style)
 }
 
@@ -225,13 +225,14 @@ func writeLine(sb *strings.Builder, prefix byte, line []byte) {
 	}
 }
 
-// quotePath quotes a path as git does (core.quotePath): in double quotes
-// with C escapes when it holds control characters, quotes, backslashes or
-// non-ASCII bytes.
-func quotePath(p string) string {
+// quotePath quotes a path as git does: in double quotes with C escapes
+// when it holds control characters, quotes, backslashes or, when fully
+// (core.quotePath, true by default), bytes above 0x7f.
+func quotePath(p string, fully bool) string {
+	quoted := func(c byte) bool { return c < 0x20 || c == '"' || c == '\\' || c == 0x7f || (fully && c > 0x7f) }
 	need := false
 	for i := 0; i < len(p); i++ {
-		if c := p[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+		if quoted(p[i]) {
 			need = true
 			break
 		}
@@ -263,7 +264,7 @@ func quotePath(p string) string {
 		case '\\':
 			sb.WriteString(`\\`)
 		default:
-			if c < 0x20 || c >= 0x7f {
+			if quoted(c) {
 				fmt.Fprintf(&sb, `\%03o`, c)
 			} else {
 				sb.WriteByte(c)
