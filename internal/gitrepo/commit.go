@@ -131,7 +131,7 @@ func (r *Repo) Commit(ctx context.Context, message string, author *Identity) (Co
 		return Commit{}, fmt.Errorf("git commit: %w", err)
 	}
 	if err := r.logCommit(g, h, id, op, committer, now, msg); err != nil {
-		return Commit{}, fmt.Errorf("git commit: commit %s was made: %w", id, err)
+		return Commit{}, fmt.Errorf("git commit: commit %s was made, but not recorded in the reflog (check that .git/logs is writable): %w", id, err)
 	}
 	// Keep the cache-tree that was just computed, for fast status.
 	idx.tree = ct
