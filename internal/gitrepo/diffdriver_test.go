@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -285,5 +286,39 @@ func TestDiffHunkHeaderLocaleMatchesGit(t *testing.T) {
 			write(t, dir, "a.go", driverFile(goSamples, true))
 			compareDiffByFile(t, dir)
 		})
+	}
+}
+
+// TestDiffFuncnameNotRunGoesToGit checks that a funcname expression the
+// package cannot run (a back-reference) makes Diff refuse with
+// ErrUnsupported and ReadsNeedGitCLI name the driver and its files, and
+// that the git CLI then writes git's diff.
+func TestDiffFuncnameNotRunGoesToGit(t *testing.T) {
+	dir := initRepo(t)
+	runGit(t, dir, "config", "diff.twice.xfuncname", "^(a)\\1.*")
+	write(t, dir, ".gitattributes", "*.txt diff=twice\n")
+	samples := []string{"aa twice", "ab once"}
+	write(t, dir, "f.txt", driverFile(samples, false))
+	write(t, dir, "other.md", "one\n")
+	commitAll(t, dir, "samples")
+	write(t, dir, "f.txt", driverFile(samples, true))
+	r := openRepo(t, dir)
+	ctx := context.Background()
+	if _, err := r.Diff(ctx, DiffOptions{}); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("Diff: got error %v, want ErrUnsupported", err)
+	}
+	why, err := r.ReadsNeedGitCLI(ctx)
+	if err != nil {
+		t.Fatalf("ReadsNeedGitCLI: %v", err)
+	}
+	if want := "the funcname of diff driver twice (f.txt)"; why != want {
+		t.Errorf("ReadsNeedGitCLI = %q, want %q", why, want)
+	}
+	got, err := r.DiffCLI(ctx, DiffOptions{})
+	if err != nil {
+		t.Fatalf("DiffCLI: %v", err)
+	}
+	if d := cmp.Diff(runGit(t, dir, "diff", "HEAD"), got); d != "" {
+		t.Errorf("DiffCLI differs from git diff HEAD (-git +ours):\n%s", d)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -222,4 +223,39 @@ func (p *filePair) funcDriver() *diffDriver {
 		return p.old.driver()
 	}
 	return p.new.driver()
+}
+
+// funcnamesNotRun is a check of ReadsNeedGitCLI: it finds the configured
+// diff drivers whose funcname expression the package cannot run (a
+// back-reference, say) and the tracked files that use them, whose hunk
+// headers git must then write.
+func funcnamesNotRun(p *readProbe) string {
+	cfg := loadConfig(p.g)
+	drivers := newDiffDrivers(cfg)
+	bad := map[string]bool{}
+	for name := range cfg.subsections("diff") {
+		if _, err := drivers.lookup(name, false, false); err != nil {
+			bad[name] = true
+		}
+	}
+	if len(bad) == 0 {
+		return ""
+	}
+	attrs := p.r.newConverter(p.g, p.idx, false, nil).attrs
+	byDriver := map[string][]string{}
+	for i := range p.idx.entries {
+		e := &p.idx.entries[i]
+		if i > 0 && p.idx.entries[i-1].name == e.name {
+			continue
+		}
+		if a := attrs.get(e.name, "diff"); a.state == attrValue && bad[a.value] {
+			byDriver[a.value] = append(byDriver[a.value], e.name)
+		}
+	}
+	uses := make([]string, 0, len(byDriver))
+	for name, paths := range byDriver {
+		uses = append(uses, "the funcname of diff driver "+name+" ("+strings.Join(firstPaths(paths), ", ")+")")
+	}
+	sort.Strings(uses)
+	return strings.Join(uses, "; ")
 }

@@ -31,7 +31,7 @@ type readProbe struct {
 // (a.bin, b.bin)"), or "" when it does not. A feature the package cannot
 // read itself, but git can, gets a check here.
 func readChecks() []func(*readProbe) string {
-	return []func(*readProbe) string{filtersInUse}
+	return []func(*readProbe) string{filtersInUse, funcnamesNotRun}
 }
 
 // ReadsNeedGitCLI reports why status and diff of the repository must be
