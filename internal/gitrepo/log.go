@@ -61,15 +61,15 @@ func (r *Repo) Log(ctx context.Context, opts LogOptions) ([]Commit, error) {
 	if err != nil {
 		return nil, err
 	}
-	start, err := resolveCommit(g, opts.Ref)
-	if err != nil {
-		return nil, err
-	}
 	h, err := r.openHistory(g)
 	if err != nil {
 		return nil, fmt.Errorf("git log: %w", err)
 	}
 	defer h.close()
+	start, err := h.resolve(g, opts.Ref)
+	if err != nil {
+		return nil, err
+	}
 	out, err := h.log(ctx, start, path, opts.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("git log: %w", err)
@@ -203,28 +203,6 @@ func (h *history) commit(n *commitNode) (Commit, error) {
 	out := toCommit(&c)
 	out.Parents = append([]plumbing.Hash(nil), n.parents...)
 	return out, nil
-}
-
-// resolveCommit resolves a revision ("" for HEAD) to a commit id.
-func resolveCommit(g *git.Repository, rev string) (plumbing.Hash, error) {
-	if rev == "" {
-		h, err := readHead(g)
-		if err != nil {
-			return plumbing.ZeroHash, err
-		}
-		if h.unborn() {
-			return plumbing.ZeroHash, ErrNoCommits
-		}
-		return h.hash, nil
-	}
-	if err := checkRevision(rev); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	h, err := g.ResolveRevision(plumbing.Revision(rev))
-	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("%w: %q: %v", ErrBranchNotFound, rev, err)
-	}
-	return *h, nil
 }
 
 func toCommit(c *object.Commit) Commit {

@@ -101,7 +101,14 @@ func testLogGenerated(t *testing.T, repos map[string]string) {
 	if len(added) == 0 {
 		t.Fatal("the generated history adds no file on a topic")
 	}
+	short := strings.TrimSpace(runGit(t, dir, "rev-parse", "--short=7", "main~5"))
+	for _, d := range repos {
+		runGit(t, d, "tag", "-a", "-m", "annotated", "v-annotated", "main~3")
+	}
 	cases := []LogOptions{
+		{Limit: 5, Ref: short},
+		{Limit: 5, Ref: "v-annotated"},
+		{Limit: 5, Ref: "main^2~3^"},
 		{},
 		{Limit: 100},
 		{Limit: 7, Ref: "main~37"},
@@ -176,14 +183,19 @@ func testAheadBehind(t *testing.T, generated map[string]string) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		h, err := r.openHistory(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.close()
 		for _, p := range pairs[name] {
 			t.Run(fmt.Sprintf("%s %s...%s", name, p[0], p[1]), func(t *testing.T) {
 				want := strings.Fields(runGit(t, dir, "rev-list", "--left-right", "--count", p[0]+"..."+p[1]))
-				a, err := resolveCommit(g, p[0])
+				a, err := h.resolve(g, p[0])
 				if err != nil {
 					t.Fatal(err)
 				}
-				b, err := resolveCommit(g, p[1])
+				b, err := h.resolve(g, p[1])
 				if err != nil {
 					t.Fatal(err)
 				}
