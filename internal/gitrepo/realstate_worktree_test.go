@@ -55,6 +55,8 @@ func linkedRepo(tb testing.TB, root string, relative bool) (main, wt string) {
 	write(tb, wt, "c.txt", "feature's c, staged then changed\n")
 	write(tb, wt, "u.txt", "untracked in the worktree\n")
 	remove(tb, wt, "d/e.txt")
+	runGit(tb, main, "update-ref", "refs/worktree/mark", "HEAD")
+	runGit(tb, wt, "update-ref", "refs/worktree/mark", "HEAD")
 	return main, wt
 }
 
@@ -84,6 +86,22 @@ func wtOurBranches(tb testing.TB, r *Repo) []string {
 		recs = append(recs, strings.TrimSpace(rec))
 	}
 	return recs
+}
+
+// wtCompareLog compares our log of ref with git's.
+func wtCompareLog(t *testing.T, r *Repo, dir, ref string) {
+	t.Helper()
+	commits, err := r.Log(context.Background(), LogOptions{Ref: ref})
+	if err != nil {
+		t.Fatalf("Log(%q): %v", ref, err)
+	}
+	var got []string
+	for _, c := range commits {
+		got = append(got, c.Hash.String())
+	}
+	if diff := cmp.Diff(strings.Fields(runGit(t, dir, "log", "--format=%H", ref)), got); diff != "" {
+		t.Errorf("log of %s differs (-git +ours):\n%s", ref, diff)
+	}
 }
 
 // wtCompareDiffs compares our diff and numstat of the worktree dir, staged
@@ -117,7 +135,6 @@ func wtCompareDiffs(t *testing.T, r *Repo, dir string) {
 // wtCompareReads compares every read of the worktree dir with git's.
 func wtCompareReads(t *testing.T, dir string) {
 	t.Helper()
-	ctx := context.Background()
 	r := openRepo(t, dir)
 	if diff := cmp.Diff(sortedRecords(gitPorcelain(t, dir)), sortedRecords(porcelain(statusOf(t, r)))); diff != "" {
 		t.Errorf("status differs (-git +ours):\n%s", diff)
@@ -126,24 +143,17 @@ func wtCompareReads(t *testing.T, dir string) {
 	if diff := cmp.Diff(wtGitBranches(t, dir), wtOurBranches(t, r)); diff != "" {
 		t.Errorf("branches differ (-git +ours):\n%s", diff)
 	}
-	commits, err := r.Log(ctx, LogOptions{})
-	if err != nil {
-		t.Fatalf("Log: %v", err)
-	}
-	var got []string
-	for _, c := range commits {
-		got = append(got, c.Hash.String())
-	}
-	want := strings.Fields(runGit(t, dir, "log", "--format=%H"))
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("log differs (-git +ours):\n%s", diff)
-	}
+	wtCompareLog(t, r, dir, "HEAD")
 }
 
 func TestLinkedWorktreeReadsMatchGit(t *testing.T) {
 	main, wt := linkedRepo(t, t.TempDir(), false)
 	t.Run("main", func(t *testing.T) { wtCompareReads(t, main) })
 	t.Run("linked", func(t *testing.T) { wtCompareReads(t, wt) })
+	// Each worktree has its own refs/worktree/mark.
+	for _, dir := range []string{main, wt} {
+		wtCompareLog(t, openRepo(t, dir), dir, "refs/worktree/mark")
+	}
 	write(t, wt, ".git", "gitdir: ../main/.git/worktrees/wt\n")
 	t.Run("linked with a relative gitdir", func(t *testing.T) { wtCompareReads(t, wt) })
 }

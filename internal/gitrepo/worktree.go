@@ -220,7 +220,7 @@ func (r *Repo) open() (*git.Repository, error) {
 	}
 	var fsys billy.Filesystem = osfs.New(r.gitDir)
 	if r.linked() {
-		fsys = dotgit.NewRepositoryFilesystem(fsys, osfs.New(r.common))
+		fsys = &linkedFS{RepositoryFilesystem: dotgit.NewRepositoryFilesystem(fsys, osfs.New(r.common)), own: fsys}
 	}
 	s := &repoStorage{Storage: filesystem.NewStorage(fsys, cache.NewObjectLRUDefault()), common: r.common, format: f, effective: cfg}
 	g, err := git.Open(s, osfs.New(r.dir))
@@ -403,3 +403,48 @@ func worktreeHasBranch(gitDir, ref string) bool {
 	}
 	return "refs/heads/"+read("BISECT_START") == ref
 }
+
+// linkedFS is go-git's view of a linked worktree's two git directories,
+// which sends HEAD, the index and logs/HEAD to the worktree's own and the
+// rest to the common one, with the refs git keeps per worktree
+// (refs/bisect/*, refs/worktree/*, refs/rewritten/* and their reflogs)
+// sent to the worktree's own too: go-git does so only for the folders
+// themselves.
+type linkedFS struct {
+	*dotgit.RepositoryFilesystem
+	own billy.Filesystem
+}
+
+// pick returns the worktree's own directory for a per-worktree ref path,
+// else the mapping of go-git.
+func (f *linkedFS) pick(path string) billy.Filesystem {
+	p := strings.TrimPrefix(filepath.ToSlash(filepath.Clean(path)), "logs/") + "/"
+	for _, dir := range []string{"refs/bisect/", "refs/worktree/", "refs/rewritten/"} {
+		if strings.HasPrefix(p, dir) {
+			return f.own
+		}
+	}
+	return f.RepositoryFilesystem
+}
+
+// The billy.Filesystem methods that take a path route it with pick.
+
+func (f *linkedFS) Create(name string) (billy.File, error) { return f.pick(name).Create(name) }
+func (f *linkedFS) Open(name string) (billy.File, error)   { return f.pick(name).Open(name) }
+func (f *linkedFS) OpenFile(name string, flag int, perm os.FileMode) (billy.File, error) {
+	return f.pick(name).OpenFile(name, flag, perm)
+}
+func (f *linkedFS) Stat(name string) (os.FileInfo, error)  { return f.pick(name).Stat(name) }
+func (f *linkedFS) Lstat(name string) (os.FileInfo, error) { return f.pick(name).Lstat(name) }
+func (f *linkedFS) Rename(from, to string) error           { return f.pick(from).Rename(from, to) }
+func (f *linkedFS) Remove(name string) error               { return f.pick(name).Remove(name) }
+func (f *linkedFS) TempFile(dir, prefix string) (billy.File, error) {
+	return f.pick(dir).TempFile(dir, prefix)
+}
+func (f *linkedFS) ReadDir(name string) ([]os.FileInfo, error) { return f.pick(name).ReadDir(name) }
+func (f *linkedFS) MkdirAll(name string, perm os.FileMode) error {
+	return f.pick(name).MkdirAll(name, perm)
+}
+func (f *linkedFS) Readlink(name string) (string, error)         { return f.pick(name).Readlink(name) }
+func (f *linkedFS) Symlink(target, link string) error            { return f.pick(link).Symlink(target, link) }
+func (f *linkedFS) Chroot(path string) (billy.Filesystem, error) { return f.pick(path).Chroot(path) }
