@@ -97,6 +97,16 @@ func (si submoduleIgnores) mode(path string) string {
 // name; diff.ignoreSubmodules for paths without a setting. An unknown value
 // counts as none.
 func (r *Repo) submoduleIgnores(g *git.Repository, idx *index) submoduleIgnores {
+	hasGitlink := false
+	for i := range idx.entries {
+		if idx.entries[i].mode == modeGitlink {
+			hasGitlink = true
+			break
+		}
+	}
+	if !hasGitlink {
+		return submoduleIgnores{} // no config to read: only gitlinks have modes
+	}
 	var cfgs []*format.Config
 	if cfg, err := g.Config(); err == nil && cfg.Raw != nil {
 		cfgs = append(cfgs, cfg.Raw)
