@@ -173,6 +173,9 @@ func (r *Repo) planSwitch(s storer.EncodedObjectStorer, snap *snapshot, target p
 	if err := diffTrees(s, "", snap.headTree, c.TreeHash, &diffs); err != nil {
 		return nil, err
 	}
+	if err := snap.scan.set.conv.refuse(switchWrites(diffs, sparse)); err != nil {
+		return nil, err
+	}
 	var conflicts []string
 	for _, d := range diffs {
 		k := idx.find(d.path)
@@ -202,17 +205,13 @@ func (r *Repo) planSwitch(s storer.EncodedObjectStorer, snap *snapshot, target p
 func (r *Repo) applySwitch(g *git.Repository, idx *index, plan *switchPlan) error {
 	// Files are converted with the attributes of the tree checked out.
 	attrFiles := map[string]plumbing.Hash{}
-	var written []string
 	for _, d := range plan.diffs {
 		if d.path == ".gitattributes" || strings.HasSuffix(d.path, "/.gitattributes") {
 			attrFiles[d.path] = d.hash
 		}
-		if d.mode != 0 && d.mode != modeGitlink && d.mode != modeSymlink {
-			written = append(written, d.path)
-		}
 	}
 	conv := r.newConverter(g, idx, true, attrFiles)
-	if err := conv.refuse(written); err != nil {
+	if err := conv.refuse(switchWrites(plan.diffs, plan.sparse)); err != nil {
 		return err
 	}
 	s := g.Storer

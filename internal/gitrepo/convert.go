@@ -379,3 +379,15 @@ func textStats(data []byte) textStat {
 func (s textStat) binary() bool {
 	return s.lonecr > 0 || s.nul > 0 || s.printable>>7 < s.nonprintable
 }
+
+// switchWrites lists the regular files a switch applying diffs writes to
+// the worktree: the files conversions apply to.
+func switchWrites(diffs []treeDiff, sparse *sparseCheckout) []string {
+	var out []string
+	for _, d := range diffs {
+		if d.mode != 0 && d.mode != modeGitlink && d.mode != modeSymlink && sparse.includes(d.path) {
+			out = append(out, d.path)
+		}
+	}
+	return out
+}
