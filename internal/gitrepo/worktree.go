@@ -95,7 +95,7 @@ func checkFormat(raw *config.Config, file string) (repoFormat, error) {
 			if version != "1" {
 				return f, fmt.Errorf("%w: extensions.%s needs core.repositoryformatversion = 1 in %s, as git says; fix the config", ErrUnsupported, o.Key, file)
 			}
-			if key == "objectformat" && !strings.EqualFold(value, "sha1") {
+			if key == "objectformat" && value != "sha1" { // git compares the name exactly
 				return f, fmt.Errorf("%w: extensions.objectFormat = %s in %s: only SHA-1 repositories are supported; use the git CLI", ErrUnsupported, value, file)
 			}
 		default:
