@@ -226,6 +226,46 @@ func BenchmarkAheadBehind(b *testing.B) {
 	}
 }
 
+// BenchmarkRevListCount times the ahead/behind count alone against
+// `git rev-list --left-right --count main...origin/main`.
+func BenchmarkRevListCount(b *testing.B) {
+	for _, graph := range []bool{false, true} {
+		name := "plain"
+		if graph {
+			name = "commit-graph"
+		}
+		b.Run(name, func(b *testing.B) {
+			dir := benchHistory(b, graph)
+			ctx := context.Background()
+			compareWithGit(b, dir, func() error {
+				r, err := Open(dir)
+				if err != nil {
+					return err
+				}
+				g, err := r.open()
+				if err != nil {
+					return err
+				}
+				h, err := r.openHistory(g)
+				if err != nil {
+					return err
+				}
+				defer h.close()
+				main, err := h.resolve(g, "main")
+				if err != nil {
+					return err
+				}
+				up, err := h.resolve(g, "origin/main")
+				if err != nil {
+					return err
+				}
+				_, _, err = h.aheadBehind(ctx, main, up)
+				return err
+			}, "rev-list", "--left-right", "--count", "main...origin/main")
+		})
+	}
+}
+
 // rssChildEnv makes the test binary, started again by BenchmarkLogMemory,
 // run one Log of the repository it names, limited to the path in
 // rssChildPathEnv, and exit, so that its peak RSS is the log's.
