@@ -100,7 +100,7 @@ func checkFormat(raw *config.Config, file string) (repoFormat, error) {
 			}
 		default:
 			if version == "1" {
-				return f, fmt.Errorf("%w: repository extension extensions.%s in %s is unknown to git 2.39 and to the portal; use a git that supports it", ErrUnsupported, o.Key, file)
+				return f, fmt.Errorf("%w: repository extension extensions.%s in %s is unknown to git 2.39 and not handled here; use the git CLI of a version that supports it", ErrUnsupported, o.Key, file)
 			}
 		}
 	}
