@@ -192,7 +192,7 @@ func TestSubmodules(t *testing.T) {
 	t.Run("writes", func(t *testing.T) {
 		for _, tc := range []struct {
 			state int    // index in states
-			op    string // "stage" or "discard"
+			op    string // "stage", "unstage", "discard" or "commit"
 			paths []string
 			git   []string
 		}{
@@ -204,6 +204,8 @@ func TestSubmodules(t *testing.T) {
 			{7, "stage", []string{"x", "a"}, []string{"add", "-A", "--", "x", "a"}},
 			{8, "stage", []string{"top.txt"}, []string{"add", "-A", "--", "top.txt"}},
 			{9, "stage", []string{"a", "lib/b"}, []string{"add", "-A", "--", "a", "lib/b"}},
+			{4, "unstage", []string{"a"}, []string{"restore", "--staged", "--", "a"}},
+			{9, "commit", nil, []string{"commit", "-qm", "commit"}},
 			{2, "discard", []string{"a"}, []string{"restore", "--", "a"}},
 			{4, "discard", []string{"a", "lib/b"}, []string{"restore", "--", "a", "lib/b"}},
 			{6, "discard", []string{"a"}, []string{"restore", "--", "a"}},
@@ -216,10 +218,15 @@ func TestSubmodules(t *testing.T) {
 				theirs := copyTree(t, ours)
 				r := openRepo(t, ours)
 				var err error
-				if tc.op == "stage" {
+				switch tc.op {
+				case "stage":
 					err = r.Stage(ctx, tc.paths)
-				} else {
+				case "unstage":
+					err = r.Unstage(ctx, tc.paths)
+				case "discard":
 					err = r.Discard(ctx, tc.paths)
+				case "commit":
+					_, err = r.Commit(ctx, "commit", nil)
 				}
 				if err != nil {
 					t.Fatalf("%s %v: %v", tc.op, tc.paths, err)
@@ -329,13 +336,20 @@ func compareSubmoduleReads(t *testing.T, dir string, withCLI bool) {
 	}
 }
 
-// submoduleRepoState is what a write leaves: the index's stage listing and
-// status, whose <sub> fields say whether each submodule's HEAD is the
-// recorded commit and whether it has changes.
+// submoduleRepoState is what a write leaves: HEAD's tree and parent, the
+// index's stage listing and status (but the commit id, whose dates differ),
+// whose <sub> fields say whether each submodule's HEAD is the recorded
+// commit and whether it has changes.
 func submoduleRepoState(t *testing.T, dir string) []string {
 	t.Helper()
 	out := strings.Split(strings.TrimSpace(runGit(t, dir, "ls-files", "-s")), "\n")
-	return append(out, sortedRecords(gitPorcelain(t, dir))...)
+	out = append(out, strings.Fields(runGit(t, dir, "log", "-1", "--format=tree %T parent %P"))...)
+	for _, rec := range sortedRecords(gitPorcelain(t, dir)) {
+		if !strings.HasPrefix(rec, "# branch.oid ") {
+			out = append(out, rec)
+		}
+	}
+	return out
 }
 
 // compareSubmoduleWrite compares the state our write left in ours with
