@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -135,9 +136,35 @@ func TestLogShallowClone(t *testing.T) {
 	for _, depth := range []string{"1", "3"} {
 		dir := filepath.Join(t.TempDir(), "shallow")
 		runGit(t, src, "clone", "-q", "--depth", depth, "file://"+src, dir)
-		for _, opts := range []LogOptions{{}, {Path: "a.txt"}, {Path: "dir"}, {Limit: 1}} {
-			t.Run(fmt.Sprintf("depth %s %+v", depth, opts), func(t *testing.T) { compareLog(t, dir, opts) })
+		for _, opts := range []LogOptions{{}, {Path: "a.txt"}, {Path: "dir"}, {Limit: 1}, {Ref: "HEAD~" + depth}} {
+			t.Run(fmt.Sprintf("depth %s %+v", depth, opts), func(t *testing.T) {
+				if opts.Ref == "" {
+					compareLog(t, dir, opts)
+					return
+				}
+				// Past the boundary: git finds no such commit, nor do we.
+				if _, err := gitErr(dir, "rev-parse", "--verify", "-q", opts.Ref); err == nil {
+					t.Fatalf("git resolves %s past the shallow boundary", opts.Ref)
+				}
+				if _, err := openRepo(t, dir).Log(context.Background(), opts); !errors.Is(err, ErrBranchNotFound) {
+					t.Errorf("Log(%+v): err = %v, want ErrBranchNotFound", opts, err)
+				}
+				// One step less is the last commit of the clone.
+				compareLog(t, dir, LogOptions{Ref: map[string]string{"1": "HEAD~0", "3": "HEAD~2"}[depth]})
+			})
 		}
+		t.Run("depth "+depth+" ahead/behind", func(t *testing.T) {
+			// A local commit on a shallow clone whose upstream moved on:
+			// both walks end at the shallow boundary.
+			write(t, dir, "local.txt", "local")
+			commitAll(t, dir, "local")
+			write(t, src, "a.txt", "upstream "+depth)
+			commitAll(t, src, "upstream "+depth)
+			runGit(t, dir, "fetch", "-q", "--depth", depth, "origin")
+			if diff := cmp.Diff(gitPorcelain(t, dir)[:4], porcelain(statusOf(t, openRepo(t, dir)))[:4]); diff != "" {
+				t.Errorf("status branch headers differ from git (-git +ours):\n%s", diff)
+			}
+		})
 	}
 }
 
