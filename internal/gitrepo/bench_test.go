@@ -163,9 +163,9 @@ func benchHistory(b *testing.B, commitGraph bool) string {
 	return graph
 }
 
-// benchLog compares Log with git log on the benchmark history, without and
-// with a commit-graph.
-func benchLog(b *testing.B, opts LogOptions, gitArgs ...string) {
+// benchHistoryCompare times ours against the git command on the benchmark
+// history, without and with a commit-graph.
+func benchHistoryCompare(b *testing.B, ours func(ctx context.Context, r *Repo) error, gitArgs ...string) {
 	for _, graph := range []bool{false, true} {
 		name := "plain"
 		if graph {
@@ -173,17 +173,23 @@ func benchLog(b *testing.B, opts LogOptions, gitArgs ...string) {
 		}
 		b.Run(name, func(b *testing.B) {
 			dir := benchHistory(b, graph)
-			ctx := context.Background()
 			compareWithGit(b, dir, func() error {
 				r, err := Open(dir)
 				if err != nil {
 					return err
 				}
-				_, err = r.Log(ctx, opts)
-				return err
+				return ours(context.Background(), r)
 			}, gitArgs...)
 		})
 	}
+}
+
+// benchLog compares Log with git log on the benchmark history.
+func benchLog(b *testing.B, opts LogOptions, gitArgs ...string) {
+	benchHistoryCompare(b, func(ctx context.Context, r *Repo) error {
+		_, err := r.Log(ctx, opts)
+		return err
+	}, gitArgs...)
 }
 
 func BenchmarkLog(b *testing.B) {
@@ -203,67 +209,39 @@ func BenchmarkLogFolder(b *testing.B) {
 // BenchmarkAheadBehind times Status on a branch whose upstream is 500
 // first-parent commits behind, against git status, which counts the same.
 func BenchmarkAheadBehind(b *testing.B) {
-	for _, graph := range []bool{false, true} {
-		name := "plain"
-		if graph {
-			name = "commit-graph"
+	benchHistoryCompare(b, func(ctx context.Context, r *Repo) error {
+		st, err := r.Status(ctx)
+		if err == nil && st.Behind+st.Ahead == 0 {
+			err = fmt.Errorf("no commits ahead or behind: the upstream is not set")
 		}
-		b.Run(name, func(b *testing.B) {
-			dir := benchHistory(b, graph)
-			ctx := context.Background()
-			compareWithGit(b, dir, func() error {
-				r, err := Open(dir)
-				if err != nil {
-					return err
-				}
-				st, err := r.Status(ctx)
-				if err == nil && st.Behind+st.Ahead == 0 {
-					err = fmt.Errorf("no commits ahead or behind: the upstream is not set")
-				}
-				return err
-			}, "status", "--porcelain=v2", "--branch", "-uall")
-		})
-	}
+		return err
+	}, "status", "--porcelain=v2", "--branch", "-uall")
 }
 
 // BenchmarkRevListCount times the ahead/behind count alone against
 // `git rev-list --left-right --count main...origin/main`.
 func BenchmarkRevListCount(b *testing.B) {
-	for _, graph := range []bool{false, true} {
-		name := "plain"
-		if graph {
-			name = "commit-graph"
+	benchHistoryCompare(b, func(ctx context.Context, r *Repo) error {
+		g, err := r.open()
+		if err != nil {
+			return err
 		}
-		b.Run(name, func(b *testing.B) {
-			dir := benchHistory(b, graph)
-			ctx := context.Background()
-			compareWithGit(b, dir, func() error {
-				r, err := Open(dir)
-				if err != nil {
-					return err
-				}
-				g, err := r.open()
-				if err != nil {
-					return err
-				}
-				h, err := r.openHistory(g)
-				if err != nil {
-					return err
-				}
-				defer h.close()
-				main, err := h.resolve(g, "main")
-				if err != nil {
-					return err
-				}
-				up, err := h.resolve(g, "origin/main")
-				if err != nil {
-					return err
-				}
-				_, _, err = h.aheadBehind(ctx, main, up)
-				return err
-			}, "rev-list", "--left-right", "--count", "main...origin/main")
-		})
-	}
+		h, err := r.openHistory(g)
+		if err != nil {
+			return err
+		}
+		defer h.close()
+		main, err := h.resolve(g, "main")
+		if err != nil {
+			return err
+		}
+		up, err := h.resolve(g, "origin/main")
+		if err != nil {
+			return err
+		}
+		_, _, err = h.aheadBehind(ctx, main, up)
+		return err
+	}, "rev-list", "--left-right", "--count", "main...origin/main")
 }
 
 // rssChildEnv makes the test binary, started again by BenchmarkLogMemory,

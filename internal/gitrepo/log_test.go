@@ -40,7 +40,6 @@ func historyRepo(t *testing.T) string {
 }
 
 func TestLogMatchesGit(t *testing.T) {
-	ctx := context.Background()
 	dirs := map[string]string{"history": historyRepo(t)}
 	mk := filepath.Join(t.TempDir(), "mk")
 	mkrepo(t, mk, "--files", "200", "--commits", "30", "--modified", "3", "--deleted", "1", "--untracked", "1")
@@ -62,40 +61,7 @@ func TestLogMatchesGit(t *testing.T) {
 		{"mkrepo", LogOptions{Limit: 100}},
 		{"mkrepo", LogOptions{Limit: 10, Path: "src/mod00"}},
 	} {
-		t.Run(fmt.Sprintf("%s %+v", tc.repo, tc.opts), func(t *testing.T) {
-			dir := dirs[tc.repo]
-			args := []string{"log", "--format=%H %P|%an|%ae|%at|%cn|%ce|%ct|%s"}
-			if tc.opts.Limit > 0 {
-				args = append(args, fmt.Sprintf("-n%d", tc.opts.Limit))
-			}
-			if tc.opts.Ref != "" {
-				args = append(args, tc.opts.Ref)
-			}
-			if tc.opts.Path != "" {
-				args = append(args, "--", tc.opts.Path)
-			}
-			want := strings.Split(strings.TrimSpace(runGit(t, dir, args...)), "\n")
-			if want[0] == "" {
-				want = nil
-			}
-			commits, err := openRepo(t, dir).Log(ctx, tc.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, c := range commits {
-				parents := make([]string, len(c.Parents))
-				for i, p := range c.Parents {
-					parents[i] = p.String()
-				}
-				got = append(got, fmt.Sprintf("%s %s|%s|%s|%d|%s|%s|%d|%s", c.Hash, strings.Join(parents, " "),
-					c.Author.Name, c.Author.Email, c.Author.When.Unix(), c.Committer.Name, c.Committer.Email,
-					c.Committer.When.Unix(), c.Subject))
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("log differs from git %v (-git +ours):\n%s", args, diff)
-			}
-		})
+		t.Run(fmt.Sprintf("%s %+v", tc.repo, tc.opts), func(t *testing.T) { compareLog(t, dirs[tc.repo], tc.opts) })
 	}
 }
 
