@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	commitgraph "github.com/go-git/go-git/v5/plumbing/format/commitgraph/v2"
 	"github.com/go-git/go-git/v5/plumbing/storer"
@@ -67,6 +68,29 @@ func (h *history) close() {
 		h.graph.Close()
 	}
 	h.objects.Close()
+}
+
+// checkReplacements refuses a repository whose history git rewrites on
+// the fly, with replace refs (refs/replace/, unless core.useReplaceRefs is
+// false) or a grafts file: the history walks here read commits as stored.
+func checkReplacements(g *git.Repository, common string) error {
+	if _, err := os.Stat(filepath.Join(common, "info", "grafts")); err == nil {
+		return fmt.Errorf("%w: %s rewrites parents (grafts), which only the git CLI honours; run git log, or convert it with git replace --convert-graft-file", ErrUnsupported, filepath.Join(common, "info", "grafts"))
+	}
+	if s, ok := g.Storer.(*repoStorage); ok && !boolOption(s.effective.Raw.Section("core").Option("usereplacerefs"), true) {
+		return nil
+	}
+	found := false
+	if entries, err := os.ReadDir(filepath.Join(common, "refs", "replace")); err == nil && len(entries) > 0 {
+		found = true
+	}
+	if data, err := os.ReadFile(filepath.Join(common, "packed-refs")); err == nil && bytes.Contains(data, []byte(" refs/replace/")) {
+		found = true
+	}
+	if found {
+		return fmt.Errorf("%w: the repository has replace refs (refs/replace/), which only the git CLI honours; run git log, or set core.useReplaceRefs false to see the history as stored", ErrUnsupported)
+	}
+	return nil
 }
 
 // readShallow reads the commits a shallow clone has without their parents.

@@ -61,6 +61,9 @@ func (r *Repo) Log(ctx context.Context, opts LogOptions) ([]Commit, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkReplacements(g, r.common); err != nil {
+		return nil, fmt.Errorf("git log: %w", err)
+	}
 	h, err := r.openHistory(g)
 	if err != nil {
 		return nil, fmt.Errorf("git log: %w", err)

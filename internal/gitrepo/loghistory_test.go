@@ -299,3 +299,28 @@ func TestDiffStatIsDiffAndNumstat(t *testing.T) {
 		}
 	}
 }
+
+// TestLogRefusesReplacedHistory: with replace refs or grafts git shows a
+// history other than the stored one; Log refuses rather than differ, and
+// follows core.useReplaceRefs=false as git does.
+func TestLogRefusesReplacedHistory(t *testing.T) {
+	ctx := context.Background()
+	dir := historyRepo(t)
+	runGit(t, dir, "replace", "HEAD~1", "HEAD~2")
+	if _, err := openRepo(t, dir).Log(ctx, LogOptions{}); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("Log with a replace ref: err = %v, want ErrUnsupported", err)
+	}
+	runGit(t, dir, "pack-refs", "--all")
+	if _, err := openRepo(t, dir).Log(ctx, LogOptions{}); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("Log with a packed replace ref: err = %v, want ErrUnsupported", err)
+	}
+	runGit(t, dir, "config", "core.useReplaceRefs", "false")
+	compareLog(t, dir, LogOptions{})
+	graft := initRepo(t)
+	commitAll(t, graft, "one")
+	commitAll(t, graft, "two")
+	write(t, graft, ".git/info/grafts", strings.TrimSpace(runGit(t, graft, "rev-parse", "HEAD"))+"\n")
+	if _, err := openRepo(t, graft).Log(ctx, LogOptions{}); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("Log with grafts: err = %v, want ErrUnsupported", err)
+	}
+}
