@@ -184,8 +184,9 @@ func TestSubmodules(t *testing.T) {
 				t.Parallel()
 				dir := fx.copy(t)
 				sc.build(t, dir)
-				// StatusCLI runs git with --ignore-submodules=none.
-				compareSubmoduleReads(t, dir, i < len(states))
+				// StatusCLI runs git with --ignore-submodules=none; a few
+				// states with every <sub> flag are enough for its parse.
+				compareSubmoduleReads(t, dir, i == 1 || i == 3 || i == 6)
 			})
 		}
 	})
@@ -203,7 +204,6 @@ func TestSubmodules(t *testing.T) {
 			{6, "stage", []string{"a"}, []string{"add", "-A", "--", "a"}},
 			{7, "stage", []string{"x", "a"}, []string{"add", "-A", "--", "x", "a"}},
 			{8, "stage", []string{"top.txt"}, []string{"add", "-A", "--", "top.txt"}},
-			{9, "stage", []string{"a", "lib/b"}, []string{"add", "-A", "--", "a", "lib/b"}},
 			{4, "unstage", []string{"a"}, []string{"restore", "--staged", "--", "a"}},
 			{9, "commit", nil, []string{"commit", "-qm", "commit"}},
 			{2, "discard", []string{"a"}, []string{"restore", "--", "a"}},
@@ -241,7 +241,7 @@ func TestSubmodules(t *testing.T) {
 	t.Run("paths inside a submodule", func(t *testing.T) {
 		dir := fx.copy(t)
 		write(t, dir, "a/f.txt", "changed\n")
-		before := submoduleRepoState(t, dir)
+		before, _ := submoduleRepoState(t, dir)
 		if _, err := gitErr(dir, "add", "-A", "--", "a/f.txt"); err == nil {
 			t.Fatal("git add of a path inside a submodule succeeded")
 		}
@@ -252,8 +252,8 @@ func TestSubmodules(t *testing.T) {
 				t.Errorf("%s a/f.txt: %v, want ErrPathNotFound naming submodule a", op, err)
 			}
 		}
-		if diff := cmp.Diff(before, submoduleRepoState(t, dir)); diff != "" {
-			t.Errorf("refused writes changed the repository (-before +after):\n%s", diff)
+		if after, _ := submoduleRepoState(t, dir); !cmp.Equal(before, after) {
+			t.Errorf("refused writes changed the repository (-before +after):\n%s", cmp.Diff(before, after))
 		}
 	})
 	t.Run("checkout", func(t *testing.T) {
@@ -337,14 +337,20 @@ func compareSubmoduleReads(t *testing.T, dir string, withCLI bool) {
 }
 
 // submoduleRepoState is what a write leaves: HEAD's tree and parent, the
-// index's stage listing and status (but the commit id, whose dates differ),
-// whose <sub> fields say whether each submodule's HEAD is the recorded
-// commit and whether it has changes.
-func submoduleRepoState(t *testing.T, dir string) []string {
+// index's stage listing, and status but the commit id (whose dates differ):
+// its <sub> fields say whether each submodule's HEAD is the recorded commit
+// and whether it has changes.
+func submoduleRepoState(t *testing.T, dir string) (state, status []string) {
 	t.Helper()
-	out := strings.Split(strings.TrimSpace(runGit(t, dir, "ls-files", "-s")), "\n")
-	out = append(out, strings.Fields(runGit(t, dir, "log", "-1", "--format=tree %T parent %P"))...)
-	for _, rec := range sortedRecords(gitPorcelain(t, dir)) {
+	state = strings.Split(strings.TrimSpace(runGit(t, dir, "ls-files", "-s")), "\n")
+	state = append(state, strings.Fields(runGit(t, dir, "log", "-1", "--format=tree %T parent %P"))...)
+	return state, withoutOid(sortedRecords(gitPorcelain(t, dir)))
+}
+
+// withoutOid drops the "# branch.oid" header of status records.
+func withoutOid(recs []string) []string {
+	var out []string
+	for _, rec := range recs {
 		if !strings.HasPrefix(rec, "# branch.oid ") {
 			out = append(out, rec)
 		}
@@ -353,14 +359,18 @@ func submoduleRepoState(t *testing.T, dir string) []string {
 }
 
 // compareSubmoduleWrite compares the state our write left in ours with
-// the one git left in theirs, and checks ours with git fsck.
+// the one git left in theirs, checks ours with git fsck, and our status
+// of ours with git's.
 func compareSubmoduleWrite(t *testing.T, theirs, ours, what string) {
 	t.Helper()
-	if diff := cmp.Diff(submoduleRepoState(t, theirs), submoduleRepoState(t, ours)); diff != "" {
+	ourStatus := withoutOid(sortedRecords(porcelain(statusOf(t, openRepo(t, ours)))))
+	wantState, wantStatus := submoduleRepoState(t, theirs)
+	gotState, gotStatus := submoduleRepoState(t, ours)
+	if diff := cmp.Diff(append(wantState, wantStatus...), append(gotState, gotStatus...)); diff != "" {
 		t.Errorf("state after %s (-git +ours):\n%s", what, diff)
 	}
 	runGit(t, ours, "fsck", "--no-progress")
-	if diff := cmp.Diff(sortedRecords(gitPorcelain(t, ours)), sortedRecords(porcelain(statusOf(t, openRepo(t, ours))))); diff != "" {
+	if diff := cmp.Diff(gotStatus, ourStatus); diff != "" {
 		t.Errorf("status after %s (-git +ours):\n%s", what, diff)
 	}
 }
