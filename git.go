@@ -80,7 +80,7 @@ type GitStatus struct {
 	Files []GitFileStatus `json:"files"`
 	// Via is "git" when the answer was read with the git CLI because the
 	// repository uses a feature the portal does not run (a filter driver
-	// such as Git LFS, ident, working-tree-encoding); empty when the portal
+	// such as Git LFS, or working-tree-encoding); empty when the portal
 	// read the repository itself.
 	Via string `json:"via,omitempty"`
 	// Notice says why the answer was read with the git CLI.

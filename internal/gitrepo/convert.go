@@ -40,7 +40,7 @@ const (
 // convert_to_git) and back ("smudge": convert_to_working_tree) for one
 // operation, from the path's attributes and the configuration:
 // end-of-line conversion (core.autocrlf, core.eol, the text, eol and crlf
-// attributes) is done here; filter drivers, ident and
+// attributes) and the ident attribute are done here; filter drivers and
 // working-tree-encoding are not, and the paths using them are reported as
 // unsupported.
 type converter struct {
@@ -102,8 +102,10 @@ func (r *Repo) newConverter(g *git.Repository, idx *index, checkout bool, files 
 // conversion is what git does to one path's content.
 type conversion struct {
 	action crlfAction
+	ident  bool // $Id$ is expanded in the worktree and collapsed in the repository
 	// unsupported names the features of the path the package does not run
-	// ("the lfs filter", "the ident attribute"); empty when there is none.
+	// ("the lfs filter", "working-tree-encoding=UTF-16"); empty when there
+	// is none.
 	unsupported []string
 }
 
@@ -114,9 +116,7 @@ func (c *converter) of(path string) conversion {
 	if f := all["filter"]; f.state == attrValue && c.drivers[f.value] {
 		cv.unsupported = append(cv.unsupported, "the "+f.value+" filter")
 	}
-	if all["ident"].state == attrSet {
-		cv.unsupported = append(cv.unsupported, "the ident attribute")
-	}
+	cv.ident = all["ident"].state == attrSet
 	if w := all["working-tree-encoding"]; w.state != attrUnspecified && !(w.state == attrValue &&
 		(w.value == "" || strings.EqualFold(w.value, "utf-8") || strings.EqualFold(w.value, "utf8"))) {
 		cv.unsupported = append(cv.unsupported, "working-tree-encoding="+w.String())
@@ -230,14 +230,18 @@ func (c *converter) toGit(path string, data []byte) ([]byte, error) {
 	if len(cv.unsupported) > 0 {
 		return nil, unsupportedError(map[string][]string{strings.Join(cv.unsupported, ", "): {path}})
 	}
-	if cv.action == crlfBinary || len(data) == 0 || !c.stripsCR(path, textStats(data), cv.action) {
-		return data, nil
-	}
-	if cv.action.auto() {
+	switch {
+	case cv.action == crlfBinary || len(data) == 0 || !c.stripsCR(path, textStats(data), cv.action):
+	case cv.action.auto():
 		// A file guessed as text has no lone CR: every CR goes.
-		return bytes.ReplaceAll(data, []byte("\r"), nil), nil
+		data = bytes.ReplaceAll(data, []byte("\r"), nil)
+	default:
+		data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 	}
-	return bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")), nil
+	if cv.ident {
+		data = identToGit(data)
+	}
+	return data, nil
 }
 
 // stripsCR is git's decision to turn the CRLFs of content with stats st
@@ -305,6 +309,14 @@ func (c *converter) toWorktree(path string, data []byte) ([]byte, error) {
 	cv := c.of(path)
 	if len(cv.unsupported) > 0 {
 		return nil, unsupportedError(map[string][]string{strings.Join(cv.unsupported, ", "): {path}})
+	}
+	switch {
+	case cv.ident && (cv.action == crlfAuto || cv.action == crlfAutoCRLF):
+		data = identToWorktree(data)
+	case cv.ident:
+		// git streams such files to the worktree, through a filter of its
+		// own for ident.
+		data = identStream(data)
 	}
 	if len(data) == 0 || !c.outputCRLF(cv.action) {
 		return data, nil
@@ -390,4 +402,185 @@ func switchWrites(diffs []treeDiff, sparse *sparseCheckout) []string {
 		}
 	}
 	return out
+}
+
+// countIdent is git's count_ident: the number of "$Id$" and "$Id: ...$"
+// keywords in data.
+func countIdent(data []byte) int {
+	n := 0
+	for i := 0; i < len(data); {
+		ch := data[i]
+		i++
+		if ch != '$' {
+			continue
+		}
+		if len(data)-i < 3 {
+			break
+		}
+		if data[i] != 'I' || data[i+1] != 'd' {
+			continue
+		}
+		ch = data[i+2]
+		i += 3
+		if ch == '$' {
+			n++
+		}
+		if ch != ':' {
+			continue
+		}
+		for i < len(data) {
+			ch = data[i]
+			i++
+			if ch == '$' {
+				n++
+				break
+			}
+			if ch == '\n' {
+				break
+			}
+		}
+	}
+	return n
+}
+
+// identToGit is git's ident_to_git: "$Id: ... $" becomes "$Id$".
+func identToGit(data []byte) []byte {
+	if countIdent(data) == 0 {
+		return data
+	}
+	out := make([]byte, 0, len(data))
+	src := data
+	for {
+		d := bytes.IndexByte(src, '$')
+		if d < 0 {
+			break
+		}
+		out, src = append(out, src[:d+1]...), src[d+1:]
+		if len(src) > 3 && string(src[:3]) == "Id:" {
+			end := bytes.IndexByte(src[3:], '$')
+			if end < 0 {
+				break
+			}
+			if bytes.IndexByte(src[3:3+end], '\n') >= 0 {
+				continue // a line break before the next dollar
+			}
+			out, src = append(out, "Id$"...), src[3+end+1:]
+		}
+	}
+	return append(out, src...)
+}
+
+// identToWorktree is git's ident_to_worktree: "$Id$" (and a git-style
+// "$Id: ... $") becomes "$Id: <blob id> $", the blob being data.
+func identToWorktree(data []byte) []byte {
+	n := countIdent(data)
+	if n == 0 {
+		return data
+	}
+	id := blobHash(data).String()
+	out := make([]byte, 0, len(data)+n*(len(id)+3))
+	src := data
+scan:
+	for {
+		d := bytes.IndexByte(src, '$')
+		if d < 0 {
+			break
+		}
+		out, src = append(out, src[:d+1]...), src[d+1:]
+		if len(src) < 3 || src[0] != 'I' || src[1] != 'd' {
+			continue
+		}
+		switch src[2] {
+		case '$':
+			src = src[3:]
+		case ':':
+			end := bytes.IndexByte(src[3:], '$')
+			if end < 0 {
+				break scan // an unfinished keyword
+			}
+			dollar := 3 + end
+			if bytes.IndexByte(src[3:dollar], '\n') >= 0 {
+				continue // a line break before the next dollar
+			}
+			if dollar > 4 {
+				// Spaces inside: another system's id, kept.
+				if sp := bytes.IndexByte(src[4:dollar], ' '); sp >= 0 && 4+sp < dollar-1 {
+					continue
+				}
+			}
+			src = src[dollar+1:]
+		default:
+			continue
+		}
+		out = append(out, "Id: "+id+" $"...)
+	}
+	return append(out, src...)
+}
+
+// identStream is git's streaming ident filter (ident_filter_fn), which git
+// uses instead of identToWorktree when a file needs no guessing of its
+// line ends: it differs on keywords after a "$" ("$$Id$$").
+func identStream(data []byte) []byte {
+	if countIdent(data) == 0 {
+		return data
+	}
+	const head = "$Id\x00"
+	const draining, skipping = -1, -2
+	id := ": " + blobHash(data).String() + " $"
+	out := make([]byte, 0, len(data)+len(id))
+	var left []byte
+	state := 0
+	for _, ch := range data {
+		if state == draining {
+			out, left, state = append(out, left...), left[:0], 0
+		}
+		switch {
+		case state == skipping:
+			left = append(left, ch)
+			if ch != '\n' && ch != '$' {
+				continue
+			}
+			if ch == '$' && !isForeignIdent(left) {
+				left = append(left[:len(head)-1], id...)
+			}
+			state = draining
+		case state < len(head) && head[state] == ch:
+			state++
+		case state == len(head)-1:
+			left = append(left, head[:state]...)
+			switch ch {
+			case ':':
+				left, state = append(left, ch), skipping
+			case '$':
+				left, state = append(left, id...), draining
+			default:
+				left, state = append(left, ch), 0
+			}
+		default:
+			left = append(append(left, head[:state]...), ch)
+			state = draining
+		}
+	}
+	if state > 0 {
+		left = append(left, head[:state]...)
+	}
+	return append(out, left...)
+}
+
+// isForeignIdent is git's is_foreign_ident: "$Id: ...$" holding a space
+// not followed by "$", an id of another version control system.
+func isForeignIdent(kw []byte) bool {
+	if i := bytes.IndexByte(kw, 0); i >= 0 {
+		kw = kw[:i] // git reads it as a C string
+	}
+	rest, ok := bytes.CutPrefix(kw, []byte("$Id: "))
+	if !ok {
+		return false
+	}
+	for i, c := range rest {
+		if (c == ' ' || c >= '\t' && c <= '\r') && (i+1 >= len(rest) || rest[i+1] != '$') {
+			return true
+		}
+	}
+	return false
 }

@@ -64,7 +64,7 @@ func (r *Repo) ReadsNeedGitCLI(ctx context.Context) (string, error) {
 	return strings.Join(reasons, "; "), nil
 }
 
-// filtersInUse finds the tracked files with a filter driver, ident or
+// filtersInUse finds the tracked files with a filter driver or
 // working-tree-encoding; skip-worktree files, which git does not look at,
 // are left out.
 func filtersInUse(p *readProbe) string {
@@ -100,7 +100,7 @@ func firstPaths(paths []string) []string {
 }
 
 // mayNeedUnsupported reports whether any attributes file that applies to
-// the index's files names filter, ident or working-tree-encoding, directly
+// the index's files names filter or working-tree-encoding, directly
 // or through a macro: when none does, no file needs checking.
 func (c *converter) mayNeedUnsupported(idx *index) bool {
 	files := append([][]attrRule{c.attrs.info}, c.attrs.outer...)
@@ -123,7 +123,7 @@ func (c *converter) mayNeedUnsupported(idx *index) bool {
 		for _, r := range rules {
 			for _, a := range r.assigns {
 				switch a.name {
-				case "filter", "ident", "working-tree-encoding":
+				case "filter", "working-tree-encoding":
 					return true
 				}
 			}

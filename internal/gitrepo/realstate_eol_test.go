@@ -235,17 +235,18 @@ func TestEOLMatchesGit(t *testing.T) {
 }
 
 // TestConvertMatchesGit compares the conversion of many contents, under
-// every text, eol and crlf attribute and core.autocrlf and core.eol
+// every text, eol, crlf and ident attribute and core.autocrlf and core.eol
 // setting, with git's: the cleaned blobs with `git hash-object
 // --stdin-paths`, the status once the raw contents are in the index (for
 // text=auto's rule on CRLF in the index) and the smudged files with `git
 // checkout-index`.
 func TestConvertMatchesGit(t *testing.T) {
 	contents := []string{"", "a\n", "a\r\n", "a\r\nb\n", "a\rb\n", "a\r\n\x00", "\x01\x02\x03 text\r\n", "x\r\n\x1a",
-		strings.Repeat("p", 300) + "\x01\x02\x03\r\n", "a\r\r\n", "\r\n", "\r", "a\nb\nc", "\x1a"}
+		strings.Repeat("p", 300) + "\x01\x02\x03\r\n", "a\r\r\n", "\r\n", "\r", "a\nb\nc", "\x1a",
+		"$Id$\n", "a $Id: old $\r\nb\n", "x $Id: a b c $\n", "$Id:$\n$Id", "$Id: \n$ $Id$", "$$Id$$", "$Id: 1 $Id$"}
 	exts := map[string]string{"t": "text", "a": "text=auto", "l": "text eol=lf", "c": "text eol=crlf", "al": "text=auto eol=lf",
 		"ac": "text=auto eol=crlf", "n": "-text", "b": "binary", "cr": "crlf", "ci": "crlf=input", "cn": "-crlf", "e": "eol=crlf",
-		"el": "eol=lf", "u": "!text"}
+		"el": "eol=lf", "u": "!text", "id": "ident", "idc": "ident text eol=crlf"}
 	dir := initRepo(t)
 	var attrs strings.Builder
 	var paths []string
