@@ -133,9 +133,9 @@ func writeBlob(s storer.EncodedObjectStorer, data []byte) (plumbing.Hash, error)
 	return s.SetEncodedObject(obj)
 }
 
-// checkoutEntry writes a blob to the worktree with the entry's mode (for a
-// submodule, its folder: restoreGitlink) and returns the entry with fresh
-// stat data.
+// checkoutEntry writes a blob to the worktree with the entry's mode,
+// converted by conv (for a submodule, its folder: restoreGitlink), and
+// returns the entry with fresh stat data.
 func (r *Repo) checkoutEntry(s storer.EncodedObjectStorer, conv *converter, e entry) (entry, error) {
 	if e.mode == modeGitlink {
 		return r.restoreGitlink(e)
