@@ -84,9 +84,12 @@ func compareLog(t *testing.T, dir string, opts LogOptions) {
 // TestGeneratedHistory compares Log and the ahead and behind counts with
 // the git CLI on one generated history, with and without a commit-graph.
 func TestGeneratedHistory(t *testing.T) {
+	t.Parallel()
 	repos := generatedHistory(t)
-	t.Run("log", func(t *testing.T) { testLogGenerated(t, repos) })
-	t.Run("ahead-behind", func(t *testing.T) { testAheadBehind(t, repos) })
+	// The two only read the repositories (the tags log adds are not
+	// branches), so they run side by side.
+	t.Run("log", func(t *testing.T) { t.Parallel(); testLogGenerated(t, repos) })
+	t.Run("ahead-behind", func(t *testing.T) { t.Parallel(); testAheadBehind(t, repos) })
 }
 
 // testLogGenerated compares Log with git log on merge-heavy history with
@@ -113,7 +116,7 @@ func testLogGenerated(t *testing.T, repos map[string]string) {
 		{},
 		{Limit: 100},
 		{Limit: 7, Ref: "main~37"},
-		{Ref: "topic/0"},
+		{Limit: 300, Ref: "topic/0"},
 		{Limit: 50, Ref: "main^2"},
 		{Path: histgen.DeepFile},
 		{Limit: 100, Path: histgen.Folder},
@@ -132,6 +135,7 @@ func testLogGenerated(t *testing.T, repos map[string]string) {
 
 // TestLogShallowClone walks to the shallow boundary, where git stops.
 func TestLogShallowClone(t *testing.T) {
+	t.Parallel()
 	src := historyRepo(t)
 	for _, depth := range []string{"1", "3"} {
 		dir := filepath.Join(t.TempDir(), "shallow")
@@ -172,6 +176,7 @@ func TestLogShallowClone(t *testing.T) {
 // messages with leading whitespace, whitespace-only lines, a multi-line
 // subject and trailing spaces.
 func TestLogMessages(t *testing.T) {
+	t.Parallel()
 	dir := initRepo(t)
 	for i, msg := range []string{
 		"  indented subject\n\n  indented body\n",
@@ -269,6 +274,7 @@ func skewedBranch(t *testing.T, graph bool) string {
 // TestDiffStatIsDiffAndNumstat checks that the one-pass DiffStat returns
 // what Diff and Numstat return separately.
 func TestDiffStatIsDiffAndNumstat(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := historyRepo(t)
 	write(t, dir, "a.txt", "changed\n")
@@ -304,6 +310,7 @@ func TestDiffStatIsDiffAndNumstat(t *testing.T) {
 // history other than the stored one; Log refuses rather than differ, and
 // follows core.useReplaceRefs=false as git does.
 func TestLogRefusesReplacedHistory(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := historyRepo(t)
 	runGit(t, dir, "replace", "HEAD~1", "HEAD~2")
