@@ -240,3 +240,18 @@ func BenchmarkReadsNeedGitCLI(b *testing.B) {
 	b.ReportMetric(float64(check.Nanoseconds())/float64(b.N), "check-ns/op")
 	b.ReportMetric(float64(check)/float64(status), "check-vs-status")
 }
+
+// TestGitCLIMissing checks that reads needing the git CLI are refused with
+// ErrUnsupported, saying so, when git is not on PATH.
+func TestGitCLIMissing(t *testing.T) {
+	r := openRepo(t, initRepo(t))
+	t.Setenv("PATH", t.TempDir())
+	for name, read := range map[string]func() error{
+		"status": func() error { _, err := r.StatusCLI(context.Background()); return err },
+		"diff":   func() error { _, err := r.DiffCLI(context.Background(), DiffOptions{}); return err },
+	} {
+		if err := read(); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "git CLI, which is not on PATH") {
+			t.Errorf("%s without git on PATH: %v, want ErrUnsupported saying git is not on PATH", name, err)
+		}
+	}
+}
