@@ -34,13 +34,17 @@ type Signature struct {
 // Commit is one entry of a log.
 type Commit struct {
 	Hash      plumbing.Hash
-	Parents   []plumbing.Hash
 	Author    Signature
 	Committer Signature
-	// Subject is the first paragraph of the message on one line (git's %s).
+	// Subject is the first paragraph of the message on one line (git's
+	// %s): leading whitespace kept, each line's trailing whitespace dropped.
 	Subject string
-	// Body is the rest of the message.
+	// Body is the message after the subject and the blank lines that
+	// follow it (git's %b), without its final newlines.
 	Body string
+	// Parents are the commit's parents; none for a commit at the boundary
+	// of a shallow clone.
+	Parents []plumbing.Hash
 }
 
 // Log lists commits as `git log` does: newest first by committer date,
