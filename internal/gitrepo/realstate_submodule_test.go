@@ -122,6 +122,20 @@ func submoduleStates(fx *subFixture) []subState {
 			runGit(t, dir, "init", "-q", "top.txt")
 			commitIn(t, filepath.Join(dir, "top.txt"), "t.txt", "t\n")
 		}},
+		{"a conflicted in a merge, its worktree at the base commit and dirty", func(t *testing.T, dir string) {
+			runGit(t, dir, "switch", "-q", "-c", "one")
+			commitIn(t, a(dir), "f.txt", "one\n")
+			runGit(t, dir, "commit", "-qam", "a one")
+			runGit(t, dir, "switch", "-q", "main")
+			runGit(t, a(dir), "checkout", "-q", "HEAD~1")
+			commitIn(t, a(dir), "f.txt", "two\n")
+			runGit(t, dir, "commit", "-qam", "a two")
+			if _, err := gitErr(dir, "merge", "-q", "one"); err == nil {
+				t.Fatal("the merge of two commits of a did not conflict")
+			}
+			runGit(t, a(dir), "checkout", "-q", "HEAD~1")
+			write(t, dir, "a/f.txt", "dirty\n")
+		}},
 		{"a's nested submodule moved, lib/b moved and staged", func(t *testing.T, dir string) {
 			commitIn(t, a(dir, "nested"), "n.txt", "moved\n")
 			commitIn(t, filepath.Join(dir, "lib", "b"), "g.txt", "moved\n")
@@ -205,7 +219,8 @@ func TestSubmodules(t *testing.T) {
 			{7, "stage", []string{"x", "a"}, []string{"add", "-A", "--", "x", "a"}},
 			{8, "stage", []string{"top.txt"}, []string{"add", "-A", "--", "top.txt"}},
 			{4, "unstage", []string{"a"}, []string{"restore", "--staged", "--", "a"}},
-			{9, "commit", nil, []string{"commit", "-qm", "commit"}},
+			{9, "stage", []string{"a"}, []string{"add", "-A", "--", "a"}},
+			{10, "commit", nil, []string{"commit", "-qm", "commit"}},
 			{2, "discard", []string{"a"}, []string{"restore", "--", "a"}},
 			{4, "discard", []string{"a", "lib/b"}, []string{"restore", "--", "a", "lib/b"}},
 			{6, "discard", []string{"a"}, []string{"restore", "--", "a"}},

@@ -109,7 +109,8 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 		var st unix.Stat_t
 		exists := unix.Lstat(r.full(name), &st) == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR
 		switch {
-		case !unmerged && (e.mode == modeGitlink && state == wtModified || state == wtTypeChanged && wt[i].mode == modeGitlink):
+		case !unmerged && (e.mode == modeGitlink && state == wtModified || state == wtTypeChanged && wt[i].mode == modeGitlink),
+			unmerged && subs[name] != nil && !subs[name].head.IsZero(): // a conflicted submodule
 			add = append(add, gitlinkEntry(name, subs[name].head, &st))
 			changed[name] = true
 		case unmerged && exists, !unmerged && (state == wtModified || state == wtTypeChanged):

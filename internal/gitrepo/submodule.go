@@ -199,6 +199,10 @@ func (r *Repo) checkSubmodules(ctx context.Context, snap *snapshot, ign submodul
 		e := &idx.entries[i]
 		switch {
 		case e.stage() != 0:
+			// A conflicted submodule is compared with our side, as git does.
+			if e.mode == modeGitlink && e.stage() == 2 && ign.mode(e.name) != ignoreAll {
+				at = append(at, i)
+			}
 		case e.mode == modeGitlink && wt[i].state == wtClean && ign.mode(e.name) != ignoreAll:
 			at = append(at, i)
 		case e.mode != modeGitlink && wt[i].mode == modeGitlink:
@@ -233,7 +237,7 @@ func (r *Repo) checkSubmodules(ctx context.Context, snap *snapshot, ign submodul
 		return nil, err
 	}
 	for _, i := range at {
-		if idx.entries[i].mode == modeGitlink && out[idx.entries[i].name].changed() {
+		if idx.entries[i].mode == modeGitlink && idx.entries[i].stage() == 0 && out[idx.entries[i].name].changed() {
 			wt[i].state = wtModified
 		}
 	}
