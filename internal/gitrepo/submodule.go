@@ -24,7 +24,9 @@ import (
 // git, the submodule's worktree counts as changed when its HEAD is not the
 // recorded commit, when it has changes of its own (found by running this
 // package's status in it, which recurses into nested submodules) or when it
-// has untracked files, each subject to the submodule's ignore setting.
+// has untracked files, each subject to the submodule's ignore setting. A
+// submodule that is not checked out (an empty folder) is unchanged; writes
+// never enter a submodule's worktree, as git without --recurse-submodules.
 
 // maxSubmoduleDepth bounds the nesting of submodules whose content is
 // inspected. Each level is a real directory inside the one above, so the
@@ -189,9 +191,11 @@ func (r *Repo) gitmodules(g *git.Repository, idx *index) *format.Config {
 }
 
 // checkSubmodules inspects the submodule of every gitlink entry of the
-// snapshot's index whose worktree side is a directory, as far as check and
-// each one's ignore mode say, and marks those found changed as modified in
-// snap.scan.wt. The result is keyed by path.
+// snapshot's index whose worktree side is a directory (of a conflicted one,
+// against our side), as far as check and each one's ignore mode say, and
+// marks those found changed as modified in snap.scan.wt; of a repository
+// that replaced a tracked file, it reads the HEAD only. The result is keyed
+// by path.
 func (r *Repo) checkSubmodules(ctx context.Context, snap *snapshot, ign submoduleIgnores, check subCheck) (map[string]*submodule, error) {
 	idx, wt := snap.idx, snap.scan.wt
 	var at []int
