@@ -71,6 +71,30 @@ type filePair struct {
 	score    int         // rename similarity in percent; 0 when not a rename
 	unmerged bool        // a conflicted path in a staged diff: nothing to compare
 	style    *patchStyle // the configured hunk style; nil for git's default
+	edits    *lineEdits  // the line diff, computed once for patch and numstat
+}
+
+// lineEdits is the line diff of a pair: its sides split into lines and
+// which of them are deleted and inserted.
+type lineEdits struct {
+	a, b     [][]byte
+	del, ins []bool
+}
+
+// lineDiff returns the pair's line diff with its configured algorithm,
+// computing it on first use so that the patch and the numstat of one call
+// share it.
+func (p *filePair) lineDiff() *lineEdits {
+	if p.edits == nil {
+		style := p.style
+		if style == nil {
+			style = defaultPatchStyle()
+		}
+		e := &lineEdits{a: splitLines(p.old.data), b: splitLines(p.new.data)}
+		e.del, e.ins = diffLinesWith(e.a, e.b, style.lines)
+		p.edits = e
+	}
+	return p.edits
 }
 
 func (p *filePair) status() byte {
@@ -151,8 +175,8 @@ func fileStat(p *filePair) FileStat {
 	case p.old.driver().isBinaryFor(p.old.data) || p.new.driver().isBinaryFor(p.new.data):
 		fs.Binary = true
 	default:
-		del, ins := diffLines(splitLines(p.old.data), splitLines(p.new.data))
-		fs.Deleted, fs.Added = count(del), count(ins)
+		e := p.lineDiff()
+		fs.Deleted, fs.Added = count(e.del), count(e.ins)
 	}
 	return fs
 }

@@ -16,7 +16,7 @@ func FuzzDiffLines(f *testing.F) {
 	f.Add([]byte(""), []byte("only\n"))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		la, lb := splitLines(a), splitLines(b)
-		del, ins := diffLines(la, lb)
+		del, ins := diffLinesWith(la, lb, lineDiffOptions{})
 		if len(del) != len(la) || len(ins) != len(lb) {
 			t.Fatalf("diffLines marks %d and %d lines, want %d and %d", len(del), len(ins), len(la), len(lb))
 		}

@@ -264,6 +264,15 @@ func TestDiffConfigMatchesGit(t *testing.T) {
 			runGit(t, dir, "config", tc.key, tc.value)
 			defer runGit(t, dir, "config", "--unset", tc.key)
 			compareDiffByFile(t, dir)
+			// The numstat counts the same line diff as the patch.
+			_, stats, err := openRepo(t, dir).DiffStat(context.Background(), DiffOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := parseNumstat(runGit(t, dir, "diff", "HEAD", "--numstat", "-z"))
+			if d := cmp.Diff(want, formatNumstat(stats)); d != "" {
+				t.Errorf("numstat differs from git diff --numstat (-git +ours):\n%s", d)
+			}
 		})
 	}
 }

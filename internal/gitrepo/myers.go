@@ -57,14 +57,9 @@ type lineDiffOptions struct {
 	noIndentHeuristic bool // diff.indentHeuristic=false
 }
 
-// diffLines returns, for each line of a and b, whether it is deleted or
-// inserted, as `git diff` (default Myers algorithm, indent heuristic) marks
-// them.
-func diffLines(a, b [][]byte) (del, ins []bool) {
-	return diffLinesWith(a, b, lineDiffOptions{})
-}
-
-// diffLinesWith is diffLines with the given settings.
+// diffLinesWith returns, for each line of a and b, whether it is deleted or
+// inserted, as `git diff` marks them with the settings o (the zero value is
+// git's default: Myers with the indent heuristic).
 func diffLinesWith(a, b [][]byte, o lineDiffOptions) (del, ins []bool) {
 	var x1, x2 *xdFile
 	switch {

@@ -25,6 +25,7 @@ func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
 		// A type change is written as a deletion and a creation.
 		del, cre := *p, *p
 		del.new, cre.old = fileSide{}, fileSide{}
+		del.edits, cre.edits = nil, nil
 		writePatch(sb, &del, binary, abbrevLen)
 		writePatch(sb, &cre, binary, abbrevLen)
 		return
@@ -90,7 +91,7 @@ func writePatch(sb *strings.Builder, p *filePair, binary bool, abbrevLen int) {
 		return
 	}
 	fmt.Fprintf(sb, "--- %s%s\n+++ %s%s\n", oldLabel, tabIfSpace(oldLabel), newLabel, tabIfSpace(newLabel))
-	writeHunks(sb, splitLines(p.old.data), splitLines(p.new.data), p.funcDriver(), style)
+	writeHunks(sb, p.lineDiff(), p.funcDriver(), style)
 }
 
 // tabIfSpace is git's trailing tab after a ---/+++ label (a quoted or
@@ -129,8 +130,8 @@ func changes(del, ins []bool) []change {
 
 // writeHunks writes the hunks of the diff of a and b in style; drv finds
 // the function lines of their headers.
-func writeHunks(sb *strings.Builder, a, b [][]byte, drv *diffDriver, style *patchStyle) {
-	del, ins := diffLinesWith(a, b, style.lines)
+func writeHunks(sb *strings.Builder, e *lineEdits, drv *diffDriver, style *patchStyle) {
+	a, b, del, ins := e.a, e.b, e.del, e.ins
 	ctx := style.context
 	cs := changes(del, ins)
 	// The function line of a header is the nearest above the hunk; each
