@@ -271,6 +271,19 @@ func TestSubmodules(t *testing.T) {
 			t.Errorf("refused writes changed the repository (-before +after):\n%s", cmp.Diff(before, after))
 		}
 	})
+	t.Run("discard of a file replaced by a repository", func(t *testing.T) {
+		// git restore would delete the repository, history and all.
+		dir := fx.copy(t)
+		states[8].build(t, dir)
+		before, _ := submoduleRepoState(t, dir)
+		err := openRepo(t, dir).Discard(ctx, []string{"top.txt"})
+		if !errors.Is(err, ErrUnsupported) {
+			t.Errorf("discard top.txt: %v, want ErrUnsupported", err)
+		}
+		if after, _ := submoduleRepoState(t, dir); !cmp.Equal(before, after) {
+			t.Errorf("the refused discard changed the repository (-before +after):\n%s", cmp.Diff(before, after))
+		}
+	})
 	t.Run("checkout", func(t *testing.T) {
 		// Branch "moved" records a new commit of a; "dropped" has no lib/b.
 		// Each copy starts on main with both submodules checked out.

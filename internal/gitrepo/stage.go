@@ -278,6 +278,10 @@ func (r *Repo) Discard(ctx context.Context, paths []string) error {
 		if e.stage() != 0 {
 			return fmt.Errorf("git discard: %w: %s; resolve the conflict first", ErrUnmerged, e.name)
 		}
+		if e.mode != modeGitlink && wt[i].mode == modeGitlink {
+			return fmt.Errorf("git discard: %w: %s is now a repository, which git restore would delete with its history; move it away first",
+				ErrUnsupported, e.name)
+		}
 		if wt[i].state != wtClean {
 			restore = append(restore, i)
 		}
