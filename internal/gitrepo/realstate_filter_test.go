@@ -255,3 +255,31 @@ func TestGitCLIMissing(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkingTreeEncodingNeedsGitCLI checks that a file git re-encodes
+// (working-tree-encoding) sends reads to the git CLI, with git's status,
+// and that staging it is refused.
+func TestWorkingTreeEncodingNeedsGitCLI(t *testing.T) {
+	ctx := context.Background()
+	dir := initRepo(t)
+	write(t, dir, ".gitattributes", "*.u16 working-tree-encoding=UTF-16LE\n")
+	write(t, dir, "a.u16", "h\x00i\x00\n\x00")
+	write(t, dir, "b.txt", "b\n")
+	commitAll(t, dir, "encoded")
+	write(t, dir, "a.u16", "h\x00o\x00\n\x00")
+	r := openRepo(t, dir)
+	why, err := r.ReadsNeedGitCLI(ctx)
+	if want := "working-tree-encoding=UTF-16LE (a.u16)"; why != want || err != nil {
+		t.Errorf("ReadsNeedGitCLI = %q, %v; want %q", why, err, want)
+	}
+	st, err := r.StatusCLI(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(sortedRecords(gitPorcelain(t, dir)), sortedRecords(porcelain(st))); diff != "" {
+		t.Errorf("status (-git +ours):\n%s", diff)
+	}
+	if err := r.Stage(ctx, []string{"a.u16"}); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), why) {
+		t.Errorf("stage a.u16: %v, want ErrUnsupported naming %s", err, why)
+	}
+}
