@@ -346,18 +346,19 @@ func compareSubmoduleReads(t *testing.T, dir string, withCLI bool) {
 		{DiffOptions{}, []string{"HEAD"}},
 		{DiffOptions{Staged: true}, []string{"--cached", "HEAD"}},
 	} {
-		text, err := r.Diff(ctx, tc.opts)
+		text, stats, err := r.DiffStat(ctx, tc.opts)
 		if err != nil {
-			t.Fatalf("Diff(%+v): %v", tc.opts, err)
+			t.Fatalf("DiffStat(%+v): %v", tc.opts, err)
 		}
-		if diff := cmp.Diff(runGit(t, dir, append([]string{"diff"}, tc.args...)...), text); diff != "" {
+		// One git run gives both: the numstat records, a NUL, the patch.
+		out := runGit(t, dir, append([]string{"diff", "--numstat", "-p", "-z"}, tc.args...)...)
+		var want []string
+		if cut := strings.Index(out, "\x00\x00"); cut >= 0 {
+			want, out = parseNumstat(out[:cut+1]), out[cut+2:]
+		}
+		if diff := cmp.Diff(out, text); diff != "" {
 			t.Errorf("diff differs from git diff %v (-git +ours):\n%s", tc.args, diff)
 		}
-		stats, err := r.Numstat(ctx, tc.opts)
-		if err != nil {
-			t.Fatalf("Numstat(%+v): %v", tc.opts, err)
-		}
-		want := parseNumstat(runGit(t, dir, append([]string{"diff", "--numstat", "-z"}, tc.args...)...))
 		if diff := cmp.Diff(want, formatNumstat(stats)); diff != "" {
 			t.Errorf("numstat differs from git diff --numstat %v (-git +ours):\n%s", tc.args, diff)
 		}
