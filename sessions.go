@@ -34,25 +34,29 @@ type SessionListOptions struct {
 
 // Sessions lists the sessions of the instance on port, most recently
 // updated first. By default these are the sessions whose directory is the
-// instance's directory or a folder below it (an instance in "/" sees all);
-// opts can name another folder or ask for all.
+// instance's directory, which OpenCode selects itself, so the cost is that
+// of the instance's own sessions (an instance in "/" sees all). opts can
+// name another folder, whose sessions and those of the folders below it are
+// listed, or ask for all; both read every session OpenCode knows.
 func (p *Portal) Sessions(ctx context.Context, port int, opts SessionListOptions) ([]Session, error) {
-	var scope string
+	var dir, below string
 	switch opts.Scope {
 	case ScopeAll:
 	case ScopeInstance:
-		scope = opts.Directory
-		if scope == "" {
+		if opts.Directory == "" {
 			e, err := p.entryByPort(port)
 			if err != nil {
 				return nil, err
 			}
-			scope = e.Directory
+			if dir = filepath.Clean(e.Directory); dir == "/" {
+				dir = ""
+			}
+			break
 		}
-		if !filepath.IsAbs(scope) {
-			return nil, Errorf(EINVALID, "Invalid directory %q: it must be an absolute path", scope)
+		if !filepath.IsAbs(opts.Directory) {
+			return nil, Errorf(EINVALID, "Invalid directory %q: it must be an absolute path", opts.Directory)
 		}
-		scope = filepath.Clean(scope)
+		below = filepath.Clean(opts.Directory)
 	default:
 		return nil, Errorf(EINVALID, "Invalid scope %q: it must be %q or absent", opts.Scope, ScopeAll)
 	}
@@ -60,43 +64,51 @@ func (p *Portal) Sessions(ctx context.Context, port int, opts SessionListOptions
 	if err != nil {
 		return nil, err
 	}
-	all, err := listAllSessions(ctx, c)
+	all, err := listSessions(ctx, c, dir)
 	if err != nil {
 		return nil, upstreamError(port, err)
 	}
-	if scope == "" || scope == "/" {
+	if below == "" || below == "/" {
 		return all, nil
 	}
 	out := make([]Session, 0, len(all))
 	for _, s := range all {
-		if inDir(s.Directory, scope) {
+		if inDir(s.Directory, below) {
 			out = append(out, s)
 		}
 	}
 	return out, nil
 }
 
-// Paging of the session list: OpenCode answers at most limit sessions (100
-// by default) per call.
-const (
-	sessionPage = 500
-	maxSessions = 20 * sessionPage
-)
+// sessionPage is how many sessions listSessions asks OpenCode for per call
+// (OpenCode answers 100 by default).
+const sessionPage = 500
 
-// listAllSessions returns the sessions of every project the OpenCode of c
-// knows, most recently updated first, page by page up to maxSessions.
-// /experimental/session does this; servers without it fall back to the
-// sessions of their own project (/session?scope=project).
-func listAllSessions(ctx context.Context, c *opencode.Client) ([]Session, error) {
+// errSessionPaging says that OpenCode's session list cannot be paged on.
+var errSessionPaging = errors.New("more sessions than one page were updated in the same millisecond")
+
+// listSessions returns the sessions whose directory is dir, or of every
+// project the OpenCode of c knows when dir is empty, most recently updated
+// first, page by page to the last. /experimental/session does this (its
+// directory filter is an exact match; directory also selects the OpenCode
+// instance answering, so dir must be the folder OpenCode already serves);
+// servers without it fall back to /session, which covers only their own
+// project and one page.
+func listSessions(ctx context.Context, c *opencode.Client, dir string) ([]Session, error) {
 	q := url.Values{"limit": {strconv.Itoa(sessionPage)}}
+	if dir != "" {
+		q.Set("directory", dir)
+	}
 	var all []Session
 	seen := map[string]bool{}
-	for len(all) < maxSessions {
+	for {
 		var page []Session
 		err := c.Call(ctx, http.MethodGet, "/experimental/session", q, nil, &page)
 		var oe *opencode.Error
 		if len(all) == 0 && (errors.Is(err, opencode.ErrNotJSON) || errors.As(err, &oe) && oe.Status == http.StatusNotFound) {
-			q.Set("scope", "project")
+			if dir == "" {
+				q.Set("scope", "project")
+			}
 			err = c.Call(ctx, http.MethodGet, "/session", q, nil, &all)
 			return all, err
 		}
@@ -111,13 +123,17 @@ func listAllSessions(ctx context.Context, c *opencode.Client) ([]Session, error)
 				added++
 			}
 		}
-		if len(page) < sessionPage || added == 0 {
-			break
+		if len(page) < sessionPage {
+			return all, nil
 		}
-		// The next page holds the sessions updated before the last one.
-		q.Set("cursor", strconv.FormatInt(page[len(page)-1].Time.Updated, 10))
+		if added == 0 {
+			return nil, errSessionPaging
+		}
+		// The next page holds the sessions updated before the last one
+		// and at the same time (the cursor is exclusive); those already
+		// listed are skipped.
+		q.Set("cursor", strconv.FormatInt(page[len(page)-1].Time.Updated+1, 10))
 	}
-	return all, nil
 }
 
 // inDir reports whether path is dir or below it, comparing whole path

@@ -55,6 +55,7 @@ func TestSessionsWithOpenCode(t *testing.T) {
 	}{
 		{"Lifecycle", testSessionLifecycle},
 		{"Scope", testSessionsScope},
+		{"TwoProjects", testSessionsOfTwoProjects},
 		{"PromptReplyText", testPromptReplyText},
 		{"PromptToolWritesFile", testPromptToolWritesFile},
 		{"PermissionOnce", testPermissionOnce},

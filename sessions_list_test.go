@@ -1,0 +1,235 @@
+package portal_test
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	gocmp "github.com/google/go-cmp/cmp"
+
+	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/portaltest"
+)
+
+// sessionLister stands in for OpenCode's /experimental/session: sessions
+// of every project, most recently updated first, with its exact directory
+// filter and its exclusive cursor. It counts the sessions it sent by
+// directory.
+type sessionLister struct {
+	sessions []portal.Session // sorted as OpenCode sorts them
+
+	mu   sync.Mutex
+	sent map[string]int // directory → sessions sent
+}
+
+func (l *sessionLister) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/experimental/session" {
+		http.NotFound(w, r)
+		return
+	}
+	q := r.URL.Query()
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	if limit == 0 {
+		limit = 100
+	}
+	cursor, _ := strconv.ParseInt(q.Get("cursor"), 10, 64)
+	page := []portal.Session{}
+	for _, s := range l.sessions {
+		if len(page) == limit {
+			break
+		}
+		if d := q.Get("directory"); d != "" && s.Directory != d || cursor != 0 && s.Time.Updated >= cursor {
+			continue
+		}
+		page = append(page, s)
+	}
+	l.mu.Lock()
+	for _, s := range page {
+		l.sent[s.Directory]++
+	}
+	l.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(page)
+}
+
+// sentOutside returns how many sessions the lister sent whose directory is
+// not dir, and resets the counts.
+func (l *sessionLister) sentOutside(dir string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for d, c := range l.sent {
+		if d != dir {
+			n += c
+		}
+	}
+	clear(l.sent)
+	return n
+}
+
+// TestSessionsListing lists sessions through a stand-in OpenCode holding
+// 12,000 sessions of another project and 1,201 of the instance's folder
+// (and 5 in a folder below it), two sessions per millisecond so that pages
+// end amid sessions updated at the same time. The default listing asks
+// only for the instance's folder; every listing goes to the last session,
+// beyond the 10,000 sessions a cap would stop at.
+func TestSessionsListing(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	other := t.TempDir()
+	lister := &sessionLister{sent: map[string]int{}}
+	var own, below, all []string
+	for i := range 13206 {
+		d := other
+		switch {
+		case i%11 == 0:
+			d = dir
+			own = append(own, fmt.Sprintf("ses_%05d", i))
+		case i%2000 == 1:
+			d = sub
+		}
+		if d != other {
+			below = append(below, fmt.Sprintf("ses_%05d", i))
+		}
+		all = append(all, fmt.Sprintf("ses_%05d", i))
+		lister.sessions = append(lister.sessions, portal.Session{ID: fmt.Sprintf("ses_%05d", i), Directory: d,
+			Title: "s", Time: portal.SessionTime{Created: 1, Updated: 1_800_000_000_000 - int64(i/2)}})
+	}
+	slices.SortFunc(lister.sessions, func(a, b portal.Session) int {
+		return cmp.Or(cmp.Compare(b.Time.Updated, a.Time.Updated), cmp.Compare(b.ID, a.ID))
+	})
+	sortIDs := func(ids []string) []string { // as OpenCode orders them: time updated, then id, descending
+		slices.SortFunc(ids, func(a, b string) int {
+			ia, _ := strconv.Atoi(a[4:])
+			ib, _ := strconv.Atoi(b[4:])
+			return cmp.Or(cmp.Compare(ia/2, ib/2), cmp.Compare(b, a))
+		})
+		return ids
+	}
+	sortIDs(own)
+	sortIDs(below)
+	sortIDs(all)
+	if len(own) <= 1000 || len(all) <= 10000 || len(below) == len(own) {
+		t.Fatalf("the stand-in holds %d sessions, %d of the instance, %d below it", len(all), len(own), len(below))
+	}
+	srv := httptest.NewServer(lister)
+	t.Cleanup(srv.Close)
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	p := newPortalAt(t, dir, port, portal.Config{})
+
+	tests := []struct {
+		name        string
+		opts        portal.SessionListOptions
+		want        []string
+		onlyOwnSent bool // whether only the instance folder's sessions may be sent
+	}{
+		{"instance folder", portal.SessionListOptions{}, own, true},
+		{"a folder and below", portal.SessionListOptions{Directory: dir}, below, false},
+		{"all", portal.SessionListOptions{Scope: portal.ScopeAll}, all, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lister.sentOutside(dir)
+			list, err := p.Sessions(t.Context(), port, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := gocmp.Diff(tt.want, ids(list)); diff != "" {
+				t.Errorf("Sessions(%+v) ids (-want +got):\n%s", tt.opts, diff)
+			}
+			if n := lister.sentOutside(dir); tt.onlyOwnSent && n != 0 {
+				t.Errorf("OpenCode sent %d sessions of other folders to list the instance's %d", n, len(own))
+			}
+		})
+	}
+}
+
+// testSessionsOfTwoProjects lists the sessions of an instance whose
+// OpenCode also holds a session of another project: the answer is
+// OpenCode's own listing of the instance's folder, byte for byte.
+func testSessionsOfTwoProjects(t *testing.T, b *openCodeBed) {
+	own := b.newSession(t)
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "other.txt"), []byte(t.Name()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"init", "-q"}, {"add", "-A"}, {"commit", "-q", "-m", "another project"}} {
+		if err := portaltest.Git(other, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var theirs portal.Session
+	openCodeCall(t, b.OC, http.MethodPost, "/session?directory="+url.QueryEscape(other), `{"title":"elsewhere"}`, &theirs)
+	t.Cleanup(func() { openCodeCall(t, b.OC, http.MethodDelete, "/session/"+theirs.ID, "", nil) })
+	if theirs.ProjectID == own.ProjectID || theirs.Directory != other {
+		t.Fatalf("the other session is in project %s, folder %s; want another project than %s, in %s", theirs.ProjectID, theirs.Directory, own.ProjectID, other)
+	}
+
+	list, err := b.Portal.Sessions(t.Context(), b.Port, portal.SessionListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want json.RawMessage
+	openCodeCall(t, b.OC, http.MethodGet, "/experimental/session?limit=100000&directory="+url.QueryEscape(b.OC.Dir), "", &want)
+	got, err := json.Marshal(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, want); err != nil {
+		t.Fatal(err)
+	}
+	if diff := gocmp.Diff(compact.String(), string(got)); diff != "" {
+		t.Errorf("Sessions() differs from OpenCode's listing of %s (-OpenCode +portal):\n%s", b.OC.Dir, diff)
+	}
+	if !slices.Contains(ids(list), own.ID) || slices.Contains(ids(list), theirs.ID) {
+		t.Errorf("Sessions() = %v; want %s listed, not the other project's %s", ids(list), own.ID, theirs.ID)
+	}
+	all, err := b.Portal.Sessions(t.Context(), b.Port, portal.SessionListOptions{Scope: portal.ScopeAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(ids(all), own.ID) || !slices.Contains(ids(all), theirs.ID) {
+		t.Errorf("Sessions(all) = %v; want both %s and %s", ids(all), own.ID, theirs.ID)
+	}
+}
+
+// openCodeCall sends a request straight to oc, body as JSON, and decodes
+// the answer into out (when not nil).
+func openCodeCall(t testing.TB, oc *portaltest.OpenCode, method, path, body string, out any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, oc.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("opencode", oc.Password)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("OpenCode %s %s: %s %s %v", method, path, resp.Status, data, err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("OpenCode %s %s: %v", method, path, err)
+		}
+	}
+}
