@@ -43,10 +43,11 @@ type Instance struct {
 	InstanceType string
 	ContainerID  *string
 	State        string
-	// Restarts counts the starts after the first, while supervised here.
+	// Restarts counts the starts after the first, while supervised by its
+	// portal.
 	Restarts int
 	// LastExit says how OpenCode last exited ("exit status 1", "signal:
-	// killed"), if it did while supervised here.
+	// killed"), if it did while supervised by its portal.
 	LastExit string
 	// URL is where the OpenCode server answers.
 	URL string
@@ -206,7 +207,7 @@ func (p *Portal) reserve(ctx context.Context, dir string, opts StartOptions) (re
 			case p.instances.get(e.ID) != nil, serving(e), pidAlive(e.WebPID):
 				r.existing = &e
 				return errUnchanged
-			case e.OpencodePID == nil && ownerAlive(e.Owner):
+			case ownerAlive(e.Owner) && e.State == StateStarting:
 				r.wait = true
 				return errUnchanged
 			}
@@ -232,6 +233,7 @@ func (p *Portal) reserve(ctx context.Context, dir string, opts StartOptions) (re
 			Password:     randomPassword(),
 			Owner:        p.instances.owner,
 			LogFile:      filepath.Join(p.instances.logDir, id+".log"),
+			State:        StateStarting,
 		}
 		f.Instances = append(kept, r.entry)
 		return nil
@@ -253,7 +255,8 @@ func (p *Portal) occupies(e registry.Entry) bool {
 		st := s.proc.Status().State
 		return st != supervisor.StateCrashed && st != supervisor.StateStopped
 	}
-	return e.InstanceType != "docker" && (serving(e) || pidAlive(e.WebPID) || e.OpencodePID == nil && ownerAlive(e.Owner))
+	state, _ := entryState(e, func() bool { return false }) // starting and running alike
+	return e.InstanceType != "docker" && (state == StateStarting || state == StateRunning)
 }
 
 // pickPort returns port if it is free, or the first free port from
@@ -333,7 +336,8 @@ func startError(dir string, err error) error {
 }
 
 // Instance returns the instance with this id or OpenCode port (1 to 5
-// digits). An instance whose process is gone is not found.
+// digits). An instance whose process is gone is not found, unless its
+// portal recorded that it crashed or stopped.
 func (p *Portal) Instance(ctx context.Context, idOrPort string) (Instance, error) {
 	e, err := p.findEntry(idOrPort)
 	if err != nil {
@@ -447,7 +451,7 @@ func (p *Portal) RestartInstance(ctx context.Context, idOrPort string) (Instance
 	// Claim the entry first, so the portal that supervised it lets it go.
 	old := e
 	err = p.updateEntry(ctx, e.ID, false, func(e *registry.Entry) {
-		e.Owner, e.OpencodePID = p.instances.owner, nil
+		e.Owner, e.OpencodePID, e.State = p.instances.owner, nil, StateStarting
 		if e.LogFile == "" {
 			e.LogFile = filepath.Join(p.instances.logDir, e.ID+".log")
 		}
@@ -566,25 +570,46 @@ func notFound(idOrPort string) error {
 }
 
 // describe returns the instance for a registry entry, and whether it is
-// live: supervised here, or with a live process. A live process not
-// answering OpenCode's health check is starting.
+// known: supervised here, or with a state entryState can tell.
 func (p *Portal) describe(ctx context.Context, e registry.Entry) (Instance, bool) {
 	if s := p.instances.get(e.ID); s != nil {
 		return p.supervisedInstance(e, s.proc), true
 	}
-	switch {
-	case serving(e):
-		state := StateStarting
-		if p.healthy(ctx, e) {
-			state = StateRunning
-		}
-		return instanceFromEntry(e, state), true
-	case pidAlive(e.WebPID):
-		return instanceFromEntry(e, StateRunning), true
-	case e.OpencodePID == nil && ownerAlive(e.Owner):
-		return instanceFromEntry(e, StateStarting), true // another portal is starting it
+	state, known := entryState(e, func() bool { return p.healthy(ctx, e) })
+	in := instanceFromEntry(e, state)
+	if state == StateCrashed || state == StateStopped {
+		in.PID = nil // the entry keeps the last one; none runs
 	}
-	return instanceFromEntry(e, StateStopped), false
+	return in, known
+}
+
+// entryState derives the state of an instance supervised by another portal
+// (or by none) from its registry entry and the liveness of its process, as
+// every portal process does, so that all read it as its own portal does:
+//
+//   - while that portal lives, the state it recorded holds (starting covers
+//     a restart awaited), unless it says running of a process that is gone;
+//   - else a live OpenCode process is running if it answers the health
+//     check (healthy), starting if not; a live web UI of the original CLI
+//     is running;
+//   - else a recorded crashed or stopped holds, whoever recorded it;
+//   - else the process is gone: stopped, and unknown (false).
+func entryState(e registry.Entry, healthy func() bool) (string, bool) {
+	alive := serving(e)
+	switch {
+	case e.State != "" && ownerAlive(e.Owner) && (alive || e.State != StateRunning):
+		return e.State, true
+	case alive:
+		if healthy() {
+			return StateRunning, true
+		}
+		return StateStarting, true
+	case pidAlive(e.WebPID):
+		return StateRunning, true
+	case e.State == StateCrashed || e.State == StateStopped:
+		return e.State, true
+	}
+	return StateStopped, false
 }
 
 // healthy reports whether the entry's OpenCode answers its health check
@@ -617,11 +642,16 @@ func (p *Portal) supervisedInstance(e registry.Entry, proc *supervisor.Process) 
 	if !st.StartedAt.IsZero() {
 		in.StartedAt = timestamp(st.StartedAt)
 	}
-	in.Restarts = st.Restarts
-	if st.LastExit != nil {
-		in.LastExit = st.LastExit.String()
-	}
+	in.Restarts, in.LastExit = st.Restarts, lastExit(st)
 	return in
+}
+
+// lastExit says how the supervised process last exited, or "".
+func lastExit(st supervisor.Status) string {
+	if st.LastExit == nil {
+		return ""
+	}
+	return st.LastExit.String()
 }
 
 func instanceFromEntry(e registry.Entry, state string) Instance {
@@ -638,6 +668,8 @@ func instanceFromEntry(e registry.Entry, state string) Instance {
 		InstanceType: "process",
 		ContainerID:  e.ContainerID,
 		State:        state,
+		Restarts:     e.Restarts,
+		LastExit:     e.LastExit,
 		URL:          instanceURL(e.Hostname, e.OpencodePort),
 	}
 }

@@ -241,9 +241,8 @@ func (p *Portal) instanceChanged(id string, s supervisor.Status) {
 	ctx, cancel := context.WithTimeout(context.Background(), registryWait)
 	defer cancel()
 	err := p.updateEntry(ctx, id, true, func(e *registry.Entry) {
-		// Between runs the entry keeps the last pid: the instance is down,
-		// not being started (see occupies), also once restarts give up. Only
-		// a new entry has none.
+		// Between runs the entry keeps the last pid, which is gone; its
+		// state tells the rest.
 		if s.PID > 0 {
 			pid := s.PID
 			e.OpencodePID = &pid
@@ -254,6 +253,8 @@ func (p *Portal) instanceChanged(id string, s supervisor.Status) {
 		if s.State == supervisor.StateRunning && !s.StartedAt.IsZero() {
 			e.StartedAt = timestamp(s.StartedAt)
 		}
+		// For the other portal processes (see entryState).
+		e.State, e.Restarts, e.LastExit = string(s.State), s.Restarts, lastExit(s)
 	})
 	switch {
 	case errors.Is(err, errNotOurs):
@@ -367,6 +368,7 @@ func (p *Portal) adopt() error {
 			for j, c := range found {
 				if procs[j] != nil && e.ID == c.ID && e.Owner == c.Owner && samePID(e.OpencodePID, c.OpencodePID) {
 					e.Owner = p.instances.owner
+					e.State, e.Restarts, e.LastExit = StateRunning, 0, "" // as supervised from now on
 					claimed[e.ID] = true
 				}
 			}

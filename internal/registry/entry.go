@@ -4,7 +4,8 @@ import "encoding/json"
 
 // knownFields are the JSON names Entry decodes itself.
 var knownFields = []string{"id", "name", "directory", "port", "opencodePort", "hostname",
-	"opencodePid", "webPid", "startedAt", "instanceType", "containerId", "opencodePassword", "portalOwner", "logFile"}
+	"opencodePid", "webPid", "startedAt", "instanceType", "containerId", "opencodePassword", "portalOwner", "logFile",
+	"portalState", "portalLastExit", "portalRestarts"}
 
 // entryFields is Entry without its methods, for plain encoding.
 type entryFields Entry

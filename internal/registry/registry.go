@@ -48,6 +48,15 @@ type Entry struct {
 	Owner string `json:"portalOwner,omitempty"`
 	// LogFile is where the instance's stdout and stderr go.
 	LogFile string `json:"logFile,omitempty"`
+	// State is the instance's state as the portal supervising it last
+	// recorded it ("starting", "running", "stopped", "crashed"), so that
+	// every portal process reads a down instance alike; empty in entries of
+	// the original CLI.
+	State string `json:"portalState,omitempty"`
+	// LastExit says how OpenCode last exited under a portal ("signal:
+	// killed"), and Restarts counts the starts after the first there.
+	LastExit string `json:"portalLastExit,omitempty"`
+	Restarts int    `json:"portalRestarts,omitempty"`
 
 	// Extra holds the fields this package does not know, written back as read.
 	Extra map[string]json.RawMessage `json:"-"`
