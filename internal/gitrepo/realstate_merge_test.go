@@ -96,7 +96,7 @@ func gitFails(t *testing.T, dir string, args ...string) {
 // or --no-commit, and compares the commits and the states left behind.
 func TestCommitConcludesLikeGit(t *testing.T) {
 	tests := []struct {
-		name  string
+		name string
 		// build brings a copy of twoBranches' repository into the state.
 		build func(t *testing.T, dir string)
 		// keepAuthor commits with no author (the configured one, or the
