@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Sentinel errors, checked with errors.Is.
@@ -80,11 +81,25 @@ type Root struct {
 	dir  string   // the folder as given, absolute and clean
 	real string   // the folder with its symbolic links resolved
 	root *os.Root // opened on real
+	// top is opened on the git worktree that holds the folder (the folder
+	// itself when Open was used); only git's ignore files are read through
+	// it. base is the folder's path inside top, split ("" for top itself).
+	top  *os.Root
+	base []string
 }
 
 // Open opens the project folder dir for confined access. The folder itself
 // is trusted: symbolic links in dir are resolved once, here.
 func Open(dir string) (*Root, error) {
+	return OpenIn(dir, dir)
+}
+
+// OpenIn opens the project folder dir, which is worktree or a folder below
+// it, for confined access, as Open does: paths are relative to dir and may
+// not lead out of it. Only git's ignore files (.git/info/exclude and the
+// .gitignore files from worktree down) are read above dir, to tell what
+// git ignores as git would.
+func OpenIn(dir, worktree string) (*Root, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("confine: project folder %q: %w", dir, err)
@@ -93,15 +108,35 @@ func Open(dir string) (*Root, error) {
 	if err != nil {
 		return nil, fmt.Errorf("confine: project folder %q: %w", dir, err)
 	}
+	top, err := filepath.EvalSymlinks(worktree)
+	if err != nil {
+		return nil, fmt.Errorf("confine: worktree %q: %w", worktree, err)
+	}
+	rel, err := filepath.Rel(top, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return nil, fmt.Errorf("confine: project folder %q is not inside the worktree %q", dir, worktree)
+	}
 	root, err := os.OpenRoot(real)
 	if err != nil {
 		return nil, fmt.Errorf("confine: project folder %q: %w", dir, err)
 	}
-	return &Root{dir: abs, real: real, root: root}, nil
+	r := &Root{dir: abs, real: real, root: root, top: root, base: split(filepath.ToSlash(rel))}
+	if len(r.base) > 0 {
+		if r.top, err = os.OpenRoot(top); err != nil {
+			root.Close()
+			return nil, fmt.Errorf("confine: worktree %q: %w", worktree, err)
+		}
+	}
+	return r, nil
 }
 
 // Dir returns the project folder with its symbolic links resolved.
 func (r *Root) Dir() string { return r.real }
 
 // Close releases the folder.
-func (r *Root) Close() error { return r.root.Close() }
+func (r *Root) Close() error {
+	if r.top != r.root {
+		r.top.Close()
+	}
+	return r.root.Close()
+}

@@ -2,6 +2,9 @@ package confine
 
 import (
 	"io"
+	"os"
+	"slices"
+	"syscall"
 
 	"github.com/opencode-portal/portal/internal/gitignore"
 )
@@ -11,13 +14,14 @@ const maxIgnoreFile = 1 << 20
 
 // ignorer returns a function that tells whether git ignores a name in the
 // resolved folder dir. It reads .git/info/exclude and the .gitignore files
-// from the root down to dir, as git does; the user's global excludes file is
-// outside the project and is not read. A folder under an ignored folder has
-// all its entries ignored, whatever deeper files say (git never looks
-// inside an ignored folder). The .git folder itself, at any depth, and
-// everything in it, count as ignored: git never tracks them.
+// from the worktree down to dir, as git does; the user's global excludes
+// file is outside the project and is not read. A folder under an ignored
+// folder has all its entries ignored, whatever deeper files say (git never
+// looks inside an ignored folder). The .git folder itself, at any depth,
+// and everything in it, count as ignored: git never tracks them.
 func (r *Root) ignorer(dir []string) func(name string, isDir bool) bool {
 	all := func(string, bool) bool { return true }
+	dir = append(slices.Clip(r.base), dir...) // from the worktree
 	if len(dir) > 0 && dir[0] == ".git" {
 		return all
 	}
@@ -37,16 +41,16 @@ func (r *Root) ignorer(dir []string) func(name string, isDir bool) bool {
 	}
 }
 
-// patterns reads the ignore file at the resolved path file, whose patterns
-// apply below the folder base ("" or "dir/sub/"). A missing or unreadable
-// file has none.
+// patterns reads the ignore file at file, a resolved path from the
+// worktree, whose patterns apply below the folder base ("" or "dir/sub/").
+// A missing or unreadable file has none.
 func (r *Root) patterns(file, base string) []gitignore.Pattern {
-	f, fi, err := r.openResolved(file)
+	f, err := r.top.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
-	if !fi.Mode().IsRegular() {
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		return nil
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxIgnoreFile))
