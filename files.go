@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"path"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/opencode-portal/portal/internal/confine"
 	"github.com/opencode-portal/portal/internal/gitrepo"
@@ -50,9 +48,9 @@ type FileSearch struct {
 // FileEntry is one item of a project folder.
 type FileEntry struct {
 	Name string `json:"name"`
-	// Path is slash-separated and relative to the project root, through the
-	// folder as it was asked for. It can be given back to ListFiles or
-	// ReadFile.
+	// Path is slash-separated and relative to the instance's folder,
+	// through the folder as it was asked for. It can be given back to
+	// ListFiles or ReadFile.
 	Path string `json:"path"`
 	// Type is what the entry itself is: FileTypeFile, FileTypeDirectory,
 	// FileTypeSymlink or FileTypeOther. Symbolic links are not followed.
@@ -70,7 +68,7 @@ type FileEntry struct {
 
 // FileContent is a file read from a project.
 type FileContent struct {
-	Path string // as asked for, cleaned
+	Path string // as asked for, cleaned: relative to the instance's folder
 	Size int64
 	// Binary is true when Data has a NUL byte in its first 8 KiB or is not
 	// valid UTF-8. Text is UTF-8.
@@ -84,7 +82,9 @@ type FileContent struct {
 // files included. The JSON names of Path, Status, Additions and Deletions
 // are those of OpenCode's /vcs/status.
 type ChangedFile struct {
-	Path string `json:"file"` // slash-separated, relative to the worktree
+	// Path is slash-separated and relative to the worktree, as git's and
+	// OpenCode's /vcs/status paths are (not to the instance's folder).
+	Path string `json:"file"`
 	// OldPath is the previous path of a renamed file.
 	OldPath string `json:"oldFile,omitempty"`
 	// Status is "added", "deleted", "modified" (content or type) or "renamed".
@@ -109,10 +109,11 @@ func changeStatus(letter byte) string {
 	return "modified"
 }
 
-// SearchFiles finds files and folders of the project of the instance on
-// port whose names match s.Query, best match first, as OpenCode's
-// /find/file does. Paths are relative to the project root; folders end in
-// "/". An empty query returns an empty list without asking OpenCode.
+// SearchFiles finds files and folders in the folder of the instance on
+// port whose names match s.Query, best match first: OpenCode's /find/file
+// answer as it is. Paths are relative to the instance's folder; folders end
+// in "/", and "/" is the folder itself. An empty query returns an empty
+// list without asking OpenCode.
 func (p *Portal) SearchFiles(ctx context.Context, port int, s FileSearch) ([]string, error) {
 	e, err := p.entryByPort(port)
 	if err != nil {
@@ -131,10 +132,6 @@ func (p *Portal) SearchFiles(ctx context.Context, port int, s FileSearch) ([]str
 	if s.Query == "" {
 		return []string{}, nil
 	}
-	pr, err := p.project(ctx, port)
-	if err != nil {
-		return nil, err
-	}
 	c, err := p.clientFor(e)
 	if err != nil {
 		return nil, err
@@ -147,17 +144,6 @@ func (p *Portal) SearchFiles(ctx context.Context, port int, s FileSearch) ([]str
 	if err := c.Call(ctx, http.MethodGet, "/find/file", q, nil, &found); err != nil {
 		return nil, upstreamError(port, err)
 	}
-	// OpenCode answers relative to the instance's directory; the files API
-	// speaks relative to the project root, which may be above it.
-	sub, err := filepath.Rel(pr.root(), pr.dir)
-	if err == nil && sub != "." && sub != ".." && !strings.HasPrefix(sub, ".."+string(filepath.Separator)) {
-		for i, f := range found {
-			found[i] = path.Join(filepath.ToSlash(sub), f)
-			if strings.HasSuffix(f, "/") {
-				found[i] += "/"
-			}
-		}
-	}
 	if found == nil {
 		found = []string{}
 	}
@@ -165,8 +151,8 @@ func (p *Portal) SearchFiles(ctx context.Context, port int, s FileSearch) ([]str
 }
 
 // ListFiles returns the entries of the folder at name, a slash-separated
-// path relative to the project root of the instance on port ("" or "." for
-// the root): folders first, then by name without regard to case.
+// path relative to the folder of the instance on port ("" or "." for that
+// folder): folders first, then by name without regard to case.
 func (p *Portal) ListFiles(ctx context.Context, port int, name string) ([]FileEntry, error) {
 	root, err := p.openProject(ctx, port)
 	if err != nil {
@@ -185,8 +171,8 @@ func (p *Portal) ListFiles(ctx context.Context, port int, name string) ([]FileEn
 }
 
 // ReadFile returns the exact content of the file at name, a slash-separated
-// path relative to the project root of the instance on port. Files larger
-// than Config.MaxReadSize are refused with ETOOLARGE.
+// path relative to the folder of the instance on port. Files larger than
+// Config.MaxReadSize are refused with ETOOLARGE.
 func (p *Portal) ReadFile(ctx context.Context, port int, name string) (*FileContent, error) {
 	root, err := p.openProject(ctx, port)
 	if err != nil {
@@ -200,17 +186,27 @@ func (p *Portal) ReadFile(ctx context.Context, port int, name string) (*FileCont
 	return &FileContent{Path: f.Path, Size: f.Size, Binary: f.Binary, MimeType: f.MimeType, Data: f.Data}, nil
 }
 
-// ChangedFiles returns the files of the git worktree of the instance on
-// port that differ from HEAD, staged or not, untracked ones included and
-// ignored ones left out, with the lines added and deleted: `git diff
-// --numstat HEAD` plus the untracked files. A project outside git is an
-// ENOTFOUND error, a repository without commits ECONFLICT.
+// ChangedFiles returns the files in the folder of the instance on port that
+// differ from HEAD, staged or not, untracked ones included and ignored ones
+// left out, with the lines added and deleted: `git diff --numstat HEAD --
+// .` run in that folder, plus the untracked files, as OpenCode's
+// /vcs/status. Paths are relative to the worktree, as git's are. A project
+// outside git is an ENOTFOUND error, a repository without commits
+// ECONFLICT.
 func (p *Portal) ChangedFiles(ctx context.Context, port int) ([]ChangedFile, error) {
 	r, err := p.gitRepo(ctx, port)
 	if err != nil {
 		return nil, err
 	}
-	stats, err := r.Numstat(ctx, gitrepo.DiffOptions{Untracked: true})
+	pr, err := p.project(ctx, port)
+	if err != nil {
+		return nil, err
+	}
+	opts := gitrepo.DiffOptions{Untracked: true}
+	if sub, err := filepath.Rel(pr.worktree, pr.dir); err == nil && sub != "." {
+		opts.Paths = []string{filepath.ToSlash(sub)}
+	}
+	stats, err := r.Numstat(ctx, opts)
 	if err != nil {
 		return nil, gitError(err, EINTERNAL)
 	}
@@ -222,16 +218,17 @@ func (p *Portal) ChangedFiles(ctx context.Context, port int) ([]ChangedFile, err
 	return changed, nil
 }
 
-// openProject opens the project root of the instance on port for confined
-// access. It reads only the local disk: the files are listed and read when
-// the instance's OpenCode is stopped or hung.
+// openProject opens the folder of the instance on port for confined
+// access, with git's ignore files read from its worktree. It reads only the
+// local disk: the files are listed and read when the instance's OpenCode is
+// stopped or hung.
 func (p *Portal) openProject(ctx context.Context, port int) (*confine.Root, error) {
 	pr, err := p.project(ctx, port)
 	if err != nil {
 		return nil, err
 	}
-	dir := pr.root()
-	root, err := confine.Open(dir)
+	dir := pr.dir
+	root, err := confine.OpenIn(dir, pr.root())
 	if err != nil {
 		return nil, &Error{Code: ENOTFOUND, Err: err, Message: fmt.Sprintf(
 			"The project folder %s of the instance on port %d cannot be opened; was it moved or deleted? Restart the instance in an existing folder", dir, port)}

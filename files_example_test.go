@@ -10,7 +10,7 @@ import (
 )
 
 // Reading a file of the project of the instance on port 3100. Paths are
-// relative to the project root; one that leads outside is refused.
+// relative to the instance's folder; one that leads outside is refused.
 func ExamplePortal_ReadFile() {
 	p, err := portal.New(portal.Config{MaxReadSize: 4 << 20})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -134,24 +135,123 @@ func TestSearchFilesQuery(t *testing.T) {
 	}
 }
 
-// TestSearchFilesSubfolder checks that results of an instance started in
-// a subfolder of its worktree are made relative to the worktree, like
-// every other path of the files API.
-func TestSearchFilesSubfolder(t *testing.T) {
-	worktree := t.TempDir()
-	gitRun(t, worktree, "init", "-q")
-	sub := filepath.Join(worktree, "svc", "api")
-	if err := os.MkdirAll(sub, 0o755); err != nil {
-		t.Fatal(err)
+// TestFilesSubfolder checks the files API of an instance started in a
+// subfolder of a git worktree (mono/apps/web): search relays OpenCode's
+// paths as they are, list and read take and give paths relative to the
+// instance's folder and reach nothing above it, ignored flags come from
+// the .gitignore files from the worktree down, and status holds the
+// folder's changes only, with git's worktree-relative paths.
+func TestFilesSubfolder(t *testing.T) {
+	mono := realTempDir(t)
+	writeAll(t, mono, map[string]string{
+		".gitignore": "*.log\n", "lib/util.ts": "util\n", "apps/api/server.ts": "api\n",
+		"apps/.gitignore": "dist/\n", "apps/web/src/main.ts": "main\n", "apps/web/README.md": "web\n",
+		"apps/web/.gitignore": "tmp/\n",
+	})
+	gitRun(t, mono, "init", "-q")
+	gitRun(t, mono, "add", "-A")
+	gitRun(t, mono, "commit", "-q", "-m", "first")
+	writeAll(t, mono, map[string]string{
+		"apps/web/src/main.ts": "main\nchanged\n", "apps/web/new.ts": "new\n", "apps/web/debug.log": "log\n",
+		"apps/web/dist/app.js": "built\n", "apps/web/tmp/x": "x\n", "apps/api/server.ts": "api\nchanged\n",
+		"lib/new.ts": "new\n", ".git/info/exclude": "secret.txt\n", "apps/web/secret.txt": "s\n",
+	})
+	web := filepath.Join(mono, "apps", "web")
+	for name, target := range map[string]string{"shared": "../../lib", "inside": "src"} {
+		if err := os.Symlink(target, filepath.Join(web, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	fake := &filesFake{found: []string{"main.go", "pkg/", "/"}}
-	p, port := newFilesPortal(t, fake, sub, portal.Config{})
-	found, err := p.SearchFiles(context.Background(), port, portal.FileSearch{Query: "m"})
+	fake := &filesFake{found: []string{"src/main.ts", "src/", "/"}}
+	p, port := newFilesPortal(t, fake, web, portal.Config{})
+	ctx := context.Background()
+
+	found, err := p.SearchFiles(ctx, port, portal.FileSearch{Query: "m"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"svc/api/main.go", "svc/api/pkg/", "svc/api/"}, found); diff != "" {
-		t.Errorf("SearchFiles (-want +got):\n%s", diff)
+	if diff := cmp.Diff(fake.found, found); diff != "" {
+		t.Errorf("SearchFiles (-OpenCode +portal):\n%s", diff)
+	}
+
+	entries, err := p.ListFiles(ctx, port, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, fromGit []string
+	for _, e := range entries {
+		got = append(got, fmt.Sprintf("%s %s %s %v", e.Path, e.Type, e.Target, e.Ignored))
+		fromGit = append(fromGit, fmt.Sprintf("%s %v", e.Path, gitIgnores(t, web, e.Path)))
+	}
+	want := []string{
+		"dist directory  true", "src directory  false", "tmp directory  true", ".gitignore file  false",
+		"debug.log file  true", "inside symlink directory false", "new.ts file  false",
+		"README.md file  false", "secret.txt file  true", "shared symlink  false",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ListFiles (-want +got):\n%s", diff)
+	}
+	var ours []string
+	for _, e := range entries {
+		ours = append(ours, fmt.Sprintf("%s %v", e.Path, e.Ignored))
+	}
+	if diff := cmp.Diff(fromGit, ours); diff != "" {
+		t.Errorf("ignored flags (-git check-ignore +portal):\n%s", diff)
+	}
+
+	entries, err = p.ListFiles(ctx, port, "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]portal.FileEntry{{Name: "main.ts", Path: "src/main.ts", Type: portal.FileTypeFile, Size: 13}}, entries); diff != "" {
+		t.Errorf("ListFiles(src) (-want +got):\n%s", diff)
+	}
+	f, err := p.ReadFile(ctx, port, "src/main.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"src/main.ts", "main\nchanged\n"}, []string{f.Path, string(f.Data)}); diff != "" {
+		t.Errorf("ReadFile (-want +got):\n%s", diff)
+	}
+
+	// Nothing above the instance's folder is reached, as with OpenCode's
+	// own file routes, not even inside the worktree.
+	for _, name := range []string{"..", "../api/server.ts", "../../lib/util.ts", "src/../../api/server.ts", "shared/util.ts", "shared"} {
+		_, rerr := p.ReadFile(ctx, port, name)
+		_, lerr := p.ListFiles(ctx, port, name)
+		if portal.ErrorCode(rerr) != portal.EFORBIDDEN || portal.ErrorCode(lerr) != portal.EFORBIDDEN {
+			t.Errorf("%q: read %v, list %v; want EFORBIDDEN", name, rerr, lerr)
+		}
+	}
+
+	changed, err := p.ChangedFiles(ctx, port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantChanged := []portal.ChangedFile{
+		{Path: "apps/web/inside", Status: "added", Additions: 1},
+		{Path: "apps/web/new.ts", Status: "added", Additions: 1},
+		{Path: "apps/web/shared", Status: "added", Additions: 1},
+		{Path: "apps/web/src/main.ts", Status: "modified", Additions: 1},
+	}
+	if diff := cmp.Diff(wantChanged, changed); diff != "" {
+		t.Errorf("ChangedFiles (-want +got):\n%s", diff)
+	}
+	// The same as git's answer in the instance's folder, which OpenCode's
+	// /vcs/status gives.
+	fromGit = nil
+	for _, rec := range strings.Split(gitRun(t, web, "status", "--porcelain=v1", "-uall", "--no-renames", "-z", "--", "."), "\x00") {
+		if rec != "" {
+			fromGit = append(fromGit, rec[3:])
+		}
+	}
+	slices.Sort(fromGit)
+	var paths []string
+	for _, c := range changed {
+		paths = append(paths, c.Path)
+	}
+	if diff := cmp.Diff(fromGit, paths); diff != "" {
+		t.Errorf("ChangedFiles paths (-git status -- . +portal):\n%s", diff)
 	}
 }
 
@@ -223,6 +323,23 @@ func TestFileErrors(t *testing.T) {
 	if err := list(""); portal.ErrorCode(err) != portal.ENOTFOUND || !strings.Contains(err.Error(), "moved or deleted") {
 		t.Errorf("ListFiles in a deleted project: %v, want ENOTFOUND saying so", err)
 	}
+}
+
+// gitIgnores tells whether git ignores name, a path relative to dir, as
+// `git check-ignore --no-index` run in dir says.
+func gitIgnores(t *testing.T, dir, name string) bool {
+	t.Helper()
+	cmd := exec.Command("git", "check-ignore", "-q", "--no-index", name)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
+		return false
+	}
+	if err != nil {
+		t.Fatalf("git check-ignore %s: %v", name, err)
+	}
+	return true
 }
 
 // errMessage is the user-facing message of err, or "" for nil.

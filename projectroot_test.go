@@ -93,14 +93,14 @@ func TestFilesWithoutOpenCode(t *testing.T) {
 		dir      string // the instance's registered folder
 		worktree string // "" outside git
 		list     []string
-		read     string // a.txt in the project root
+		read     string // a.txt in the instance's folder
 	}{
 		{"outside git", plain, "", []string{"sub", "a.txt"}, "plain\n"},
 		{"outside git, in a subfolder", filepath.Join(plain, "sub"), "", []string{"b.txt"}, ""},
 		{"git, at the top", repo, repo, []string{".git", "svc", "a.txt"}, "repo\n"},
-		{"git, in a subfolder", filepath.Join(repo, "svc", "api"), repo, []string{".git", "svc", "a.txt"}, "repo\n"},
+		{"git, in a subfolder", filepath.Join(repo, "svc", "api"), repo, []string{"main.go"}, ""},
 		{"linked worktree", linked, linked, []string{"svc", ".git", "a.txt"}, "linked\n"},
-		{"non-repository .git folder", notRepo, repo, []string{".git", "svc", "a.txt"}, "repo\n"},
+		{"non-repository .git folder", notRepo, repo, []string{".git", "a.txt"}, "fake\n"},
 	}
 	for _, upstream := range []struct {
 		name string

@@ -42,7 +42,7 @@ func (h *handler) searchFiles(w http.ResponseWriter, r *http.Request) error {
 }
 
 // listFiles answers GET files/list?path= with a bare JSON array of
-// portal.FileEntry; no path lists the project root.
+// portal.FileEntry; no path lists the instance's folder.
 func (h *handler) listFiles(w http.ResponseWriter, r *http.Request) error {
 	port, q, err := fileRequest(r)
 	if err != nil {

@@ -14,10 +14,13 @@ import (
 
 // TestFilesRoutesWithOpenCodeStopped lists and reads through the HTTP API
 // the files of an instance whose OpenCode is not running, inside git (the
-// instance in a subfolder: the root is the worktree) and outside.
+// instance in a subfolder: paths are relative to it) and outside.
 func TestFilesRoutesWithOpenCodeStopped(t *testing.T) {
 	repo := portaltest.NewGitRepo(t)
 	if err := os.Mkdir(filepath.Join(repo, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "sub", "README.md"), []byte("sub\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	plain := t.TempDir()
@@ -29,7 +32,7 @@ func TestFilesRoutesWithOpenCodeStopped(t *testing.T) {
 		list      []any
 		read      string
 	}{
-		{"git", filepath.Join(repo, "sub"), []any{".git", "sub", "README.md"}, "# test project\n"},
+		{"git", filepath.Join(repo, "sub"), []any{"README.md"}, "sub\n"},
 		{"outside git", plain, []any{"README.md"}, "plain\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
