@@ -155,6 +155,7 @@ func TestFilesSubfolder(t *testing.T) {
 		"apps/web/src/main.ts": "main\nchanged\n", "apps/web/new.ts": "new\n", "apps/web/debug.log": "log\n",
 		"apps/web/dist/app.js": "built\n", "apps/web/tmp/x": "x\n", "apps/api/server.ts": "api\nchanged\n",
 		"lib/new.ts": "new\n", ".git/info/exclude": "secret.txt\n", "apps/web/secret.txt": "s\n",
+		"apps/web-old/y.ts": "y\n",
 	})
 	web := filepath.Join(mono, "apps", "web")
 	for name, target := range map[string]string{"shared": "../../lib", "inside": "src"} {
