@@ -252,7 +252,7 @@ func fileError(doing string, err error) error {
 	case errors.Is(err, confine.ErrInvalidPath):
 		code = EINVALID
 	case errors.Is(err, confine.ErrOutside):
-		code, hint = EFORBIDDEN, "; only files inside the project can be listed or read"
+		code, hint = EFORBIDDEN, "; only files in the instance's folder (where it was started) can be listed or read"
 	case errors.Is(err, confine.ErrNotFound):
 		code, hint = ENOTFOUND, "; list its folder to see what is there"
 	case errors.Is(err, confine.ErrNotDir), errors.Is(err, confine.ErrNotFile):
