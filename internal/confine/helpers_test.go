@@ -80,7 +80,9 @@ func newFixture(tb testing.TB) *fixture {
 			tb.Fatal(err)
 		}
 	}
-	root, err := Open(dir)
+	// Opened as a folder below a worktree that also holds the outside
+	// folder: the worktree is read for ignore files only.
+	root, err := OpenIn(dir, base)
 	if err != nil {
 		tb.Fatal(err)
 	}
