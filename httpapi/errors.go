@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 
@@ -37,10 +36,6 @@ type errorEnvelope struct {
 // writeError writes err as the JSON error envelope. It is the only writer of
 // error responses.
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		err = portal.Errorf(portal.ETOOLARGE, "Request body is larger than %d bytes", tooLarge.Limit)
-	}
 	code := portal.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {

@@ -12,14 +12,8 @@ import (
 	"github.com/opencode-portal/portal"
 )
 
-// DefaultMaxBodyBytes bounds request bodies unless WithMaxBodyBytes says otherwise.
-const DefaultMaxBodyBytes = 1 << 20
-
 // Option configures the handler returned by New.
 type Option func(*handler)
-
-// WithMaxBodyBytes sets the largest request body accepted; larger ones get 413.
-func WithMaxBodyBytes(n int64) Option { return func(h *handler) { h.maxBody = n } }
 
 // WithLogger sets the logger for request errors. Default: the Portal's logger.
 func WithLogger(l *slog.Logger) Option { return func(h *handler) { h.log = l } }
@@ -27,8 +21,9 @@ func WithLogger(l *slog.Logger) Option { return func(h *handler) { h.log = l } }
 type handler struct {
 	p           *portal.Portal
 	log         *slog.Logger
-	maxBody     int64
-	credentials auth // passwords, tokens and the failed-attempt limiter (auth.go)
+	maxBody     int64 // WithMaxBodyBytes
+	maxPrompt   int64 // WithMaxPromptBytes
+	credentials auth  // passwords, tokens and the failed-attempt limiter (auth.go)
 	mux         *http.ServeMux
 	patterns    []string // every pattern registered, in order
 
@@ -40,7 +35,7 @@ type handler struct {
 
 // New returns an http.Handler serving p's API under /api/.
 func New(p *portal.Portal, opts ...Option) http.Handler {
-	h := &handler{p: p, log: p.Config().Logger, maxBody: DefaultMaxBodyBytes, mux: http.NewServeMux()}
+	h := &handler{p: p, log: p.Config().Logger, maxBody: DefaultMaxBodyBytes, maxPrompt: DefaultMaxPromptBytes, mux: http.NewServeMux()}
 	for _, o := range opts {
 		o(h)
 	}
@@ -53,11 +48,20 @@ func New(p *portal.Portal, opts ...Option) http.Handler {
 // envelope by writeError.
 type apiFunc func(w http.ResponseWriter, r *http.Request) error
 
-// handle registers fn for pattern, with the body limit applied.
-func (h *handler) handle(pattern string, fn apiFunc) {
+// handle registers fn for pattern, with the request body limit of the
+// given kind (smallBody when none is given) applied.
+func (h *handler) handle(pattern string, fn apiFunc, body ...bodyKind) {
+	kind := smallBody
+	if len(body) > 0 {
+		kind = body[0]
+	}
+	limit := h.bodyLimit(kind)
 	h.patterns = append(h.patterns, pattern)
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+		if err := limit.apply(w, r); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
 		if err := fn(w, r); err != nil {
 			h.writeError(w, r, err)
 		}

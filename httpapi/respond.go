@@ -36,9 +36,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 // names the field.
 func decodeJSON(r *http.Request, v any) error {
 	data, err := io.ReadAll(r.Body)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return portal.Errorf(portal.ETOOLARGE, "Request body is larger than %d bytes", tooLarge.Limit)
+	var limitErr *portal.Error
+	if errors.As(err, &limitErr) {
+		return err // the route's body limit, naming itself (limitedBody)
 	}
 	if err != nil {
 		return portal.Errorf(portal.EINVALID, "Reading the request body failed: %v", err)

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -27,11 +26,15 @@ func TestDecodeJSON(t *testing.T) {
 		{in: `{"paths":"a"}`, code: portal.EINVALID, message: `Invalid body: field "paths" must be an array, not string`},
 		{in: `[1]`, code: portal.EINVALID, message: `Invalid body: expected an object, got array`},
 		{in: `{"text":`, code: portal.EINVALID, message: `Invalid body: malformed JSON at byte 8: unexpected end of JSON input`},
-		{in: `{"text":"` + strings.Repeat("x", 100) + `"}`, code: portal.ETOOLARGE, message: `Request body is larger than 64 bytes`},
+		{in: `{"text":"` + strings.Repeat("x", 100) + `"}`, code: portal.ETOOLARGE,
+			message: `Request body is larger than 64 bytes, the limit for this route; send less, or raise the limit with --max-body-mib (httpapi.WithMaxBodyBytes)`},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(tt.in))
-		r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, 64)
+		r.ContentLength = -1 // unknown, so that the limit is met while reading
+		if err := (&handler{maxBody: 64}).bodyLimit(smallBody).apply(httptest.NewRecorder(), r); err != nil {
+			t.Fatal(err)
+		}
 		var got body
 		err := decodeJSON(r, &got)
 		if diff := cmp.Diff(tt.code, portal.ErrorCode(err)); diff != "" {

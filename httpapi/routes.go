@@ -1,7 +1,10 @@
 package httpapi
 
 // routes registers every route of the API. Paths under /api/opencode/{port}/
-// act on the registered OpenCode instance listening on that port.
+// act on the registered OpenCode instance listening on that port. A route's
+// request bodies are limited by WithMaxBodyBytes unless its entry names
+// another limit (promptBody: WithMaxPromptBytes, for routes that carry a
+// user's text to the agent).
 func (h *handler) routes() {
 	// System.
 	h.handle("GET /api/system/hostname", h.hostname)
@@ -30,8 +33,8 @@ func (h *handler) routes() {
 	h.handle("DELETE /api/opencode/{port}/session/{id}", h.deleteSession)
 	h.handle("GET /api/opencode/{port}/session/{id}/messages", h.messages)
 	h.handle("GET /api/opencode/{port}/session/{id}/children", h.children)
-	h.handle("POST /api/opencode/{port}/session/{id}/prompt", h.prompt)
-	h.handle("POST /api/opencode/{port}/session/{id}/prompt_async", h.promptAsync)
+	h.handle("POST /api/opencode/{port}/session/{id}/prompt", h.prompt, promptBody)
+	h.handle("POST /api/opencode/{port}/session/{id}/prompt_async", h.promptAsync, promptBody)
 	h.handle("POST /api/opencode/{port}/session/{id}/abort", h.abort)
 	h.handle("POST /api/opencode/{port}/session/{id}/fork", h.fork)
 

@@ -25,6 +25,10 @@ import (
 // process may have.
 const defaultMaxConnections = 1000
 
+// maxBodyMiBFlag bounds --max-body-mib and --max-prompt-mib: a body that
+// large must be held in memory a few times over.
+const maxBodyMiBFlag = 1024
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, pf := newFlagSet("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on (loopback by default; use 0.0.0.0:3000 to expose it)")
@@ -36,6 +40,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with the certificate (chain) in this PEM `file`; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the private key of --tls-cert, in this PEM `file`")
 	bodyTimeout := fs.Duration("body-timeout", httpapi.DefaultBodyIdleTimeout, "end a request whose body stops arriving for this long (a whole body may take at most 2m)")
+	maxBodyMiB := fs.Int64("max-body-mib", httpapi.DefaultMaxBodyBytes>>20, "largest request body, in MiB, of every route but the prompt routes")
+	maxPromptMiB := fs.Int64("max-prompt-mib", httpapi.DefaultMaxPromptBytes>>20, "largest request body, in MiB, of the prompt and prompt_async routes (a pasted log or file)")
 	maxConns := fs.Int("max-connections", defaultMaxConnections, "connections served at once; more wait until one closes (each open page holds one or more for its live events)")
 	var allowedHosts, allowedOrigins []string
 	fs.Func("allow-host", "also answer requests addressed to this host `name`, e.g. the server's name on the network (repeatable; localhost and IP addresses are always answered)", func(s string) error {
@@ -51,6 +57,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *bodyTimeout <= 0 {
 		return fmt.Errorf("--body-timeout %v: give a positive duration, such as 15s", *bodyTimeout)
+	}
+	for _, f := range []struct {
+		name string
+		mib  int64
+	}{{"--max-body-mib", *maxBodyMiB}, {"--max-prompt-mib", *maxPromptMiB}} {
+		if f.mib < 1 || f.mib > maxBodyMiBFlag {
+			return fmt.Errorf("%s %d: give a number of MiB from 1 to %d", f.name, f.mib, maxBodyMiBFlag)
+		}
 	}
 	if *maxConns <= 0 {
 		return fmt.Errorf("--max-connections %d: give a positive number, such as %d", *maxConns, defaultMaxConnections)
@@ -93,7 +107,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	ln = netutil.LimitListener(ln, *maxConns)
-	api := httpapi.New(p, httpapi.WithPassword(password), httpapi.WithTokens(tokens), httpapi.WithAllowedHosts(allowedHosts...), httpapi.WithAllowedOrigins(allowedOrigins...))
+	api := httpapi.New(p, httpapi.WithPassword(password), httpapi.WithTokens(tokens), httpapi.WithAllowedHosts(allowedHosts...), httpapi.WithAllowedOrigins(allowedOrigins...),
+		httpapi.WithMaxBodyBytes(*maxBodyMiB<<20), httpapi.WithMaxPromptBytes(*maxPromptMiB<<20))
 	// No WriteTimeout: it would end event streams and the answers of long
 	// prompts. Bodies have their own deadlines, which also catch a pause.
 	srv := &http.Server{

@@ -108,6 +108,8 @@ func TestServeRefusesLimitsBelowOne(t *testing.T) {
 		{[]string{"--body-timeout", "0s"}, "--body-timeout 0s: give a positive duration, such as 15s"},
 		{[]string{"--body-timeout", "-1m"}, "--body-timeout -1m0s: give a positive duration"},
 		{[]string{"--max-connections", "0"}, "--max-connections 0: give a positive number, such as 1000"},
+		{[]string{"--max-prompt-mib", "0"}, "--max-prompt-mib 0: give a number of MiB from 1 to 1024"},
+		{[]string{"--max-body-mib", "1025"}, "--max-body-mib 1025: give a number of MiB from 1 to 1024"},
 	}
 	for _, tt := range tests {
 		var stderr strings.Builder
