@@ -88,7 +88,13 @@ func (p *Portal) runningPID(port int) (pid int, id string, err error) {
 		return st.PID, e.ID, nil
 	}
 	if !pidAlive(e.OpencodePID) {
-		return 0, e.ID, notRunning(port, e.ID, "its process has exited")
+		// The state every portal reads: starting while its owner restarts
+		// it, crashed or stopped as recorded.
+		state, _ := entryState(e, func() bool { return false })
+		if state == StateRunning { // the original CLI's web UI outlived it
+			state = "its OpenCode process has exited"
+		}
+		return 0, e.ID, notRunning(port, e.ID, state)
 	}
 	return *e.OpencodePID, e.ID, nil
 }

@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"context"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -71,6 +72,11 @@ func TestEveryPortalReadsTheSameState(t *testing.T) {
 		got, err := p.Instance(ctx, in.ID)
 		if diff := cmp.Diff(crashed, got); err != nil || diff != "" {
 			t.Errorf("%s: Instance (-want +got):\n%s%v", name, diff, err)
+		}
+		// A relay through either is refused alike.
+		_, err = p.Sessions(ctx, in.Port, portal.SessionListOptions{})
+		if portal.ErrorCode(err) != portal.ENOTRUNNING || !strings.Contains(err.Error(), "is not running (crashed); restart it") {
+			t.Errorf("%s: Sessions of the crashed instance: %v, want %s saying it crashed", name, err, portal.ENOTRUNNING)
 		}
 	}
 
