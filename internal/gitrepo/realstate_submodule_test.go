@@ -180,6 +180,12 @@ func submoduleIgnoreStates() []subState {
 			runGit(t, dir, "config", "-f", ".gitmodules", "submodule.a.ignore", "all")
 			runGit(t, dir, "config", "submodule.a.ignore", "none")
 		}},
+		{"a ignore=all in config.worktree over none in config", func(t *testing.T, dir string) {
+			dirtyEverywhere(t, dir)
+			runGit(t, dir, "config", "submodule.a.ignore", "none")
+			runGit(t, dir, "config", "extensions.worktreeConfig", "true")
+			runGit(t, dir, "config", "--worktree", "submodule.a.ignore", "all")
+		}},
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	format "github.com/go-git/go-git/v5/plumbing/format/config"
 	"golang.org/x/sync/errgroup"
@@ -94,9 +93,10 @@ func (si submoduleIgnores) mode(path string) string {
 }
 
 // submoduleIgnores reads the ignore modes as git does: submodule.<name>.ignore
-// from the repository's or the global config, else from .gitmodules (the
-// worktree's file, else the index's), where the submodule's path gives its
-// name; diff.ignoreSubmodules for paths without a setting. An unknown value
+// from the configuration in effect in the worktree (config.worktree
+// included) or the global one, else from .gitmodules (the worktree's file,
+// else the index's), where the submodule's path gives its name;
+// diff.ignoreSubmodules for paths without a setting. An unknown value
 // counts as none.
 func (r *Repo) submoduleIgnores(g *git.Repository, idx *index) submoduleIgnores {
 	hasGitlink := false
@@ -109,13 +109,7 @@ func (r *Repo) submoduleIgnores(g *git.Repository, idx *index) submoduleIgnores 
 	if !hasGitlink {
 		return submoduleIgnores{} // no config to read: only gitlinks have modes
 	}
-	var cfgs []*format.Config
-	if cfg, err := g.Config(); err == nil && cfg.Raw != nil {
-		cfgs = append(cfgs, cfg.Raw)
-	}
-	if gc, err := config.LoadConfig(config.GlobalScope); err == nil && gc.Raw != nil {
-		cfgs = append(cfgs, gc.Raw)
-	}
+	cfgs := loadConfig(g)
 	option := func(name, key string) string {
 		for _, c := range cfgs {
 			if v := subsectionOption(c, "submodule", name, key); v != "" {
