@@ -23,8 +23,9 @@ type instanceProject struct {
 	worktree string
 }
 
-// root is the folder the instance may touch: its worktree, or its folder
-// outside git.
+// root is the instance's worktree, or its folder outside git: where the git
+// routes work and git's ignore files are read from. The files routes are
+// confined to dir.
 func (pr instanceProject) root() string {
 	if pr.worktree != "" {
 		return pr.worktree
