@@ -32,16 +32,10 @@ func (x1 *xdFile) histogram(x2 *xdFile, line1, count1, line2, count2 int) {
 		case count1 <= 0 && count2 <= 0:
 			return
 		case count1 == 0:
-			for ; count2 > 0; count2-- {
-				x2.mark(line2-1, true)
-				line2++
-			}
+			x2.markRange(line2, count2)
 			return
 		case count2 == 0:
-			for ; count1 > 0; count1-- {
-				x1.mark(line1-1, true)
-				line1++
-			}
+			x1.markRange(line1, count1)
 			return
 		}
 		var lcs histRegion
@@ -50,12 +44,8 @@ func (x1 *xdFile) histogram(x2 *xdFile, line1, count1, line2, count2 int) {
 			return
 		}
 		if lcs.begin1 == 0 && lcs.begin2 == 0 {
-			for i := range count1 {
-				x1.mark(line1-1+i, true)
-			}
-			for i := range count2 {
-				x2.mark(line2-1+i, true)
-			}
+			x1.markRange(line1, count1)
+			x2.markRange(line2, count2)
 			return
 		}
 		x1.histogram(x2, line1, lcs.begin1-line1, line2, lcs.begin2-line2)

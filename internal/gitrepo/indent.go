@@ -61,31 +61,25 @@ func (f *xdFile) measureSplit(split int) splitMeasure {
 	} else {
 		m.indent = lineIndent(f.recs[split])
 	}
-	m.preIndent = -1
-	for i := split - 1; i >= 0; i-- {
-		m.preIndent = lineIndent(f.recs[i])
-		if m.preIndent != -1 {
-			break
-		}
-		m.preBlank++
-		if m.preBlank == maxBlanks {
-			m.preIndent = 0
-			break
-		}
-	}
-	m.postIndent = -1
-	for i := split + 1; i < n; i++ {
-		m.postIndent = lineIndent(f.recs[i])
-		if m.postIndent != -1 {
-			break
-		}
-		m.postBlank++
-		if m.postBlank == maxBlanks {
-			m.postIndent = 0
-			break
-		}
-	}
+	m.preIndent, m.preBlank = f.nearestIndent(split-1, -1)
+	m.postIndent, m.postBlank = f.nearestIndent(split+1, 1)
 	return m
+}
+
+// nearestIndent walks from line i by step (-1 up, 1 down) over blank
+// lines and returns the indentation of the first non-blank line (-1 if the
+// file ends first, 0 after maxBlanks blank lines) and the blank lines
+// passed.
+func (f *xdFile) nearestIndent(i, step int) (indent, blanks int) {
+	for ; i >= 0 && i < len(f.recs); i += step {
+		if indent = lineIndent(f.recs[i]); indent != -1 {
+			return indent, blanks
+		}
+		if blanks++; blanks == maxBlanks {
+			return 0, blanks
+		}
+	}
+	return -1, blanks
 }
 
 // splitScore sums the badness of a group's two splits; lower is better.

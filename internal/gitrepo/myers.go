@@ -30,6 +30,14 @@ type xdFile struct {
 func (f *xdFile) changed(i int) bool { return f.chg[i+1] }
 func (f *xdFile) mark(i int, v bool) { f.chg[i+1] = v }
 
+// markRange marks count lines changed from line, counted from 1 as the
+// histogram and patience diffs count.
+func (f *xdFile) markRange(line, count int) {
+	for i := range count {
+		f.mark(line-1+i, true)
+	}
+}
+
 // splitLines cuts data into lines, each keeping its "\n" (the last may lack it).
 func splitLines(data []byte) [][]byte {
 	if len(data) == 0 {

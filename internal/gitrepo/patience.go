@@ -16,14 +16,10 @@ type patienceEntry struct {
 func (x1 *xdFile) patience(x2 *xdFile, line1, count1, line2, count2 int) {
 	switch {
 	case count1 == 0:
-		for i := range count2 {
-			x2.mark(line2-1+i, true)
-		}
+		x2.markRange(line2, count2)
 		return
 	case count2 == 0:
-		for i := range count1 {
-			x1.mark(line1-1+i, true)
-		}
+		x1.markRange(line1, count1)
 		return
 	}
 	byClass := make(map[int]*patienceEntry, count1)
@@ -51,12 +47,8 @@ func (x1 *xdFile) patience(x2 *xdFile, line1, count1, line2, count2 int) {
 		}
 	}
 	if !hasMatches {
-		for i := range count1 {
-			x1.mark(line1-1+i, true)
-		}
-		for i := range count2 {
-			x2.mark(line2-1+i, true)
-		}
+		x1.markRange(line1, count1)
+		x2.markRange(line2, count2)
 		return
 	}
 	if first := longestUniqueSequence(order); first != nil {
