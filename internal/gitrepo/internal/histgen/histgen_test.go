@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -36,8 +37,8 @@ func TestGenerate(t *testing.T) {
 		if out := git(t, dir, "fsck", "--no-dangling"); out != "" {
 			t.Errorf("git fsck: %s", out)
 		}
-		if n := git(t, dir, "rev-list", "--count", "--all"); n < "600" || n > "608" {
-			t.Errorf("%s commits, want 600 to 608", n)
+		if n, _ := strconv.Atoi(git(t, dir, "rev-list", "--count", "--all")); n < 600 || n > 608 {
+			t.Errorf("%d commits, want 600 to 608", n)
 		}
 		if n := git(t, dir, "rev-list", "--count", "--merges", "HEAD"); n == "0" {
 			t.Error("no merge commits")
@@ -56,17 +57,21 @@ func TestGenerate(t *testing.T) {
 	if heads[0] != heads[1] {
 		t.Errorf("same options, different histories: %s and %s", heads[0], heads[1])
 	}
-	when := map[string]string{}
+	when := map[string]int64{}
 	var lines [][]string
 	for _, line := range strings.Split(git(t, dir, "log", "--format=%H %ct %P"), "\n") {
 		f := strings.Fields(line)
-		when[f[0]] = f[1]
+		ct, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			t.Fatalf("git log: commit time %q: %v", f[1], err)
+		}
+		when[f[0]] = ct
 		lines = append(lines, f)
 	}
 	skewed := 0
 	for _, f := range lines {
 		for _, p := range f[2:] {
-			if len(f[1]) == len(when[p]) && f[1] < when[p] {
+			if when[f[0]] < when[p] {
 				skewed++
 			}
 		}
