@@ -21,6 +21,15 @@ type diffDriver struct {
 	funcname []funcRule
 }
 
+// The drivers of a path whose diff attribute names no driver: git's
+// defaults, always text (diff) and always binary (-diff). They are shared
+// and never changed.
+var (
+	defaultDriver = &diffDriver{binary: -1}
+	textDriver    = &diffDriver{binary: 0}
+	binaryDriver  = &diffDriver{binary: 1}
+)
+
 // funcRule is one line of a funcname pattern: a line that matches a
 // negated rule is no function line.
 type funcRule struct {
@@ -116,11 +125,11 @@ func utf8Locale() bool {
 func (d *diffDrivers) lookup(value string, set, unset bool) (*diffDriver, error) {
 	switch {
 	case set:
-		return &diffDriver{binary: 0}, nil
+		return textDriver, nil
 	case unset:
-		return &diffDriver{binary: 1}, nil
+		return binaryDriver, nil
 	case value == "":
-		return &diffDriver{binary: -1}, nil
+		return defaultDriver, nil
 	}
 	if drv, ok := d.byName[value]; ok {
 		return drv, nil
@@ -166,7 +175,7 @@ func (d *diffDrivers) build(name string) (*diffDriver, error) {
 		}
 	}
 	if !known {
-		return &diffDriver{binary: -1}, nil // git ignores a driver it does not know
+		return defaultDriver, nil // git ignores a driver it does not know
 	}
 	if pattern == "" {
 		return drv, nil
@@ -211,7 +220,7 @@ func compileFuncname(pattern string, extended, icase, utf8 bool) ([]funcRule, er
 // driver returns the side's diff driver, git's defaults when it has none.
 func (s *fileSide) driver() *diffDriver {
 	if s.drv == nil {
-		return &diffDriver{binary: -1}
+		return defaultDriver
 	}
 	return s.drv
 }
