@@ -47,26 +47,34 @@ type Repo struct {
 // ErrUnsupported when the repository's format or configuration is one
 // this package cannot serve as git would.
 func Open(dir string) (*Repo, error) {
+	r, _, err := openWithGit(dir)
+	return r, err
+}
+
+// openWithGit is Open, also returning the go-git repository it opened to
+// check the format, for a caller that reads it at once.
+func openWithGit(dir string) (*Repo, *git.Repository, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, fmt.Errorf("open repository %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("open repository %s: %w", dir, err)
 	}
 	gitDir, err := findGitDir(abs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	common, err := readCommonDir(gitDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if fi, err := os.Stat(common); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("%w: %s: its common git directory %s is missing; if the main worktree was moved, run git worktree repair there", ErrNotRepository, abs, common)
+		return nil, nil, fmt.Errorf("%w: %s: its common git directory %s is missing; if the main worktree was moved, run git worktree repair there", ErrNotRepository, abs, common)
 	}
 	r := &Repo{dir: abs, gitDir: gitDir, common: common}
-	if _, err := r.open(); err != nil {
-		return nil, err
+	g, err := r.open()
+	if err != nil {
+		return nil, nil, err
 	}
-	return r, nil
+	return r, g, nil
 }
 
 // Dir returns the worktree root.

@@ -307,11 +307,7 @@ func (r *Repo) hasChanges(ctx context.Context, g *git.Repository) (bool, error) 
 // openGitlink opens the repository checked out in dir and reads its HEAD
 // commit (zero when it has none); nil when dir holds no repository.
 func openGitlink(dir string) (*Repo, *git.Repository, plumbing.Hash) {
-	sub, err := Open(dir)
-	if err != nil {
-		return nil, nil, plumbing.ZeroHash
-	}
-	g, err := sub.open()
+	sub, g, err := openWithGit(dir)
 	if err != nil {
 		return nil, nil, plumbing.ZeroHash
 	}
@@ -387,11 +383,7 @@ func gitlinkEntry(path string, head plumbing.Hash, st *unix.Stat_t) entry {
 // repository inside the worktree (rel ends in "/"): its HEAD commit.
 func (r *Repo) embeddedRepoEntry(rel string) (entry, error) {
 	path := strings.TrimSuffix(rel, "/")
-	sub, err := Open(r.full(path))
-	if err != nil {
-		return entry{}, fmt.Errorf("stage repository %s: %w", path, err)
-	}
-	g, err := sub.open()
+	_, g, err := openWithGit(r.full(path))
 	if err != nil {
 		return entry{}, fmt.Errorf("stage repository %s: %w", path, err)
 	}
