@@ -142,6 +142,19 @@ func findMkrepo() (string, error) {
 	}
 }
 
+// twinOf copies the repository at dir (worktree and git directory) with
+// cp -a, so that git and this package can do the same write from the same
+// starting point. A superproject copies whole: its submodules' git
+// directories are inside its .git, and every link between them is relative.
+func twinOf(tb testing.TB, dir string) string {
+	tb.Helper()
+	twin := filepath.Join(tb.TempDir(), "twin")
+	if out, err := exec.Command("cp", "-a", dir, twin).CombinedOutput(); err != nil {
+		tb.Fatalf("cp -a %s: %v: %s", dir, err, out)
+	}
+	return twin
+}
+
 func openRepo(tb testing.TB, dir string) *Repo {
 	tb.Helper()
 	r, err := Open(dir)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -12,18 +11,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 )
-
-// twinOf copies the repository at dir (worktree and git directory) with
-// cp -a, so that git and this package can do the same write from the same
-// starting point.
-func twinOf(tb testing.TB, dir string) string {
-	tb.Helper()
-	twin := filepath.Join(tb.TempDir(), "twin")
-	if out, err := exec.Command("cp", "-a", dir, twin).CombinedOutput(); err != nil {
-		tb.Fatalf("cp -a %s: %v: %s", dir, err, out)
-	}
-	return twin
-}
 
 // leftState is what a write leaves in a repository, as git reports it:
 // HEAD's tree, parents and message, the files in the git directory, the

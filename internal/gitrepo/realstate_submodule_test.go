@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,18 +47,7 @@ func newSubFixture(tb testing.TB) *subFixture {
 }
 
 // copy returns a copy of the superproject.
-func (fx *subFixture) copy(tb testing.TB) string { return copyTree(tb, fx.super) }
-
-// copyTree copies a superproject: its submodules' git directories are
-// inside its .git, and every link between them is relative.
-func copyTree(tb testing.TB, src string) string {
-	tb.Helper()
-	dst := filepath.Join(tb.TempDir(), "super")
-	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
-		tb.Fatalf("cp -a: %v: %s", err, out)
-	}
-	return dst
-}
+func (fx *subFixture) copy(tb testing.TB) string { return twinOf(tb, fx.super) }
 
 // commitIn commits a change to file in the repository at dir.
 func commitIn(tb testing.TB, dir, file, content string) {
@@ -235,7 +223,7 @@ func TestSubmodules(t *testing.T) {
 				t.Parallel()
 				ours := fx.copy(t)
 				sc.build(t, ours)
-				theirs := copyTree(t, ours)
+				theirs := twinOf(t, ours)
 				r := openRepo(t, ours)
 				var err error
 				switch tc.op {
@@ -309,7 +297,7 @@ func TestSubmodules(t *testing.T) {
 				if tc.from != "main" {
 					runGit(t, ours, "switch", "-q", tc.from)
 				}
-				theirs := copyTree(t, ours)
+				theirs := twinOf(t, ours)
 				if err := openRepo(t, ours).Checkout(ctx, tc.to, false); err != nil {
 					t.Fatalf("Checkout %s: %v", tc.to, err)
 				}
