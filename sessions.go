@@ -39,18 +39,12 @@ type SessionListOptions struct {
 // name another folder, whose sessions and those of the folders below it are
 // listed, or ask for all; both read every session OpenCode knows.
 func (p *Portal) Sessions(ctx context.Context, port int, opts SessionListOptions) ([]Session, error) {
-	var dir, below string
+	own, below := false, ""
 	switch opts.Scope {
 	case ScopeAll:
 	case ScopeInstance:
 		if opts.Directory == "" {
-			e, err := p.entryByPort(port)
-			if err != nil {
-				return nil, err
-			}
-			if dir = filepath.Clean(e.Directory); dir == "/" {
-				dir = ""
-			}
+			own = true
 			break
 		}
 		if !filepath.IsAbs(opts.Directory) {
@@ -60,7 +54,17 @@ func (p *Portal) Sessions(ctx context.Context, port int, opts SessionListOptions
 	default:
 		return nil, Errorf(EINVALID, "Invalid scope %q: it must be %q or absent", opts.Scope, ScopeAll)
 	}
-	c, err := p.client(ctx, port)
+	e, err := p.entryByPort(port)
+	if err != nil {
+		return nil, err
+	}
+	var dir string
+	if own {
+		if dir = filepath.Clean(e.Directory); dir == "/" {
+			dir = ""
+		}
+	}
+	c, err := p.clientFor(e)
 	if err != nil {
 		return nil, err
 	}
