@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,13 +14,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/internal/opencode"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -172,9 +171,19 @@ func testSessionsOfTwoProjects(t *testing.T, b *openCodeBed) {
 			t.Fatal(err)
 		}
 	}
+	direct, err := opencode.New(opencode.Options{BaseURL: b.OC.URL, Password: b.OC.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var theirs portal.Session
-	openCodeCall(t, b.OC, http.MethodPost, "/session?directory="+url.QueryEscape(other), `{"title":"elsewhere"}`, &theirs)
-	t.Cleanup(func() { openCodeCall(t, b.OC, http.MethodDelete, "/session/"+theirs.ID, "", nil) })
+	if err := direct.Call(t.Context(), http.MethodPost, "/session", url.Values{"directory": {other}}, map[string]string{"title": "elsewhere"}, &theirs); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := direct.Call(context.Background(), http.MethodDelete, "/session/"+theirs.ID, nil, nil, nil); err != nil {
+			t.Error(err)
+		}
+	})
 	if theirs.ProjectID == own.ProjectID || theirs.Directory != other {
 		t.Fatalf("the other session is in project %s, folder %s; want another project than %s, in %s", theirs.ProjectID, theirs.Directory, own.ProjectID, other)
 	}
@@ -184,7 +193,9 @@ func testSessionsOfTwoProjects(t *testing.T, b *openCodeBed) {
 		t.Fatal(err)
 	}
 	var want json.RawMessage
-	openCodeCall(t, b.OC, http.MethodGet, "/experimental/session?limit=100000&directory="+url.QueryEscape(b.OC.Dir), "", &want)
+	if err := direct.Call(t.Context(), http.MethodGet, "/experimental/session", url.Values{"limit": {"100000"}, "directory": {b.OC.Dir}}, nil, &want); err != nil {
+		t.Fatal(err)
+	}
 	got, err := json.Marshal(list)
 	if err != nil {
 		t.Fatal(err)
@@ -205,31 +216,5 @@ func testSessionsOfTwoProjects(t *testing.T, b *openCodeBed) {
 	}
 	if !slices.Contains(ids(all), own.ID) || !slices.Contains(ids(all), theirs.ID) {
 		t.Errorf("Sessions(all) = %v; want both %s and %s", ids(all), own.ID, theirs.ID)
-	}
-}
-
-// openCodeCall sends a request straight to oc, body as JSON, and decodes
-// the answer into out (when not nil).
-func openCodeCall(t testing.TB, oc *portaltest.OpenCode, method, path, body string, out any) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), method, oc.URL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth("opencode", oc.Password)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("OpenCode %s %s: %s %s %v", method, path, resp.Status, data, err)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("OpenCode %s %s: %v", method, path, err)
-		}
 	}
 }
