@@ -155,6 +155,15 @@ func twinOf(tb testing.TB, dir string) string {
 	return twin
 }
 
+// fsckClean fails the test unless git fsck --strict finds nothing wrong
+// in the repository (only ours is checked: git's side is the reference).
+func fsckClean(tb testing.TB, dir string) {
+	tb.Helper()
+	if out, err := gitErr(dir, "fsck", "--strict", "--no-dangling", "--no-progress"); err != nil || out != "" {
+		tb.Errorf("git fsck --strict: %v\n%s", err, out)
+	}
+}
+
 func openRepo(tb testing.TB, dir string) *Repo {
 	tb.Helper()
 	r, err := Open(dir)

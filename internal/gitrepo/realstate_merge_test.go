@@ -44,15 +44,6 @@ func leftState(tb testing.TB, dir string) map[string]string {
 	return s
 }
 
-// fsckClean fails the test unless git fsck --strict finds nothing wrong
-// in the repository (only ours is checked: git's side is the reference).
-func fsckClean(tb testing.TB, dir string) {
-	tb.Helper()
-	if out, err := gitErr(dir, "fsck", "--strict", "--no-dangling", "--no-progress"); err != nil || out != "" {
-		tb.Errorf("git fsck --strict: %v\n%s", err, out)
-	}
-}
-
 // twoBranches makes a repository whose branches main and side both changed
 // f.txt since their base, and side also added side.txt.
 func twoBranches(t *testing.T) string {

@@ -388,7 +388,7 @@ func compareSubmoduleWrite(t *testing.T, theirs, ours, what string) {
 	if diff := cmp.Diff(append(wantState, wantStatus...), append(gotState, gotStatus...)); diff != "" {
 		t.Errorf("state after %s (-git +ours):\n%s", what, diff)
 	}
-	runGit(t, ours, "fsck", "--no-progress")
+	fsckClean(t, ours)
 	if diff := cmp.Diff(gotStatus, ourStatus); diff != "" {
 		t.Errorf("status after %s (-git +ours):\n%s", what, diff)
 	}

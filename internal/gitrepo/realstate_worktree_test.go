@@ -171,7 +171,7 @@ type wtState struct {
 }
 
 // wtStateOf reads the state of the worktree dir (and of the main worktree,
-// if given); with fsck, `git fsck` must find the repository sound.
+// if given); with fsck, `git fsck --strict` must find the repository sound.
 func wtStateOf(tb testing.TB, dir, main string, fsck bool) wtState {
 	tb.Helper()
 	tree, parents, _ := strings.Cut(runGitTrim(tb, dir, "rev-parse", "HEAD^{tree}", "HEAD^@"), "\n")
@@ -180,9 +180,7 @@ func wtStateOf(tb testing.TB, dir, main string, fsck bool) wtState {
 		st.MainStatus = wtStatus(tb, main)
 	}
 	if fsck {
-		if out, err := gitErr(dir, "fsck", "--no-progress", "--no-dangling"); err != nil || out != "" {
-			tb.Errorf("git fsck in %s: %v %s", dir, err, out)
-		}
+		fsckClean(tb, dir)
 	}
 	return st
 }
