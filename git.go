@@ -213,21 +213,13 @@ func (p *Portal) GitDiff(ctx context.Context, port int, opts GitDiffOptions) (*G
 		return nil, err
 	}
 	o := gitrepo.DiffOptions{Staged: opts.Staged, Untracked: opts.Untracked, Paths: opts.Paths}
-	var text string
-	var stats []gitrepo.FileStat
-	why, err := r.ReadsNeedGitCLI(ctx)
-	switch {
-	case err != nil:
-	case why != "":
+	text, stats, why, err := r.DiffUnlessCLI(ctx, o, opts.Numstat)
+	if err == nil && why != "" {
 		text, err = r.DiffCLI(ctx, o)
 		if err == nil && opts.Numstat {
 			stats, err = r.NumstatCLI(ctx, o)
 		}
 		err = cliReadError(why, err)
-	case opts.Numstat:
-		text, stats, err = r.DiffStat(ctx, o)
-	default:
-		text, err = r.Diff(ctx, o)
 	}
 	if err != nil {
 		return nil, gitError(err, EINTERNAL)
@@ -253,15 +245,10 @@ func (p *Portal) GitStatus(ctx context.Context, port int) (*GitStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	why, err := r.ReadsNeedGitCLI(ctx)
-	var st *gitrepo.Status
-	switch {
-	case err != nil:
-	case why != "":
+	st, why, err := r.StatusUnlessCLI(ctx)
+	if err == nil && why != "" {
 		st, err = r.StatusCLI(ctx)
 		err = cliReadError(why, err)
-	default:
-		st, err = r.Status(ctx)
 	}
 	if err != nil {
 		return nil, gitError(err, EINTERNAL)

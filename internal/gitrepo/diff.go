@@ -117,28 +117,34 @@ func (p *filePair) status() byte {
 // index) against HEAD, in git's format: it applies with `git apply`.
 // An empty repository yields ErrNoCommits.
 func (r *Repo) Diff(ctx context.Context, opts DiffOptions) (string, error) {
-	text, _, err := r.diff(ctx, opts, true, false)
+	text, _, _, err := r.diff(ctx, opts, true, false, false)
 	return text, err
 }
 
 // Numstat returns the per-file added and deleted line counts of the diff
 // that Diff would return for the same options.
 func (r *Repo) Numstat(ctx context.Context, opts DiffOptions) ([]FileStat, error) {
-	_, stats, err := r.diff(ctx, opts, false, true)
+	_, stats, _, err := r.diff(ctx, opts, false, true, false)
 	return stats, err
 }
 
 // DiffStat returns what Diff and Numstat return for the same options, from
 // one comparison of the worktree: the cost of one call, not two.
 func (r *Repo) DiffStat(ctx context.Context, opts DiffOptions) (string, []FileStat, error) {
-	return r.diff(ctx, opts, true, true)
+	text, stats, _, err := r.diff(ctx, opts, true, true, false)
+	return text, stats, err
 }
 
 // diff compares once and writes the patch, the per-file summary or both.
-func (r *Repo) diff(ctx context.Context, opts DiffOptions, patch, stats bool) (string, []FileStat, error) {
-	pairs, err := r.diffPairs(ctx, opts)
+// With check, it is DiffUnlessCLI: when the repository's reads need the
+// git CLI, it returns why and no diff.
+func (r *Repo) diff(ctx context.Context, opts DiffOptions, patch, stats, check bool) (string, []FileStat, string, error) {
+	pairs, why, err := r.diffPairs(ctx, opts, check)
 	if err != nil {
-		return "", nil, fmt.Errorf("git diff: %w", err)
+		return "", nil, "", fmt.Errorf("git diff: %w", err)
+	}
+	if why != "" {
+		return "", nil, why, nil
 	}
 	var sb strings.Builder
 	if patch {
@@ -154,7 +160,7 @@ func (r *Repo) diff(ctx context.Context, opts DiffOptions, patch, stats bool) (s
 			out[i] = fileStat(&pairs[i])
 		}
 	}
-	return sb.String(), out, nil
+	return sb.String(), out, "", nil
 }
 
 // fileStat is the numstat line of one changed file.
@@ -193,29 +199,38 @@ func count(bs []bool) int {
 
 // diffPairs collects the changed files with both sides loaded, renames
 // detected, sorted by path.
-func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, error) {
+func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions, check bool) ([]filePair, string, error) {
 	filter, err := newPathFilter(opts.Paths)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	g, err := r.open()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	snap, err := r.takeSnapshot(ctx, g, opts.Untracked && !opts.Staged)
+	idx, _, err := r.readWorktreeIndex(g)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if check {
+		if why := r.readsNeedGitCLI(g, idx); why != "" {
+			return nil, why, nil
+		}
+	}
+	snap, err := r.snapshotOf(ctx, g, idx, opts.Untracked && !opts.Staged)
+	if err != nil {
+		return nil, "", err
 	}
 	if snap.head.unborn() {
-		return nil, ErrNoCommits
+		return nil, "", ErrNoCommits
 	}
 	ign := r.submoduleIgnores(g, snap.idx)
 	var subs map[string]*submodule
 	if !opts.Staged {
 		if subs, err = r.checkSubmodules(ctx, snap, ign, subModified); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	idx, wt := snap.idx, snap.scan.wt
@@ -293,10 +308,10 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 	}
 
 	if err := r.loadPairs(ctx, g, snap.scan.set.conv, pairs); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := setPatchConfig(pairs, snap.scan.set.conv.attrs, loadConfig(g)); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// Drop files whose content and mode ended up equal to HEAD's (a staged
 	// change undone in the worktree).
@@ -308,7 +323,7 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions) ([]filePair, err
 		kept = append(kept, p)
 	}
 	pairs = pairRenames(kept)
-	return pairs, nil
+	return pairs, "", nil
 }
 
 // loadPairs loads both sides of every pair in parallel; worktree sides get

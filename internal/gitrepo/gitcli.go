@@ -39,7 +39,8 @@ func readChecks() []func(*readProbe) string {
 // package: a description of the features in use that the package does not
 // run, for example "the lfs filter (big.bin)"; "" when the package reads
 // the repository itself. Writes touching those files are refused with
-// ErrUnsupported either way.
+// ErrUnsupported either way. StatusUnlessCLI and DiffUnlessCLI make the
+// same check on the index their read loads, without reading it twice.
 func (r *Repo) ReadsNeedGitCLI(ctx context.Context) (string, error) {
 	if err := checkCtx(ctx); err != nil {
 		return "", err
@@ -50,10 +51,16 @@ func (r *Repo) ReadsNeedGitCLI(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	idx, err := readIndex(filepath.Join(r.gitDir, "index"))
+	idx, _, err := r.readWorktreeIndex(g)
 	if err != nil {
 		return "", err
 	}
+	return r.readsNeedGitCLI(g, idx), nil
+}
+
+// readsNeedGitCLI is ReadsNeedGitCLI on index idx, as the worktree's reads
+// load it (readWorktreeIndex).
+func (r *Repo) readsNeedGitCLI(g *git.Repository, idx *index) string {
 	p := &readProbe{r: r, g: g, idx: idx}
 	var reasons []string
 	for _, check := range readChecks() {
@@ -61,7 +68,22 @@ func (r *Repo) ReadsNeedGitCLI(ctx context.Context) (string, error) {
 			reasons = append(reasons, why)
 		}
 	}
-	return strings.Join(reasons, "; "), nil
+	return strings.Join(reasons, "; ")
+}
+
+// StatusUnlessCLI is Status, unless the repository's reads need the git
+// CLI: it then returns ReadsNeedGitCLI's answer and no status, for
+// StatusCLI to read. The check is made on the index the status reads.
+func (r *Repo) StatusUnlessCLI(ctx context.Context) (*Status, string, error) {
+	return r.readStatus(ctx, true)
+}
+
+// DiffUnlessCLI is Diff, with Numstat's summary when numstat is set (as
+// DiffStat), unless the repository's reads need the git CLI: it then
+// returns ReadsNeedGitCLI's answer and no diff, for DiffCLI and NumstatCLI
+// to read. The check is made on the index the diff reads.
+func (r *Repo) DiffUnlessCLI(ctx context.Context, opts DiffOptions, numstat bool) (string, []FileStat, string, error) {
+	return r.diff(ctx, opts, true, numstat, true)
 }
 
 // filtersInUse finds the tracked files with a filter driver or

@@ -85,18 +85,33 @@ type Stage struct {
 // changed or untracked file, honouring .gitignore files at every level,
 // .git/info/exclude and core.excludesFile.
 func (r *Repo) Status(ctx context.Context) (*Status, error) {
+	st, _, err := r.readStatus(ctx, false)
+	return st, err
+}
+
+// readStatus is Status; with check, StatusUnlessCLI.
+func (r *Repo) readStatus(ctx context.Context, check bool) (*Status, string, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	g, err := r.open()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	st, snap, err := r.status(ctx, g)
+	idx, _, err := r.readWorktreeIndex(g)
 	if err != nil {
-		return nil, fmt.Errorf("git status: %w", err)
+		return nil, "", fmt.Errorf("git status: %w", err)
+	}
+	if check {
+		if why := r.readsNeedGitCLI(g, idx); why != "" {
+			return nil, why, nil
+		}
+	}
+	st, snap, err := r.statusOf(ctx, g, idx)
+	if err != nil {
+		return nil, "", fmt.Errorf("git status: %w", err)
 	}
 	refreshIndex(r.gitDir, snap.idx, snap.scan.fresh)
-	return st, nil
+	return st, "", nil
 }
 
 // snapshot is the state shared by status and diff: HEAD, the index, the
@@ -175,7 +190,16 @@ func (r *Repo) baseIgnores(set settings) gitignore.List {
 }
 
 func (r *Repo) status(ctx context.Context, g *git.Repository) (*Status, *snapshot, error) {
-	snap, err := r.takeSnapshot(ctx, g, true)
+	idx, _, err := r.readWorktreeIndex(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.statusOf(ctx, g, idx)
+}
+
+// statusOf is status for an index already read (readWorktreeIndex).
+func (r *Repo) statusOf(ctx context.Context, g *git.Repository, idx *index) (*Status, *snapshot, error) {
+	snap, err := r.snapshotOf(ctx, g, idx, true)
 	if err != nil {
 		return nil, nil, err
 	}
