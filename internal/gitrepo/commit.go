@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -87,7 +86,8 @@ func (r *Repo) Commit(ctx context.Context, message string, author *Identity) (Co
 		parents = append(parents, p)
 	}
 
-	configured := r.identity(g)
+	cfg := loadConfig(g) // read once for the identity and the reflogs
+	configured := identity(cfg)
 	if author == nil {
 		author = configured
 	}
@@ -130,7 +130,7 @@ func (r *Repo) Commit(ctx context.Context, message string, author *Identity) (Co
 	if err := moveHead(g.Storer, h, id); err != nil {
 		return Commit{}, fmt.Errorf("git commit: %w", err)
 	}
-	if err := r.logCommit(g, h, id, op, committer, now, msg); err != nil {
+	if err := r.logCommit(cfg, h, id, op, committer, now, msg); err != nil {
 		return Commit{}, fmt.Errorf("git commit: commit %s was made, but not recorded in the reflog (check that .git/logs is writable): %w", id, err)
 	}
 	// Keep the cache-tree that was just computed, for fast status.
@@ -163,7 +163,7 @@ func moveHead(s storer.ReferenceStorer, h head, id plumbing.Hash) error {
 
 // logCommit records a commit in the reflogs of the branch and HEAD, with
 // the message git commit writes ("commit (merge): subject").
-func (r *Repo) logCommit(g *git.Repository, h head, id plumbing.Hash, op pending, committer *Identity, when time.Time, msg string) error {
+func (r *Repo) logCommit(cfg layeredConfig, h head, id plumbing.Hash, op pending, committer *Identity, when time.Time, msg string) error {
 	action := "commit"
 	switch {
 	case h.unborn():
@@ -176,17 +176,16 @@ func (r *Repo) logCommit(g *git.Repository, h head, id plumbing.Hash, op pending
 	subject, _, _ := strings.Cut(msg, "\n")
 	logMsg := action + ": " + subject
 	if h.branch != "" {
-		if err := r.logRefUpdate(g, plumbing.NewBranchReferenceName(h.branch).String(), h.hash, id, committer, when, logMsg); err != nil {
+		if err := r.logRefUpdate(cfg, plumbing.NewBranchReferenceName(h.branch).String(), h.hash, id, committer, when, logMsg); err != nil {
 			return err
 		}
 	}
-	return r.logRefUpdate(g, "HEAD", h.hash, id, committer, when, logMsg)
+	return r.logRefUpdate(cfg, "HEAD", h.hash, id, committer, when, logMsg)
 }
 
 // identity is user.name/user.email from the configuration in effect in
 // the worktree (config.worktree, the repository's, the global one), or nil.
-func (r *Repo) identity(g *git.Repository) *Identity {
-	cfg := loadConfig(g)
+func identity(cfg layeredConfig) *Identity {
 	name, email := cfg.get("user", "name"), cfg.get("user", "email")
 	if name == "" || email == "" {
 		return nil

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
@@ -17,13 +16,13 @@ import (
 // name), as git does when it moves a ref: the log is created for HEAD and
 // branches when core.logAllRefUpdates is on (the default in a worktree),
 // for any ref when it is "always", and otherwise only appended to.
-func (r *Repo) logRefUpdate(g *git.Repository, ref string, old, id plumbing.Hash, who *Identity, when time.Time, msg string) error {
+func (r *Repo) logRefUpdate(cfg layeredConfig, ref string, old, id plumbing.Hash, who *Identity, when time.Time, msg string) error {
 	path := filepath.Join(r.commonDir(), "logs", filepath.FromSlash(ref))
 	if ref == "HEAD" {
 		path = filepath.Join(r.gitDir, "logs", "HEAD")
 	}
 	flags := os.O_WRONLY | os.O_APPEND
-	switch v := strings.ToLower(loadConfig(g).get("core", "logallrefupdates")); {
+	switch v := strings.ToLower(cfg.get("core", "logallrefupdates")); {
 	case v == "always",
 		boolOption(v, true) && (ref == "HEAD" || strings.HasPrefix(ref, "refs/heads/") ||
 			strings.HasPrefix(ref, "refs/remotes/") || strings.HasPrefix(ref, "refs/notes/")):
