@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Sentinel errors, checked with errors.Is.
@@ -113,7 +112,7 @@ func OpenIn(dir, worktree string) (*Root, error) {
 		return nil, fmt.Errorf("confine: worktree %q: %w", worktree, err)
 	}
 	rel, err := filepath.Rel(top, real)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+	if err != nil || !filepath.IsLocal(rel) {
 		return nil, fmt.Errorf("confine: project folder %q is not inside the worktree %q", dir, worktree)
 	}
 	root, err := os.OpenRoot(real)
