@@ -2,9 +2,7 @@ package confine
 
 import (
 	"io"
-	"os"
 	"slices"
-	"syscall"
 
 	"github.com/opencode-portal/portal/internal/gitignore"
 )
@@ -45,12 +43,12 @@ func (r *Root) ignorer(dir []string) func(name string, isDir bool) bool {
 // worktree, whose patterns apply below the folder base ("" or "dir/sub/").
 // A missing or unreadable file has none.
 func (r *Root) patterns(file, base string) []gitignore.Pattern {
-	f, err := r.top.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, fi, err := openResolved(r.top, file)
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+	if !fi.Mode().IsRegular() {
 		return nil
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxIgnoreFile))

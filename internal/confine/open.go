@@ -10,7 +10,7 @@ import (
 // fails, name is resolved again so that the error says why: the tree may
 // have changed since, and the os.Root refuses what now leads out.
 func (r *Root) open(name, real string) (*os.File, fs.FileInfo, error) {
-	f, fi, err := r.openResolved(real)
+	f, fi, err := openResolved(r.root, real)
 	if err != nil {
 		if _, _, _, rerr := r.resolve(name); rerr != nil {
 			return nil, nil, rerr
@@ -20,10 +20,11 @@ func (r *Root) open(name, real string) (*os.File, fs.FileInfo, error) {
 	return f, fi, nil
 }
 
-// openResolved opens real through the os.Root and stats it. O_NONBLOCK
-// keeps a pipe found there from blocking the caller.
-func (r *Root) openResolved(real string) (*os.File, fs.FileInfo, error) {
-	f, err := r.root.OpenFile(real, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+// openResolved opens real, a resolved path, through root (the folder's or
+// the worktree's) and stats it. O_NONBLOCK keeps a pipe found there from
+// blocking the caller.
+func openResolved(root *os.Root, real string) (*os.File, fs.FileInfo, error) {
+	f, err := root.OpenFile(real, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, nil, err
 	}
