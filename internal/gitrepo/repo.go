@@ -129,19 +129,9 @@ func (r *Repo) settings(g *git.Repository) settings {
 		}
 	}
 	if s.excludesFile == "" {
-		xdg := os.Getenv("XDG_CONFIG_HOME")
-		if xdg == "" {
-			if home, err := os.UserHomeDir(); err == nil {
-				xdg = filepath.Join(home, ".config")
-			}
-		}
-		if xdg != "" {
-			s.excludesFile = filepath.Join(xdg, "git", "ignore")
-		}
-	} else if strings.HasPrefix(s.excludesFile, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			s.excludesFile = filepath.Join(home, s.excludesFile[2:])
-		}
+		s.excludesFile = xdgConfigFile("ignore")
+	} else {
+		s.excludesFile = expandHome(s.excludesFile)
 	}
 	return s
 }
