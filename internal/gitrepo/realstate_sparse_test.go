@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/opencode-portal/portal/internal/gitignore"
 )
 
 // sparseRepo makes a repository with files at several depths and a branch
@@ -187,13 +185,7 @@ func FuzzSparsePatterns(f *testing.F) {
 	f.Add([]byte("*.md\n!/b/sub/\n/a/deep/\n"), "b/sub/q.md")
 	f.Fuzz(func(t *testing.T, data []byte, path string) {
 		for _, cone := range []bool{true, false} {
-			sc := &sparseCheckout{}
-			if cone {
-				sc.cone = sc.parseCone(data)
-			}
-			if !sc.cone {
-				sc.patterns = gitignore.Parse(data, "")
-			}
+			sc := parseSparse(data, cone)
 			sc.includes(path)
 			if sc.cone && !sc.includes("top-level-file") {
 				t.Errorf("cone patterns %q exclude a file at the root", data)

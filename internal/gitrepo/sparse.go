@@ -39,18 +39,27 @@ func (r *Repo) readSparse(g *git.Repository) (*sparseCheckout, error) {
 	if !boolOption(cfg.get("core", "sparsecheckout"), false) {
 		return nil, nil
 	}
-	sc := &sparseCheckout{expectOutside: boolOption(cfg.get("sparse", "expectfilesoutsideofpatterns"), false)}
 	data, err := os.ReadFile(filepath.Join(r.gitDir, "info", "sparse-checkout"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read sparse-checkout patterns: %w", err)
 	}
-	if boolOption(cfg.get("core", "sparsecheckoutcone"), false) {
+	sc := parseSparse(data, boolOption(cfg.get("core", "sparsecheckoutcone"), false))
+	sc.expectOutside = boolOption(cfg.get("sparse", "expectfilesoutsideofpatterns"), false)
+	return sc, nil
+}
+
+// parseSparse reads the patterns of info/sparse-checkout: as cone
+// patterns when cone is set and they all are, else as gitignore-style
+// ones.
+func parseSparse(data []byte, cone bool) *sparseCheckout {
+	sc := &sparseCheckout{}
+	if cone {
 		sc.cone = sc.parseCone(data)
 	}
 	if !sc.cone {
 		sc.patterns = gitignore.Parse(data, "")
 	}
-	return sc, nil
+	return sc
 }
 
 // parseCone reads cone-mode patterns as git's add_pattern_to_hashsets does
