@@ -16,8 +16,9 @@ import (
 // linkedRepo builds, under root, a repository in main/ on branch main
 // with staged and unstaged changes, and a linked worktree in wt/ on
 // branch feature (one commit ahead, and one behind its upstream, the local
-// branch ahead) with other staged, unstaged and untracked changes. The same commands give the same commit ids in every
-// root. With relative, wt/.git names its gitdir with a relative path.
+// branch ahead) with other staged, unstaged and untracked changes. The
+// same commands give the same commit ids in every root. With relative,
+// wt/.git names its gitdir with a relative path.
 func linkedRepo(tb testing.TB, root string, relative bool) (main, wt string) {
 	tb.Helper()
 	requireGit(tb)
