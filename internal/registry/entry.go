@@ -1,11 +1,24 @@
 package registry
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+)
 
-// knownFields are the JSON names Entry decodes itself.
-var knownFields = []string{"id", "name", "directory", "port", "opencodePort", "hostname",
-	"opencodePid", "webPid", "startedAt", "instanceType", "containerId", "opencodePassword", "portalOwner", "logFile",
-	"portalState", "portalLastExit", "portalRestarts"}
+// knownFields are the JSON names Entry decodes itself: those of its fields'
+// tags, so that a new field is never also kept in Extra, where a stale
+// value would come back once the field is left empty.
+var knownFields = func() []string {
+	var names []string
+	t := reflect.TypeFor[entryFields]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
+}()
 
 // entryFields is Entry without its methods, for plain encoding.
 type entryFields Entry

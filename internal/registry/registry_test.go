@@ -205,3 +205,34 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestEveryFieldIsKnown decodes an entry with every field of Entry set and
+// checks that none is kept in Extra, so that a field emptied afterwards is
+// not written back from there.
+func TestEveryFieldIsKnown(t *testing.T) {
+	one, name := 1, "c"
+	full := Entry{ID: "a", Name: "b", Directory: "/d", Port: &one, OpencodePort: 2, Hostname: "h", OpencodePID: &one,
+		WebPID: &one, StartedAt: "s", InstanceType: "process", ContainerID: &name, Password: "p", Owner: "1-x",
+		LogFile: "/l", State: "crashed", LastExit: "signal: killed", Restarts: 3}
+	data, err := json.Marshal(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e Entry
+	if err := json.Unmarshal(data, &e); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(full, e); diff != "" {
+		t.Errorf("decoded entry (-want +got):\n%s", diff)
+	}
+	e.State, e.LastExit, e.Restarts, e.Owner, e.Password = "", "", 0, "", ""
+	data, err = json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"portalState", "portalLastExit", "portalRestarts", "portalOwner", "opencodePassword"} {
+		if strings.Contains(string(data), `"`+k+`"`) {
+			t.Errorf("%s emptied, yet written back: %s", k, data)
+		}
+	}
+}
