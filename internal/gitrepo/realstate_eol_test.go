@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -94,17 +93,6 @@ func eolRepo(t *testing.T, c eolCase) string {
 	return dir
 }
 
-// copyRepo copies a repository with cp -a: the copy's files have new
-// inodes and ctimes, so both git and the package must hash them.
-func copyRepo(t *testing.T, dir string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "copy")
-	if out, err := exec.Command("cp", "-a", dir, dst).CombinedOutput(); err != nil {
-		t.Fatalf("cp -a: %v: %s", err, out)
-	}
-	return dst
-}
-
 // worktreeBytes maps every worktree file (outside .git) to its content.
 func worktreeBytes(t *testing.T, dir string) map[string]string {
 	t.Helper()
@@ -175,7 +163,9 @@ func TestEOLMatchesGit(t *testing.T) {
 	for _, c := range eolCases {
 		t.Run(c.name, func(t *testing.T) {
 			base := eolRepo(t, c)
-			ours, theirs := copyRepo(t, base), copyRepo(t, base)
+			// The copies' files have new inodes and ctimes: git and the package
+			// must both hash them.
+			ours, theirs := twinOf(t, base), twinOf(t, base)
 			t.Run("untouched", func(t *testing.T) { compareEOLReads(t, ours, theirs) })
 
 			for _, d := range []string{ours, theirs} {
@@ -190,7 +180,7 @@ func TestEOLMatchesGit(t *testing.T) {
 				write(t, d, "new.txt", "n1\r\nn2\n")
 			}
 			t.Run("modified", func(t *testing.T) { compareEOLReads(t, ours, theirs) })
-			oursDiscard, theirsDiscard := copyRepo(t, ours), copyRepo(t, theirs)
+			oursDiscard, theirsDiscard := twinOf(t, ours), twinOf(t, theirs)
 
 			t.Run("stage", func(t *testing.T) {
 				if err := openRepo(t, ours).Stage(ctx, []string{"."}); err != nil {
@@ -322,7 +312,7 @@ func TestConvertMatchesGit(t *testing.T) {
 		runGit(t, dir, "config", "core.eol", cfg[1])
 		// git hash-object does not read the index: status shows which files
 		// clean to the raw contents, with text=auto's rule applied.
-		copied := copyRepo(t, dir)
+		copied := twinOf(t, dir)
 		st, err := gitEnvErr(dir, []string{"GIT_OPTIONAL_LOCKS=0"}, "status", "--porcelain=v2", "-z")
 		if err != nil {
 			t.Fatal(err)
@@ -366,7 +356,7 @@ func TestSafeCRLFMatchesGit(t *testing.T) {
 	for p, s := range files {
 		write(t, dir, p, s)
 	}
-	ours, theirs := copyRepo(t, dir), copyRepo(t, dir)
+	ours, theirs := twinOf(t, dir), twinOf(t, dir)
 	r := openRepo(t, ours)
 	for p := range files {
 		_, gitErr := gitErr(theirs, "add", "--", p)

@@ -50,7 +50,7 @@ func lfsRepo(t *testing.T) string {
 func TestFilterReadsThroughGitCLI(t *testing.T) {
 	ctx := context.Background()
 	base := lfsRepo(t)
-	ours, theirs := copyRepo(t, base), copyRepo(t, base)
+	ours, theirs := twinOf(t, base), twinOf(t, base)
 	wantStatus := sortedRecords(gitPorcelain(t, theirs))
 	wantDiff := runGit(t, theirs, "diff", "HEAD")
 	wantNumstat := parseNumstat(runGit(t, theirs, "diff", "HEAD", "--numstat", "-z"))
@@ -171,7 +171,7 @@ func TestGitCLICancelled(t *testing.T) {
 	runGit(t, dir, "config", "filter.lfs.clean", "sleep 600")
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err := openRepo(t, copyRepo(t, dir)).StatusCLI(ctx)
+	_, err := openRepo(t, twinOf(t, dir)).StatusCLI(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("StatusCLI with a hanging filter: %v, want context.DeadlineExceeded", err)
 	}
