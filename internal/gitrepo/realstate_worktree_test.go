@@ -348,9 +348,16 @@ func TestCheckoutOfBranchCheckedOutElsewhereRefusedLikeGit(t *testing.T) {
 			t.Errorf("a refused checkout changed %s:\n%s", c.dir, diff)
 		}
 	}
-	// A branch checked out nowhere else still switches, as with git.
+	// A branch checked out nowhere else still switches, as with git; made
+	// again, it already exists.
 	if err := openRepo(t, wt).Checkout(ctx, "other", true); !errors.Is(err, ErrBranchExists) {
 		t.Errorf("Checkout(other, create) = %v, want ErrBranchExists", err)
+	}
+	if err := openRepo(t, main).Checkout(ctx, "other", false); err != nil {
+		t.Fatalf("Checkout(other) in %s: %v", main, err)
+	}
+	if got := runGitTrim(t, main, "branch", "--show-current"); got != "other" {
+		t.Errorf("after Checkout(other), git says the current branch of %s is %q", main, got)
 	}
 }
 
