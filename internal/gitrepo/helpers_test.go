@@ -173,6 +173,17 @@ func openRepo(tb testing.TB, dir string) *Repo {
 	return r
 }
 
+// withoutOid drops the "# branch.oid" header of status records.
+func withoutOid(recs []string) []string {
+	var out []string
+	for _, rec := range recs {
+		if !strings.HasPrefix(rec, "# branch.oid ") {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
 // porcelain renders a Status the way `git status --porcelain=v2 --branch
 // -uall -z` does, one record per element.
 func porcelain(st *Status) []string {

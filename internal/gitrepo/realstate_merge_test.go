@@ -22,13 +22,7 @@ func leftState(tb testing.TB, dir string) map[string]string {
 		"HEAD":     runGit(tb, dir, "log", "-1", "--format=tree %T%nparents %P%n%B"),
 		"ls-files": runGit(tb, dir, "ls-files", "-s", "-t"),
 	}
-	var status []string
-	for _, rec := range sortedRecords(gitPorcelain(tb, dir)) {
-		if !strings.HasPrefix(rec, "# branch.oid ") {
-			status = append(status, rec)
-		}
-	}
-	s["status"] = strings.Join(status, "\n")
+	s["status"] = strings.Join(withoutOid(sortedRecords(gitPorcelain(tb, dir))), "\n")
 	ents, err := os.ReadDir(filepath.Join(dir, ".git"))
 	if err != nil {
 		tb.Fatal(err)

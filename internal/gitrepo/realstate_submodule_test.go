@@ -366,17 +366,6 @@ func submoduleRepoState(t *testing.T, dir string) (state, status []string) {
 	return state, withoutOid(sortedRecords(gitPorcelain(t, dir)))
 }
 
-// withoutOid drops the "# branch.oid" header of status records.
-func withoutOid(recs []string) []string {
-	var out []string
-	for _, rec := range recs {
-		if !strings.HasPrefix(rec, "# branch.oid ") {
-			out = append(out, rec)
-		}
-	}
-	return out
-}
-
 // compareSubmoduleWrite compares the state our write left in ours with
 // the one git left in theirs, checks ours with git fsck, and our status
 // of ours with git's.
