@@ -23,6 +23,9 @@ func TestGitFilterReadWithGitCLI(t *testing.T) {
 	if st.Via != "" || st.Notice != "" {
 		t.Errorf("status of a plain repository: via %q, notice %q; want both empty", st.Via, st.Notice)
 	}
+	if d, err := p.GitDiff(ctx, port, portal.GitDiffOptions{Numstat: true}); err != nil || d.Via != "" || d.Notice != "" {
+		t.Errorf("diff of a plain repository: %v; want no via or notice", err)
+	}
 
 	gitCLI(t, dir, "config", "filter.lfs.clean", "tr a-z A-Z")
 	gitCLI(t, dir, "config", "filter.lfs.smudge", "cat")
@@ -58,6 +61,13 @@ func TestGitFilterReadWithGitCLI(t *testing.T) {
 	}
 	if len(d.Files) != 1 || d.Files[0].Path != "data.bin" || d.Files[0].Added != 1 || d.Files[0].Deleted != 1 {
 		t.Errorf("numstat %+v, want data.bin +1 -1", d.Files)
+	}
+	d, err = p.GitDiff(ctx, port, portal.GitDiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := gitCLI(t, dir, "diff", "HEAD"); d.Diff != want || d.Via != "git" || d.Notice != notice || d.Files != nil {
+		t.Errorf("diff without numstat %q via %q notice %q files %+v; want %q via git, no files", d.Diff, d.Via, d.Notice, d.Files, want)
 	}
 	err = p.GitStage(ctx, port, []string{"data.bin"})
 	if code, msg := portal.ErrorCode(err), portal.ErrorMessage(err); code != portal.ECONFLICT ||
