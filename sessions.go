@@ -85,11 +85,9 @@ func (p *Portal) Sessions(ctx context.Context, port int, opts SessionListOptions
 }
 
 // sessionPage is how many sessions listSessions asks OpenCode for per call
-// (OpenCode answers 100 by default).
+// (OpenCode answers 100 by default), unless more were updated in one
+// millisecond.
 const sessionPage = 500
-
-// errSessionPaging says that OpenCode's session list cannot be paged on.
-var errSessionPaging = errors.New("more sessions than one page were updated in the same millisecond")
 
 // listSessions returns the sessions whose directory is dir, or of every
 // project the OpenCode of c knows when dir is empty, most recently updated
@@ -99,7 +97,8 @@ var errSessionPaging = errors.New("more sessions than one page were updated in t
 // servers without it fall back to /session, which covers only their own
 // project and one page.
 func listSessions(ctx context.Context, c *opencode.Client, dir string) ([]Session, error) {
-	q := url.Values{"limit": {strconv.Itoa(sessionPage)}}
+	limit := sessionPage
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
 	if dir != "" {
 		q.Set("directory", dir)
 	}
@@ -127,11 +126,15 @@ func listSessions(ctx context.Context, c *opencode.Client, dir string) ([]Sessio
 				added++
 			}
 		}
-		if len(page) < sessionPage {
+		if len(page) < limit {
 			return all, nil
 		}
 		if added == 0 {
-			return nil, errSessionPaging
+			// A whole page was updated in the same millisecond: the
+			// cursor cannot move past it, so ask for more at once.
+			limit *= 2
+			q.Set("limit", strconv.Itoa(limit))
+			continue
 		}
 		// The next page holds the sessions updated before the last one
 		// and at the same time (the cursor is exclusive); those already

@@ -218,3 +218,32 @@ func testSessionsOfTwoProjects(t *testing.T, b *openCodeBed) {
 		t.Errorf("Sessions(all) = %v; want both %s and %s", ids(all), own.ID, theirs.ID)
 	}
 }
+
+// TestSessionsOfOneMillisecond lists, through the stand-in OpenCode, 1,201
+// sessions updated in the same millisecond and 3 older ones: more than a
+// page at one time, past which the cursor cannot move, and all are listed.
+func TestSessionsOfOneMillisecond(t *testing.T) {
+	dir := t.TempDir()
+	lister := &sessionLister{sent: map[string]int{}}
+	var want []string
+	for i := range 1204 {
+		updated := int64(1_800_000_000_000)
+		if i >= 1201 {
+			updated -= int64(i)
+		}
+		id := fmt.Sprintf("ses_%05d", 9999-i) // OpenCode's order at one time: id descending
+		want = append(want, id)
+		lister.sessions = append(lister.sessions, portal.Session{ID: id, Directory: dir, Title: "s", Time: portal.SessionTime{Created: 1, Updated: updated}})
+	}
+	srv := httptest.NewServer(lister)
+	t.Cleanup(srv.Close)
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	p := newPortalAt(t, dir, port, portal.Config{})
+	list, err := p.Sessions(t.Context(), port, portal.SessionListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := gocmp.Diff(want, ids(list)); diff != "" {
+		t.Errorf("Sessions() ids (-want +got):\n%s", diff)
+	}
+}
