@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opencode-portal/portal/internal/opencode"
 	"github.com/opencode-portal/portal/internal/procfs"
 	"github.com/opencode-portal/portal/internal/registry"
 	"github.com/opencode-portal/portal/internal/supervisor"
@@ -619,12 +619,7 @@ func (p *Portal) healthy(ctx context.Context, e registry.Entry) bool {
 	if err != nil {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.ProbeTimeout)
-	defer cancel()
-	var h struct {
-		Healthy bool `json:"healthy"`
-	}
-	return c.Call(ctx, "GET", "/global/health", nil, nil, &h) == nil && h.Healthy
+	return c.Health.Ready(ctx, p.cfg.ProbeTimeout) == nil
 }
 
 // supervisedInstance returns the instance for an entry supervised here.
@@ -675,7 +670,7 @@ func instanceFromEntry(e registry.Entry, state string) Instance {
 }
 
 func instanceURL(hostname string, port int) string {
-	return "http://" + net.JoinHostPort(dialHost(hostname), strconv.Itoa(port))
+	return opencode.BaseURL(hostname, port)
 }
 
 func pidAlive(pid *int) bool { return pid != nil && procfs.Alive(*pid) }

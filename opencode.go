@@ -74,15 +74,6 @@ func (p *Portal) entryByPort(port int) (registry.Entry, error) {
 	return registry.Entry{}, Errorf(ENOTFOUND, "No registered instance on port %d; list instances with GET /api/instances, or start one for your project", port)
 }
 
-// dialHost is the address to reach an instance bound to hostname.
-func dialHost(hostname string) string {
-	switch hostname {
-	case "", "0.0.0.0", "::", "[::]":
-		return "127.0.0.1"
-	}
-	return hostname
-}
-
 // client returns the OpenCode client for the registered instance on port.
 func (p *Portal) client(ctx context.Context, port int) (*opencode.Client, error) {
 	e, err := p.entryByPort(port)
@@ -96,7 +87,7 @@ func (p *Portal) client(ctx context.Context, port int) (*opencode.Client, error)
 // per address: a new password (each start has one) replaces the client
 // that sent the old one.
 func (p *Portal) clientFor(e registry.Entry) (*opencode.Client, error) {
-	addr := net.JoinHostPort(dialHost(e.Hostname), strconv.Itoa(e.OpencodePort))
+	addr := net.JoinHostPort(opencode.DialHost(e.Hostname), strconv.Itoa(e.OpencodePort))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c, ok := p.clients[addr]; ok && c.password == e.Password {
@@ -181,7 +172,7 @@ func (p *Portal) Health(ctx context.Context, port int) (Health, error) {
 	if err != nil {
 		return Health{}, err
 	}
-	h, err := c.Health(ctx, p.cfg.ProbeTimeout)
+	h, err := c.Health.Get(ctx, p.cfg.ProbeTimeout)
 	if err != nil {
 		return Health{}, upstreamError(port, err)
 	}

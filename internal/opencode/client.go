@@ -41,13 +41,24 @@ type Options struct {
 }
 
 // Client talks to one OpenCode server. It is safe for concurrent use.
+//
+// Its calls are grouped by area of OpenCode's API, one service each, as
+// client.Health.Get(ctx, timeout).
 type Client struct {
 	base     *url.URL
 	username string
 	password string
 	hc       *http.Client
 	timeout  time.Duration
+
+	common service // one allocation shared by the services below
+
+	// Health probes the server's health.
+	Health *HealthService
 }
+
+// service is what every service holds: the client it calls through.
+type service struct{ client *Client }
 
 // New returns a Client for the server at opts.BaseURL.
 func New(opts Options) (*Client, error) {
@@ -65,6 +76,8 @@ func New(opts Options) (*Client, error) {
 	if c.timeout <= 0 {
 		c.timeout = 30 * time.Second
 	}
+	c.common.client = c
+	c.Health = (*HealthService)(&c.common)
 	return c, nil
 }
 

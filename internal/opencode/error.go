@@ -18,6 +18,8 @@ var (
 	// ErrNotJSON: OpenCode answered with something other than JSON, as it
 	// does (200 text/html) for paths it does not know.
 	ErrNotJSON = errors.New("OpenCode answered with something other than JSON")
+	// ErrUnhealthy: OpenCode answered its health check with healthy=false.
+	ErrUnhealthy = errors.New("OpenCode says it is not healthy")
 )
 
 // Error is an error answer from OpenCode. It covers both of OpenCode's error
