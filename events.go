@@ -83,10 +83,11 @@ func (f EventFilter) match(e Event) bool {
 // subscription to an instance whose OpenCode is not running is refused
 // (ENOTRUNNING), also while earlier subscribers wait for it to run again.
 func (p *Portal) Subscribe(ctx context.Context, port int, filter EventFilter) (<-chan Event, error) {
-	if _, _, err := p.runningPID(port); err != nil {
+	_, id, err := p.runningPID(port)
+	if err != nil {
 		return nil, err
 	}
-	hub, err := p.events.hub(p, port)
+	hub, err := p.events.hub(p, port, id)
 	if err != nil {
 		return nil, err
 	}
@@ -111,36 +112,49 @@ func (p *Portal) Subscribe(ctx context.Context, port int, filter EventFilter) (<
 // errShuttingDown answers subscriptions after Close.
 var errShuttingDown = &Error{Code: EUNAVAILABLE, Err: eventhub.ErrClosed, Message: "The portal is shutting down; retry once it is back"}
 
-// eventHubs holds one event hub per instance port.
+// eventHubs holds one event hub per instance port, for the instance that
+// holds the port.
 type eventHubs struct {
 	mu     sync.Mutex
 	hubs   map[int]*eventhub.Hub[Event]
+	ids    map[int]string // the instance each hub is for
 	states map[int]string // the last state told for each instance port
 	closed bool
 }
 
 func newEventHubs() *eventHubs {
-	return &eventHubs{hubs: make(map[int]*eventhub.Hub[Event]), states: make(map[int]string)}
+	return &eventHubs{hubs: make(map[int]*eventhub.Hub[Event]), ids: make(map[int]string), states: make(map[int]string)}
 }
 
-// hub returns the hub for port, creating it on first use.
-func (e *eventHubs) hub(p *Portal, port int) (*eventhub.Hub[Event], error) {
+// hub returns the hub for the instance id on port, creating it on first
+// use. The hub of another instance that held the port before is closed.
+func (e *eventHubs) hub(p *Portal, port int, id string) (*eventhub.Hub[Event], error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.closed {
+		e.mu.Unlock()
 		return nil, errShuttingDown
 	}
-	if h, ok := e.hubs[port]; ok {
-		return h, nil
+	old, ok := e.hubs[port]
+	if ok && e.ids[port] == id {
+		e.mu.Unlock()
+		return old, nil
 	}
 	h := eventhub.New(eventhub.Config[Event]{
 		Connect: func(ctx context.Context) (io.ReadCloser, error) {
-			// The client is looked up on each connection: a restarted
-			// instance may have a new password.
-			c, err := p.client(ctx, port)
+			// The entry is looked up on each connection: a restarted
+			// instance may have a new password, and another instance may
+			// have taken the port.
+			en, err := p.entryByPort(port)
+			if err == nil && en.ID != id {
+				err = Errorf(ENOTFOUND, "Instance %s no longer holds port %d: instance %s does", id, port, en.ID)
+			}
 			if ErrorCode(err) == ENOTFOUND {
 				return nil, fmt.Errorf("%w: %w", eventhub.ErrGone, err)
 			}
+			if err != nil {
+				return nil, err
+			}
+			c, err := p.clientFor(en)
 			if err != nil {
 				return nil, err
 			}
@@ -155,7 +169,14 @@ func (e *eventHubs) hub(p *Portal, port int) (*eventhub.Hub[Event], error) {
 		Heartbeat: heartbeatEvent,
 		Logger:    p.log.With("port", port),
 	})
-	e.hubs[port] = h
+	e.hubs[port], e.ids[port] = h, id
+	if ok {
+		delete(e.states, port)
+	}
+	e.mu.Unlock()
+	if ok {
+		old.Close()
+	}
 	return h, nil
 }
 
@@ -165,6 +186,10 @@ func (e *eventHubs) hub(p *Portal, port int) (*eventhub.Hub[Event], error) {
 func (e *eventHubs) instanceChanged(id string, port int, state string) {
 	e.mu.Lock()
 	h, same := e.hubs[port], e.states[port] == state
+	if h != nil && e.ids[port] != id { // the hub of another instance that held the port
+		e.mu.Unlock()
+		return
+	}
 	if e.states != nil {
 		e.states[port] = state
 	}
@@ -182,6 +207,7 @@ func (e *eventHubs) removed(port int) {
 	e.mu.Lock()
 	h := e.hubs[port]
 	delete(e.hubs, port)
+	delete(e.ids, port)
 	delete(e.states, port)
 	e.mu.Unlock()
 	if h != nil {
@@ -201,7 +227,7 @@ func (e *eventHubs) close() {
 	e.mu.Lock()
 	e.closed = true
 	hubs := e.hubs
-	e.hubs, e.states = nil, nil
+	e.hubs, e.ids, e.states = nil, nil, nil
 	e.mu.Unlock()
 	for _, h := range hubs {
 		h.Close()

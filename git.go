@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/opencode-portal/portal/internal/gitrepo"
@@ -177,32 +176,13 @@ type GitPullResult struct {
 	Updated bool `json:"updated"`
 }
 
-// gitRepos keeps one gitrepo.Repo per worktree, so that writes to a
-// worktree are serialized and reads run concurrently.
-type gitRepos struct {
-	mu    sync.Mutex
-	repos map[string]*gitrepo.Repo
-}
-
-func newGitRepos() *gitRepos { return &gitRepos{repos: make(map[string]*gitrepo.Repo)} }
-
 // gitRepo returns the repository of the instance on port.
 func (p *Portal) gitRepo(ctx context.Context, port int) (*gitrepo.Repo, error) {
 	wt, err := p.Worktree(ctx, port)
 	if err != nil {
 		return nil, err
 	}
-	p.git.mu.Lock()
-	defer p.git.mu.Unlock()
-	if r, ok := p.git.repos[wt]; ok {
-		return r, nil
-	}
-	r, err := gitrepo.Open(wt)
-	if err != nil {
-		return nil, gitError(err, EINTERNAL)
-	}
-	p.git.repos[wt] = r
-	return r, nil
+	return p.git.open(port, wt)
 }
 
 // GitDiff returns the diff of the instance's worktree against HEAD, like

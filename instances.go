@@ -238,6 +238,9 @@ func (p *Portal) reserve(ctx context.Context, dir string, opts StartOptions) (re
 		f.Instances = append(kept, r.entry)
 		return nil
 	})
+	if err == nil && r.existing == nil && !r.wait {
+		p.instanceEnded(r.entry.OpencodePort, true) // whatever was kept for the port's last instance
+	}
 	p.forgetEntries()
 	if errors.Is(err, errUnchanged) {
 		err = nil
@@ -510,8 +513,10 @@ func (p *Portal) InstanceLogs(ctx context.Context, idOrPort string, tail int) ([
 // returns them. It stops nothing.
 func (p *Portal) Clean(ctx context.Context) ([]Instance, error) {
 	var removed []Instance
+	held := make(map[int]bool) // the ports of the instances kept
 	err := p.registry.Update(ctx, func(f *registry.File) error {
 		removed = nil
+		clear(held)
 		kept := f.Instances[:0:0]
 		for _, e := range f.Instances {
 			if e.InstanceType != "docker" && !p.occupies(e) {
@@ -520,6 +525,7 @@ func (p *Portal) Clean(ctx context.Context) ([]Instance, error) {
 				continue
 			}
 			kept = append(kept, e)
+			held[e.OpencodePort] = true
 		}
 		if len(removed) == 0 {
 			return errUnchanged
@@ -533,6 +539,9 @@ func (p *Portal) Clean(ctx context.Context) ([]Instance, error) {
 	}
 	for _, in := range removed {
 		p.instances.letGo(in.ID)
+		if !held[in.Port] {
+			p.instanceEnded(in.Port, true)
+		}
 	}
 	return removed, nil
 }

@@ -265,6 +265,9 @@ func (p *Portal) instanceChanged(id string, s supervisor.Status) {
 		p.log.Warn("recording an instance change in the registry failed", "instance", id, "err", err)
 	}
 	p.events.instanceChanged(id, s.Port, string(s.State))
+	if s.State == supervisor.StateStopped || s.State == supervisor.StateCrashed {
+		p.instanceEnded(s.Port, false)
+	}
 }
 
 // errNotOurs means the entry is gone or supervised by another portal.
@@ -308,7 +311,7 @@ func (p *Portal) removeEntry(id string) error {
 	})
 	p.forgetEntries()
 	if err == nil {
-		p.events.removed(port)
+		p.instanceEnded(port, true)
 	}
 	if errors.Is(err, errUnchanged) {
 		return nil
