@@ -103,9 +103,11 @@ func (p *Portal) runningPID(port int) (pid int, id string, err error) {
 // running.
 func notRunning(port int, id, state string) error {
 	if state == StateStarting {
-		return Errorf(ENOTRUNNING, "The instance on port %d is starting; retry in a moment, or see its log (GET /api/instances/%s/logs)", port, id)
+		return &Error{Code: ENOTRUNNING, Hint: HintInstanceLog, Instance: id, Message: fmt.Sprintf(
+			"The instance on port %d is starting; retry in a moment, or read its log", port)}
 	}
-	return Errorf(ENOTRUNNING, "The instance on port %d is not running (%s); restart it (POST /api/instances/%s/restart) or stop it", port, state, id)
+	return &Error{Code: ENOTRUNNING, Hint: HintRestartInstance, Instance: id, Message: fmt.Sprintf(
+		"The instance on port %d is not running (%s); restart it", port, state)}
 }
 
 // heldError turns the failure of a socket ownership check into the error
@@ -115,12 +117,12 @@ func heldError(port int, id string, err error) error {
 	case err == nil, errors.Is(err, errors.ErrUnsupported):
 		return nil
 	case errors.Is(err, procfs.ErrNoListener):
-		return &Error{Code: ENOTRUNNING, Err: err, Message: fmt.Sprintf(
-			"The instance on port %d is not running: nothing listens on its port; restart it (POST /api/instances/%s/restart)", port, id)}
+		return &Error{Code: ENOTRUNNING, Err: err, Hint: HintRestartInstance, Instance: id, Message: fmt.Sprintf(
+			"The instance on port %d is not running: nothing listens on its port; restart it", port)}
 	case errors.Is(err, procfs.ErrNotHeld):
-		return &Error{Code: ENOTRUNNING, Err: err, Message: fmt.Sprintf(
+		return &Error{Code: ENOTRUNNING, Err: err, Hint: HintStopInstance, Instance: id, Message: fmt.Sprintf(
 			"The instance on port %d is not running: another program listens on its port, so nothing was sent there; "+
-				"stop the instance (DELETE /api/instances/%s) and start its folder again, which picks a free port", port, id)}
+				"to move it to a free port, start its folder again once you stop the instance", port)}
 	}
 	return &Error{Code: EINTERNAL, Err: err, Message: fmt.Sprintf(
 		"Checking that port %d belongs to the instance's OpenCode failed, so nothing was sent there: %v", port, err)}

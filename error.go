@@ -5,14 +5,14 @@ import (
 	"fmt"
 )
 
-// Error codes. Each names a kind of failure; httpapi maps them to HTTP status
-// codes in one place.
+// Error codes. Each names a kind of failure; a front end maps them to its own
+// answers (package httpapi to HTTP status codes) in one place.
 const (
 	EINVALID      = "EINVALID"      // the request is malformed
 	EUNAUTHORIZED = "EUNAUTHORIZED" // credentials are missing or wrong
 	EFORBIDDEN    = "EFORBIDDEN"    // the request is understood but not allowed
 	ENOTFOUND     = "ENOTFOUND"     // the thing asked for does not exist
-	EMETHOD       = "EMETHOD"       // the route exists but not for this HTTP method
+	EMETHOD       = "EMETHOD"       // the operation exists but not in the form it was asked for
 	ECONFLICT     = "ECONFLICT"     // the request conflicts with the current state
 	ETOOLARGE     = "ETOOLARGE"     // a body or file is over its size limit
 	ETOOMANY      = "ETOOMANY"      // too many failed attempts: wait before trying again
@@ -41,11 +41,35 @@ var (
 
 // Error is the one error type the portal returns. Message is safe to show to
 // a user and says what failed and what to do; Err, when set, is the cause.
+//
+// Message speaks of the portal's own things (instances, sessions, folders),
+// never of how a front end reaches them. When it ends by advising a step a
+// front end can name in its own words, Hint says which step and Instance which
+// instance it applies to: package httpapi adds the route to call, the portal
+// command the subcommand to run.
 type Error struct {
 	Code    string
 	Message string
 	Err     error
+
+	// Hint is the step Message ends by advising, or "" for none.
+	Hint Hint
+	// Instance is the ID of the instance Hint applies to, when the step is
+	// about one instance and its ID is known.
+	Instance string
 }
+
+// Hint names a step a user can take about an error, so a front end can say
+// how to take it: see Error.
+type Hint string
+
+// The steps an Error's Hint names.
+const (
+	HintListInstances   Hint = "list-instances"   // list the instances, with their IDs, ports and states
+	HintInstanceLog     Hint = "instance-log"     // read the instance's log
+	HintRestartInstance Hint = "restart-instance" // restart the instance
+	HintStopInstance    Hint = "stop-instance"    // stop the instance
+)
 
 // Errorf returns an *Error with the given code and a formatted message.
 // A %w verb in format records the wrapped error as the cause.

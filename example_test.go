@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -30,7 +31,9 @@ func ExampleNew() {
 	// Output: 0 instances
 }
 
-// Errors carry a code, checked with errors.Is against the sentinels.
+// Errors carry a code, checked with errors.Is against the sentinels, and a
+// message in the portal's words. Hint names the step the message ends by
+// advising, so a front end can say how to take it: httpapi adds the route.
 func ExampleError() {
 	dir, _ := os.MkdirTemp("", "portal-example")
 	defer os.RemoveAll(dir)
@@ -38,9 +41,14 @@ func ExampleError() {
 	defer p.Close()
 
 	_, err := p.CurrentProject(context.Background(), 3999)
-	fmt.Println(portal.ErrorCode(err))
+	fmt.Println(errors.Is(err, portal.ErrNotFound), portal.ErrorCode(err))
 	fmt.Println(err)
+	var e *portal.Error
+	if errors.As(err, &e) && e.Hint == portal.HintListInstances {
+		fmt.Println("hint:", e.Hint)
+	}
 	// Output:
-	// ENOTFOUND
-	// No registered instance on port 3999; list instances with GET /api/instances, or start one for your project
+	// true ENOTFOUND
+	// No registered instance on port 3999; start one for your project, or list instances
+	// hint: list-instances
 }

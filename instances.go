@@ -575,7 +575,7 @@ func (p *Portal) findEntry(idOrPort string) (registry.Entry, error) {
 }
 
 func notFound(idOrPort string) error {
-	return Errorf(ENOTFOUND, "No instance %q; list instances with GET /api/instances (or portal list)", idOrPort)
+	return &Error{Code: ENOTFOUND, Hint: HintListInstances, Message: fmt.Sprintf("No instance %q; list instances", idOrPort)}
 }
 
 // describe returns the instance for a registry entry, and whether it is

@@ -71,7 +71,8 @@ func (p *Portal) entryByPort(port int) (registry.Entry, error) {
 			return e, nil
 		}
 	}
-	return registry.Entry{}, Errorf(ENOTFOUND, "No registered instance on port %d; list instances with GET /api/instances, or start one for your project", port)
+	return registry.Entry{}, &Error{Code: ENOTFOUND, Hint: HintListInstances, Message: fmt.Sprintf(
+		"No registered instance on port %d; start one for your project, or list instances", port)}
 }
 
 // client returns the OpenCode client for the registered instance on port.
@@ -131,16 +132,16 @@ func upstreamError(port int, err error) error {
 		case oe.Status == http.StatusRequestEntityTooLarge:
 			code = ETOOLARGE
 		case oe.Status >= 500:
-			return &Error{Code: EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
-				"OpenCode on port %d failed: %s; its log may say more (GET /api/instances/{id}/logs)", port, oe.Message)}
+			return &Error{Code: EUNAVAILABLE, Err: err, Hint: HintInstanceLog, Message: fmt.Sprintf(
+				"OpenCode on port %d failed: %s; the instance's log may say more", port, oe.Message)}
 		}
 		return &Error{Code: code, Message: oe.Message, Err: err}
 	case errors.Is(err, opencode.ErrTimeout):
 		return &Error{Code: ETIMEOUT, Err: err, Message: fmt.Sprintf(
 			"OpenCode on port %d did not answer in time; it may be busy or hung: retry, or restart the instance", port)}
 	case errors.Is(err, opencode.ErrUnreachable):
-		return &Error{Code: EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
-			"OpenCode on port %d is unreachable; check that the instance is running (GET /api/instances) or restart it", port)}
+		return &Error{Code: EUNAVAILABLE, Err: err, Hint: HintListInstances, Message: fmt.Sprintf(
+			"OpenCode on port %d is unreachable; restart the instance, or list instances to check that it is running", port)}
 	case errors.Is(err, opencode.ErrNotJSON):
 		return &Error{Code: EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
 			"OpenCode on port %d answered with something other than JSON; is it OpenCode 1.18 or newer?", port)}

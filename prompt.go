@@ -131,8 +131,8 @@ func (p *Portal) runPrompt(bg context.Context, c *opencode.Client, port int, id 
 		p.log.Warn("prompt answer lost; reading the session's last message", "port", port, "session", id)
 		return p.lastAssistantMessage(bg, port, id)
 	case errors.Is(cause, errPromptLost):
-		return Message{}, &Error{Code: EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
-			"OpenCode on port %d stopped answering while the prompt ran; check the instance (GET /api/instances) and the session's messages", port)}
+		return Message{}, &Error{Code: EUNAVAILABLE, Err: err, Hint: HintListInstances, Message: fmt.Sprintf(
+			"OpenCode on port %d stopped answering while the prompt ran; check the session's messages, and list instances to check that it is running", port)}
 	case bg.Err() != nil:
 		return Message{}, &Error{Code: EUNAVAILABLE, Err: err, Message: "The portal closed while the prompt ran; the turn goes on in OpenCode"}
 	}

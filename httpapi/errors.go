@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/opencode-portal/portal"
 )
@@ -52,7 +54,40 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	writeJSON(w, status, errorEnvelope{
 		StatusCode:    status,
 		StatusMessage: http.StatusText(status),
-		Message:       portal.ErrorMessage(err),
+		Message:       errorMessage(err),
 		Code:          code,
 	})
+}
+
+// errorMessage is err's message for a client: the domain's message, then the
+// route that takes the step its hint names, in parentheses.
+func errorMessage(err error) string {
+	msg := portal.ErrorMessage(err)
+	var e *portal.Error
+	if errors.As(err, &e) {
+		if route := hintRoute(e.Hint, e.Instance); route != "" {
+			msg += " (" + route + ")"
+		}
+	}
+	return msg
+}
+
+// hintRoute is the route that takes the step hint names for the instance
+// with ID id ("{id}" when it is not known), or "" for no step.
+func hintRoute(hint portal.Hint, id string) string {
+	instance := "/api/instances/{id}"
+	if id != "" {
+		instance = "/api/instances/" + url.PathEscape(id)
+	}
+	switch hint {
+	case portal.HintListInstances:
+		return "GET /api/instances"
+	case portal.HintInstanceLog:
+		return "GET " + instance + "/logs"
+	case portal.HintRestartInstance:
+		return "POST " + instance + "/restart"
+	case portal.HintStopInstance:
+		return "DELETE " + instance
+	}
+	return ""
 }

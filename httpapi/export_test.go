@@ -12,3 +12,6 @@ var HostName = hostName
 // Patterns returns the route patterns h registered, in order; h must come
 // from New.
 func Patterns(h http.Handler) []string { return h.(*handler).patterns }
+
+// HintRoute is hintRoute, for the test that each hint names a route.
+var HintRoute = hintRoute

@@ -111,9 +111,9 @@ func TestInstanceRouteErrors(t *testing.T) {
 		{"system folder", "POST", "/api/instances", `{"directory":"/etc"}`, 403, "allow it with Config.AllowedRoots (portal serve --root DIR)"},
 		{"filesystem root", "POST", "/api/instances", `{"directory":"/"}`, 403, "Folder / holds much more than one project"},
 		{"busy port", "POST", "/api/instances", `{"directory":"` + t.TempDir() + `","port":` + taken + `}`, 409, "is already used by instance"},
-		{"unknown id", "GET", "/api/instances/nope1234", "", 404, `No instance "nope1234"; list instances with GET /api/instances (or portal list)`},
-		{"unknown port", "DELETE", "/api/instances/1", "", 404, `No instance "1"; list instances with GET /api/instances (or portal list)`},
-		{"unknown restart", "POST", "/api/instances/nope1234/restart", "", 404, `No instance "nope1234"; list instances with GET /api/instances (or portal list)`},
+		{"unknown id", "GET", "/api/instances/nope1234", "", 404, `No instance "nope1234"; list instances (GET /api/instances)`},
+		{"unknown port", "DELETE", "/api/instances/1", "", 404, `No instance "1"; list instances (GET /api/instances)`},
+		{"unknown restart", "POST", "/api/instances/nope1234/restart", "", 404, `No instance "nope1234"; list instances (GET /api/instances)`},
 		{"bad tail", "GET", "/api/instances/1/logs?tail=abc", "", 400, `Invalid tail "abc": give a number of lines from 1 to 10000`},
 		{"tail too big", "GET", "/api/instances/1/logs?tail=10001", "", 400, `Invalid tail "10001": give a number of lines from 1 to 10000`},
 	}

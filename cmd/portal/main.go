@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands() {
 		if c.name == args[0] {
 			if err := c.run(ctx, args[1:], stdout, stderr); err != nil {
-				fmt.Fprintf(stderr, "portal %s: %v\n", c.name, err)
+				fmt.Fprintf(stderr, "portal %s: %s\n", c.name, errorText(err))
 				return 1
 			}
 			return 0

@@ -23,7 +23,7 @@ func TestServeBodyLimitFlags(t *testing.T) {
 			"Request body is larger than 1 MiB, the limit for prompts; send less, or raise the limit with --max-prompt-mib (httpapi.WithMaxPromptBytes)"},
 		// Read whole, then refused as the port has no instance.
 		{"/api/opencode/4096/session/create", 404,
-			"No registered instance on port 4096; list instances with GET /api/instances, or start one for your project"},
+			"No registered instance on port 4096; start one for your project, or list instances (GET /api/instances)"},
 	}
 	for _, tt := range tests {
 		resp, err := http.Post("http://"+s.addr+tt.path, "application/json", strings.NewReader(body))

@@ -1,0 +1,103 @@
+package portal_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// transport matches the words of a front end's transport: HTTP methods
+// before a path, the API's routes, HTTP itself and status codes.
+var transport = regexp.MustCompile(`\b(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /|/api/|\bHTTP\b|\bstatus (code )?[1-5][0-9][0-9]\b`)
+
+func TestTransportWords(t *testing.T) {
+	tests := []struct {
+		msg  string
+		want bool
+	}{
+		{"No instance \"x\"; list instances with GET /api/instances", true},
+		{"restart it (POST /api/instances/abc/restart)", true},
+		{"see /api/instances", true},
+		{"OpenCode answered HTTP 500", true},
+		{"OpenCode answered with status 502", true},
+		{"No instance \"x\"; list instances", false},
+		{"OpenCode on port 4096 failed; the instance's log may say more", false},
+		{"The prompt is over its size limit of 500 KiB", false},
+	}
+	for _, tt := range tests {
+		if got := transport.MatchString(tt.msg); got != tt.want {
+			t.Errorf("transport.MatchString(%q) = %v, want %v", tt.msg, got, tt.want)
+		}
+	}
+}
+
+// TestMessagesSpeakOfTheDomain fails if a message the root package builds
+// for an *Error names HTTP: the front ends add their own words from the
+// error's Hint.
+func TestMessagesSpeakOfTheDomain(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var messages, leaks []string
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			var texts []ast.Node
+			switch n := n.(type) {
+			case *ast.CallExpr: // Errorf(code, format, args...)
+				if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "Errorf" {
+					texts = append(texts, n)
+				}
+			case *ast.CompositeLit: // &Error{Message: ...}
+				if id, ok := n.Type.(*ast.Ident); ok && id.Name == "Error" {
+					for _, elt := range n.Elts {
+						if kv, ok := elt.(*ast.KeyValueExpr); ok && isIdent(kv.Key, "Message") {
+							texts = append(texts, kv.Value)
+						}
+					}
+				}
+			}
+			for _, text := range texts {
+				ast.Inspect(text, func(n ast.Node) bool {
+					lit, ok := n.(*ast.BasicLit)
+					if !ok || lit.Kind != token.STRING {
+						return true
+					}
+					s, _ := strconv.Unquote(lit.Value)
+					messages = append(messages, s)
+					if transport.MatchString(s) {
+						leaks = append(leaks, fset.Position(lit.Pos()).String()+": "+s)
+					}
+					return true
+				})
+			}
+			return true
+		})
+	}
+	if len(messages) < 50 {
+		t.Fatalf("found %d messages in the root package; the scan missed them", len(messages))
+	}
+	if diff := cmp.Diff([]string(nil), leaks); diff != "" {
+		t.Errorf("messages that name the transport; say what to do in the portal's words and set Error.Hint (-want +got):\n%s", diff)
+	}
+}
+
+func isIdent(e ast.Expr, name string) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == name
+}
