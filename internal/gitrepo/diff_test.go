@@ -70,9 +70,11 @@ func worktreeTree(tb testing.TB, dir string, all bool) string {
 }
 
 func TestDiffMatchesGit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
 			dir := sc.build(t)
 			r := openRepo(t, dir)
 			if sc.noCommits {

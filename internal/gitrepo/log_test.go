@@ -86,9 +86,11 @@ func TestLogErrors(t *testing.T) {
 }
 
 func TestBranchesMatchGit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
 			dir := sc.build(t)
 			if !sc.noCommits {
 				runGit(t, dir, "branch", "-q", "extra")

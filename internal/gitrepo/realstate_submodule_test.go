@@ -182,6 +182,7 @@ func submoduleIgnoreStates() []subState {
 // our code in one copy and with git in another, comparing the states they
 // leave.
 func TestSubmodules(t *testing.T) {
+	t.Parallel()
 	fx := newSubFixture(t)
 	ctx := context.Background()
 	states := submoduleStates(fx)

@@ -60,6 +60,7 @@ var branchNameTable = []string{
 // random names made of the characters the rules are about. The seed is
 // printed; PORTAL_REFNAME_SEED repeats a run.
 func TestCheckBranchNameMatchesGit(t *testing.T) {
+	t.Parallel()
 	dir := outsideRepo(t)
 	check := func(name string) {
 		t.Helper()

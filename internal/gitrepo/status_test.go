@@ -10,8 +10,10 @@ import (
 )
 
 func TestStatusMatchesGit(t *testing.T) {
+	t.Parallel()
 	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
 			dir := sc.build(t)
 			r := openRepo(t, dir)
 			// Ours runs before git's (which refreshes the index) and after.

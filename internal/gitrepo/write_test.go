@@ -28,6 +28,7 @@ func repoState(tb testing.TB, dir string) []string {
 // TestWritesMatchGit applies each write to one copy of a scenario and the
 // equivalent git command to a twin copy, then compares what git reports.
 func TestWritesMatchGit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	type op struct {
 		name string
@@ -59,7 +60,9 @@ func TestWritesMatchGit(t *testing.T) {
 		}
 		for _, o := range ops {
 			t.Run(sc.name+"/"+o.name, func(t *testing.T) {
-				ours, twin := sc.build(t), sc.build(t)
+				t.Parallel()
+				ours := sc.build(t)
+				twin := twinOf(t, ours)
 				if err := o.ours(openRepo(t, ours)); err != nil {
 					if errors.Is(err, ErrPathNotFound) {
 						for _, args := range o.git {
