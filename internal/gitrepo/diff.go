@@ -11,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/opencode-portal/portal/internal/gitrepo/xdiff"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 )
@@ -68,30 +69,23 @@ func (s *fileSide) load(objects storer.EncodedObjectStorer) ([]byte, error) {
 // filePair is one changed file.
 type filePair struct {
 	old, new fileSide
-	score    int         // rename similarity in percent; 0 when not a rename
-	unmerged bool        // a conflicted path in a staged diff: nothing to compare
-	style    *patchStyle // the configured hunk style; nil for git's default
-	edits    *lineEdits  // the line diff, computed once for patch and numstat
-}
-
-// lineEdits is the line diff of a pair: its sides split into lines and
-// which of them are deleted and inserted.
-type lineEdits struct {
-	a, b     [][]byte
-	del, ins []bool
+	score    int          // rename similarity in percent; 0 when not a rename
+	unmerged bool         // a conflicted path in a staged diff: nothing to compare
+	style    *patchStyle  // the configured hunk style; nil for git's default
+	edits    *xdiff.Edits // the line diff, computed once for patch and numstat
 }
 
 // lineDiff returns the pair's line diff with its configured algorithm,
 // computing it on first use so that the patch and the numstat of one call
 // share it.
-func (p *filePair) lineDiff() *lineEdits {
+func (p *filePair) lineDiff() *xdiff.Edits {
 	if p.edits == nil {
 		style := p.style
 		if style == nil {
 			style = defaultPatchStyle()
 		}
-		e := &lineEdits{a: splitLines(p.old.data), b: splitLines(p.new.data)}
-		e.del, e.ins = diffLinesWith(e.a, e.b, style.lines)
+		e := &xdiff.Edits{A: xdiff.SplitLines(p.old.data), B: xdiff.SplitLines(p.new.data)}
+		e.Del, e.Ins = xdiff.Lines(e.A, e.B, style.lines)
 		p.edits = e
 	}
 	return p.edits
@@ -182,7 +176,7 @@ func fileStat(p *filePair) FileStat {
 		fs.Binary = true
 	default:
 		e := p.lineDiff()
-		fs.Deleted, fs.Added = count(e.del), count(e.ins)
+		fs.Deleted, fs.Added = count(e.Del), count(e.Ins)
 	}
 	return fs
 }

@@ -4,18 +4,21 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/xdiff"
 )
 
 // patchStyle is the configuration that shapes the hunks of `git diff`.
 type patchStyle struct {
-	context    int  // diff.context: unchanged lines around a change
-	interHunk  int  // diff.interHunkContext: extra lines that still merge hunks
-	quoteFully bool // core.quotePath: quote bytes above 0x7f in names
-	lines      lineDiffOptions
+	hunks      xdiff.HunkStyle // diff.context and diff.interHunkContext
+	quoteFully bool            // core.quotePath: quote bytes above 0x7f in names
+	lines      xdiff.Options   // diff.algorithm and diff.indentHeuristic
 }
 
 // defaultPatchStyle is git's style with no configuration.
-func defaultPatchStyle() *patchStyle { return &patchStyle{context: 3, quoteFully: true} }
+func defaultPatchStyle() *patchStyle {
+	return &patchStyle{hunks: xdiff.HunkStyle{Context: 3}, quoteFully: true}
+}
 
 // loadPatchStyle reads diff.context, diff.interHunkContext,
 // diff.indentHeuristic, diff.algorithm and core.quotePath.
@@ -24,7 +27,7 @@ func loadPatchStyle(cfg layeredConfig) (*patchStyle, error) {
 	for _, v := range []struct {
 		key string
 		dst *int
-	}{{"context", &s.context}, {"interhunkcontext", &s.interHunk}} {
+	}{{"context", &s.hunks.Context}, {"interhunkcontext", &s.hunks.InterHunk}} {
 		raw := cfg.get("diff", v.key)
 		if raw == "" {
 			continue
@@ -39,16 +42,16 @@ func loadPatchStyle(cfg layeredConfig) (*patchStyle, error) {
 		s.quoteFully = boolOption(raw, true)
 	}
 	if raw := cfg.get("diff", "indentheuristic"); raw != "" {
-		s.lines.noIndentHeuristic = !boolOption(raw, true)
+		s.lines.NoIndentHeuristic = !boolOption(raw, true)
 	}
 	switch a := strings.ToLower(cfg.get("diff", "algorithm")); a {
 	case "", "default", "myers":
 	case "patience":
-		s.lines.patience = true
+		s.lines.Patience = true
 	case "minimal":
-		s.lines.minimal = true
+		s.lines.Minimal = true
 	case "histogram":
-		s.lines.histogram = true
+		s.lines.Histogram = true
 	default:
 		return nil, fmt.Errorf("diff.algorithm=%q in the git configuration is not an algorithm git knows; set it to myers, minimal, patience or histogram", a)
 	}

@@ -1,16 +1,14 @@
 package gitrepo
 
 import (
+	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
-)
 
-// funcLineMax is how much of a function line a hunk header shows (xemit.c's
-// func_line buffer).
-const funcLineMax = 80
+	"github.com/opencode-portal/portal/internal/gitrepo/xdiff"
+)
 
 // diffDriver is what a path's diff attribute selects (git's userdiff).
 type diffDriver struct {
@@ -18,7 +16,7 @@ type diffDriver struct {
 	// text, -1 when its content decides.
 	binary int8
 	// funcname finds hunk header lines; nil means git's default rule.
-	funcname []funcRule
+	funcname *xdiff.Funcname
 }
 
 // The drivers of a path whose diff attribute names no driver: git's
@@ -30,67 +28,12 @@ var (
 	binaryDriver  = &diffDriver{binary: 1}
 )
 
-// funcRule is one line of a funcname pattern: a line that matches a
-// negated rule is no function line.
-type funcRule struct {
-	re     *regexp.Regexp
-	negate bool
-}
-
 // isBinaryFor reports whether data diffs as binary under d.
 func (d *diffDriver) isBinaryFor(data []byte) bool {
 	if d.binary >= 0 {
 		return d.binary == 1
 	}
 	return isBinary(data)
-}
-
-// funcName returns the hunk header text of line if it is a function line.
-func (d *diffDriver) funcName(line []byte) ([]byte, bool) {
-	if d.funcname == nil {
-		// git's default: a line that starts with a letter, "_" or "$".
-		if len(line) == 0 || !(isASCIILetter(line[0]) || line[0] == '_' || line[0] == '$') {
-			return nil, false
-		}
-		return trimGitSpace(line[:min(len(line), funcLineMax)]), true
-	}
-	if n := len(line); n > 0 && line[n-1] == '\n' {
-		line = line[:n-1]
-		if n > 1 && line[n-2] == '\r' {
-			line = line[:n-2]
-		}
-	}
-	for _, r := range d.funcname {
-		m := r.re.FindSubmatchIndex(line)
-		if m == nil {
-			continue
-		}
-		if r.negate {
-			return nil, false
-		}
-		s, e := m[0], m[1]
-		if len(m) > 2 && m[2] >= 0 {
-			s, e = m[2], m[3]
-		}
-		return trimGitSpace(line[s:min(e, s+funcLineMax)]), true
-	}
-	return nil, false
-}
-
-func isASCIILetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
-
-// trimGitSpace drops trailing white space as git's isspace sees it (space,
-// TAB, CR and LF).
-func trimGitSpace(b []byte) []byte {
-	for len(b) > 0 {
-		switch b[len(b)-1] {
-		case ' ', '\t', '\r', '\n':
-			b = b[:len(b)-1]
-			continue
-		}
-		break
-	}
-	return b
 }
 
 // diffDrivers resolves diff attribute values to drivers for one operation:
@@ -143,7 +86,7 @@ func (d *diffDrivers) lookup(value string, set, unset bool) (*diffDriver, error)
 }
 
 func (d *diffDrivers) build(name string) (*diffDriver, error) {
-	pattern, icase, known := builtinFuncname(name)
+	pattern, icase, known := xdiff.BuiltinFuncname(name)
 	extended := true
 	drv := &diffDriver{binary: -1}
 	// Options apply in the order git reads them: global, then repository.
@@ -180,41 +123,16 @@ func (d *diffDrivers) build(name string) (*diffDriver, error) {
 	if pattern == "" {
 		return drv, nil
 	}
-	rules, err := compileFuncname(pattern, extended, icase, d.utf8)
+	fn, err := xdiff.CompileFuncname(pattern, extended, icase, d.utf8)
+	var unsupported *xdiff.UnsupportedError
+	if errors.As(err, &unsupported) {
+		return nil, fmt.Errorf("diff driver %q: %w: %v", name, ErrUnsupported, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("diff driver %q: %w", name, err)
 	}
-	drv.funcname = rules
+	drv.funcname = fn
 	return drv, nil
-}
-
-// compileFuncname compiles a funcname pattern: one regular expression per
-// line, POSIX extended (or basic) syntax, a leading "!" negating a line;
-// utf8 as for posixToGo.
-func compileFuncname(pattern string, extended, icase, utf8 bool) ([]funcRule, error) {
-	lines := strings.Split(pattern, "\n")
-	rules := make([]funcRule, 0, len(lines))
-	for i, l := range lines {
-		r := funcRule{}
-		if l, r.negate = strings.CutPrefix(l, "!"); r.negate && i == len(lines)-1 {
-			return nil, fmt.Errorf("its last funcname expression is negated (%q), which git refuses too; remove the \"!\" of the last line", l)
-		}
-		expr, err := posixToGo(l, extended, utf8)
-		if err != nil {
-			return nil, fmt.Errorf("%w: funcname expression %q: %v; write it without that construct", ErrUnsupported, l, err)
-		}
-		if icase {
-			expr = "(?i)" + expr
-		}
-		re, err := regexp.Compile("(?s)" + expr)
-		if err != nil {
-			return nil, fmt.Errorf("%w: funcname expression %q: %v; write it without that construct", ErrUnsupported, l, err)
-		}
-		re.Longest() // POSIX: the leftmost longest match
-		r.re = re
-		rules = append(rules, r)
-	}
-	return rules, nil
 }
 
 // driver returns the side's diff driver, git's defaults when it has none.

@@ -8,6 +8,10 @@
 // cache-tree, which keeps them within a small factor of the git CLI on large
 // repositories.
 //
+// The line diff and the writer of its hunks live in package xdiff, which
+// knows nothing of repositories; this package chooses what to compare and
+// writes the headers of each file's patch.
+//
 // A Repo serializes its writes and lets reads run concurrently. Each
 // operation opens its own go-git storage, whose caches are not safe for
 // concurrent use.

@@ -1,4 +1,4 @@
-package gitrepo
+package xdiff
 
 import (
 	"bytes"
@@ -15,10 +15,10 @@ func FuzzDiffLines(f *testing.F) {
 	f.Add([]byte("}\n\n}\n\nx\n"), []byte("}\n\n}\n\n}\n\nx\n"))
 	f.Add([]byte(""), []byte("only\n"))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
-		la, lb := splitLines(a), splitLines(b)
-		del, ins := diffLinesWith(la, lb, lineDiffOptions{})
+		la, lb := SplitLines(a), SplitLines(b)
+		del, ins := Lines(la, lb, Options{})
 		if len(del) != len(la) || len(ins) != len(lb) {
-			t.Fatalf("diffLines marks %d and %d lines, want %d and %d", len(del), len(ins), len(la), len(lb))
+			t.Fatalf("Lines marks %d and %d lines, want %d and %d", len(del), len(ins), len(la), len(lb))
 		}
 		keep := func(lines [][]byte, changed []bool) []string {
 			var out []string
@@ -35,12 +35,12 @@ func FuzzDiffLines(f *testing.F) {
 		// Rebuilding b from a with the script gives b back.
 		var sb bytes.Buffer
 		i, j := 0, 0
-		for _, c := range changes(del, ins) {
-			for ; i < c.i1; i, j = i+1, j+1 {
+		for _, c := range Changes(del, ins) {
+			for ; i < c.I1; i, j = i+1, j+1 {
 				sb.Write(la[i])
 			}
-			i += c.n1
-			for ; j < c.i2+c.n2; j++ {
+			i += c.N1
+			for ; j < c.I2+c.N2; j++ {
 				sb.Write(lb[j])
 			}
 		}

@@ -1,9 +1,9 @@
-package gitrepo
+package xdiff
 
-// builtinFuncname returns the funcname pattern of git's builtin diff driver
+// BuiltinFuncname returns the funcname pattern of git's builtin diff driver
 // name (userdiff.c, git 2.39): POSIX extended expressions, one per line, a
 // leading "!" negating one; icase when the driver matches ignoring case.
-func builtinFuncname(name string) (pattern string, icase, ok bool) {
+func BuiltinFuncname(name string) (pattern string, icase, ok bool) {
 	switch name {
 	case "ada":
 		return "!^(.*[ \t])?(is[ \t]+new|renames|is[ \t]+separate)([ \t].*)?$\n" +

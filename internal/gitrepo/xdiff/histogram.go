@@ -1,4 +1,4 @@
-package gitrepo
+package xdiff
 
 // git's histogram diff (xhistogram.c, diff.algorithm=histogram): find the
 // longest run of common lines whose lines are rarest in the old side, split

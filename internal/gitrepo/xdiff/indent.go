@@ -1,4 +1,4 @@
-package gitrepo
+package xdiff
 
 // git's indent heuristic (xdiffi.c, on by default since git 2.14) scores
 // each position a group of added or deleted lines can slide to by the

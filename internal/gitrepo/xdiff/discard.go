@@ -1,4 +1,4 @@
-package gitrepo
+package xdiff
 
 // Constants of xdiff's line preparation (xprepare.c).
 const (

@@ -1,4 +1,4 @@
-package gitrepo
+package xdiff
 
 // compactChanges slides each group of changed lines of f up and down as git
 // does (xdl_change_compact): a group whose first line equals the line after

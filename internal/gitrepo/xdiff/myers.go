@@ -1,6 +1,4 @@
-package gitrepo
-
-import "bytes"
+package xdiff
 
 // The line diff follows git's xdiff (xdiffi.c, xprepare.c) step by step, so
 // that hunks fall where `git diff` puts them: lines are classified, the
@@ -36,54 +34,6 @@ func (f *xdFile) markRange(line, count int) {
 	for i := range count {
 		f.mark(line-1+i, true)
 	}
-}
-
-// splitLines cuts data into lines, each keeping its "\n" (the last may lack it).
-func splitLines(data []byte) [][]byte {
-	if len(data) == 0 {
-		return nil
-	}
-	lines := make([][]byte, 0, bytes.Count(data, []byte{'\n'})+1)
-	for len(data) > 0 {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			lines = append(lines, data)
-			break
-		}
-		lines = append(lines, data[:i+1])
-		data = data[i+1:]
-	}
-	return lines
-}
-
-// lineDiffOptions are the settings that change where git puts changes;
-// the zero value is git's default.
-type lineDiffOptions struct {
-	minimal           bool // diff.algorithm=minimal: no cost heuristics
-	histogram         bool // diff.algorithm=histogram
-	patience          bool // diff.algorithm=patience
-	noIndentHeuristic bool // diff.indentHeuristic=false
-}
-
-// diffLinesWith returns, for each line of a and b, whether it is deleted or
-// inserted, as `git diff` marks them with the settings o (the zero value is
-// git's default: Myers with the indent heuristic).
-func diffLinesWith(a, b [][]byte, o lineDiffOptions) (del, ins []bool) {
-	var x1, x2 *xdFile
-	switch {
-	case o.histogram:
-		x1, x2, _, _ = classifyLines(a, b)
-		x1.histogram(x2, 1, len(a), 1, len(b))
-	case o.patience:
-		x1, x2, _, _ = classifyLines(a, b)
-		x1.patience(x2, 1, len(a), 1, len(b))
-	default:
-		x1, x2 = prepareLines(a, b)
-		x1.myers(x2, o.minimal)
-	}
-	compactChanges(x1, x2, !o.noIndentHeuristic)
-	compactChanges(x2, x1, !o.noIndentHeuristic)
-	return x1.chg[1 : len(a)+1], x2.chg[1 : len(b)+1]
 }
 
 // myers runs xdiff's Myers search (xdl_do_diff) over the kept lines.

@@ -1,4 +1,4 @@
-package gitrepo
+package xdiff
 
 // git's patience diff (xpatience.c, diff.algorithm=patience): the lines
 // that occur once in each side of a range are matched by their longest
