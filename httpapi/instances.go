@@ -8,33 +8,37 @@ import (
 	"github.com/opencode-portal/portal"
 )
 
-// instanceJSON is an instance on the wire: the original Portal's fields
-// (port is the OpenCode port) plus restarts, lastExit and url. The password
-// is never part of it.
-type instanceJSON struct {
-	ID           string  `json:"id"`
-	Name         string  `json:"name"`
-	Directory    string  `json:"directory"`
-	Port         int     `json:"port"`
-	Hostname     string  `json:"hostname"`
-	OpencodePID  *int    `json:"opencodePid"`
+// Instance is an instance as the API answers it: the original Portal's
+// fields (Port is the OpenCode port) plus Restarts, LastExit and URL. The
+// password is never part of it.
+type Instance struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Directory   string `json:"directory"`
+	Port        int    `json:"port"`
+	Hostname    string `json:"hostname"`
+	OpencodePID *int   `json:"opencodePid"`
+	// WebPID is the process of the original Portal's web UI, if it started one.
 	WebPID       *int    `json:"webPid"`
 	StartedAt    string  `json:"startedAt"`
 	InstanceType string  `json:"instanceType"`
 	ContainerID  *string `json:"containerId"`
 	State        string  `json:"state"`
-	Status       string  `json:"status"`
-	Restarts     int     `json:"restarts"`
-	LastExit     string  `json:"lastExit,omitempty"`
-	URL          string  `json:"url"`
+	// Status is the original Portal's words for State: "Running since" its
+	// start in the server's local time, else State.
+	Status   string `json:"status"`
+	Restarts int    `json:"restarts"`
+	LastExit string `json:"lastExit,omitempty"`
+	URL      string `json:"url"`
 }
 
-func toInstanceJSON(in portal.Instance) instanceJSON {
+// NewInstance returns in as the API answers it.
+func NewInstance(in portal.Instance) Instance {
 	status := in.State
 	if t, err := time.Parse(time.RFC3339, in.StartedAt); err == nil && in.State == portal.StateRunning {
 		status = "Running since " + t.Local().Format("1/2/2006, 3:04:05 PM")
 	}
-	return instanceJSON{
+	return Instance{
 		ID: in.ID, Name: in.Name, Directory: in.Directory, Port: in.Port, Hostname: in.Hostname,
 		OpencodePID: in.PID, WebPID: in.WebPID, StartedAt: in.StartedAt, InstanceType: in.InstanceType,
 		ContainerID: in.ContainerID, State: in.State, Status: status, Restarts: in.Restarts,
@@ -42,15 +46,18 @@ func toInstanceJSON(in portal.Instance) instanceJSON {
 	}
 }
 
-// InstanceList is the answer of GET /api/instances for these instances;
-// `portal list --json` prints the same.
-func InstanceList(list []portal.Instance) any {
-	out := struct {
-		Total     int            `json:"total"`
-		Instances []instanceJSON `json:"instances"`
-	}{Total: len(list), Instances: make([]instanceJSON, 0, len(list))}
+// Instances is the answer of GET /api/instances; `portal list --json`
+// prints the same.
+type Instances struct {
+	Total     int        `json:"total"`
+	Instances []Instance `json:"instances"`
+}
+
+// InstanceList returns the answer of GET /api/instances for list.
+func InstanceList(list []portal.Instance) Instances {
+	out := Instances{Total: len(list), Instances: make([]Instance, 0, len(list))}
 	for _, in := range list {
-		out.Instances = append(out.Instances, toInstanceJSON(in))
+		out.Instances = append(out.Instances, NewInstance(in))
 	}
 	return out
 }
@@ -87,7 +94,7 @@ func (h *handler) startInstance(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, toInstanceJSON(in))
+	return writeJSON(w, http.StatusCreated, NewInstance(in))
 }
 
 func (h *handler) getInstance(w http.ResponseWriter, r *http.Request) error {
@@ -95,7 +102,7 @@ func (h *handler) getInstance(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, toInstanceJSON(in))
+	return writeJSON(w, http.StatusOK, NewInstance(in))
 }
 
 func (h *handler) stopInstance(w http.ResponseWriter, r *http.Request) error {
@@ -111,7 +118,7 @@ func (h *handler) restartInstance(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, toInstanceJSON(in))
+	return writeJSON(w, http.StatusOK, NewInstance(in))
 }
 
 // maxLogTail bounds ?tail= of the logs route.
