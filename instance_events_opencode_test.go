@@ -20,6 +20,7 @@ import (
 // the kill to the crash event and from the new run to the resync are logged
 // (go test -v).
 func TestInstanceEventsAcrossACrash(t *testing.T) {
+	t.Parallel()
 	cfg := openCodeConfig(t, t.TempDir())
 	cfg.Restart, cfg.RestartBackoff = portal.RestartOnFailure, 100*time.Millisecond
 	p := newPortal(t, cfg)

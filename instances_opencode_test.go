@@ -21,15 +21,22 @@ import (
 )
 
 // openCodeConfig returns a Config that starts the real OpenCode, offline,
-// with home as its isolated HOME and a fresh registry. Without opencode the
-// test fails under CI and is skipped elsewhere.
+// with home as its isolated HOME and a fresh registry. Its first port is one
+// the system just handed out, so that tests running in parallel do not
+// pick the same one. Without opencode the test fails under CI and is
+// skipped elsewhere.
 func openCodeConfig(t testing.TB, home string) portal.Config {
 	t.Helper()
+	bin := portaltest.RequireOpenCode(t)
+	first, err := portaltest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
 	return portal.Config{
 		RegistryPath: filepath.Join(t.TempDir(), "portal.json"),
-		OpenCodeBin:  portaltest.RequireOpenCode(t),
+		OpenCodeBin:  bin,
 		Env:          portaltest.Env(home, portaltest.Config("")),
-		FirstPort:    24100,
+		FirstPort:    first,
 		StartTimeout: 2 * time.Minute, // a loaded 2-core machine
 		StopOnClose:  true,
 	}
@@ -84,13 +91,15 @@ func sessionRoundTrip(t testing.TB, api string, port int) {
 }
 
 // TestInstancesWithOpenCode runs the instance lifecycle against the real
-// OpenCode. Its subtests share one HOME, so that OpenCode starts warm.
+// OpenCode. Its subtests run in parallel, each with its own HOME (OpenCode
+// starts no faster in a HOME it used before).
 func TestInstancesWithOpenCode(t *testing.T) {
+	t.Parallel()
 	portaltest.RequireOpenCode(t)
-	home := t.TempDir()
 
 	t.Run("start, use through the API, stop", func(t *testing.T) {
-		cfg := openCodeConfig(t, home)
+		t.Parallel()
+		cfg := openCodeConfig(t, t.TempDir())
 		p := newPortal(t, cfg)
 		api := httptest.NewServer(httpapi.New(p))
 		defer api.Close()
@@ -144,7 +153,8 @@ func TestInstancesWithOpenCode(t *testing.T) {
 	})
 
 	t.Run("kill -9 is restarted under on-failure", func(t *testing.T) {
-		cfg := openCodeConfig(t, home)
+		t.Parallel()
+		cfg := openCodeConfig(t, t.TempDir())
 		cfg.Restart = portal.RestartOnFailure
 		cfg.RestartBackoff = 100 * time.Millisecond
 		p := newPortal(t, cfg)
@@ -173,7 +183,8 @@ func TestInstancesWithOpenCode(t *testing.T) {
 	})
 
 	t.Run("kill -9 stays down under never", func(t *testing.T) {
-		cfg := openCodeConfig(t, home)
+		t.Parallel()
+		cfg := openCodeConfig(t, t.TempDir())
 		p := newPortal(t, cfg)
 		in, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: portaltest.NewGitRepo(t)})
 		if err != nil {
@@ -197,7 +208,8 @@ func TestInstancesWithOpenCode(t *testing.T) {
 	})
 
 	t.Run("a new portal adopts the instance of a portal killed with -9", func(t *testing.T) {
-		cfg := openCodeConfig(t, home)
+		t.Parallel()
+		cfg := openCodeConfig(t, t.TempDir())
 		cfg.StopOnClose = false
 		dir := portaltest.NewGitRepo(t)
 		holder := startRole(t, "hold", roleConfig{Config: cfg, Dir: dir})

@@ -380,6 +380,7 @@ func TestCleanRemovesDeadEntries(t *testing.T) {
 // process dies holding the registry lock. No entry may be lost and the file
 // must stay valid.
 func TestRegistryChurnAcrossProcesses(t *testing.T) {
+	t.Parallel()
 	const workers, rounds = 8, 12
 	cfg := fakeConfig(t)
 	cfg.StopOnClose = false // each worker keeps one instance running

@@ -48,6 +48,7 @@ func newBed(t testing.TB) *openCodeBed {
 // OpenCode (it takes seconds to start), one after another, each with the
 // fake model reset and its own sessions.
 func TestSessionsWithOpenCode(t *testing.T) {
+	t.Parallel()
 	b := newBed(t)
 	tests := []struct {
 		name string

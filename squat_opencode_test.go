@@ -51,6 +51,7 @@ func (b *logBuffer) count(words ...string) int {
 // reconnections send it anything; once the port is free again, a restart
 // (with a new password) serves as before.
 func TestPortSquatterGetsNothingWithOpenCode(t *testing.T) {
+	t.Parallel()
 	cfg := openCodeConfig(t, t.TempDir())
 	logs := &logBuffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
