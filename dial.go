@@ -8,8 +8,8 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/opencode-portal/portal/internal/lifecycle"
 	"github.com/opencode-portal/portal/internal/procfs"
-	"github.com/opencode-portal/portal/internal/supervisor"
 )
 
 // dialFunc is the DialContext of an http.Transport.
@@ -80,17 +80,17 @@ func (p *Portal) runningPID(port int) (pid int, id string, err error) {
 	if err != nil {
 		return 0, "", err
 	}
-	if s := p.instances.get(e.ID); s != nil {
-		st := s.proc.Status()
-		if st.State != supervisor.StateRunning || st.PID == 0 {
-			return 0, e.ID, notRunning(port, e.ID, string(st.State))
+	if run := p.life.Run(e.ID); run != nil {
+		st := run.Status()
+		if st.State != StateRunning || st.PID == 0 {
+			return 0, e.ID, notRunning(port, e.ID, st.State)
 		}
 		return st.PID, e.ID, nil
 	}
-	if !pidAlive(e.OpencodePID) {
+	if e.OpencodePID == nil || !procfs.Alive(*e.OpencodePID) {
 		// The state every portal reads: starting while its owner restarts
 		// it, crashed or stopped as recorded.
-		state, _ := entryState(e, func() bool { return false })
+		state, _ := lifecycle.EntryState(e, false, func() bool { return false })
 		if state == StateRunning { // the original CLI's web UI outlived it
 			state = "its OpenCode process has exited"
 		}

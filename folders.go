@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/opencode-portal/portal/internal/lifecycle"
 )
 
 // DefaultMaxInstances is how many instances may run at once when
@@ -23,15 +25,6 @@ var systemFolders = []string{
 // unless Config.AllowedRoots allows them: they hold much more than one
 // project.
 var sharedFolders = []string{"/", "/home", "/tmp", "/Users"}
-
-// resolveDir returns dir with its symlinks resolved, or cleaned when that
-// fails.
-func resolveDir(dir string) string {
-	if r, err := filepath.EvalSymlinks(dir); err == nil {
-		return r
-	}
-	return filepath.Clean(dir)
-}
 
 // within reports whether dir is root or below it.
 func within(dir, root string) bool {
@@ -73,10 +66,10 @@ func (p *Portal) checkFolder(dir string) error {
 		}
 	} else if slices.ContainsFunc(systemFolders, func(sys string) bool { return within(dir, sys) }) {
 		return Errorf(EFORBIDDEN, "Folder %s is a system folder, where an agent could change the system; use a project folder, or %s", dir, how)
-	} else if home, err := os.UserHomeDir(); err == nil && resolveDir(home) == dir || slices.Contains(sharedFolders, dir) {
+	} else if home, err := os.UserHomeDir(); err == nil && lifecycle.ResolveDir(home) == dir || slices.Contains(sharedFolders, dir) {
 		return Errorf(EFORBIDDEN, "Folder %s holds much more than one project; use a project folder below it, or %s", dir, how)
 	}
-	for reg := resolveDir(filepath.Dir(p.cfg.RegistryPath)); ; reg = filepath.Dir(reg) {
+	for reg := lifecycle.ResolveDir(filepath.Dir(p.cfg.RegistryPath)); ; reg = filepath.Dir(reg) {
 		if reg == dir {
 			return Errorf(EFORBIDDEN, "Folder %s may not hold an instance: it holds the instance registry %s, with every instance's password; use a project folder that does not contain it", dir, p.cfg.RegistryPath)
 		}

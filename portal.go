@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opencode-portal/portal/internal/lifecycle"
 	"github.com/opencode-portal/portal/internal/opencode"
 	"github.com/opencode-portal/portal/internal/registry"
 )
@@ -136,10 +137,10 @@ type Portal struct {
 	clients map[string]cachedClient // by address: one per instance port
 
 	// subsystems
-	prompts   *prompts     // sync prompt calls, detached from their callers
-	instances *instanceSet // the instances supervised here
-	events    *eventHubs   // one shared live event stream per instance
-	git       *gitRepos    // one git repository handle per worktree
+	prompts *prompts           // sync prompt calls, detached from their callers
+	life    *lifecycle.Manager // the instances: started, adopted, supervised here
+	events  *eventHubs         // one shared live event stream per instance
+	git     *gitRepos          // one git repository handle per worktree
 }
 
 // New returns a Portal configured by cfg.
@@ -158,10 +159,9 @@ func New(cfg Config) (*Portal, error) {
 	p.transport.DialContext = p.guardDial(p.transport.DialContext)
 	// subsystems
 	p.prompts = newPrompts()
-	p.instances = newInstanceSet(cfg.RegistryPath)
 	p.events = newEventHubs()
 	p.git = newGitRepos()
-	if err := p.adopt(); err != nil {
+	if p.life, err = p.newLifecycle(); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -174,7 +174,7 @@ func (p *Portal) Config() Config { return p.cfg }
 // next Portal to adopt, unless Config.StopOnClose is set: then those this
 // Portal started are stopped.
 func (p *Portal) Close() error {
-	err := p.closeInstances(p.cfg.StopOnClose)
+	err := p.life.Close(p.cfg.StopOnClose)
 	p.events.close()
 	p.prompts.close()
 	p.transport.CloseIdleConnections()

@@ -1,4 +1,4 @@
-package portal
+package lifecycle
 
 import (
 	"os"
@@ -15,7 +15,8 @@ import (
 
 // TestEntryState derives states from registry entries, as a portal that
 // does not supervise the instance does: the record of a live owner, the
-// process's liveness and health, a recorded end.
+// process's liveness (as ProcessRunner tells it) and health, a recorded
+// end.
 func TestEntryState(t *testing.T) {
 	const port = 4321
 	serving := serveProcess(t, port)
@@ -55,7 +56,7 @@ func TestEntryState(t *testing.T) {
 				e.WebPID = &tc.webPID
 			}
 			var got want
-			got.State, got.Known = entryState(e, func() bool { got.Probed = true; return tc.healthy })
+			got.State, got.Known = EntryState(e, ProcessRunner{}.Alive(e), func() bool { got.Probed = true; return tc.healthy })
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("entryState (-want +got):\n%s", diff)
 			}

@@ -1,0 +1,115 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/opencode-portal/portal/internal/procfs"
+	"github.com/opencode-portal/portal/internal/registry"
+	"github.com/opencode-portal/portal/internal/supervisor"
+)
+
+// ProcessRunner runs OpenCode as a local process, `opencode serve` in the
+// instance's folder, supervised by package supervisor: the Runner of
+// ProcessType.
+type ProcessRunner struct {
+	Bin string   // the opencode executable
+	Env []string // added to the process's environment
+	// StartTimeout bounds a start until OpenCode answers; ProbeTimeout one
+	// health check; StopTimeout the time between SIGTERM and SIGKILL.
+	StartTimeout, ProbeTimeout, StopTimeout time.Duration
+}
+
+// options describes the process of spec.
+func (r ProcessRunner) options(spec Spec) supervisor.Options {
+	e := spec.Entry
+	mode := supervisor.RestartNever
+	if spec.Policy.OnFailure {
+		mode = supervisor.RestartOnFailure
+	}
+	o := supervisor.Options{
+		Bin:          r.Bin,
+		Dir:          e.Directory,
+		Hostname:     e.Hostname,
+		Port:         e.OpencodePort,
+		Password:     e.Password,
+		Env:          r.Env,
+		LogFile:      e.LogFile,
+		StartTimeout: r.StartTimeout,
+		ProbeTimeout: r.ProbeTimeout,
+		StopTimeout:  r.StopTimeout,
+		Restart: supervisor.RestartPolicy{
+			Mode:        mode,
+			MaxRestarts: spec.Policy.MaxRestarts,
+			Backoff:     spec.Policy.Backoff,
+		},
+		MayRestart:  spec.MayRestart,
+		NewPassword: spec.NewPassword,
+		Logger:      spec.Logger,
+	}
+	if spec.Notify != nil {
+		o.Notify = func(s supervisor.Status) { spec.Notify(statusOf(s)) }
+	}
+	return o
+}
+
+// Start starts `opencode serve` for spec.Entry.
+func (r ProcessRunner) Start(ctx context.Context, spec Spec) (Run, error) {
+	p, err := supervisor.Start(ctx, r.options(spec))
+	if err != nil {
+		return nil, err
+	}
+	return processRun{p}, nil
+}
+
+// Adopt supervises the entry's process, which must answer as OpenCode.
+func (r ProcessRunner) Adopt(ctx context.Context, spec Spec) (Run, error) {
+	if spec.Entry.OpencodePID == nil {
+		return nil, errors.New("the entry names no process")
+	}
+	p, err := supervisor.Adopt(ctx, r.options(spec), *spec.Entry.OpencodePID)
+	if err != nil {
+		return nil, err
+	}
+	return processRun{p}, nil
+}
+
+// Alive reports whether the entry's pid is alive and runs `serve` on the
+// entry's port (not a process that reused the pid).
+func (ProcessRunner) Alive(e registry.Entry) bool {
+	return e.OpencodePID != nil && procfs.Alive(*e.OpencodePID) && supervisor.Serves(*e.OpencodePID, e.OpencodePort)
+}
+
+// Terminate ends the entry's process and its process group.
+func (ProcessRunner) Terminate(ctx context.Context, e registry.Entry, grace time.Duration) error {
+	if e.OpencodePID == nil {
+		return nil
+	}
+	return supervisor.Terminate(ctx, *e.OpencodePID, grace)
+}
+
+// Logs reads the last lines of the entry's log file.
+func (ProcessRunner) Logs(e registry.Entry, tail int) ([]string, error) {
+	if e.LogFile == "" {
+		return nil, ErrNoOutput
+	}
+	return supervisor.TailFile(e.LogFile, tail)
+}
+
+// processRun is a supervisor.Process as a Run.
+type processRun struct{ p *supervisor.Process }
+
+func (r processRun) Status() Status                    { return statusOf(r.p.Status()) }
+func (r processRun) Logs(n int) []string               { return r.p.Logs(n) }
+func (r processRun) Restart(ctx context.Context) error { return r.p.Restart(ctx) }
+func (r processRun) Stop(ctx context.Context) error    { return r.p.Stop(ctx) }
+func (r processRun) Detach()                           { r.p.Detach() }
+
+func statusOf(s supervisor.Status) Status {
+	st := Status{State: string(s.State), PID: s.PID, Port: s.Port, Restarts: s.Restarts, StartedAt: s.StartedAt}
+	if s.LastExit != nil {
+		st.LastExit = s.LastExit.String()
+	}
+	return st
+}
