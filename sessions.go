@@ -3,14 +3,10 @@ package portal
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"net/http"
-	"net/url"
 	"path/filepath"
-	"strconv"
 	"strings"
-
-	"github.com/opencode-portal/portal/internal/opencode"
 )
 
 // Session list scopes for SessionListOptions.Scope.
@@ -39,7 +35,33 @@ type SessionListOptions struct {
 // name another folder, whose sessions and those of the folders below it are
 // listed, or ask for all; both read every session OpenCode knows.
 func (p *Portal) Sessions(ctx context.Context, port int, opts SessionListOptions) ([]Session, error) {
-	own, below := false, ""
+	raw, below, err := p.listSessions(ctx, port, opts)
+	if err != nil {
+		return nil, err
+	}
+	return pickSessions(port, raw, below)
+}
+
+// SessionsJSON returns what Sessions returns as a JSON array of Session.
+// Unless opts names a folder, whose sessions are picked from every
+// project's, the array is the bytes OpenCode sent, for relaying the list
+// without the cost of decoding and encoding it again.
+func (p *Portal) SessionsJSON(ctx context.Context, port int, opts SessionListOptions) (json.RawMessage, error) {
+	raw, below, err := p.listSessions(ctx, port, opts)
+	if err != nil || below == "" || below == "/" {
+		return raw, err
+	}
+	list, err := pickSessions(port, raw, below)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(list)
+}
+
+// listSessions returns OpenCode's list of sessions for opts, and the folder
+// whose sessions and those below it are to be picked from it ("" for all).
+func (p *Portal) listSessions(ctx context.Context, port int, opts SessionListOptions) (raw json.RawMessage, below string, err error) {
+	own := false
 	switch opts.Scope {
 	case ScopeAll:
 	case ScopeInstance:
@@ -48,15 +70,15 @@ func (p *Portal) Sessions(ctx context.Context, port int, opts SessionListOptions
 			break
 		}
 		if !filepath.IsAbs(opts.Directory) {
-			return nil, Errorf(EINVALID, "Invalid directory %q: it must be an absolute path", opts.Directory)
+			return nil, "", Errorf(EINVALID, "Invalid directory %q: it must be an absolute path", opts.Directory)
 		}
 		below = filepath.Clean(opts.Directory)
 	default:
-		return nil, Errorf(EINVALID, "Invalid scope %q: it must be %q or absent", opts.Scope, ScopeAll)
+		return nil, "", Errorf(EINVALID, "Invalid scope %q: it must be %q or absent", opts.Scope, ScopeAll)
 	}
 	e, err := p.entryByPort(port)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var dir string
 	if own {
@@ -66,11 +88,21 @@ func (p *Portal) Sessions(ctx context.Context, port int, opts SessionListOptions
 	}
 	c, err := p.clientFor(e)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	all, err := listSessions(ctx, c, dir)
+	raw, err = c.Sessions.List(ctx, dir)
 	if err != nil {
-		return nil, upstreamError(port, err)
+		return nil, "", upstreamError(port, err)
+	}
+	return raw, below, nil
+}
+
+// pickSessions decodes the list of sessions OpenCode sent and keeps those
+// in the folder below and the folders under it (all when below is "" or "/").
+func pickSessions(port int, raw json.RawMessage, below string) ([]Session, error) {
+	var all []Session
+	if err := json.Unmarshal(raw, &all); err != nil {
+		return nil, upstreamError(port, fmt.Errorf("decoding the list of sessions: %w", err))
 	}
 	if below == "" || below == "/" {
 		return all, nil
@@ -82,65 +114,6 @@ func (p *Portal) Sessions(ctx context.Context, port int, opts SessionListOptions
 		}
 	}
 	return out, nil
-}
-
-// sessionPage is how many sessions listSessions asks OpenCode for per call
-// (OpenCode answers 100 by default), unless more were updated in one
-// millisecond.
-const sessionPage = 500
-
-// listSessions returns the sessions whose directory is dir, or of every
-// project the OpenCode of c knows when dir is empty, most recently updated
-// first, page by page to the last. /experimental/session does this (its
-// directory filter is an exact match; directory also selects the OpenCode
-// instance answering, so dir must be the folder OpenCode already serves);
-// servers without it fall back to /session, which covers only their own
-// project and one page.
-func listSessions(ctx context.Context, c *opencode.Client, dir string) ([]Session, error) {
-	limit := sessionPage
-	q := url.Values{"limit": {strconv.Itoa(limit)}}
-	if dir != "" {
-		q.Set("directory", dir)
-	}
-	var all []Session
-	seen := map[string]bool{}
-	for {
-		var page []Session
-		err := c.Call(ctx, http.MethodGet, "/experimental/session", q, nil, &page)
-		var oe *opencode.Error
-		if len(all) == 0 && (errors.Is(err, opencode.ErrNotJSON) || errors.As(err, &oe) && oe.Status == http.StatusNotFound) {
-			if dir == "" {
-				q.Set("scope", "project")
-			}
-			err = c.Call(ctx, http.MethodGet, "/session", q, nil, &all)
-			return all, err
-		}
-		if err != nil {
-			return nil, err
-		}
-		added := 0
-		for _, s := range page {
-			if !seen[s.ID] {
-				seen[s.ID] = true
-				all = append(all, s)
-				added++
-			}
-		}
-		if len(page) < limit {
-			return all, nil
-		}
-		if added == 0 {
-			// A whole page was updated in the same millisecond: the
-			// cursor cannot move past it, so ask for more at once.
-			limit *= 2
-			q.Set("limit", strconv.Itoa(limit))
-			continue
-		}
-		// The next page holds the sessions updated before the last one
-		// and at the same time (the cursor is exclusive); those already
-		// listed are skipped.
-		q.Set("cursor", strconv.FormatInt(page[len(page)-1].Time.Updated+1, 10))
-	}
 }
 
 // inDir reports whether path is dir or below it, comparing whole path

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +30,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.Write(data)
 	io.WriteString(w, "\n")
 	return nil
+}
+
+// encoded returns relayed JSON as json.Marshal would have written it:
+// without surrounding white space, and with <, >, &, U+2028 and U+2029
+// escaped in strings. OpenCode writes no white space between tokens.
+func encoded(relayed json.RawMessage) json.RawMessage {
+	relayed = bytes.TrimSpace(relayed)
+	if !bytes.ContainsAny(relayed, "<>&\u2028\u2029") {
+		return relayed
+	}
+	var b bytes.Buffer
+	json.HTMLEscape(&b, relayed)
+	return b.Bytes()
 }
 
 // decodeJSON decodes the request body into v. An empty body leaves v as it

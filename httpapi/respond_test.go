@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -75,4 +76,23 @@ func FuzzPathPort(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEncodedIsWhatMarshalWrites checks that relayed JSON is written byte
+// for byte as encoding the decoded value would write it.
+func TestEncodedIsWhatMarshalWrites(t *testing.T) {
+	for _, relayed := range []string{
+		`[{"id":"ses_1","title":"plain"}]`,
+		`[{"id":"ses_1","title":"<b>a & b</b>"}]`,
+		"[{\"title\":\"line\u2028separator\u2029\"}]\n",
+		`[]`,
+	} {
+		want, err := json.Marshal(json.RawMessage(relayed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := encoded(json.RawMessage(relayed)); string(got) != string(want) {
+			t.Errorf("encoded(%q) = %q, want %q", relayed, got, want)
+		}
+	}
 }

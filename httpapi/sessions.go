@@ -16,14 +16,14 @@ func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sessions, err := h.p.Sessions(r.Context(), port, portal.SessionListOptions{
+	sessions, err := h.p.SessionsJSON(r.Context(), port, portal.SessionListOptions{
 		Directory: q.Get("directory"),
 		Scope:     q.Get("scope"),
 	})
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, sessions)
+	return writeJSON(w, http.StatusOK, encoded(sessions))
 }
 
 // POST /api/opencode/{port}/session/create {title?, parentID?}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -54,7 +55,8 @@ func BenchmarkSessionRoutes(b *testing.B) {
 		return d
 	}
 	for _, c := range []struct{ name, portal, openCode string }{
-		{"sessions", "sessions", "/experimental/session"},
+		// OpenCode's own listing of the instance's folder, as the portal asks for it.
+		{"sessions", "sessions", "/experimental/session?limit=500&directory=" + url.QueryEscape(bed.oc.Dir)},
 		{"messages", "session/" + id + "/messages", "/session/" + id + "/message"},
 		// A route that relays bytes and does nothing else, for reference:
 		// the cost of the extra hop alone.

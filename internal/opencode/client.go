@@ -55,6 +55,8 @@ type Client struct {
 
 	// Health probes the server's health.
 	Health *HealthService
+	// Sessions lists, reads and changes sessions.
+	Sessions *SessionsService
 }
 
 // service is what every service holds: the client it calls through.
@@ -78,6 +80,7 @@ func New(opts Options) (*Client, error) {
 	}
 	c.common.client = c
 	c.Health = (*HealthService)(&c.common)
+	c.Sessions = (*SessionsService)(&c.common)
 	return c, nil
 }
 
@@ -116,27 +119,9 @@ func (c *Client) CallLong(ctx context.Context, method, path string, query url.Va
 }
 
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, body, out any) error {
-	resp, err := c.send(ctx, method, path, query, body, "application/json")
-	if err != nil {
+	data, err := c.callJSON(ctx, method, path, query, body)
+	if err != nil || data == nil || out == nil {
 		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNoContent {
-		return nil
-	}
-	if !isJSON(resp.Header.Get("Content-Type")) {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-		return fmt.Errorf("%s %s answered %s with %q: %w", method, path, resp.Status, resp.Header.Get("Content-Type"), ErrNotJSON)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
-		return c.transportError(ctx, method, path, err)
-	}
-	if len(data) > maxResponseBytes {
-		return fmt.Errorf("%s %s: answer is larger than %d bytes", method, path, maxResponseBytes)
-	}
-	if out == nil {
-		return nil
 	}
 	if raw, ok := out.(*json.RawMessage); ok {
 		*raw = data
@@ -146,6 +131,54 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		return fmt.Errorf("%s %s: decoding the answer: %w", method, path, err)
 	}
 	return nil
+}
+
+// get sends a GET bounded by the client's Timeout as well as by ctx, and
+// returns the JSON answer as OpenCode sent it.
+func (c *Client) get(ctx context.Context, path string, query url.Values) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, ErrTimeout)
+	defer cancel()
+	return c.callJSON(ctx, http.MethodGet, path, query, nil)
+}
+
+// callJSON sends one JSON request and returns the JSON answer as OpenCode
+// sent it, or nil for a 204 answer. Only ctx bounds it.
+func (c *Client) callJSON(ctx context.Context, method, path string, query url.Values, body any) ([]byte, error) {
+	resp, err := c.send(ctx, method, path, query, body, "application/json")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNoContent {
+		return nil, nil
+	}
+	if !isJSON(resp.Header.Get("Content-Type")) {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		return nil, fmt.Errorf("%s %s answered %s with %q: %w", method, path, resp.Status, resp.Header.Get("Content-Type"), ErrNotJSON)
+	}
+	if resp.ContentLength > maxResponseBytes {
+		return nil, fmt.Errorf("%s %s: answer is larger than %d bytes", method, path, maxResponseBytes)
+	}
+	data, err := readAnswer(resp.Body, resp.ContentLength)
+	if err != nil {
+		return nil, c.transportError(ctx, method, path, err)
+	}
+	if len(data) > maxResponseBytes {
+		return nil, fmt.Errorf("%s %s: answer is larger than %d bytes", method, path, maxResponseBytes)
+	}
+	return data, nil
+}
+
+// readAnswer reads an answer body of the given length (-1 when unknown)
+// in one allocation when the length is known, and up to one byte more than
+// maxResponseBytes when it is not.
+func readAnswer(body io.Reader, length int64) ([]byte, error) {
+	if length < 0 {
+		return io.ReadAll(io.LimitReader(body, maxResponseBytes+1))
+	}
+	data := make([]byte, length)
+	_, err := io.ReadFull(body, data)
+	return data, err
 }
 
 // Stream opens a long-lived GET, such as the /event SSE stream, and returns
