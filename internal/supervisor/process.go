@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/opencode-portal/portal/internal/opencode"
 	"github.com/opencode-portal/portal/internal/procfs"
 )
 
@@ -202,7 +203,7 @@ func (p *Process) Status() Status {
 
 // URL is the base URL the server answers on.
 func (p *Process) URL() string {
-	return BaseURL(p.opts.Hostname, p.Status().Port)
+	return opencode.BaseURL(p.opts.Hostname, p.Status().Port)
 }
 
 // Logs returns up to n of the newest output lines, oldest first; n <= 0
@@ -349,7 +350,7 @@ func (p *Process) waitReady(ctx context.Context, pr *proc, port int, recent *rin
 		}
 		if listening {
 			pctx, cancel := context.WithTimeout(ctx, attempt)
-			err := heldProbe(pctx, p.client, pr.pid, BaseURL(p.opts.Hostname, port), p.username, p.password)
+			err := heldProbe(pctx, p.client, pr.pid, opencode.BaseURL(p.opts.Hostname, port), p.username, p.password)
 			cancel()
 			if err == nil {
 				return port, nil

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -37,18 +36,6 @@ func parseListening(line string) (port int, found bool) {
 		return 0, true
 	}
 	return port, true
-}
-
-// BaseURL is the URL to reach a server bound to hostname:port from this
-// machine: a wildcard bind is reached on loopback.
-func BaseURL(hostname string, port int) string {
-	switch strings.Trim(hostname, "[]") {
-	case "", "0.0.0.0":
-		hostname = "127.0.0.1"
-	case "::":
-		hostname = "::1"
-	}
-	return "http://" + net.JoinHostPort(strings.Trim(hostname, "[]"), strconv.Itoa(port))
 }
 
 // heldProbe probes baseURL as probe does, but only if the socket listening
