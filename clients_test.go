@@ -1,18 +1,13 @@
 package portal
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/opencode-portal/portal/internal/registry"
 )
 
 func TestClientsAreKeptOnePerAddress(t *testing.T) {
-	p, err := New(Config{RegistryPath: filepath.Join(t.TempDir(), "portal.json")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := NewTestPortal(t, Config{})
 	e := registry.Entry{OpencodePort: 4100, Hostname: "127.0.0.1", Password: "first"}
 	first, _ := p.clientFor(e)
 	if again, _ := p.clientFor(e); again != first {

@@ -179,25 +179,9 @@ func (s *eventServer) send(data string) {
 // by h, that instance's port, and the registry's path.
 func newEventPortal(t *testing.T, h http.Handler) (*Portal, int, string) {
 	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	_, portStr, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	port, _ := strconv.Atoi(portStr)
-	path := filepath.Join(t.TempDir(), "registry.json")
-	pid := os.Getpid() // the test server's listener is this process's
-	err := registry.New(path).Update(context.Background(), func(f *registry.File) error {
-		f.Instances = append(f.Instances, registry.Entry{ID: "events", Directory: t.TempDir(), OpencodePort: port, Hostname: "127.0.0.1", OpencodePID: &pid})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := New(Config{RegistryPath: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p, port, path
+	port := ServeStandIn(t, h)
+	p := NewTestPortal(t, Config{}, StandIn{ID: "events", Port: port})
+	return p, port, p.Config().RegistryPath
 }
 
 func receiveEvent(t *testing.T, ch <-chan Event) Event {
@@ -303,11 +287,7 @@ func TestSubscribeErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, err := New(Config{RegistryPath: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p2.Close()
+	p2 := NewTestPortal(t, Config{RegistryPath: path})
 	_, err = p2.Subscribe(t.Context(), port, EventFilter{})
 	if ErrorCode(err) != ENOTRUNNING || !errors.Is(err, ErrNotRunning) {
 		t.Fatalf("OpenCode down: %v, want %s", err, ENOTRUNNING)

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -20,7 +18,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencode-portal/portal"
-	"github.com/opencode-portal/portal/internal/registry"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -54,32 +51,8 @@ func (f *filesFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // working in dir, and returns a Portal (configured by cfg) and the port.
 func newFilesPortal(t *testing.T, fake *filesFake, dir string, cfg portal.Config) (*portal.Portal, int) {
 	t.Helper()
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	port := srv.Listener.Addr().(*net.TCPAddr).Port
-	return newPortalAt(t, dir, port, cfg), port
-}
-
-// newPortalAt registers an instance working in dir whose OpenCode is said
-// to listen on port, and returns a Portal (configured by cfg) that knows it.
-func newPortalAt(t *testing.T, dir string, port int, cfg portal.Config) *portal.Portal {
-	t.Helper()
-	cfg.RegistryPath = filepath.Join(t.TempDir(), "portal.json")
-	pid := os.Getpid()
-	err := registry.New(cfg.RegistryPath).Update(context.Background(), func(f *registry.File) error {
-		f.Instances = append(f.Instances, registry.Entry{ID: "files1", Name: "files", Directory: dir,
-			OpencodePort: port, Hostname: "127.0.0.1", OpencodePID: &pid, StartedAt: "2026-01-01T00:00:00Z"})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := portal.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
+	port := portal.ServeStandIn(t, fake)
+	return portal.NewTestPortal(t, cfg, portal.StandIn{Dir: dir, Port: port}), port
 }
 
 // TestSearchFilesQuery checks what SearchFiles asks OpenCode, and that

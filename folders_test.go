@@ -49,7 +49,7 @@ func TestStartRefusesFoldersOutsideTheAllowedOnes(t *testing.T) {
 			cfg := fakeConfig(t)
 			cfg.RegistryPath = filepath.Join(regDir, "portal.json")
 			cfg.AllowedRoots = tt.roots
-			p := newPortal(t, cfg)
+			p := portal.NewTestPortal(t, cfg)
 			_, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: tt.dir})
 			msg := portal.ErrorMessage(err)
 			if portal.ErrorCode(err) != portal.EFORBIDDEN || !strings.Contains(msg, tt.want) {
@@ -71,7 +71,7 @@ func TestStartInAllowedRoot(t *testing.T) {
 	os.Mkdir(dir, 0o700)
 	cfg := fakeConfig(t)
 	cfg.AllowedRoots = []string{root}
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	in, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: dir})
 	if err != nil || in.Directory != dir {
 		t.Fatalf("StartInstance = %+v, %v; want an instance in %s", in, err, dir)
@@ -86,7 +86,7 @@ func TestStartInAllowedRoot(t *testing.T) {
 // resolved path.
 func TestSymlinkGetsTheFoldersInstance(t *testing.T) {
 	cfg := fakeConfig(t)
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	dir := t.TempDir()
 	link := filepath.Join(t.TempDir(), "link")
 	if err := os.Symlink(dir, link); err != nil {
@@ -111,7 +111,7 @@ func TestSymlinkGetsTheFoldersInstance(t *testing.T) {
 func TestMaxInstances(t *testing.T) {
 	cfg := fakeConfig(t)
 	cfg.MaxInstances = 2
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	ctx := context.Background()
 	var ids []string
 	for range 2 {

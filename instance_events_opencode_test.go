@@ -23,7 +23,7 @@ func TestInstanceEventsAcrossACrash(t *testing.T) {
 	t.Parallel()
 	cfg := openCodeConfig(t, t.TempDir())
 	cfg.Restart, cfg.RestartBackoff = portal.RestartOnFailure, 100*time.Millisecond
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	in, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: portaltest.NewGitRepo(t)})
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ func BenchmarkStartInstance(b *testing.B) {
 	home := b.TempDir()
 	dir := portaltest.NewGitRepo(b)
 	cfg := openCodeConfig(b, home)
-	p := newPortal(b, cfg)
+	p := portal.NewTestPortal(b, cfg)
 	env := append(append(os.Environ(), cfg.Env...), "OPENCODE_SERVER_PASSWORD="+portaltest.RandomPassword())
 
 	direct := func() time.Duration {

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/internal/testwait"
 )
 
 // idStates returns the ids and states of a list of instances.
@@ -28,7 +29,7 @@ func TestDownInstancesAreHiddenAndCleaned(t *testing.T) {
 	for _, cleaner := range []string{"this portal", "another portal"} {
 		t.Run(cleaner, func(t *testing.T) {
 			cfg := fakeConfig(t, "FAKE_CRASH_MS=100")
-			p := newPortal(t, cfg)
+			p := portal.NewTestPortal(t, cfg)
 			ctx := context.Background()
 			crashed := startCrashed(t, p)
 			list, err := p.Instances(ctx)
@@ -41,7 +42,7 @@ func TestDownInstancesAreHiddenAndCleaned(t *testing.T) {
 			}
 			c := p
 			if cleaner == "another portal" {
-				c = newPortal(t, portal.Config{RegistryPath: cfg.RegistryPath})
+				c = portal.NewTestPortal(t, portal.Config{RegistryPath: cfg.RegistryPath})
 			}
 			removed, err := c.Clean(ctx)
 			if diff := cmp.Diff([]string{crashed.ID + " crashed"}, idStates(removed)); err != nil || diff != "" {
@@ -64,7 +65,7 @@ func startCrashed(t *testing.T, p *portal.Portal) portal.Instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the crash", func() bool {
+	testwait.Until(t, "the crash", func() bool {
 		got, err := p.Instance(ctx, in.ID)
 		return err == nil && got.State == portal.StateCrashed
 	})
@@ -75,7 +76,7 @@ func startCrashed(t *testing.T, p *portal.Portal) portal.Instance {
 // /api/instances/{id}) clears a crashed instance from the registry.
 func TestStopRemovesACrashedInstance(t *testing.T) {
 	cfg := fakeConfig(t, "FAKE_CRASH_MS=100")
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	in := startCrashed(t, p)
 	if err := p.StopInstance(context.Background(), in.ID); err != nil {
 		t.Fatal(err)
@@ -91,13 +92,13 @@ func TestStopRemovesACrashedInstance(t *testing.T) {
 func TestGivenUpRestartsLeaveTheInstanceDown(t *testing.T) {
 	cfg := fakeConfig(t, "FAKE_CRASH_MS=50")
 	cfg.Restart, cfg.MaxRestarts, cfg.RestartBackoff = portal.RestartOnFailure, 1, 10*time.Millisecond
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	in := startCrashed(t, p)
-	waitUntil(t, "the restarts to give up", func() bool {
+	testwait.Until(t, "the restarts to give up", func() bool {
 		got, err := p.Instance(context.Background(), in.ID)
 		return err == nil && got.State == portal.StateCrashed && got.Restarts == 1
 	})
-	removed, err := newPortal(t, portal.Config{RegistryPath: cfg.RegistryPath}).Clean(context.Background())
+	removed, err := portal.NewTestPortal(t, portal.Config{RegistryPath: cfg.RegistryPath}).Clean(context.Background())
 	if diff := cmp.Diff([]string{in.ID + " crashed"}, idStates(removed)); err != nil || diff != "" {
 		t.Errorf("another portal's Clean removed (-want +got):\n%s%v", diff, err)
 	}

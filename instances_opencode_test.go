@@ -17,6 +17,7 @@ import (
 	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/internal/procfs"
 	"github.com/opencode-portal/portal/internal/supervisor"
+	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -100,7 +101,7 @@ func TestInstancesWithOpenCode(t *testing.T) {
 	t.Run("start, use through the API, stop", func(t *testing.T) {
 		t.Parallel()
 		cfg := openCodeConfig(t, t.TempDir())
-		p := newPortal(t, cfg)
+		p := portal.NewTestPortal(t, cfg)
 		api := httptest.NewServer(httpapi.New(p))
 		defer api.Close()
 		dir := portaltest.NewGitRepo(t)
@@ -157,7 +158,7 @@ func TestInstancesWithOpenCode(t *testing.T) {
 		cfg := openCodeConfig(t, t.TempDir())
 		cfg.Restart = portal.RestartOnFailure
 		cfg.RestartBackoff = 100 * time.Millisecond
-		p := newPortal(t, cfg)
+		p := portal.NewTestPortal(t, cfg)
 		in, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: portaltest.NewGitRepo(t)})
 		if err != nil {
 			t.Fatal(err)
@@ -167,7 +168,7 @@ func TestInstancesWithOpenCode(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got portal.Instance
-		waitUntil(t, "the restart", func() bool {
+		testwait.Until(t, "the restart", func() bool {
 			got, err = p.Instance(context.Background(), in.ID)
 			return err == nil && got.State == portal.StateRunning && got.PID != nil && *got.PID != first
 		})
@@ -185,14 +186,14 @@ func TestInstancesWithOpenCode(t *testing.T) {
 	t.Run("kill -9 stays down under never", func(t *testing.T) {
 		t.Parallel()
 		cfg := openCodeConfig(t, t.TempDir())
-		p := newPortal(t, cfg)
+		p := portal.NewTestPortal(t, cfg)
 		in, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: portaltest.NewGitRepo(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		pid := pidOf(t, in)
 		syscall.Kill(pid, syscall.SIGKILL)
-		waitUntil(t, "the crash to be noticed", func() bool {
+		testwait.Until(t, "the crash to be noticed", func() bool {
 			got, err := p.Instance(context.Background(), in.ID)
 			return err == nil && got.State == portal.StateCrashed
 		})
@@ -226,7 +227,7 @@ func TestInstancesWithOpenCode(t *testing.T) {
 		}
 
 		cfg.StopOnClose = true
-		p := newPortal(t, cfg)
+		p := portal.NewTestPortal(t, cfg)
 		got, err := p.Instance(context.Background(), held.ID)
 		if err != nil || got.State != portal.StateRunning || pidOf(t, got) != pid || got.Port != held.Port {
 			t.Fatalf("adopted instance = %+v, %v", got, err)
@@ -245,7 +246,7 @@ func TestInstancesWithOpenCode(t *testing.T) {
 		if err := p.StopInstance(context.Background(), held.ID); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "the adopted OpenCode to end", func() bool { return !procfs.Alive(pid) })
+		testwait.Until(t, "the adopted OpenCode to end", func() bool { return !procfs.Alive(pid) })
 		if entries := readRegistry(t, cfg.RegistryPath); len(entries) != 0 {
 			t.Errorf("registry after stop = %+v", entries)
 		}

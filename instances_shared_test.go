@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/internal/testwait"
 )
 
 // TestSharedStartOutlivesItsFirstCaller starts one folder from ten callers
@@ -13,7 +14,7 @@ import (
 // start is not its own: the nine others get the one instance.
 func TestSharedStartOutlivesItsFirstCaller(t *testing.T) {
 	cfg := fakeConfig(t, "FAKE_DELAY_MS=1500")
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	dir := t.TempDir()
 
 	first, leave := context.WithCancel(context.Background())
@@ -24,7 +25,7 @@ func TestSharedStartOutlivesItsFirstCaller(t *testing.T) {
 	}()
 	// Wait until the first caller's start has written its entry: the
 	// others join it.
-	waitUntil(t, "the first start to reserve the folder", func() bool {
+	testwait.Until(t, "the first start to reserve the folder", func() bool {
 		return len(readRegistry(t, cfg.RegistryPath)) == 1
 	})
 	ids := make([]string, 9)

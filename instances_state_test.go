@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/internal/testwait"
 )
 
 // TestEveryPortalReadsTheSameState runs two portals on one registry: the
@@ -29,7 +30,7 @@ func TestEveryPortalReadsTheSameState(t *testing.T) {
 			owner.Close()
 		}
 	})
-	other := newPortal(t, portal.Config{RegistryPath: cfg.RegistryPath, StopOnClose: true})
+	other := portal.NewTestPortal(t, portal.Config{RegistryPath: cfg.RegistryPath, StopOnClose: true})
 	ctx := context.Background()
 	list := func(p *portal.Portal) []portal.Instance {
 		t.Helper()
@@ -43,7 +44,7 @@ func TestEveryPortalReadsTheSameState(t *testing.T) {
 	agree := func(state string) portal.Instance {
 		t.Helper()
 		var mine, theirs []portal.Instance
-		waitUntil(t, "both portals to list the instance "+state, func() bool {
+		testwait.Until(t, "both portals to list the instance "+state, func() bool {
 			mine, theirs = list(owner), list(other)
 			return len(mine) == 1 && mine[0].State == state && cmp.Equal(mine, theirs)
 		})
@@ -84,7 +85,7 @@ func TestEveryPortalReadsTheSameState(t *testing.T) {
 	if err := owner.Close(); err != nil {
 		t.Fatal(err)
 	}
-	later := newPortal(t, portal.Config{RegistryPath: cfg.RegistryPath, StopOnClose: true})
+	later := portal.NewTestPortal(t, portal.Config{RegistryPath: cfg.RegistryPath, StopOnClose: true})
 	for name, p := range map[string]*portal.Portal{"other": other, "a portal made after": later} {
 		if diff := cmp.Diff([]portal.Instance{crashed}, list(p)); diff != "" {
 			t.Errorf("%s, after the owner closed (-want +got):\n%s", name, diff)

@@ -24,6 +24,7 @@ import (
 	"github.com/opencode-portal/portal/internal/procfs"
 	"github.com/opencode-portal/portal/internal/registry"
 	"github.com/opencode-portal/portal/internal/supervisor"
+	"github.com/opencode-portal/portal/internal/testwait"
 )
 
 // fakeConfig returns a Config with a fresh registry whose instances run the
@@ -46,21 +47,6 @@ func fakeConfig(t testing.TB, env ...string) portal.Config {
 	}
 }
 
-// newPortal returns a Portal closed when the test ends.
-func newPortal(t testing.TB, cfg portal.Config) *portal.Portal {
-	t.Helper()
-	p, err := portal.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := p.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return p
-}
-
 // readRegistry returns the registry's entries.
 func readRegistry(t testing.TB, path string) []registry.Entry {
 	t.Helper()
@@ -71,20 +57,8 @@ func readRegistry(t testing.TB, path string) []registry.Entry {
 	return f.Instances
 }
 
-// waitUntil polls cond; the limit only guards against a hang.
-func waitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestStartInstanceRejectsBadInput(t *testing.T) {
-	p := newPortal(t, fakeConfig(t))
+	p := portal.NewTestPortal(t, fakeConfig(t))
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o600)
 	tests := []struct {
@@ -115,7 +89,7 @@ func TestStartInstanceRejectsBadInput(t *testing.T) {
 
 func TestStartAndStopInstance(t *testing.T) {
 	cfg := fakeConfig(t)
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	dir := t.TempDir()
 	in, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: dir + "/./"})
 	if err != nil {
@@ -183,8 +157,8 @@ func TestStartAndStopInstance(t *testing.T) {
 
 func TestStartSameFolderGivesOneInstance(t *testing.T) {
 	cfg := fakeConfig(t, "FAKE_DELAY_MS=300") // a start long enough to overlap
-	p1 := newPortal(t, cfg)
-	p2 := newPortal(t, cfg) // another Portal on the same registry
+	p1 := portal.NewTestPortal(t, cfg)
+	p2 := portal.NewTestPortal(t, cfg) // another Portal on the same registry
 	dir := t.TempDir()
 	var wg sync.WaitGroup
 	ids := make([]string, 10)
@@ -220,7 +194,7 @@ func TestStartSameFolderGivesOneInstance(t *testing.T) {
 
 func TestStartPortConflicts(t *testing.T) {
 	cfg := fakeConfig(t)
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	first, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +224,7 @@ func TestStartPortConflicts(t *testing.T) {
 	// Without a port, the taken ones are skipped.
 	cfg2 := cfg
 	cfg2.FirstPort = busy
-	p2 := newPortal(t, cfg2)
+	p2 := portal.NewTestPortal(t, cfg2)
 	in, err := p2.StartInstance(context.Background(), portal.StartOptions{Directory: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +239,7 @@ func TestStartPortConflicts(t *testing.T) {
 
 func TestFailedStartLeavesNothing(t *testing.T) {
 	cfg := fakeConfig(t, "FAKE_EXIT=1")
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	_, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: t.TempDir()})
 	if !errors.Is(err, portal.ErrUnavailable) || !strings.Contains(err.Error(), "fatal: boom") {
 		t.Fatalf("err = %v, want EUNAVAILABLE with OpenCode's output", err)
@@ -276,7 +250,7 @@ func TestFailedStartLeavesNothing(t *testing.T) {
 
 	cfg = fakeConfig(t, "FAKE_SILENT=1")
 	cfg.StartTimeout = 3 * time.Second
-	p = newPortal(t, cfg)
+	p = portal.NewTestPortal(t, cfg)
 	_, err = p.StartInstance(context.Background(), portal.StartOptions{Directory: t.TempDir()})
 	if !errors.Is(err, portal.ErrTimeout) || !strings.Contains(err.Error(), "fake: booting") {
 		t.Fatalf("err = %v, want ETIMEOUT with OpenCode's output", err)
@@ -306,7 +280,7 @@ func TestCloseLeavesInstancesForTheNextPortal(t *testing.T) {
 		t.Errorf("StartInstance after Close = %v, want EUNAVAILABLE", err)
 	}
 
-	p2 := newPortal(t, cfg)
+	p2 := portal.NewTestPortal(t, cfg)
 	got, err := p2.Instance(context.Background(), in.ID)
 	if err != nil || got.State != portal.StateRunning || pidOf(t, got) != pid {
 		t.Fatalf("adopted instance = %+v, %v", got, err)
@@ -318,7 +292,7 @@ func TestCloseLeavesInstancesForTheNextPortal(t *testing.T) {
 	if err := p2.StopInstance(context.Background(), in.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the adopted process to end", func() bool { return !procfs.Alive(pid) })
+	testwait.Until(t, "the adopted process to end", func() bool { return !procfs.Alive(pid) })
 }
 
 func TestStopOnCloseStopsWhatItStarted(t *testing.T) {
@@ -350,7 +324,7 @@ func TestStopOnCloseStopsWhatItStarted(t *testing.T) {
 
 func TestCleanRemovesDeadEntries(t *testing.T) {
 	cfg := fakeConfig(t)
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	live, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -417,14 +391,14 @@ func TestRegistryChurnAcrossProcesses(t *testing.T) {
 	}
 	// A new portal adopts all of them (their portals are gone) and stops them.
 	cfg.StopOnClose = true
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	for _, e := range entries {
 		if err := p.StopInstance(context.Background(), e.ID); err != nil {
 			t.Error(err)
 		}
 	}
 	for _, e := range entries {
-		waitUntil(t, fmt.Sprintf("pid %d to end", *e.OpencodePID), func() bool { return !procfs.Alive(*e.OpencodePID) })
+		testwait.Until(t, fmt.Sprintf("pid %d to end", *e.OpencodePID), func() bool { return !procfs.Alive(*e.OpencodePID) })
 	}
 }
 
@@ -449,7 +423,7 @@ func TestAdoptsAnInstanceOfTheOriginalCLI(t *testing.T) {
 	waited := make(chan struct{})
 	go func() { cmd.Wait(); close(waited) }()
 	t.Cleanup(func() { syscall.Kill(-pid, syscall.SIGKILL); <-waited })
-	waitUntil(t, "the fake to listen", func() bool { return !supervisor.PortFree("127.0.0.1", port) })
+	testwait.Until(t, "the fake to listen", func() bool { return !supervisor.PortFree("127.0.0.1", port) })
 
 	original := fmt.Sprintf(`{"instances":[{"id":"k3j9x2ab","name":"app","directory":%q,"port":3000,
 		"opencodePort":%d,"hostname":"0.0.0.0","opencodePid":%d,"webPid":null,
@@ -457,7 +431,7 @@ func TestAdoptsAnInstanceOfTheOriginalCLI(t *testing.T) {
 	if err := os.WriteFile(cfg.RegistryPath, []byte(original), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	in, err := p.Instance(context.Background(), "k3j9x2ab")
 	if err != nil || in.State != portal.StateRunning || pidOf(t, in) != pid || in.URL != "http://127.0.0.1:"+itoa(port) {
 		t.Fatalf("instance = %+v, %v", in, err)
@@ -488,8 +462,8 @@ func TestRestartTakesOverAnotherPortalsInstance(t *testing.T) {
 	cfg := fakeConfig(t)
 	cfg.Restart = portal.RestartOnFailure
 	cfg.RestartBackoff = 10 * time.Millisecond
-	p1 := newPortal(t, cfg)
-	p2 := newPortal(t, cfg)
+	p1 := portal.NewTestPortal(t, cfg)
+	p2 := portal.NewTestPortal(t, cfg)
 	in, err := p1.StartInstance(context.Background(), portal.StartOptions{Directory: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -503,7 +477,7 @@ func TestRestartTakesOverAnotherPortalsInstance(t *testing.T) {
 	if second == first || got.Port != in.Port || got.State != portal.StateRunning {
 		t.Fatalf("after the takeover: %+v (first pid %d)", got, first)
 	}
-	waitUntil(t, "the first process to end", func() bool { return !procfs.Alive(first) })
+	testwait.Until(t, "the first process to end", func() bool { return !procfs.Alive(first) })
 	time.Sleep(300 * time.Millisecond) // a wrong restart by p1 would have happened by now
 	entries := readRegistry(t, cfg.RegistryPath)
 	if len(entries) != 1 || entries[0].OpencodePID == nil || *entries[0].OpencodePID != second {
@@ -540,5 +514,5 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
+	testwait.Until(t, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
 }

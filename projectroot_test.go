@@ -111,7 +111,7 @@ func TestFilesWithoutOpenCode(t *testing.T) {
 				// The timeout only bounds the run of a build that asks
 				// OpenCode; nothing is measured against it.
 				port := upstream.port(t)
-				p := newPortalAt(t, tt.dir, port, portal.Config{RequestTimeout: 2 * time.Second})
+				p := portal.NewTestPortal(t, portal.Config{RequestTimeout: 2 * time.Second}, portal.StandIn{Dir: tt.dir, Port: port})
 				ctx := context.Background()
 				entries, err := p.ListFiles(ctx, port, "")
 				if err != nil {

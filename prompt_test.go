@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/opencode-portal/portal/internal/testwait"
 )
 
 // fakeOpenCode is an OpenCode stand-in whose sync prompt never answers, for
@@ -125,7 +127,7 @@ func testLostAnswer(t *testing.T, f *fakeOpenCode, p *Portal, port int) {
 	if diff := cmp.Diff(fakeAssistant, string(b)); diff != "" {
 		t.Errorf("message JSON (-OpenCode +ours):\n%s", diff)
 	}
-	waitFor(t, func() bool { return f.promptOpen.Load() == 0 }) // the stalled call was ended
+	testwait.Until(t, "the stalled call to end", func() bool { return f.promptOpen.Load() == 0 })
 }
 
 func TestPromptWatchdogWaitsWhileBusy(t *testing.T) {
@@ -170,7 +172,7 @@ func TestPromptCallerLeavesCallGoesOn(t *testing.T) {
 		_, err := p.Prompt(ctx, port, fakeSessionID, PromptInput{Text: "hi"})
 		res <- err
 	}()
-	waitFor(t, func() bool { return f.promptOpen.Load() == 1 })
+	testwait.Until(t, "the prompt to reach OpenCode", func() bool { return f.promptOpen.Load() == 1 })
 	cancel()
 	if err := <-res; !errors.Is(err, ErrTimeout) {
 		t.Errorf("Prompt after its caller left: err = %v, want ETIMEOUT", err)
@@ -180,7 +182,7 @@ func TestPromptCallerLeavesCallGoesOn(t *testing.T) {
 		t.Fatal("the call to OpenCode ended with its caller")
 	}
 	close(f.release)
-	waitFor(t, func() bool { return f.promptOpen.Load() == 0 })
+	testwait.Until(t, "the prompt call to end", func() bool { return f.promptOpen.Load() == 0 })
 }
 
 func TestPromptCloseEndsCalls(t *testing.T) {
@@ -192,7 +194,7 @@ func TestPromptCloseEndsCalls(t *testing.T) {
 		_, err := p.Prompt(context.Background(), port, fakeSessionID, PromptInput{Text: "hi"})
 		res <- err
 	}()
-	waitFor(t, func() bool { return f.promptOpen.Load() == 1 })
+	testwait.Until(t, "the prompt to reach OpenCode", func() bool { return f.promptOpen.Load() == 1 })
 	p.Close()
 	if err := <-res; !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Prompt during Close: err = %v, want EUNAVAILABLE", err)
@@ -304,18 +306,6 @@ func TestInDir(t *testing.T) {
 		if got := inDir(tt.path, tt.dir); got != tt.want {
 			t.Errorf("inDir(%q, %q) = %v, want %v", tt.path, tt.dir, got, tt.want)
 		}
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after 10 s.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

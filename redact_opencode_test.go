@@ -53,11 +53,7 @@ func TestSecretsRedactedWithOpenCode(t *testing.T) {
 	if _, err := oc.Register(reg); err != nil {
 		t.Fatal(err)
 	}
-	p, err := portal.New(portal.Config{RegistryPath: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
+	p := portal.NewTestPortal(t, portal.Config{RegistryPath: reg})
 
 	for _, tc := range []struct {
 		name, path string

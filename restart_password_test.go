@@ -10,6 +10,7 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/testwait"
 )
 
 // passwordOf returns the registered password of the instance with this id.
@@ -30,7 +31,7 @@ func passwordOf(t *testing.T, registry, id string) string {
 func TestEachStartHasANewPassword(t *testing.T) {
 	cfg := fakeConfig(t)
 	cfg.Restart, cfg.RestartBackoff = portal.RestartOnFailure, 10*time.Millisecond
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	api := httptest.NewServer(httpapi.New(p))
 	defer api.Close()
 	ctx := context.Background()
@@ -63,7 +64,7 @@ func TestEachStartHasANewPassword(t *testing.T) {
 	health("after RestartInstance")
 
 	syscall.Kill(-pidOf(t, in), syscall.SIGKILL)
-	waitUntil(t, "the restart by policy", func() bool {
+	testwait.Until(t, "the restart by policy", func() bool {
 		got, err := p.Instance(ctx, in.ID)
 		return err == nil && got.Restarts == 2 && got.State == portal.StateRunning
 	})

@@ -6,9 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -125,10 +123,8 @@ func TestSessionsListing(t *testing.T) {
 	if len(own) <= 1000 || len(all) <= 10000 || len(below) == len(own) {
 		t.Fatalf("the stand-in holds %d sessions, %d of the instance, %d below it", len(all), len(own), len(below))
 	}
-	srv := httptest.NewServer(lister)
-	t.Cleanup(srv.Close)
-	port := srv.Listener.Addr().(*net.TCPAddr).Port
-	p := newPortalAt(t, dir, port, portal.Config{})
+	port := portal.ServeStandIn(t, lister)
+	p := portal.NewTestPortal(t, portal.Config{}, portal.StandIn{Dir: dir, Port: port})
 
 	tests := []struct {
 		name        string
@@ -235,10 +231,8 @@ func TestSessionsOfOneMillisecond(t *testing.T) {
 		want = append(want, id)
 		lister.sessions = append(lister.sessions, portal.Session{ID: id, Directory: dir, Title: "s", Time: portal.SessionTime{Created: 1, Updated: updated}})
 	}
-	srv := httptest.NewServer(lister)
-	t.Cleanup(srv.Close)
-	port := srv.Listener.Addr().(*net.TCPAddr).Port
-	p := newPortalAt(t, dir, port, portal.Config{})
+	port := portal.ServeStandIn(t, lister)
+	p := portal.NewTestPortal(t, portal.Config{}, portal.StandIn{Dir: dir, Port: port})
 	list, err := p.Sessions(t.Context(), port, portal.SessionListOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -35,12 +36,7 @@ func newBed(t testing.TB) *openCodeBed {
 	if _, err := b.OC.Register(reg); err != nil {
 		t.Fatal(err)
 	}
-	p, err := portal.New(portal.Config{RegistryPath: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	b.Portal, b.Port = p, b.OC.Port
+	b.Portal, b.Port = portal.NewTestPortal(t, portal.Config{RegistryPath: reg}), b.OC.Port
 	return b
 }
 
@@ -89,24 +85,12 @@ func (b *openCodeBed) newSession(t testing.TB) portal.Session {
 	return s
 }
 
-// pollUntil polls cond every 50 ms until it holds, failing after timeout.
-func pollUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // waitIdle waits until the session's last assistant message is complete
 // and the session is no longer busy, and returns the messages.
 func (b *openCodeBed) waitIdle(t testing.TB, id string) []portal.Message {
 	t.Helper()
 	var msgs []portal.Message
-	pollUntil(t, 60*time.Second, "the turn of "+id+" to end", func() bool {
+	testwait.Until(t, "the turn of "+id+" to end", func() bool {
 		st, err := b.Portal.SessionStatus(context.Background(), b.Port)
 		if err != nil {
 			t.Fatal(err)
@@ -311,7 +295,7 @@ func (b *openCodeBed) waitPermission(t testing.TB, id string) portal.PermissionR
 func waitPending[R any](t testing.TB, what string, list func(context.Context, int) ([]R, error), port int, match func(R) bool) R {
 	t.Helper()
 	var found R
-	pollUntil(t, 60*time.Second, what, func() bool {
+	testwait.Until(t, what, func() bool {
 		reqs, err := list(context.Background(), port)
 		if err != nil {
 			t.Fatal(err)
@@ -565,7 +549,7 @@ func testAbortStalledTurn(t *testing.T, b *openCodeBed) {
 	if msg.Info.Error == nil || msg.Info.Error.Name != "MessageAbortedError" {
 		t.Errorf("Prompt after abort answered error %+v, want MessageAbortedError", msg.Info.Error)
 	}
-	pollUntil(t, 30*time.Second, "the session to go idle", func() bool {
+	testwait.Until(t, "the session to go idle", func() bool {
 		st, err := b.Portal.SessionStatus(ctx, b.Port)
 		_, busy := st[s.ID]
 		return err == nil && !busy

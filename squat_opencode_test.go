@@ -14,6 +14,7 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/testwait"
 )
 
 // logBuffer collects log output for a test to read while it is written.
@@ -55,7 +56,7 @@ func TestPortSquatterGetsNothingWithOpenCode(t *testing.T) {
 	cfg := openCodeConfig(t, t.TempDir())
 	logs := &logBuffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	p := newPortal(t, cfg)
+	p := portal.NewTestPortal(t, cfg)
 	api := httptest.NewServer(httpapi.New(p))
 	defer api.Close()
 	ctx := context.Background()
@@ -79,7 +80,7 @@ func TestPortSquatterGetsNothingWithOpenCode(t *testing.T) {
 	}()
 
 	syscall.Kill(-pidOf(t, in), syscall.SIGKILL)
-	waitUntil(t, "the crash to be noticed", func() bool {
+	testwait.Until(t, "the crash to be noticed", func() bool {
 		got, err := p.Instance(ctx, in.ID)
 		return err == nil && got.State == portal.StateCrashed
 	})
@@ -88,7 +89,7 @@ func TestPortSquatterGetsNothingWithOpenCode(t *testing.T) {
 	checkRefused(t, api.URL, in.Port, "is not running (crashed); restart it")
 	// The open event stream tried to reconnect while the port was taken
 	// (a down instance's stream is retried every 30 s), and was refused.
-	waitUntil(t, "a refused reconnection of the event stream", func() bool {
+	testwait.Until(t, "a refused reconnection of the event stream", func() bool {
 		return logs.count("reconnecting", "is not running") > refused
 	})
 	if got := record(); got != "" {
@@ -96,7 +97,7 @@ func TestPortSquatterGetsNothingWithOpenCode(t *testing.T) {
 	}
 
 	syscall.Kill(squatter, syscall.SIGKILL)
-	waitUntil(t, "the port to be free", func() bool {
+	testwait.Until(t, "the port to be free", func() bool {
 		_, err := p.RestartInstance(ctx, in.ID)
 		return err == nil
 	})

@@ -19,6 +19,7 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -117,7 +118,7 @@ func checkRefused(t *testing.T, api string, port int, want string) {
 }
 
 func TestPortSquatterAfterACrashGetsNothing(t *testing.T) {
-	p := newPortal(t, fakeConfig(t))
+	p := portal.NewTestPortal(t, fakeConfig(t))
 	api := httptest.NewServer(httpapi.New(p))
 	defer api.Close()
 	ctx := context.Background()
@@ -126,7 +127,7 @@ func TestPortSquatterAfterACrashGetsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	syscall.Kill(-pidOf(t, in), syscall.SIGKILL)
-	waitUntil(t, "the crash to be noticed", func() bool {
+	testwait.Until(t, "the crash to be noticed", func() bool {
 		got, err := p.Instance(ctx, in.ID)
 		return err == nil && got.State == portal.StateCrashed
 	})
@@ -140,7 +141,7 @@ func TestPortSquatterAfterACrashGetsNothing(t *testing.T) {
 
 func TestPortHeldByAnotherProcessGetsNothing(t *testing.T) {
 	reg := filepath.Join(t.TempDir(), "portal.json")
-	p := newPortal(t, portal.Config{RegistryPath: reg})
+	p := portal.NewTestPortal(t, portal.Config{RegistryPath: reg})
 	api := httptest.NewServer(httpapi.New(p))
 	defer api.Close()
 	port, err := portaltest.FreePort()
