@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // checkAttrAll is `git check-attr -a` for paths, as "path: attr: value"
@@ -32,7 +34,7 @@ func ourAttrAll(tb testing.TB, dir string, paths []string) []string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	idx, err := readIndex(filepath.Join(r.gitDir, "index"))
+	idx, err := index.Read(filepath.Join(r.gitDir, "index"))
 	if err != nil {
 		tb.Fatal(err)
 	}

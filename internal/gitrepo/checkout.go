@@ -14,6 +14,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // Checkout switches to a branch, like `git switch`. With create, the branch
@@ -157,9 +159,9 @@ type switchPlan struct {
 // skip-worktree bits must agree with the sparse-checkout definition.
 func (r *Repo) planSwitch(s storer.EncodedObjectStorer, snap *snapshot, target plumbing.Hash, sparse *sparseCheckout) (*switchPlan, error) {
 	idx, wt := snap.idx, snap.scan.wt
-	for i := range idx.entries {
-		if idx.entries[i].stage() != 0 {
-			return nil, fmt.Errorf("%w: %s; resolve the conflicts first", ErrUnmerged, idx.entries[i].name)
+	for i := range idx.Entries {
+		if idx.Entries[i].Stage() != 0 {
+			return nil, fmt.Errorf("%w: %s; resolve the conflicts first", ErrUnmerged, idx.Entries[i].Name)
 		}
 	}
 	if err := sparse.checkApplied(idx, "moving to another commit"); err != nil {
@@ -178,19 +180,19 @@ func (r *Repo) planSwitch(s storer.EncodedObjectStorer, snap *snapshot, target p
 	}
 	var conflicts []string
 	for _, d := range diffs {
-		k := idx.find(d.path)
+		k := idx.Find(d.path)
 		if k < 0 {
 			fi, err := os.Lstat(r.full(d.path))
 			// A submodule may come back over a folder: git leaves its content.
-			overFolder := err == nil && fi.IsDir() && d.mode == modeGitlink
+			overFolder := err == nil && fi.IsDir() && d.mode == index.ModeGitlink
 			if d.fromMode != 0 || err == nil && !overFolder {
 				conflicts = append(conflicts, d.path)
 			}
 			continue
 		}
-		e := &idx.entries[k]
-		fromOK := d.fromMode != 0 && e.mode == d.fromMode && e.hash == d.fromHash
-		toOK := d.mode != 0 && e.mode == d.mode && e.hash == d.hash
+		e := &idx.Entries[k]
+		fromOK := d.fromMode != 0 && e.Mode == d.fromMode && e.Hash == d.fromHash
+		toOK := d.mode != 0 && e.Mode == d.mode && e.Hash == d.hash
 		if (!fromOK && !toOK) || wt[k].state != wtClean {
 			conflicts = append(conflicts, d.path)
 		}
@@ -202,7 +204,7 @@ func (r *Repo) planSwitch(s storer.EncodedObjectStorer, snap *snapshot, target p
 }
 
 // applySwitch rewrites the planned files in the worktree and the index.
-func (r *Repo) applySwitch(g *git.Repository, idx *index, plan *switchPlan) error {
+func (r *Repo) applySwitch(g *git.Repository, idx *index.Index, plan *switchPlan) error {
 	// Files are converted with the attributes of the tree checked out.
 	attrFiles := map[string]plumbing.Hash{}
 	for _, d := range plan.diffs {
@@ -221,7 +223,7 @@ func (r *Repo) applySwitch(g *git.Repository, idx *index, plan *switchPlan) erro
 		changed[d.path] = true
 		if d.mode == 0 || d.fromMode != 0 && d.fromMode&0o170000 != d.mode&0o170000 {
 			remove := r.removeFile
-			if d.fromMode == modeGitlink {
+			if d.fromMode == index.ModeGitlink {
 				remove = r.removeGitlink // a checked-out submodule stays
 			}
 			if err := remove(d.path); err != nil {
@@ -229,19 +231,19 @@ func (r *Repo) applySwitch(g *git.Repository, idx *index, plan *switchPlan) erro
 			}
 		}
 	}
-	var add []entry
+	var add []index.Entry
 	for _, d := range plan.diffs {
 		if d.mode == 0 {
 			continue
 		}
-		e := entry{name: d.path, mode: d.mode, hash: d.hash}
+		e := index.Entry{Name: d.path, Mode: d.mode, Hash: d.hash}
 		if !plan.sparse.includes(d.path) {
 			// As git's unpack-trees does: kept out of the worktree.
-			e.ext = extSkipWorktree
+			e.ExtFlags = index.SkipWorktree
 			add = append(add, e)
 			continue
 		}
-		if d.mode == modeGitlink {
+		if d.mode == index.ModeGitlink {
 			if err := os.MkdirAll(r.full(d.path), 0o755); err != nil {
 				return fmt.Errorf("write %s: %w", d.path, err)
 			}
@@ -254,7 +256,7 @@ func (r *Repo) applySwitch(g *git.Repository, idx *index, plan *switchPlan) erro
 		}
 		add = append(add, e)
 	}
-	idx.setEntries(changed, add)
+	idx.SetEntries(changed, add)
 	return nil
 }
 

@@ -12,6 +12,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // Identity is a commit author or committer without a time.
@@ -46,10 +48,10 @@ func (r *Repo) Commit(ctx context.Context, message string, author *Identity) (Co
 	}
 	defer tx.end()
 	g, idx := tx.g, tx.idx
-	for i := range idx.entries {
-		if idx.entries[i].stage() != 0 {
+	for i := range idx.Entries {
+		if idx.Entries[i].Stage() != 0 {
 			return Commit{}, fmt.Errorf("git commit: %w: %s; resolve the conflicts and stage the files first",
-				ErrUnmerged, idx.entries[i].name)
+				ErrUnmerged, idx.Entries[i].Name)
 		}
 	}
 	h, err := readHead(g)
@@ -61,7 +63,7 @@ func (r *Repo) Commit(ctx context.Context, message string, author *Identity) (Co
 		return Commit{}, fmt.Errorf("git commit: %w", err)
 	}
 	b := treeBuilder{s: g.Storer, idx: idx}
-	tree, ct, err := b.build("", 0, len(idx.entries), idx.tree)
+	tree, ct, err := b.build("", 0, len(idx.Entries), idx.Tree)
 	if err != nil {
 		return Commit{}, fmt.Errorf("git commit: %w", err)
 	}
@@ -76,7 +78,7 @@ func (r *Repo) Commit(ctx context.Context, message string, author *Identity) (Co
 			return Commit{}, fmt.Errorf("git commit: %w", ErrNothingStaged)
 		}
 		parents = []plumbing.Hash{h.hash}
-	} else if len(idx.entries) == 0 && len(op.mergeHeads) == 0 {
+	} else if len(idx.Entries) == 0 && len(op.mergeHeads) == 0 {
 		return Commit{}, fmt.Errorf("git commit: %w", ErrNothingStaged)
 	}
 	for _, p := range op.mergeHeads {
@@ -134,7 +136,7 @@ func (r *Repo) Commit(ctx context.Context, message string, author *Identity) (Co
 		return Commit{}, fmt.Errorf("git commit: commit %s was made, but not recorded in the reflog (check that .git/logs is writable): %w", id, err)
 	}
 	// Keep the cache-tree that was just computed, for fast status.
-	idx.tree = ct
+	idx.Tree = ct
 	if err := tx.save(); err != nil {
 		return Commit{}, fmt.Errorf("git commit: commit %s was made but the index was not updated: %w", id, err)
 	}
@@ -221,40 +223,40 @@ func cleanMessage(msg string) string {
 // cache-tree entries, and returns a fresh cache-tree.
 type treeBuilder struct {
 	s   storer.EncodedObjectStorer
-	idx *index
+	idx *index.Index
 }
 
-func (b *treeBuilder) build(prefix string, lo, hi int, ct *cacheTree) (plumbing.Hash, *cacheTree, error) {
+func (b *treeBuilder) build(prefix string, lo, hi int, ct *index.Tree) (plumbing.Hash, *index.Tree, error) {
 	name := ""
 	if prefix != "" {
 		name = prefix[strings.LastIndexByte(prefix[:len(prefix)-1], '/')+1 : len(prefix)-1]
 	}
-	if ct != nil && ct.count >= 0 && ct.count == hi-lo {
-		return ct.hash, ct, nil
+	if ct != nil && ct.Count >= 0 && ct.Count == hi-lo {
+		return ct.Hash, ct, nil
 	}
-	node := &cacheTree{name: name, count: hi - lo}
+	node := &index.Tree{Name: name, Count: hi - lo}
 	var t object.Tree
-	es := b.idx.entries
+	es := b.idx.Entries
 	for i := lo; i < hi; {
-		rest := es[i].name[len(prefix):]
+		rest := es[i].Name[len(prefix):]
 		if slash := strings.IndexByte(rest, '/'); slash >= 0 {
 			dir := rest[:slash]
 			p := prefix + dir + "/"
 			j := i + 1
-			for j < hi && strings.HasPrefix(es[j].name, p) {
+			for j < hi && strings.HasPrefix(es[j].Name, p) {
 				j++
 			}
-			h, child, err := b.build(p, i, j, ct.child(dir))
+			h, child, err := b.build(p, i, j, ct.Child(dir))
 			if err != nil {
 				return plumbing.ZeroHash, nil, err
 			}
 			t.Entries = append(t.Entries, object.TreeEntry{Name: dir, Mode: filemode.Dir, Hash: h})
-			node.children = append(node.children, child)
+			node.Children = append(node.Children, child)
 			i = j
 			continue
 		}
-		if es[i].ext&extIntentToAdd == 0 {
-			t.Entries = append(t.Entries, object.TreeEntry{Name: rest, Mode: filemode.FileMode(es[i].mode), Hash: es[i].hash})
+		if es[i].ExtFlags&index.IntentToAdd == 0 {
+			t.Entries = append(t.Entries, object.TreeEntry{Name: rest, Mode: filemode.FileMode(es[i].Mode), Hash: es[i].Hash})
 		}
 		i++
 	}
@@ -268,6 +270,6 @@ func (b *treeBuilder) build(prefix string, lo, hi int, ct *cacheTree) (plumbing.
 			return plumbing.ZeroHash, nil, fmt.Errorf("write tree %s: %w", prefix, err)
 		}
 	}
-	node.hash = h
+	node.Hash = h
 	return h, node, nil
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // crlfAction is git's end-of-line decision for a path (convert.c's
@@ -59,18 +61,18 @@ type converter struct {
 // is set when the operation writes files to the worktree: the index's
 // .gitattributes files are then read first, as git does. files, when not
 // nil, overrides idx for the .gitattributes files a checkout replaces.
-func (r *Repo) newConverter(g *git.Repository, idx *index, checkout bool, files map[string]plumbing.Hash) *converter {
+func (r *Repo) newConverter(g *git.Repository, idx *index.Index, checkout bool, files map[string]plumbing.Hash) *converter {
 	cfg := loadConfig(g)
 	blobs := &blobReader{r: r}
 	stored := func(path string) (plumbing.Hash, bool) {
 		if h, ok := files[path]; ok {
 			return h, !h.IsZero()
 		}
-		k := idx.find(path)
-		if k < 0 || idx.entries[k].mode&0o170000 != modeFile&0o170000 {
+		k := idx.Find(path)
+		if k < 0 || idx.Entries[k].Mode&0o170000 != index.ModeFile&0o170000 {
 			return plumbing.ZeroHash, false
 		}
-		return idx.entries[k].hash, true
+		return idx.Entries[k].Hash, true
 	}
 	content := func(path string) []byte {
 		h, ok := stored(path)
@@ -397,7 +399,7 @@ func (s textStat) binary() bool {
 func switchWrites(diffs []treeDiff, sparse *sparseCheckout) []string {
 	var out []string
 	for _, d := range diffs {
-		if d.mode != 0 && d.mode != modeGitlink && d.mode != modeSymlink && sparse.includes(d.path) {
+		if d.mode != 0 && d.mode != index.ModeGitlink && d.mode != index.ModeSymlink && sparse.includes(d.path) {
 			out = append(out, d.path)
 		}
 	}

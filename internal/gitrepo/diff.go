@@ -14,6 +14,8 @@ import (
 	"github.com/opencode-portal/portal/internal/gitrepo/xdiff"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // DiffOptions selects what Diff and Numstat compare. The zero value is
@@ -61,7 +63,7 @@ type fileSide struct {
 // load reads the side's content from the worktree or the object store.
 func (s *fileSide) load(objects storer.EncodedObjectStorer) ([]byte, error) {
 	if s.file != "" {
-		return readWorktreeFile(s.file, s.mode == modeSymlink)
+		return readWorktreeFile(s.file, s.mode == index.ModeSymlink)
 	}
 	return readBlob(objects, s.hash)
 }
@@ -232,7 +234,7 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions, check bool) ([]f
 
 	var pairs []filePair
 	add := func(p filePair) {
-		if p.old.mode == modeGitlink && p.new.mode == modeGitlink && ign.mode(p.new.path) == ignoreAll {
+		if p.old.mode == index.ModeGitlink && p.new.mode == index.ModeGitlink && ign.mode(p.new.path) == ignoreAll {
 			return
 		}
 		if filter.match(p.old.path) || filter.match(p.new.path) {
@@ -248,19 +250,19 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions, check bool) ([]f
 			p.old = fileSide{path: c.path, mode: c.headMode, hash: c.headHash}
 		}
 		if c.lo >= 0 {
-			e := &idx.entries[c.lo]
+			e := &idx.Entries[c.lo]
 			switch {
-			case opts.Staged && e.stage() == 0:
-				p.new = fileSide{path: c.path, mode: e.mode, hash: e.hash}
+			case opts.Staged && e.Stage() == 0:
+				p.new = fileSide{path: c.path, mode: e.Mode, hash: e.Hash}
 			case opts.Staged:
 				p.unmerged = true // git writes "* Unmerged path"
-			case e.ext&extSkipWorktree != 0:
+			case e.ExtFlags&index.SkipWorktree != 0:
 				// Not in the worktree: git takes the index's version.
-				p.new = fileSide{path: c.path, mode: e.mode, hash: e.hash}
+				p.new = fileSide{path: c.path, mode: e.Mode, hash: e.Hash}
 			case wt[c.lo].state != wtDeleted:
 				m := wt[c.lo].mode
 				p.new = fileSide{path: c.path, mode: m, file: file(c.path)}
-				if m == modeGitlink {
+				if m == index.ModeGitlink {
 					p.new = gitlinkSide(e, subs[c.path])
 				}
 			}
@@ -271,20 +273,20 @@ func (r *Repo) diffPairs(ctx context.Context, opts DiffOptions, check bool) ([]f
 	}
 	if !opts.Staged {
 		// Paths whose index and HEAD versions agree but whose file changed.
-		for i := range idx.entries {
-			e := &idx.entries[i]
-			if e.stage() != 0 || wt[i].state == wtClean || inChanges[e.name] {
+		for i := range idx.Entries {
+			e := &idx.Entries[i]
+			if e.Stage() != 0 || wt[i].state == wtClean || inChanges[e.Name] {
 				continue
 			}
-			p := filePair{old: fileSide{path: e.name, mode: e.mode, hash: e.hash}}
-			if e.ext&extIntentToAdd != 0 {
-				p.old = fileSide{path: e.name} // announced with git add -N: new
+			p := filePair{old: fileSide{path: e.Name, mode: e.Mode, hash: e.Hash}}
+			if e.ExtFlags&index.IntentToAdd != 0 {
+				p.old = fileSide{path: e.Name} // announced with git add -N: new
 			}
 			if wt[i].state != wtDeleted {
-				p.new = fileSide{path: e.name, mode: wt[i].mode, file: file(e.name)}
+				p.new = fileSide{path: e.Name, mode: wt[i].mode, file: file(e.Name)}
 			}
-			if p.new.mode == modeGitlink {
-				p.new = gitlinkSide(e, subs[e.name])
+			if p.new.mode == index.ModeGitlink {
+				p.new = gitlinkSide(e, subs[e.Name])
 			}
 			add(p)
 		}
@@ -357,7 +359,7 @@ func loadPair(objects storer.EncodedObjectStorer, conv *converter, p *filePair) 
 		if s.mode == 0 {
 			continue
 		}
-		if s.mode == modeGitlink {
+		if s.mode == index.ModeGitlink {
 			s.data = []byte("Subproject commit " + s.hash.String() + "\n")
 			if s.dirty {
 				s.data = []byte("Subproject commit " + s.hash.String() + "-dirty\n")
@@ -365,7 +367,7 @@ func loadPair(objects storer.EncodedObjectStorer, conv *converter, p *filePair) 
 			continue
 		}
 		data, err := s.load(objects)
-		if err == nil && s.file != "" && s.mode != modeSymlink {
+		if err == nil && s.file != "" && s.mode != index.ModeSymlink {
 			data, err = conv.toGit(s.path, data) // the worktree side as git stores it
 		}
 		if err != nil {

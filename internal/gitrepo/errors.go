@@ -1,6 +1,10 @@
 package gitrepo
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
+)
 
 // Sentinel errors. Callers check them with errors.Is; the returned errors wrap
 // them with the detail of what failed.
@@ -37,7 +41,7 @@ var (
 	// ErrWouldOverwrite means local changes would be lost by a checkout or pull.
 	ErrWouldOverwrite = errors.New("local changes would be overwritten")
 	// ErrLocked means another git process holds the index lock.
-	ErrLocked = errors.New("index is locked by another git process")
+	ErrLocked = index.ErrLocked
 	// ErrNoIdentity means no author was given and user.name/user.email are not
 	// configured.
 	ErrNoIdentity = errors.New("no author identity")
@@ -45,7 +49,7 @@ var (
 	ErrUnmerged = errors.New("index has unmerged paths")
 	// ErrUnsupported means the repository uses a git feature this package does
 	// not handle (for example a split index).
-	ErrUnsupported = errors.New("unsupported repository feature")
+	ErrUnsupported = index.ErrUnsupported
 	// ErrNoPaths means a write that needs paths got none.
 	ErrNoPaths = errors.New("no paths given")
 	// ErrEmptyMessage means a commit message is empty.

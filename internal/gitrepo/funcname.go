@@ -170,13 +170,13 @@ func funcnamesNotRun(p *readProbe) string {
 	}
 	attrs := p.r.newConverter(p.g, p.idx, false, nil).attrs
 	byDriver := map[string][]string{}
-	for i := range p.idx.entries {
-		e := &p.idx.entries[i]
-		if i > 0 && p.idx.entries[i-1].name == e.name {
+	for i := range p.idx.Entries {
+		e := &p.idx.Entries[i]
+		if i > 0 && p.idx.Entries[i-1].Name == e.Name {
 			continue
 		}
-		if a := attrs.get(e.name, "diff"); a.state == attrValue && bad[a.value] {
-			byDriver[a.value] = append(byDriver[a.value], e.name)
+		if a := attrs.get(e.Name, "diff"); a.state == attrValue && bad[a.value] {
+			byDriver[a.value] = append(byDriver[a.value], e.Name)
 		}
 	}
 	uses := make([]string, 0, len(byDriver))

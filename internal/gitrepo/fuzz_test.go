@@ -39,17 +39,3 @@ func FuzzCleanPath(f *testing.F) {
 		}
 	})
 }
-
-// FuzzParseIndex checks that a corrupt index file is an error, never a panic.
-func FuzzParseIndex(f *testing.F) {
-	f.Add([]byte("DIRC\x00\x00\x00\x02\x00\x00\x00\x00" + strings.Repeat("\x00", 20)))
-	idx := &index{version: 2, entries: []entry{{name: "a/b", mode: modeFile}, {name: "c", mode: modeExec}},
-		tree: &cacheTree{count: 2, children: []*cacheTree{{name: "a", count: 1}}}}
-	f.Add(idx.encode())
-	f.Fuzz(func(t *testing.T, data []byte) {
-		idx, err := parseIndex(data)
-		if err == nil {
-			parseIndex(idx.encode())
-		}
-	})
-}

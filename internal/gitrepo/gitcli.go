@@ -16,6 +16,8 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // readProbe is what the checks of ReadsNeedGitCLI look at: the
@@ -23,7 +25,7 @@ import (
 type readProbe struct {
 	r   *Repo
 	g   *git.Repository
-	idx *index
+	idx *index.Index
 }
 
 // readChecks are the features whose reads the package leaves to the git
@@ -60,7 +62,7 @@ func (r *Repo) ReadsNeedGitCLI(ctx context.Context) (string, error) {
 
 // readsNeedGitCLI is ReadsNeedGitCLI on index idx, as the worktree's reads
 // load it (readWorktreeIndex).
-func (r *Repo) readsNeedGitCLI(g *git.Repository, idx *index) string {
+func (r *Repo) readsNeedGitCLI(g *git.Repository, idx *index.Index) string {
 	p := &readProbe{r: r, g: g, idx: idx}
 	var reasons []string
 	for _, check := range readChecks() {
@@ -95,13 +97,13 @@ func filtersInUse(p *readProbe) string {
 		return ""
 	}
 	byFeature := map[string][]string{}
-	for i := range p.idx.entries {
-		e := &p.idx.entries[i]
-		if e.mode&0o170000 != modeFile&0o170000 || e.ext&extSkipWorktree != 0 || i > 0 && p.idx.entries[i-1].name == e.name {
+	for i := range p.idx.Entries {
+		e := &p.idx.Entries[i]
+		if e.Mode&0o170000 != index.ModeFile&0o170000 || e.ExtFlags&index.SkipWorktree != 0 || i > 0 && p.idx.Entries[i-1].Name == e.Name {
 			continue
 		}
-		for _, f := range conv.of(e.name).unsupported {
-			byFeature[f] = append(byFeature[f], e.name)
+		for _, f := range conv.of(e.Name).unsupported {
+			byFeature[f] = append(byFeature[f], e.Name)
 		}
 	}
 	features := make([]string, 0, len(byFeature))
@@ -124,11 +126,11 @@ func firstPaths(paths []string) []string {
 // mayNeedUnsupported reports whether any attributes file that applies to
 // the index's files names filter or working-tree-encoding, directly
 // or through a macro: when none does, no file needs checking.
-func (c *converter) mayNeedUnsupported(idx *index) bool {
+func (c *converter) mayNeedUnsupported(idx *index.Index) bool {
 	files := append([][]attrRule{c.attrs.info}, c.attrs.outer...)
 	seen := map[string]bool{}
-	for i := range idx.entries {
-		name := idx.entries[i].name
+	for i := range idx.Entries {
+		name := idx.Entries[i].Name
 		for j := strings.LastIndexByte(name, '/'); ; j = strings.LastIndexByte(name[:j], '/') {
 			dir := name[:j+1]
 			if seen[dir] {

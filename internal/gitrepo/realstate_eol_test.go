@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // eolFiles are the files of every end-of-line scenario: CRLF, LF, mixed
@@ -265,12 +267,12 @@ func TestConvertMatchesGit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		idx, err := readIndex(gitIndex)
+		idx, err := index.Read(gitIndex)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			t.Fatal(err)
 		}
 		if idx == nil {
-			idx = &index{version: 2}
+			idx = &index.Index{Version: 2}
 		}
 		c := r.newConverter(g, idx, checkout, nil)
 		out := make([]string, len(paths))

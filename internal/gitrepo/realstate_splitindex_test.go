@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // splitRepo builds in root a repository whose index is split (with the
@@ -50,10 +52,10 @@ func splitRepo(tb testing.TB, root string, version int) string {
 }
 
 // lsFiles renders index entries as `git ls-files -s` does.
-func lsFiles(idx *index) string {
+func lsFiles(idx *index.Index) string {
 	var b strings.Builder
-	for _, e := range idx.entries {
-		fmt.Fprintf(&b, "%06o %s %d\t%s\n", e.mode, e.hash, e.stage(), e.name)
+	for _, e := range idx.Entries {
+		fmt.Fprintf(&b, "%06o %s %d\t%s\n", e.Mode, e.Hash, e.Stage(), e.Name)
 	}
 	return b.String()
 }
@@ -61,20 +63,18 @@ func lsFiles(idx *index) string {
 // readSplit reads dir's index and checks that it is split (with entries
 // replaced and deleted when changed is set, so that the fixture tests
 // what it means to).
-func readSplit(tb testing.TB, dir string, changed bool) *index {
+func readSplit(tb testing.TB, dir string, changed bool) *index.Index {
 	tb.Helper()
-	idx, err := readIndex(filepath.Join(dir, ".git", "index"))
+	idx, err := index.Read(filepath.Join(dir, ".git", "index"))
 	if err != nil {
 		tb.Fatalf("readIndex: %v", err)
 	}
-	if idx.link == nil {
+	if idx.Link == nil {
 		tb.Fatalf("the index of %s is not split", dir)
 	}
 	if changed {
-		for _, bm := range [][]byte{idx.link.deleted, idx.link.replace} {
-			if bits, err := ewahBits(bm, len(idx.entries)+len(bm)*8); err != nil || len(bits) == 0 {
-				tb.Fatalf("the split index of %s lacks replaced or deleted entries: %v %v", dir, bits, err)
-			}
+		if deleted, replaced, err := idx.Link.Counts(); err != nil || deleted == 0 || replaced == 0 {
+			tb.Fatalf("the split index of %s lacks replaced or deleted entries: %d deleted, %d replaced, %v", dir, deleted, replaced, err)
 		}
 	}
 	return idx
@@ -142,41 +142,4 @@ func TestSplitIndexWritesMatchGit(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(ourDir, ".git", "index.lock")); err == nil {
 		t.Errorf("index.lock left behind")
 	}
-}
-
-// FuzzSplitLink checks that the link extension parser and the bitmap
-// decoder do not panic, stay within the limit and return increasing
-// positions.
-func FuzzSplitLink(f *testing.F) {
-	base := make([]byte, 20)
-	ewah := func(bits, words uint32, body ...uint64) []byte {
-		b := []byte{byte(bits >> 24), byte(bits >> 16), byte(bits >> 8), byte(bits), byte(words >> 24), byte(words >> 16), byte(words >> 8), byte(words)}
-		for _, w := range body {
-			for s := 56; s >= 0; s -= 8 {
-				b = append(b, byte(w>>s))
-			}
-		}
-		return append(b, 0, 0, 0, 0)
-	}
-	f.Add(base)
-	f.Add(append(append(append([]byte(nil), base...), ewah(3, 2, 1<<33, 0b101)...), ewah(130, 1, 2<<1|1)...))
-	f.Add(append(append([]byte(nil), base...), ewah(1, 1, 0xffffffffffffffff)...))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		l, err := parseSplitLink(b)
-		if err != nil {
-			return
-		}
-		const limit = 1000
-		for _, bm := range [][]byte{l.deleted, l.replace} {
-			bits, err := ewahBits(bm, limit)
-			if err != nil {
-				continue
-			}
-			for i, p := range bits {
-				if p >= limit || i > 0 && p <= bits[i-1] {
-					t.Fatalf("positions out of order or past %d: %v", limit, bits)
-				}
-			}
-		}
-	})
 }

@@ -16,6 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/opencode-portal/portal/internal/gitignore"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // Worktree states of an index entry, as in the Y column of git status.
@@ -36,7 +38,7 @@ type wtInfo struct {
 // the content hash only when stat data cannot decide, as git does.
 type scanner struct {
 	dir  string
-	idx  *index
+	idx  *index.Index
 	set  settings
 	wt   []wtInfo // parallel to idx.entries
 	racy struct{ sec, nsec uint32 }
@@ -51,11 +53,11 @@ type freshStat struct {
 	st   unix.Stat_t
 }
 
-func newScanner(dir string, idx *index, set settings) *scanner {
-	s := &scanner{dir: dir, idx: idx, set: set, wt: make([]wtInfo, len(idx.entries))}
-	if !idx.mtime.IsZero() {
-		s.racy.sec = uint32(idx.mtime.Unix())
-		s.racy.nsec = uint32(idx.mtime.Nanosecond())
+func newScanner(dir string, idx *index.Index, set settings) *scanner {
+	s := &scanner{dir: dir, idx: idx, set: set, wt: make([]wtInfo, len(idx.Entries))}
+	if !idx.ModTime.IsZero() {
+		s.racy.sec = uint32(idx.ModTime.Unix())
+		s.racy.nsec = uint32(idx.ModTime.Nanosecond())
 	}
 	return s
 }
@@ -68,7 +70,7 @@ func workers() int { return runtime.GOMAXPROCS(0) * 2 }
 // listing directories: what diff needs. Entries are statted relative to
 // their open directory.
 func (s *scanner) checkEntries(ctx context.Context) error {
-	n := len(s.idx.entries)
+	n := len(s.idx.Entries)
 	const chunk = 512
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers())
@@ -81,11 +83,11 @@ func (s *scanner) checkEntries(ctx context.Context) error {
 			var st unix.Stat_t
 			for i := lo; i < hi; {
 				// The run of entries in the same directory.
-				name := s.idx.entries[i].name
+				name := s.idx.Entries[i].Name
 				dir := name[:strings.LastIndexByte(name, '/')+1]
 				j := i + 1
-				for j < hi && strings.HasPrefix(s.idx.entries[j].name, dir) &&
-					strings.IndexByte(s.idx.entries[j].name[len(dir):], '/') < 0 {
+				for j < hi && strings.HasPrefix(s.idx.Entries[j].Name, dir) &&
+					strings.IndexByte(s.idx.Entries[j].Name[len(dir):], '/') < 0 {
 					j++
 				}
 				full := s.dir + "/" + dir
@@ -98,8 +100,8 @@ func (s *scanner) checkEntries(ctx context.Context) error {
 					continue
 				}
 				for k := i; k < j; k++ {
-					e := &s.idx.entries[k]
-					base := e.name[len(dir):]
+					e := &s.idx.Entries[k]
+					base := e.Name[len(dir):]
 					if err := lstatAt(fd, full, base, &st); err != nil {
 						s.wt[k] = wtInfo{state: wtDeleted}
 						continue
@@ -118,62 +120,62 @@ func (s *scanner) checkEntries(ctx context.Context) error {
 }
 
 // check compares one index entry with the lstat result of its file.
-func (s *scanner) check(e *entry, full string, st *unix.Stat_t) wtInfo {
+func (s *scanner) check(e *index.Entry, full string, st *unix.Stat_t) wtInfo {
 	ftype := st.Mode & unix.S_IFMT
-	if e.mode == modeGitlink {
+	if e.Mode == index.ModeGitlink {
 		if ftype == unix.S_IFDIR {
-			return wtInfo{mode: modeGitlink}
+			return wtInfo{mode: index.ModeGitlink}
 		}
 		return wtInfo{state: wtTypeChanged, mode: s.wtMode(e, st)}
 	}
 	if ftype == unix.S_IFDIR {
 		if isGitlinkDir(full) {
-			return wtInfo{state: wtTypeChanged, mode: modeGitlink}
+			return wtInfo{state: wtTypeChanged, mode: index.ModeGitlink}
 		}
 		return wtInfo{state: wtDeleted}
 	}
 	info := wtInfo{mode: s.wtMode(e, st)}
-	if info.mode&unix.S_IFMT != e.mode&unix.S_IFMT {
+	if info.mode&unix.S_IFMT != e.Mode&unix.S_IFMT {
 		info.state = wtTypeChanged
 		return info
 	}
-	if e.stage() != 0 {
+	if e.Stage() != 0 {
 		return info
 	}
-	if info.mode != e.mode {
+	if info.mode != e.Mode {
 		info.state = wtModified
 		return info
 	}
 	size := uint32(st.Size)
-	if e.size != 0 && size != e.size {
+	if e.Size != 0 && size != e.Size {
 		info.state = wtModified
 		return info
 	}
-	if s.statMatches(e, st) && (e.size != 0 || e.hash == emptyBlob) && !s.isRacy(e) {
+	if s.statMatches(e, st) && (e.Size != 0 || e.Hash == emptyBlob) && !s.isRacy(e) {
 		return info
 	}
-	h, err := s.hashWorktree(e.name, full, ftype == unix.S_IFLNK)
-	if err != nil || h != e.hash {
+	h, err := s.hashWorktree(e.Name, full, ftype == unix.S_IFLNK)
+	if err != nil || h != e.Hash {
 		info.state = wtModified
 		return info
 	}
 	s.mu.Lock()
-	s.fresh = append(s.fresh, freshStat{name: e.name, st: *st})
+	s.fresh = append(s.fresh, freshStat{name: e.Name, st: *st})
 	s.mu.Unlock()
 	return info
 }
 
-func (s *scanner) statMatches(e *entry, st *unix.Stat_t) bool {
+func (s *scanner) statMatches(e *index.Entry, st *unix.Stat_t) bool {
 	mtime, ctime := statTimes(st)
-	if e.mtimeSec != uint32(mtime.Sec) || (e.mtimeNsec != 0 && e.mtimeNsec != uint32(mtime.Nsec)) {
+	if e.MtimeSec != uint32(mtime.Sec) || (e.MtimeNsec != 0 && e.MtimeNsec != uint32(mtime.Nsec)) {
 		return false
 	}
 	if s.set.checkStat {
-		if s.set.trustCtime && (e.ctimeSec != uint32(ctime.Sec) ||
-			(e.ctimeNsec != 0 && e.ctimeNsec != uint32(ctime.Nsec))) {
+		if s.set.trustCtime && (e.CtimeSec != uint32(ctime.Sec) ||
+			(e.CtimeNsec != 0 && e.CtimeNsec != uint32(ctime.Nsec))) {
 			return false
 		}
-		if e.ino != uint32(st.Ino) || e.uid != st.Uid || e.gid != st.Gid {
+		if e.Ino != uint32(st.Ino) || e.UID != st.Uid || e.GID != st.Gid {
 			return false
 		}
 	}
@@ -182,28 +184,28 @@ func (s *scanner) statMatches(e *entry, st *unix.Stat_t) bool {
 
 // isRacy reports whether the entry's file may have changed in the same
 // instant the index was written, so matching stat data proves nothing.
-func (s *scanner) isRacy(e *entry) bool {
+func (s *scanner) isRacy(e *index.Entry) bool {
 	if s.racy.sec == 0 {
 		return false
 	}
-	return e.mtimeSec > s.racy.sec || (e.mtimeSec == s.racy.sec && e.mtimeNsec >= s.racy.nsec)
+	return e.MtimeSec > s.racy.sec || (e.MtimeSec == s.racy.sec && e.MtimeNsec >= s.racy.nsec)
 }
 
 // wtMode is the mode git would record for the file.
-func (s *scanner) wtMode(e *entry, st *unix.Stat_t) uint32 {
+func (s *scanner) wtMode(e *index.Entry, st *unix.Stat_t) uint32 {
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFLNK:
-		return modeSymlink
+		return index.ModeSymlink
 	case unix.S_IFDIR:
-		return modeGitlink
+		return index.ModeGitlink
 	}
-	if !s.set.fileMode && e != nil && e.mode&unix.S_IFMT == unix.S_IFREG {
-		return e.mode
+	if !s.set.fileMode && e != nil && e.Mode&unix.S_IFMT == unix.S_IFREG {
+		return e.Mode
 	}
 	if st.Mode&0o100 != 0 {
-		return modeExec
+		return index.ModeExec
 	}
-	return modeFile
+	return index.ModeFile
 }
 
 // hashWorktree returns the blob id git would store for a worktree file:
@@ -253,7 +255,7 @@ func (s *scanner) walk(ctx context.Context, base gitignore.List) ([]string, erro
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers())
 	w := &walker{scanner: s, ctx: ctx, g: g}
-	g.Go(func() error { return w.walkDir("", 0, len(s.idx.entries), base, false, false) })
+	g.Go(func() error { return w.walkDir("", 0, len(s.idx.Entries), base, false, false) })
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -310,11 +312,11 @@ func (w *walker) walkDir(rel string, lo, hi int, ign gitignore.List, ignored, un
 
 	children := make(map[string]*child, hi-lo)
 	for i := lo; i < hi; {
-		name := w.idx.entries[i].name[len(rel):]
+		name := w.idx.Entries[i].Name[len(rel):]
 		if slash := strings.IndexByte(name, '/'); slash >= 0 {
-			prefix := w.idx.entries[i].name[:len(rel)+slash+1]
+			prefix := w.idx.Entries[i].Name[:len(rel)+slash+1]
 			j := i + 1
-			for j < hi && strings.HasPrefix(w.idx.entries[j].name, prefix) {
+			for j < hi && strings.HasPrefix(w.idx.Entries[j].Name, prefix) {
 				j++
 			}
 			children[name[:slash]] = &child{lo: i, hi: j, dir: true}
@@ -322,7 +324,7 @@ func (w *walker) walkDir(rel string, lo, hi int, ign gitignore.List, ignored, un
 			continue
 		}
 		j := i + 1
-		for j < hi && w.idx.entries[j].name == w.idx.entries[i].name {
+		for j < hi && w.idx.Entries[j].Name == w.idx.Entries[i].Name {
 			j++
 		}
 		children[name] = &child{lo: i, hi: j}
@@ -361,9 +363,9 @@ func (w *walker) walkDir(rel string, lo, hi int, ign gitignore.List, ignored, un
 				continue
 			}
 			for i := c.lo; i < c.hi; i++ {
-				w.wt[i] = w.check(&w.idx.entries[i], full+name, &st)
+				w.wt[i] = w.check(&w.idx.Entries[i], full+name, &st)
 			}
-			if st.Mode&unix.S_IFMT == unix.S_IFDIR && w.wt[c.lo].mode != modeGitlink &&
+			if st.Mode&unix.S_IFMT == unix.S_IFDIR && w.wt[c.lo].mode != index.ModeGitlink &&
 				wantUntracked && !ign.Ignored(path, true) {
 				if err := w.spawnDir(path+"/", 0, 0, ign, false, true); err != nil {
 					return err

@@ -12,6 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/opencode-portal/portal/internal/gitignore"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // sparseCheckout is a sparse-checkout definition (core.sparseCheckout and
@@ -137,18 +139,18 @@ func (sc *sparseCheckout) includes(path string) bool {
 // present in the worktree, as git 2.39 does whenever it reads the index of
 // a sparse checkout (unless sparse.expectFilesOutsideOfPatterns is set), so
 // that such files are compared, staged and restored like others.
-func (sc *sparseCheckout) clearPresent(dir string, idx *index) {
+func (sc *sparseCheckout) clearPresent(dir string, idx *index.Index) {
 	if sc == nil || sc.expectOutside {
 		return
 	}
 	var st unix.Stat_t
 	missingDir := "\x00"
-	for i := range idx.entries {
-		e := &idx.entries[i]
-		if e.ext&extSkipWorktree == 0 {
+	for i := range idx.Entries {
+		e := &idx.Entries[i]
+		if e.ExtFlags&index.SkipWorktree == 0 {
 			continue
 		}
-		parent := e.name[:strings.LastIndexByte(e.name, '/')+1]
+		parent := e.Name[:strings.LastIndexByte(e.Name, '/')+1]
 		if parent == missingDir {
 			continue
 		}
@@ -156,16 +158,16 @@ func (sc *sparseCheckout) clearPresent(dir string, idx *index) {
 			missingDir = parent
 			continue
 		}
-		if unix.Lstat(dir+"/"+e.name, &st) == nil {
-			e.ext &^= extSkipWorktree // the trees the index makes are unchanged
+		if unix.Lstat(dir+"/"+e.Name, &st) == nil {
+			e.ExtFlags &^= index.SkipWorktree // the trees the index makes are unchanged
 		}
 	}
 }
 
 // readWorktreeIndex reads the index as git sees it in this worktree: with
 // the skip-worktree bit cleared from files present despite it.
-func (r *Repo) readWorktreeIndex(g *git.Repository) (*index, *sparseCheckout, error) {
-	idx, err := readIndex(filepath.Join(r.gitDir, "index"))
+func (r *Repo) readWorktreeIndex(g *git.Repository) (*index.Index, *sparseCheckout, error) {
+	idx, err := index.Read(filepath.Join(r.gitDir, "index"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -179,10 +181,10 @@ func (r *Repo) readWorktreeIndex(g *git.Repository) (*index, *sparseCheckout, er
 
 // skipWorktreeClean marks the worktree side of skip-worktree entries as
 // unchanged: git does not look at their files, which are not there.
-func skipWorktreeClean(idx *index, wt []wtInfo) {
-	for i := range idx.entries {
-		if e := &idx.entries[i]; e.ext&extSkipWorktree != 0 {
-			wt[i] = wtInfo{mode: e.mode}
+func skipWorktreeClean(idx *index.Index, wt []wtInfo) {
+	for i := range idx.Entries {
+		if e := &idx.Entries[i]; e.ExtFlags&index.SkipWorktree != 0 {
+			wt[i] = wtInfo{mode: e.Mode}
 		}
 	}
 }
@@ -191,19 +193,19 @@ func skipWorktreeClean(idx *index, wt []wtInfo) {
 // machinery: index entries whose skip-worktree bit disagrees with the
 // patterns (files present outside the definition, or patterns changed
 // without git sparse-checkout reapply).
-func (sc *sparseCheckout) checkApplied(idx *index, what string) error {
+func (sc *sparseCheckout) checkApplied(idx *index.Index, what string) error {
 	if sc == nil {
 		return nil
 	}
 	var outside, inside []string
-	for i := range idx.entries {
-		e := &idx.entries[i]
-		in := sc.includes(e.name)
-		switch skip := e.ext&extSkipWorktree != 0; {
+	for i := range idx.Entries {
+		e := &idx.Entries[i]
+		in := sc.includes(e.Name)
+		switch skip := e.ExtFlags&index.SkipWorktree != 0; {
 		case in && skip:
-			inside = append(inside, e.name)
+			inside = append(inside, e.Name)
 		case !in && !skip:
-			outside = append(outside, e.name)
+			outside = append(outside, e.Name)
 		}
 	}
 	switch {

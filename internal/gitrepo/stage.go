@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // pathSet is a list of caller paths that records which ones matched.
@@ -89,17 +91,17 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 	// alone; outside records the pathspecs that match such paths.
 	outside, _ := newPathSet(paths, true)
 	var toFile []string // paths whose index entry is taken from the worktree
-	var add []entry
+	var add []index.Entry
 	changed := map[string]bool{}
-	for i := 0; i < len(idx.entries); i++ {
-		e := &idx.entries[i]
+	for i := 0; i < len(idx.Entries); i++ {
+		e := &idx.Entries[i]
 		j := i + 1
-		for j < len(idx.entries) && idx.entries[j].name == e.name {
+		for j < len(idx.Entries) && idx.Entries[j].Name == e.Name {
 			j++
 		}
-		name, unmerged, state := e.name, j-i > 1 || e.stage() != 0, wt[i].state
+		name, unmerged, state := e.Name, j-i > 1 || e.Stage() != 0, wt[i].state
 		i = j - 1
-		if !unmerged && (e.ext&extSkipWorktree != 0 || !tx.sparse.includes(name)) {
+		if !unmerged && (e.ExtFlags&index.SkipWorktree != 0 || !tx.sparse.includes(name)) {
 			outside.match(name)
 			continue
 		}
@@ -109,7 +111,7 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 		var st unix.Stat_t
 		exists := unix.Lstat(r.full(name), &st) == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR
 		switch {
-		case !unmerged && (e.mode == modeGitlink && state == wtModified || state == wtTypeChanged && wt[i].mode == modeGitlink),
+		case !unmerged && (e.Mode == index.ModeGitlink && state == wtModified || state == wtTypeChanged && wt[i].mode == index.ModeGitlink),
 			unmerged && subs[name] != nil && !subs[name].head.IsZero(): // a conflicted submodule
 			add = append(add, gitlinkEntry(name, subs[name].head, &st))
 			changed[name] = true
@@ -137,7 +139,7 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 				return fmt.Errorf("git stage: %w", err)
 			}
 			add = append(add, e)
-			changed[e.name] = true
+			changed[e.Name] = true
 			continue
 		}
 		toFile = append(toFile, u)
@@ -163,9 +165,9 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 		return fmt.Errorf("git stage: %w", err)
 	}
 	for _, p := range toFile {
-		var old *entry
-		if k := idx.find(p); k >= 0 {
-			old = &idx.entries[k]
+		var old *index.Entry
+		if k := idx.Find(p); k >= 0 {
+			old = &idx.Entries[k]
 		}
 		e, err := r.entryFromFile(tx.g.Storer, p, snap.scan.set, old)
 		if err != nil {
@@ -176,7 +178,7 @@ func (r *Repo) Stage(ctx context.Context, paths []string) error {
 	if len(changed) == 0 {
 		return nil
 	}
-	idx.setEntries(changed, add)
+	idx.SetEntries(changed, add)
 	if err := tx.save(); err != nil {
 		return fmt.Errorf("git stage: %w", err)
 	}
@@ -201,13 +203,13 @@ func (r *Repo) Unstage(ctx context.Context, paths []string) error {
 	}
 	idx := tx.idx
 	changed := map[string]bool{}
-	for i := range idx.entries {
-		e := &idx.entries[i]
-		if ps.match(e.name) && e.ext&extIntentToAdd != 0 {
-			changed[e.name] = true // announced with git add -N: not in HEAD
+	for i := range idx.Entries {
+		e := &idx.Entries[i]
+		if ps.match(e.Name) && e.ExtFlags&index.IntentToAdd != 0 {
+			changed[e.Name] = true // announced with git add -N: not in HEAD
 		}
 	}
-	var add []entry
+	var add []index.Entry
 	for _, c := range snap.changes {
 		if !ps.match(c.path) {
 			continue
@@ -216,20 +218,20 @@ func (r *Repo) Unstage(ctx context.Context, paths []string) error {
 		if c.headMode == 0 {
 			continue // not in HEAD: unstaging removes it from the index
 		}
-		e := entry{name: c.path, mode: c.headMode, hash: c.headHash}
+		e := index.Entry{Name: c.path, Mode: c.headMode, Hash: c.headHash}
 		// As git reset does, the entry stays out of the worktree when it
 		// was, or when it is new to the index and outside the sparse
 		// checkout.
-		if c.lo >= 0 && idx.entries[c.lo].ext&extSkipWorktree != 0 || c.lo < 0 && !tx.sparse.includes(c.path) {
-			e.ext = extSkipWorktree
+		if c.lo >= 0 && idx.Entries[c.lo].ExtFlags&index.SkipWorktree != 0 || c.lo < 0 && !tx.sparse.includes(c.path) {
+			e.ExtFlags = index.SkipWorktree
 			add = append(add, e)
 			continue
 		}
 		// Keep the entry clean when the file already holds HEAD's content.
 		var st unix.Stat_t
 		full := r.full(c.path)
-		if unix.Lstat(full, &st) == nil && snap.scan.wtMode(&e, &st) == e.mode {
-			if h, err := snap.scan.hashWorktree(c.path, full, e.mode == modeSymlink); err == nil && h == e.hash {
+		if unix.Lstat(full, &st) == nil && snap.scan.wtMode(&e, &st) == e.Mode {
+			if h, err := snap.scan.hashWorktree(c.path, full, e.Mode == index.ModeSymlink); err == nil && h == e.Hash {
 				fillStat(&e, &st)
 			}
 		}
@@ -241,7 +243,7 @@ func (r *Repo) Unstage(ctx context.Context, paths []string) error {
 	if len(changed) == 0 {
 		return nil
 	}
-	idx.setEntries(changed, add)
+	idx.SetEntries(changed, add)
 	if err := tx.save(); err != nil {
 		return fmt.Errorf("git unstage: %w", err)
 	}
@@ -268,19 +270,19 @@ func (r *Repo) Discard(ctx context.Context, paths []string) error {
 	}
 	idx, wt := tx.idx, snap.scan.wt
 	var restore []int
-	for i := range idx.entries {
-		e := &idx.entries[i]
+	for i := range idx.Entries {
+		e := &idx.Entries[i]
 		// Like git restore, skip-worktree entries are not matched: their
 		// files stay out of the worktree.
-		if e.ext&extSkipWorktree != 0 || !ps.match(e.name) {
+		if e.ExtFlags&index.SkipWorktree != 0 || !ps.match(e.Name) {
 			continue
 		}
-		if e.stage() != 0 {
-			return fmt.Errorf("git discard: %w: %s; resolve the conflict first", ErrUnmerged, e.name)
+		if e.Stage() != 0 {
+			return fmt.Errorf("git discard: %w: %s; resolve the conflict first", ErrUnmerged, e.Name)
 		}
-		if e.mode != modeGitlink && wt[i].mode == modeGitlink {
+		if e.Mode != index.ModeGitlink && wt[i].mode == index.ModeGitlink {
 			return fmt.Errorf("git discard: %w: %s is now a repository, which git restore would delete with its history; move it away first",
-				ErrUnsupported, e.name)
+				ErrUnsupported, e.Name)
 		}
 		if wt[i].state != wtClean {
 			restore = append(restore, i)
@@ -301,17 +303,17 @@ func (r *Repo) Discard(ctx context.Context, paths []string) error {
 	conv := r.newConverter(tx.g, idx, true, nil)
 	restorePaths := make([]string, len(restore))
 	for k, i := range restore {
-		restorePaths[k] = idx.entries[i].name
+		restorePaths[k] = idx.Entries[i].Name
 	}
 	if err := conv.refuse(restorePaths); err != nil {
 		return fmt.Errorf("git discard: %w", err)
 	}
 	for _, i := range restore {
-		e, err := r.checkoutEntry(tx.g.Storer, conv, idx.entries[i])
+		e, err := r.checkoutEntry(tx.g.Storer, conv, idx.Entries[i])
 		if err != nil {
 			return fmt.Errorf("git discard: %w", err)
 		}
-		idx.entries[i] = e
+		idx.Entries[i] = e
 	}
 	for _, u := range remove {
 		if err := r.removeFile(u); err != nil {

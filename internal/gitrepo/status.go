@@ -15,6 +15,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/opencode-portal/portal/internal/gitignore"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // Status codes of a file, as in the XY columns of `git status --porcelain`.
@@ -119,7 +121,7 @@ func (r *Repo) readStatus(ctx context.Context, check bool) (*Status, string, err
 type snapshot struct {
 	head      head
 	headTree  plumbing.Hash // zero when HEAD is unborn
-	idx       *index
+	idx       *index.Index
 	changes   []treeChange
 	scan      *scanner
 	untracked []string
@@ -136,7 +138,7 @@ func (r *Repo) takeSnapshot(ctx context.Context, g *git.Repository, walk bool) (
 }
 
 // snapshotOf is takeSnapshot for an index already read (under the index lock).
-func (r *Repo) snapshotOf(ctx context.Context, g *git.Repository, idx *index, walk bool) (*snapshot, error) {
+func (r *Repo) snapshotOf(ctx context.Context, g *git.Repository, idx *index.Index, walk bool) (*snapshot, error) {
 	h, err := readHead(g)
 	if err != nil {
 		return nil, err
@@ -198,7 +200,7 @@ func (r *Repo) status(ctx context.Context, g *git.Repository) (*Status, *snapsho
 }
 
 // statusOf is status for an index already read (readWorktreeIndex).
-func (r *Repo) statusOf(ctx context.Context, g *git.Repository, idx *index) (*Status, *snapshot, error) {
+func (r *Repo) statusOf(ctx context.Context, g *git.Repository, idx *index.Index) (*Status, *snapshot, error) {
 	snap, err := r.snapshotOf(ctx, g, idx, true)
 	if err != nil {
 		return nil, nil, err
@@ -224,7 +226,7 @@ func (r *Repo) statusOf(ctx context.Context, g *git.Repository, idx *index) (*St
 	}
 	var srcs, dsts []renameSide
 	for _, c := range snap.changes {
-		if c.lo >= 0 && c.hi-c.lo > 1 || c.lo >= 0 && idx.entries[c.lo].stage() != 0 {
+		if c.lo >= 0 && c.hi-c.lo > 1 || c.lo >= 0 && idx.Entries[c.lo].Stage() != 0 {
 			continue // unmerged: below
 		}
 		f := get(c.path)
@@ -235,25 +237,25 @@ func (r *Repo) statusOf(ctx context.Context, g *git.Repository, idx *index) (*St
 			srcs = append(srcs, renameSide{path: c.path, mode: c.headMode, hash: c.headHash, load: blobLoader(g.Storer, c.headHash)})
 		case c.headMode == 0:
 			f.Index = Added
-			e := &idx.entries[c.lo]
-			dsts = append(dsts, renameSide{path: c.path, mode: e.mode, hash: e.hash, load: blobLoader(g.Storer, e.hash)})
-		case c.headMode&0o170000 != idx.entries[c.lo].mode&0o170000:
+			e := &idx.Entries[c.lo]
+			dsts = append(dsts, renameSide{path: c.path, mode: e.Mode, hash: e.Hash, load: blobLoader(g.Storer, e.Hash)})
+		case c.headMode&0o170000 != idx.Entries[c.lo].Mode&0o170000:
 			f.Index = TypeChanged
 		default:
 			f.Index = Modified
 		}
 	}
-	for i := 0; i < len(idx.entries); i++ {
-		e := &idx.entries[i]
-		if e.stage() != 0 {
+	for i := 0; i < len(idx.Entries); i++ {
+		e := &idx.Entries[i]
+		if e.Stage() != 0 {
 			j := i
-			f := get(e.name)
+			f := get(e.Name)
 			mask := 0
-			for ; j < len(idx.entries) && idx.entries[j].name == e.name; j++ {
-				s := idx.entries[j].stage()
+			for ; j < len(idx.Entries) && idx.Entries[j].Name == e.Name; j++ {
+				s := idx.Entries[j].Stage()
 				if s > 0 {
 					mask |= 1 << (s - 1)
-					f.Stages[s-1] = Stage{Mode: idx.entries[j].mode, Hash: idx.entries[j].hash}
+					f.Stages[s-1] = Stage{Mode: idx.Entries[j].Mode, Hash: idx.Entries[j].Hash}
 				}
 			}
 			f.Index, f.Worktree = unmergedCodes(mask)
@@ -261,9 +263,9 @@ func (r *Repo) statusOf(ctx context.Context, g *git.Repository, idx *index) (*St
 			i = j - 1
 			continue
 		}
-		if e.ext&extIntentToAdd != 0 {
+		if e.ExtFlags&index.IntentToAdd != 0 {
 			// Only announced to git: nothing staged, the file is new.
-			f := get(e.name)
+			f := get(e.Name)
 			f.Worktree, f.WorktreeMode = Added, wt[i].mode
 			if wt[i].state == wtDeleted {
 				f.Worktree = Deleted
@@ -271,16 +273,16 @@ func (r *Repo) statusOf(ctx context.Context, g *git.Repository, idx *index) (*St
 			continue
 		}
 		if wt[i].state == wtClean {
-			if f := files[e.name]; f != nil {
-				f.IndexMode, f.IndexHash, f.WorktreeMode = e.mode, e.hash, wt[i].mode
+			if f := files[e.Name]; f != nil {
+				f.IndexMode, f.IndexHash, f.WorktreeMode = e.Mode, e.Hash, wt[i].mode
 			}
 			continue
 		}
-		f := get(e.name)
+		f := get(e.Name)
 		f.Worktree = wt[i].state
-		f.IndexMode, f.IndexHash, f.WorktreeMode = e.mode, e.hash, wt[i].mode
+		f.IndexMode, f.IndexHash, f.WorktreeMode = e.Mode, e.Hash, wt[i].mode
 		if f.Index == Unmodified {
-			f.HeadMode, f.HeadHash = e.mode, e.hash
+			f.HeadMode, f.HeadHash = e.Mode, e.Hash
 		}
 	}
 	for _, p := range detectRenames(srcs, dsts) {
@@ -291,7 +293,7 @@ func (r *Repo) statusOf(ctx context.Context, g *git.Repository, idx *index) (*St
 	}
 	st.Files = make([]FileStatus, 0, len(files)+len(snap.untracked))
 	for _, f := range files {
-		if f.HeadMode == modeGitlink || f.IndexMode == modeGitlink || f.WorktreeMode == modeGitlink {
+		if f.HeadMode == index.ModeGitlink || f.IndexMode == index.ModeGitlink || f.WorktreeMode == index.ModeGitlink {
 			f.Submodule = subs[f.Path].flags()
 		}
 		st.Files = append(st.Files, *f)

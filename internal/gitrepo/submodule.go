@@ -15,6 +15,8 @@ import (
 	format "github.com/go-git/go-git/v5/plumbing/format/config"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // A submodule is recorded in the superproject's index and trees as a gitlink
@@ -98,10 +100,10 @@ func (si submoduleIgnores) mode(path string) string {
 // else the index's), where the submodule's path gives its name;
 // diff.ignoreSubmodules for paths without a setting. An unknown value
 // counts as none.
-func (r *Repo) submoduleIgnores(g *git.Repository, idx *index) submoduleIgnores {
+func (r *Repo) submoduleIgnores(g *git.Repository, idx *index.Index) submoduleIgnores {
 	hasGitlink := false
-	for i := range idx.entries {
-		if idx.entries[i].mode == modeGitlink {
+	for i := range idx.Entries {
+		if idx.Entries[i].Mode == index.ModeGitlink {
 			hasGitlink = true
 			break
 		}
@@ -166,14 +168,14 @@ func subsectionOption(c *format.Config, section, name, key string) string {
 
 // gitmodules parses the worktree's .gitmodules, else the index's; nil when
 // there is none or it cannot be parsed.
-func (r *Repo) gitmodules(g *git.Repository, idx *index) *format.Config {
+func (r *Repo) gitmodules(g *git.Repository, idx *index.Index) *format.Config {
 	data, err := os.ReadFile(r.full(".gitmodules"))
 	if err != nil {
-		k := idx.find(".gitmodules")
-		if k < 0 || idx.entries[k].stage() != 0 {
+		k := idx.Find(".gitmodules")
+		if k < 0 || idx.Entries[k].Stage() != 0 {
 			return nil
 		}
-		if data, err = readBlob(g.Storer, idx.entries[k].hash); err != nil {
+		if data, err = readBlob(g.Storer, idx.Entries[k].Hash); err != nil {
 			return nil
 		}
 	}
@@ -193,17 +195,17 @@ func (r *Repo) gitmodules(g *git.Repository, idx *index) *format.Config {
 func (r *Repo) checkSubmodules(ctx context.Context, snap *snapshot, ign submoduleIgnores, check subCheck) (map[string]*submodule, error) {
 	idx, wt := snap.idx, snap.scan.wt
 	var at []int
-	for i := range idx.entries {
-		e := &idx.entries[i]
+	for i := range idx.Entries {
+		e := &idx.Entries[i]
 		switch {
-		case e.stage() != 0:
+		case e.Stage() != 0:
 			// A conflicted submodule is compared with our side, as git does.
-			if e.mode == modeGitlink && e.stage() == 2 && ign.mode(e.name) != ignoreAll {
+			if e.Mode == index.ModeGitlink && e.Stage() == 2 && ign.mode(e.Name) != ignoreAll {
 				at = append(at, i)
 			}
-		case e.mode == modeGitlink && wt[i].state == wtClean && ign.mode(e.name) != ignoreAll:
+		case e.Mode == index.ModeGitlink && wt[i].state == wtClean && ign.mode(e.Name) != ignoreAll:
 			at = append(at, i)
-		case e.mode != modeGitlink && wt[i].mode == modeGitlink:
+		case e.Mode != index.ModeGitlink && wt[i].mode == index.ModeGitlink:
 			at = append(at, i) // a repository in place of a file: its HEAD only
 		}
 	}
@@ -219,14 +221,14 @@ func (r *Repo) checkSubmodules(ctx context.Context, snap *snapshot, ign submodul
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.SetLimit(workers())
 	for _, i := range at {
-		e := &idx.entries[i]
+		e := &idx.Entries[i]
 		eg.Go(func() error {
-			sm, err := r.inspectSubmodule(ctx, e, ign.mode(e.name), check)
+			sm, err := r.inspectSubmodule(ctx, e, ign.mode(e.Name), check)
 			if err != nil {
 				return err
 			}
 			mu.Lock()
-			out[e.name] = sm
+			out[e.Name] = sm
 			mu.Unlock()
 			return nil
 		})
@@ -235,7 +237,7 @@ func (r *Repo) checkSubmodules(ctx context.Context, snap *snapshot, ign submodul
 		return nil, err
 	}
 	for _, i := range at {
-		if idx.entries[i].mode == modeGitlink && idx.entries[i].stage() == 0 && out[idx.entries[i].name].changed() {
+		if idx.Entries[i].Mode == index.ModeGitlink && idx.Entries[i].Stage() == 0 && out[idx.Entries[i].Name].changed() {
 			wt[i].state = wtModified
 		}
 	}
@@ -243,29 +245,29 @@ func (r *Repo) checkSubmodules(ctx context.Context, snap *snapshot, ign submodul
 }
 
 // inspectSubmodule reads the state of the submodule checked out at e's path.
-func (r *Repo) inspectSubmodule(ctx context.Context, e *entry, ignore string, check subCheck) (*submodule, error) {
+func (r *Repo) inspectSubmodule(ctx context.Context, e *index.Entry, ignore string, check subCheck) (*submodule, error) {
 	sm := &submodule{}
-	sub, g, head := openGitlink(r.full(e.name))
+	sub, g, head := openGitlink(r.full(e.Name))
 	if sub == nil {
 		return sm, nil // not checked out (or not a repository): unchanged
 	}
 	sub.depth = r.depth + 1
 	sm.head = head
-	sm.commit = !sm.head.IsZero() && sm.head != e.hash
-	if check == subHead || ignore == ignoreDirty || e.mode != modeGitlink {
+	sm.commit = !sm.head.IsZero() && sm.head != e.Hash
+	if check == subHead || ignore == ignoreDirty || e.Mode != index.ModeGitlink {
 		// git looks into a repository only where the index has a gitlink.
 		return sm, nil
 	}
 	var err error
 	if check == subModified || ignore == ignoreUntracked {
 		if sm.modified, err = sub.hasChanges(ctx, g); err != nil {
-			return nil, fmt.Errorf("status of submodule %s: %w", e.name, err)
+			return nil, fmt.Errorf("status of submodule %s: %w", e.Name, err)
 		}
 		return sm, nil
 	}
 	st, snap, err := sub.status(ctx, g)
 	if err != nil {
-		return nil, fmt.Errorf("status of submodule %s: %w", e.name, err)
+		return nil, fmt.Errorf("status of submodule %s: %w", e.Name, err)
 	}
 	refreshIndex(sub.gitDir, snap.idx, snap.scan.fresh)
 	// As git reads `git status --porcelain=2` of the submodule: a nested
@@ -296,8 +298,8 @@ func (r *Repo) hasChanges(ctx context.Context, g *git.Repository) (bool, error) 
 	if _, err := r.checkSubmodules(ctx, snap, r.submoduleIgnores(g, snap.idx), subModified); err != nil {
 		return false, err
 	}
-	for i := range snap.idx.entries {
-		if snap.scan.wt[i].state != wtClean || snap.idx.entries[i].ext&extIntentToAdd != 0 {
+	for i := range snap.idx.Entries {
+		if snap.scan.wt[i].state != wtClean || snap.idx.Entries[i].ExtFlags&index.IntentToAdd != 0 {
 			return true, nil
 		}
 	}
@@ -329,8 +331,8 @@ func isGitlinkDir(dir string) bool {
 // gitlinkSide is the worktree side of a gitlink entry whose folder is a
 // directory: the submodule's HEAD (the recorded commit when it is not
 // checked out), "-dirty" when it has changes of its own.
-func gitlinkSide(e *entry, sm *submodule) fileSide {
-	s := fileSide{path: e.name, mode: modeGitlink, hash: e.hash}
+func gitlinkSide(e *index.Entry, sm *submodule) fileSide {
+	s := fileSide{path: e.Name, mode: index.ModeGitlink, hash: e.Hash}
 	if sm != nil {
 		if !sm.head.IsZero() {
 			s.hash = sm.head
@@ -343,19 +345,19 @@ func gitlinkSide(e *entry, sm *submodule) fileSide {
 // restoreGitlink puts back the empty folder of a submodule whose folder is
 // missing or was replaced by a file, as `git restore` does; a checked-out
 // submodule is left alone.
-func (r *Repo) restoreGitlink(e entry) (entry, error) {
-	full := r.full(e.name)
+func (r *Repo) restoreGitlink(e index.Entry) (index.Entry, error) {
+	full := r.full(e.Name)
 	var st unix.Stat_t
 	if err := unix.Lstat(full, &st); err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		if err := os.Remove(full); err != nil {
-			return entry{}, fmt.Errorf("restore submodule folder %s: %w", e.name, err)
+			return index.Entry{}, fmt.Errorf("restore submodule folder %s: %w", e.Name, err)
 		}
 	}
 	if err := os.MkdirAll(full, 0o755); err != nil {
-		return entry{}, fmt.Errorf("restore submodule folder %s: %w", e.name, err)
+		return index.Entry{}, fmt.Errorf("restore submodule folder %s: %w", e.Name, err)
 	}
 	if err := unix.Lstat(full, &st); err != nil {
-		return entry{}, fmt.Errorf("restore submodule folder %s: %w", e.name, err)
+		return index.Entry{}, fmt.Errorf("restore submodule folder %s: %w", e.Name, err)
 	}
 	fillStat(&e, &st)
 	return e, nil
@@ -373,31 +375,31 @@ func (r *Repo) removeGitlink(path string) error {
 
 // gitlinkEntry is the index entry git add makes for a submodule whose HEAD
 // is head, with the stat data st of its folder.
-func gitlinkEntry(path string, head plumbing.Hash, st *unix.Stat_t) entry {
-	e := entry{name: path, mode: modeGitlink, hash: head}
+func gitlinkEntry(path string, head plumbing.Hash, st *unix.Stat_t) index.Entry {
+	e := index.Entry{Name: path, Mode: index.ModeGitlink, Hash: head}
 	fillStat(&e, st)
 	return e
 }
 
 // embeddedRepoEntry is the gitlink entry git add makes for an untracked
 // repository inside the worktree (rel ends in "/"): its HEAD commit.
-func (r *Repo) embeddedRepoEntry(rel string) (entry, error) {
+func (r *Repo) embeddedRepoEntry(rel string) (index.Entry, error) {
 	path := strings.TrimSuffix(rel, "/")
 	_, g, err := openWithGit(r.full(path))
 	if err != nil {
-		return entry{}, fmt.Errorf("stage repository %s: %w", path, err)
+		return index.Entry{}, fmt.Errorf("stage repository %s: %w", path, err)
 	}
 	h, err := readHead(g)
 	if err != nil {
-		return entry{}, fmt.Errorf("stage repository %s: %w", path, err)
+		return index.Entry{}, fmt.Errorf("stage repository %s: %w", path, err)
 	}
 	if h.unborn() {
-		return entry{}, fmt.Errorf("%w: %s is a repository without a commit checked out; commit in it first, or leave it out of the paths to stage",
+		return index.Entry{}, fmt.Errorf("%w: %s is a repository without a commit checked out; commit in it first, or leave it out of the paths to stage",
 			ErrUnsupported, path)
 	}
 	var st unix.Stat_t
 	if err := unix.Lstat(r.full(path), &st); err != nil {
-		return entry{}, fmt.Errorf("stage repository %s: %w", path, err)
+		return index.Entry{}, fmt.Errorf("stage repository %s: %w", path, err)
 	}
 	return gitlinkEntry(path, h.hash, &st), nil
 }
@@ -414,13 +416,13 @@ func subField(sub string) string {
 // inSubmodule fails for a path that matched nothing because it lies inside
 // a submodule, as git refuses such a pathspec: the files belong to the
 // submodule's own repository.
-func (ps *pathSet) inSubmodule(idx *index) error {
+func (ps *pathSet) inSubmodule(idx *index.Index) error {
 	for i, m := range ps.matched {
 		if m {
 			continue
 		}
 		for dir := path.Dir(ps.paths[i]); dir != "." && dir != "/"; dir = path.Dir(dir) {
-			if k := idx.find(dir); k >= 0 && idx.entries[k].mode == modeGitlink {
+			if k := idx.Find(dir); k >= 0 && idx.Entries[k].Mode == index.ModeGitlink {
 				return fmt.Errorf("%w: %s is inside submodule %s, whose files belong to its own repository: change them there, or name %s for the submodule itself",
 					ErrPathNotFound, ps.orig[i], dir, dir)
 			}

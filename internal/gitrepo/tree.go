@@ -8,6 +8,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // treeChange is a path whose HEAD and index versions differ.
@@ -28,10 +30,10 @@ type treeFile struct {
 // headIndexChanges compares the tree treeHash (zero for an unborn HEAD) with
 // the index. Directories whose cache-tree entry is valid and equal to the
 // HEAD subtree are skipped without reading them.
-func headIndexChanges(s storer.EncodedObjectStorer, treeHash plumbing.Hash, idx *index) ([]treeChange, error) {
+func headIndexChanges(s storer.EncodedObjectStorer, treeHash plumbing.Hash, idx *index.Index) ([]treeChange, error) {
 	var out []treeChange
 	c := treeComparer{s: s, idx: idx, out: &out}
-	if err := c.compare("", treeHash, 0, len(idx.entries), idx.tree); err != nil {
+	if err := c.compare("", treeHash, 0, len(idx.Entries), idx.Tree); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -39,12 +41,12 @@ func headIndexChanges(s storer.EncodedObjectStorer, treeHash plumbing.Hash, idx 
 
 type treeComparer struct {
 	s   storer.EncodedObjectStorer
-	idx *index
+	idx *index.Index
 	out *[]treeChange
 }
 
-func (c *treeComparer) compare(prefix string, treeHash plumbing.Hash, lo, hi int, ct *cacheTree) error {
-	if ct != nil && ct.count >= 0 && !treeHash.IsZero() && ct.hash == treeHash && ct.count == hi-lo {
+func (c *treeComparer) compare(prefix string, treeHash plumbing.Hash, lo, hi int, ct *index.Tree) error {
+	if ct != nil && ct.Count >= 0 && !treeHash.IsZero() && ct.Hash == treeHash && ct.Count == hi-lo {
 		return nil
 	}
 	var tes []object.TreeEntry
@@ -55,7 +57,7 @@ func (c *treeComparer) compare(prefix string, treeHash plumbing.Hash, lo, hi int
 		}
 		tes = t.Entries
 	}
-	es := c.idx.entries
+	es := c.idx.Entries
 	i, j := lo, 0
 	for i < hi || j < len(tes) {
 		// The next index child: a file (with its stages) or a directory.
@@ -63,15 +65,15 @@ func (c *treeComparer) compare(prefix string, treeHash plumbing.Hash, lo, hi int
 		var idir bool
 		iend := i
 		if i < hi {
-			rest := es[i].name[len(prefix):]
+			rest := es[i].Name[len(prefix):]
 			if slash := strings.IndexByte(rest, '/'); slash >= 0 {
 				iname, idir = rest[:slash], true
-				p := es[i].name[:len(prefix)+slash+1]
-				for iend = i + 1; iend < hi && strings.HasPrefix(es[iend].name, p); iend++ {
+				p := es[i].Name[:len(prefix)+slash+1]
+				for iend = i + 1; iend < hi && strings.HasPrefix(es[iend].Name, p); iend++ {
 				}
 			} else {
 				iname = rest
-				for iend = i + 1; iend < hi && es[iend].name == es[i].name; iend++ {
+				for iend = i + 1; iend < hi && es[iend].Name == es[i].Name; iend++ {
 				}
 			}
 		}
@@ -88,12 +90,12 @@ func (c *treeComparer) compare(prefix string, treeHash plumbing.Hash, lo, hi int
 		case cmp < 0: // only in the index
 			for k := i; k < iend; {
 				n := k + 1
-				for n < iend && es[n].name == es[k].name {
+				for n < iend && es[n].Name == es[k].Name {
 					n++
 				}
 				// An intent-to-add entry (git add -N) stages nothing.
-				if es[k].ext&extIntentToAdd == 0 {
-					*c.out = append(*c.out, treeChange{path: es[k].name, lo: k, hi: n})
+				if es[k].ExtFlags&index.IntentToAdd == 0 {
+					*c.out = append(*c.out, treeChange{path: es[k].Name, lo: k, hi: n})
 				}
 				k = n
 			}
@@ -106,13 +108,13 @@ func (c *treeComparer) compare(prefix string, treeHash plumbing.Hash, lo, hi int
 		default:
 			te := tes[j]
 			if idir {
-				if err := c.compare(prefix+iname+"/", te.Hash, i, iend, ct.child(iname)); err != nil {
+				if err := c.compare(prefix+iname+"/", te.Hash, i, iend, ct.Child(iname)); err != nil {
 					return err
 				}
 			} else {
 				e := &es[i]
-				if iend-i > 1 || e.stage() != 0 || e.hash != te.Hash || e.mode != uint32(te.Mode) {
-					*c.out = append(*c.out, treeChange{path: e.name, headMode: uint32(te.Mode), headHash: te.Hash, lo: i, hi: iend})
+				if iend-i > 1 || e.Stage() != 0 || e.Hash != te.Hash || e.Mode != uint32(te.Mode) {
+					*c.out = append(*c.out, treeChange{path: e.Name, headMode: uint32(te.Mode), headHash: te.Hash, lo: i, hi: iend})
 				}
 			}
 			i = iend

@@ -13,6 +13,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"golang.org/x/sys/unix"
+
+	"github.com/opencode-portal/portal/internal/gitrepo/index"
 )
 
 // writeTx is a write to the worktree: the repository lock, the index lock
@@ -20,9 +22,9 @@ import (
 type writeTx struct {
 	r       *Repo
 	g       *git.Repository
-	idx     *index
+	idx     *index.Index
 	sparse  *sparseCheckout // nil unless core.sparseCheckout is set
-	commit  func(*index) error
+	commit  func(*index.Index) error
 	release func()
 }
 
@@ -38,7 +40,7 @@ func (r *Repo) beginWrite(ctx context.Context) (*writeTx, error) {
 		r.mu.Unlock()
 		return nil, err
 	}
-	commit, release, err := lockIndex(r.gitDir)
+	commit, release, err := index.Lock(r.gitDir)
 	if err != nil {
 		r.mu.Unlock()
 		return nil, err
@@ -71,11 +73,11 @@ func (r *Repo) full(path string) string { return filepath.Join(r.dir, filepath.F
 
 // entryFromFile makes an index entry for a worktree file, storing its
 // content after end-of-line conversion as a blob.
-func (r *Repo) entryFromFile(s storer.EncodedObjectStorer, path string, set settings, old *entry) (entry, error) {
+func (r *Repo) entryFromFile(s storer.EncodedObjectStorer, path string, set settings, old *index.Entry) (index.Entry, error) {
 	full := r.full(path)
 	var st unix.Stat_t
 	if err := unix.Lstat(full, &st); err != nil {
-		return entry{}, fmt.Errorf("stage %s: %w", path, err)
+		return index.Entry{}, fmt.Errorf("stage %s: %w", path, err)
 	}
 	var mode uint32
 	switch st.Mode & unix.S_IFMT {
@@ -83,31 +85,31 @@ func (r *Repo) entryFromFile(s storer.EncodedObjectStorer, path string, set sett
 		sc := scanner{set: set}
 		mode = sc.wtMode(old, &st)
 	default:
-		return entry{}, fmt.Errorf("stage %s: %w: not a regular file or symlink", path, ErrPathNotFound)
+		return index.Entry{}, fmt.Errorf("stage %s: %w: not a regular file or symlink", path, ErrPathNotFound)
 	}
-	data, err := readWorktreeFile(full, mode == modeSymlink)
-	if err == nil && mode != modeSymlink {
+	data, err := readWorktreeFile(full, mode == index.ModeSymlink)
+	if err == nil && mode != index.ModeSymlink {
 		data, err = set.conv.toGitForStage(path, data)
 	}
 	if err != nil {
-		return entry{}, fmt.Errorf("stage %s: %w", path, err)
+		return index.Entry{}, fmt.Errorf("stage %s: %w", path, err)
 	}
 	h, err := writeBlob(s, data)
 	if err != nil {
-		return entry{}, fmt.Errorf("stage %s: %w", path, err)
+		return index.Entry{}, fmt.Errorf("stage %s: %w", path, err)
 	}
-	e := entry{name: path, mode: mode, hash: h}
+	e := index.Entry{Name: path, Mode: mode, Hash: h}
 	fillStat(&e, &st)
 	return e, nil
 }
 
 // fillStat records a file's stat data in an index entry.
-func fillStat(e *entry, st *unix.Stat_t) {
+func fillStat(e *index.Entry, st *unix.Stat_t) {
 	mtime, ctime := statTimes(st)
-	e.ctimeSec, e.ctimeNsec = uint32(ctime.Sec), uint32(ctime.Nsec)
-	e.mtimeSec, e.mtimeNsec = uint32(mtime.Sec), uint32(mtime.Nsec)
-	e.dev, e.ino = uint32(st.Dev), uint32(st.Ino)
-	e.uid, e.gid, e.size = st.Uid, st.Gid, uint32(st.Size)
+	e.CtimeSec, e.CtimeNsec = uint32(ctime.Sec), uint32(ctime.Nsec)
+	e.MtimeSec, e.MtimeNsec = uint32(mtime.Sec), uint32(mtime.Nsec)
+	e.Dev, e.Ino = uint32(st.Dev), uint32(st.Ino)
+	e.UID, e.GID, e.Size = st.Uid, st.Gid, uint32(st.Size)
 }
 
 // writeBlob stores data as a blob unless it is already stored.
@@ -136,39 +138,39 @@ func writeBlob(s storer.EncodedObjectStorer, data []byte) (plumbing.Hash, error)
 // checkoutEntry writes a blob to the worktree with the entry's mode,
 // converted by conv (for a submodule, its folder: restoreGitlink), and
 // returns the entry with fresh stat data.
-func (r *Repo) checkoutEntry(s storer.EncodedObjectStorer, conv *converter, e entry) (entry, error) {
-	if e.mode == modeGitlink {
+func (r *Repo) checkoutEntry(s storer.EncodedObjectStorer, conv *converter, e index.Entry) (index.Entry, error) {
+	if e.Mode == index.ModeGitlink {
 		return r.restoreGitlink(e)
 	}
-	full := r.full(e.name)
-	data, err := readBlob(s, e.hash)
-	if err == nil && e.mode != modeSymlink {
-		data, err = conv.toWorktree(e.name, data)
+	full := r.full(e.Name)
+	data, err := readBlob(s, e.Hash)
+	if err == nil && e.Mode != index.ModeSymlink {
+		data, err = conv.toWorktree(e.Name, data)
 	}
 	if err != nil {
-		return entry{}, err
+		return index.Entry{}, err
 	}
 	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-		return entry{}, fmt.Errorf("write %s: %w", e.name, err)
+		return index.Entry{}, fmt.Errorf("write %s: %w", e.Name, err)
 	}
 	// An empty directory in the way is removed; a non-empty one is an error.
 	if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return entry{}, fmt.Errorf("write %s: %w", e.name, err)
+		return index.Entry{}, fmt.Errorf("write %s: %w", e.Name, err)
 	}
-	switch e.mode {
-	case modeSymlink:
+	switch e.Mode {
+	case index.ModeSymlink:
 		err = os.Symlink(string(data), full)
-	case modeExec:
+	case index.ModeExec:
 		err = os.WriteFile(full, data, 0o755)
 	default:
 		err = os.WriteFile(full, data, 0o644)
 	}
 	if err != nil {
-		return entry{}, fmt.Errorf("write %s: %w", e.name, err)
+		return index.Entry{}, fmt.Errorf("write %s: %w", e.Name, err)
 	}
 	var st unix.Stat_t
 	if err := unix.Lstat(full, &st); err != nil {
-		return entry{}, fmt.Errorf("write %s: %w", e.name, err)
+		return index.Entry{}, fmt.Errorf("write %s: %w", e.Name, err)
 	}
 	fillStat(&e, &st)
 	return e, nil
@@ -186,22 +188,4 @@ func (r *Repo) removeFile(path string) error {
 		}
 	}
 	return nil
-}
-
-// setEntries replaces the stage-0 and conflict entries of each path in
-// paths by the given entries (none removes the path), keeping the index
-// sorted and invalidating the cache-tree along the way.
-func (idx *index) setEntries(paths map[string]bool, entries []entry) {
-	out := idx.entries[:0:0]
-	for _, e := range idx.entries {
-		if !paths[e.name] {
-			out = append(out, e)
-		}
-	}
-	out = append(out, entries...)
-	sortEntries(out)
-	idx.entries = out
-	for p := range paths {
-		idx.tree.invalidate(p)
-	}
 }

@@ -1,4 +1,4 @@
-package gitrepo
+package index
 
 import (
 	"encoding/binary"
@@ -25,33 +25,33 @@ import (
 // core.splitIndex is true. The shared file left behind is removed by git's
 // own expiry (splitIndex.sharedIndexExpire).
 
-// splitLink is a parsed "link" extension.
-type splitLink struct {
-	base             plumbing.Hash
+// SplitLink is a parsed "link" extension.
+type SplitLink struct {
+	Base             plumbing.Hash
 	deleted, replace []byte // serialized EWAH bitmaps; nil when absent
 }
 
 // parseSplitLink parses the body of a "link" extension, checking the
 // framing of its bitmaps; ewahBits decodes them.
-func parseSplitLink(b []byte) (*splitLink, error) {
+func parseSplitLink(b []byte) (*SplitLink, error) {
 	if len(b) < 20 {
-		return nil, fmt.Errorf("%w: link extension too short", errBadIndex)
+		return nil, fmt.Errorf("%w: link extension too short", ErrCorrupt)
 	}
-	l := &splitLink{}
-	copy(l.base[:], b[:20])
+	l := &SplitLink{}
+	copy(l.Base[:], b[:20])
 	b = b[20:]
 	if len(b) == 0 {
 		return l, nil
 	}
 	var err error
 	if l.deleted, b, err = cutEWAH(b); err != nil {
-		return nil, fmt.Errorf("%w: delete bitmap of the link extension: %v", errBadIndex, err)
+		return nil, fmt.Errorf("%w: delete bitmap of the link extension: %v", ErrCorrupt, err)
 	}
 	if l.replace, b, err = cutEWAH(b); err != nil {
-		return nil, fmt.Errorf("%w: replace bitmap of the link extension: %v", errBadIndex, err)
+		return nil, fmt.Errorf("%w: replace bitmap of the link extension: %v", ErrCorrupt, err)
 	}
 	if len(b) != 0 {
-		return nil, fmt.Errorf("%w: garbage after the link extension", errBadIndex)
+		return nil, fmt.Errorf("%w: garbage after the link extension", ErrCorrupt)
 	}
 	return l, nil
 }
@@ -87,7 +87,7 @@ func ewahBits(words []byte, limit int) ([]int, error) {
 		literals := rlw >> 33
 		if rlw&1 != 0 {
 			if pos+run > max {
-				return nil, fmt.Errorf("%w: bitmap names entry %d of %d", errBadIndex, pos+run-1, limit)
+				return nil, fmt.Errorf("%w: bitmap names entry %d of %d", ErrCorrupt, pos+run-1, limit)
 			}
 			for k := uint64(0); k < run; k++ {
 				bits = append(bits, int(pos+k))
@@ -95,7 +95,7 @@ func ewahBits(words []byte, limit int) ([]int, error) {
 		}
 		pos += run
 		if literals > n-i {
-			return nil, fmt.Errorf("%w: bitmap literal words past its end", errBadIndex)
+			return nil, fmt.Errorf("%w: bitmap literal words past its end", ErrCorrupt)
 		}
 		for k := uint64(0); k < literals; k++ {
 			w := word(i)
@@ -103,7 +103,7 @@ func ewahBits(words []byte, limit int) ([]int, error) {
 			for c := uint64(0); c < 64 && w != 0; c++ {
 				if w&(1<<c) != 0 {
 					if pos+c >= max {
-						return nil, fmt.Errorf("%w: bitmap names entry %d of %d", errBadIndex, pos+c, limit)
+						return nil, fmt.Errorf("%w: bitmap names entry %d of %d", ErrCorrupt, pos+c, limit)
 					}
 					bits = append(bits, int(pos+c))
 				}
@@ -116,24 +116,24 @@ func ewahBits(words []byte, limit int) ([]int, error) {
 
 // readSharedIndex reads sharedindex.<id> from gitDir and checks its
 // trailing checksum against id, as git does.
-func readSharedIndex(gitDir string, id plumbing.Hash) (*index, error) {
+func readSharedIndex(gitDir string, id plumbing.Hash) (*Index, error) {
 	path := filepath.Join(gitDir, "sharedindex."+id.String())
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: the split index needs %s, which is missing; run git update-index --no-split-index if git can still read the index, else git reset", errBadIndex, path)
+		return nil, fmt.Errorf("%w: the split index needs %s, which is missing; run git update-index --no-split-index if git can still read the index, else git reset", ErrCorrupt, path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read shared index: %w", err)
 	}
-	shared, err := parseIndex(data)
+	shared, err := Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("read shared index %s: %w", path, err)
 	}
-	if shared.link != nil {
-		return nil, fmt.Errorf("%w: shared index %s is itself split", errBadIndex, path)
+	if shared.Link != nil {
+		return nil, fmt.Errorf("%w: shared index %s is itself split", ErrCorrupt, path)
 	}
 	if len(data) < 20 || plumbing.Hash(data[len(data)-20:]) != id {
-		return nil, fmt.Errorf("%w: shared index %s does not have the checksum its name says", errBadIndex, path)
+		return nil, fmt.Errorf("%w: shared index %s does not have the checksum its name says", ErrCorrupt, path)
 	}
 	return shared, nil
 }
@@ -141,8 +141,8 @@ func readSharedIndex(gitDir string, id plumbing.Hash) (*index, error) {
 // mergeSplit returns the entries of a split index: the shared entries
 // with the replacements and deletions applied, then the added entries
 // inserted in order (split-index.c: merge_base_index).
-func mergeSplit(split *index, link *splitLink, shared *index) ([]entry, error) {
-	base := append([]entry(nil), shared.entries...)
+func mergeSplit(split *Index, link *SplitLink, shared *Index) ([]Entry, error) {
+	base := append([]Entry(nil), shared.Entries...)
 	deleted, err := ewahBits(link.deleted, len(base))
 	if err != nil {
 		return nil, err
@@ -151,24 +151,24 @@ func mergeSplit(split *index, link *splitLink, shared *index) ([]entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(replace) > len(split.entries) {
-		return nil, fmt.Errorf("%w: the link extension replaces more entries than the index holds", errBadIndex)
+	if len(replace) > len(split.Entries) {
+		return nil, fmt.Errorf("%w: the link extension replaces more entries than the index holds", ErrCorrupt)
 	}
 	removed := make([]bool, len(base))
 	for _, p := range deleted {
 		removed[p] = true
 	}
 	for i, p := range replace {
-		src := &split.entries[i]
+		src := &split.Entries[i]
 		if removed[p] {
-			return nil, fmt.Errorf("%w: the link extension replaces entry %d of %d", errBadIndex, p, len(base))
+			return nil, fmt.Errorf("%w: the link extension replaces entry %d of %d", ErrCorrupt, p, len(base))
 		}
-		if src.name != "" {
-			return nil, fmt.Errorf("%w: replacement entry %d has a name", errBadIndex, i)
+		if src.Name != "" {
+			return nil, fmt.Errorf("%w: replacement entry %d has a name", ErrCorrupt, i)
 		}
-		name := base[p].name
+		name := base[p].Name
 		base[p] = *src
-		base[p].name = name
+		base[p].Name = name
 	}
 	out := base[:0]
 	for i := range base {
@@ -176,27 +176,38 @@ func mergeSplit(split *index, link *splitLink, shared *index) ([]entry, error) {
 			out = append(out, base[i])
 		}
 	}
-	added := append([]entry(nil), split.entries[len(replace):]...)
+	added := append([]Entry(nil), split.Entries[len(replace):]...)
 	for i := range added {
-		if added[i].name == "" {
-			return nil, fmt.Errorf("%w: added entry of a split index without a name", errBadIndex)
+		if added[i].Name == "" {
+			return nil, fmt.Errorf("%w: added entry of a split index without a name", ErrCorrupt)
 		}
 	}
-	sortEntries(added)
+	SortEntries(added)
 	// Merge the two sorted lists. An added entry replaces the shared entry
 	// of the same name and stage, and a stage-0 one every stage of its
 	// name, as git's add_index_entry does.
-	merged := make([]entry, 0, len(out)+len(added))
+	merged := make([]Entry, 0, len(out)+len(added))
 	k := 0
 	for _, e := range added {
-		for k < len(out) && (out[k].name < e.name || out[k].name == e.name && e.stage() != 0 && out[k].stage() < e.stage()) {
+		for k < len(out) && (out[k].Name < e.Name || out[k].Name == e.Name && e.Stage() != 0 && out[k].Stage() < e.Stage()) {
 			merged = append(merged, out[k])
 			k++
 		}
-		for k < len(out) && out[k].name == e.name && (e.stage() == 0 || out[k].stage() == e.stage()) {
+		for k < len(out) && out[k].Name == e.Name && (e.Stage() == 0 || out[k].Stage() == e.Stage()) {
 			k++
 		}
 		merged = append(merged, e)
 	}
 	return append(merged, out[k:]...), nil
+}
+
+// Counts returns how many entries of the shared index the split index
+// deletes and how many it replaces.
+func (l *SplitLink) Counts() (deleted, replaced int, err error) {
+	d, err := ewahBits(l.deleted, 1<<31)
+	if err != nil {
+		return 0, 0, err
+	}
+	r, err := ewahBits(l.replace, 1<<31)
+	return len(d), len(r), err
 }
