@@ -76,7 +76,7 @@ func (p *Portal) guardDial(dial dialFunc) dialFunc {
 // registered on port, and the instance's id. An instance supervised here
 // must be running; any other must have a live process.
 func (p *Portal) runningPID(port int) (pid int, id string, err error) {
-	e, err := p.entryByPort(port)
+	e, err := p.registeredOn(port)
 	if err != nil {
 		return 0, "", err
 	}

@@ -83,6 +83,9 @@ func (f EventFilter) match(e Event) bool {
 // subscription to an instance whose OpenCode is not running is refused
 // (ENOTRUNNING), also while earlier subscribers wait for it to run again.
 func (p *Portal) Subscribe(ctx context.Context, port int, filter EventFilter) (<-chan Event, error) {
+	if err := CheckPort(port); err != nil {
+		return nil, err
+	}
 	_, id, err := p.runningPID(port)
 	if err != nil {
 		return nil, err

@@ -320,6 +320,9 @@ func (p *Portal) GitBranches(ctx context.Context, port int) (*GitBranches, error
 // create is set. Local changes to files that differ between the branches
 // make it an ECONFLICT error and change nothing.
 func (p *Portal) GitCheckout(ctx context.Context, port int, branch string, create bool) error {
+	if branch == "" {
+		return Errorf(EINVALID, "Branch name required: name the branch to check out")
+	}
 	r, err := p.gitRepo(ctx, port)
 	if err != nil {
 		return err

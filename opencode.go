@@ -62,6 +62,12 @@ func (p *Portal) entryByPort(port int) (registry.Entry, error) {
 	if err := CheckPort(port); err != nil {
 		return registry.Entry{}, err
 	}
+	return p.registeredOn(port)
+}
+
+// registeredOn is entryByPort for a port known to be valid, such as the
+// one a connection is dialled to.
+func (p *Portal) registeredOn(port int) (registry.Entry, error) {
 	entries, err := p.registryEntries()
 	if err != nil {
 		return registry.Entry{}, err

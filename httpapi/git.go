@@ -111,9 +111,6 @@ func (h *handler) gitCheckout(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &body); err != nil {
 		return err
 	}
-	if body.Branch == "" {
-		return portal.Errorf(portal.EINVALID, "Branch name required: give \"branch\"")
-	}
 	if err := h.p.GitCheckout(r.Context(), port, body.Branch, body.Create); err != nil {
 		return err
 	}
@@ -127,9 +124,6 @@ func gitPaths(r *http.Request) ([]string, error) {
 	}
 	if err := decodeJSON(r, &body); err != nil {
 		return nil, err
-	}
-	if len(body.Paths) == 0 {
-		return nil, portal.Errorf(portal.EINVALID, "Paths required: give \"paths\", a non-empty array of worktree-relative paths")
 	}
 	return body.Paths, nil
 }
@@ -176,9 +170,6 @@ func (h *handler) gitCommit(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := decodeJSON(r, &body); err != nil {
 		return err
-	}
-	if body.Message == "" {
-		return portal.Errorf(portal.EINVALID, "Commit message required: give \"message\"")
 	}
 	c, err := h.p.GitCommitChanges(r.Context(), port, body.Message, body.Author)
 	if err != nil {
