@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/opencode-portal/portal/internal/fakeopencode"
 	"github.com/opencode-portal/portal/internal/registry"
 )
 
@@ -20,7 +21,7 @@ import (
 // instance's events and git are its own, what was kept for the old one is
 // dropped, and no goroutine is left behind.
 func TestCachesEndWithTheInstance(t *testing.T) {
-	srv := &eventServer{}
+	srv := &fakeopencode.Server{}
 	p, port, path := newEventPortal(t, srv)
 	reg := registry.New(path)
 	place := func(id, dir string) { // registers instance id in dir on port, in place of any other
@@ -82,7 +83,7 @@ func TestCachesEndWithTheInstance(t *testing.T) {
 		if wt != dir {
 			t.Errorf("round %d: git status read in %s, want the new instance's %s", round, wt, dir)
 		}
-		srv.send(`{"type":"round","properties":{"n":` + strconv.Itoa(round) + `}}`)
+		srv.Send(`{"type":"round","properties":{"n":` + strconv.Itoa(round) + `}}`)
 		if ev := receiveEvent(t, ch); ev.Type != "round" {
 			t.Errorf("round %d: got event %s, want round", round, ev.Type)
 		}
@@ -95,7 +96,7 @@ func TestCachesEndWithTheInstance(t *testing.T) {
 			}
 		} else {
 			place("other", gitInit(t)) // another program put its instance on the port
-			srv.send("")               // the old instance's stream ends
+			srv.Send("")               // the old instance's stream ends
 			if !closed(ch) {
 				t.Fatal("the subscription to the replaced instance is still open")
 			}

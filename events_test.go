@@ -11,12 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/opencode-portal/portal/internal/fakeopencode"
 	"github.com/opencode-portal/portal/internal/registry"
 )
 
@@ -128,53 +128,6 @@ func TestPortalEvents(t *testing.T) {
 	}
 }
 
-// eventServer is an OpenCode stand-in serving /event; the test sends events
-// to every open stream with send.
-type eventServer struct {
-	mu      sync.Mutex
-	streams []chan string
-	opened  int
-}
-
-func (s *eventServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/event" {
-		http.NotFound(w, r)
-		return
-	}
-	ch := make(chan string, 16)
-	s.mu.Lock()
-	s.streams = append(s.streams, ch)
-	s.opened++
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "text/event-stream")
-	fmt.Fprint(w, "data: {\"id\":\"evt_0\",\"type\":\"server.connected\",\"properties\":{}}\n\n")
-	w.(http.Flusher).Flush()
-	for {
-		select {
-		case data := <-ch:
-			if data == "" {
-				return // end the stream
-			}
-			fmt.Fprintf(w, "data: %s\n\n", data)
-			w.(http.Flusher).Flush()
-		case <-r.Context().Done():
-			return
-		}
-	}
-}
-
-// send sends data to every open stream; "" ends them.
-func (s *eventServer) send(data string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, ch := range s.streams {
-		ch <- data
-	}
-	if data == "" {
-		s.streams = nil
-	}
-}
-
 // newEventPortal returns a Portal whose registry holds one instance served
 // by h, that instance's port, and the registry's path.
 func newEventPortal(t *testing.T, h http.Handler) (*Portal, int, string) {
@@ -203,7 +156,7 @@ func receiveEvent(t *testing.T, ch <-chan Event) Event {
 }
 
 func TestSubscribe(t *testing.T) {
-	srv := &eventServer{}
+	srv := &fakeopencode.Server{}
 	p, port, _ := newEventPortal(t, srv)
 	all, err := p.Subscribe(t.Context(), port, EventFilter{})
 	if err != nil {
@@ -213,8 +166,8 @@ func TestSubscribe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.send(`{"id":"evt_1","type":"session.status","properties":{"sessionID":"ses_b","status":{"type":"busy"}}}`)
-	srv.send(`{"id":"evt_2","type":"message.part.delta","properties":{"sessionID":"ses_a","delta":"hi"}}`)
+	srv.Send(`{"id":"evt_1","type":"session.status","properties":{"sessionID":"ses_b","status":{"type":"busy"}}}`)
+	srv.Send(`{"id":"evt_2","type":"message.part.delta","properties":{"sessionID":"ses_a","delta":"hi"}}`)
 
 	var got []string
 	for range 2 {
@@ -228,10 +181,7 @@ func TestSubscribe(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	srv.mu.Lock()
-	opened := srv.opened
-	srv.mu.Unlock()
-	if opened != 1 {
+	if opened := srv.StreamsOpened(); opened != 1 {
 		t.Errorf("OpenCode /event opened %d times, want 1", opened)
 	}
 
@@ -295,7 +245,7 @@ func TestSubscribeErrors(t *testing.T) {
 }
 
 func TestSubscribeEndsWhenInstanceRemoved(t *testing.T) {
-	srv := &eventServer{}
+	srv := &fakeopencode.Server{}
 	p, port, path := newEventPortal(t, srv)
 	ch, err := p.Subscribe(t.Context(), port, EventFilter{})
 	if err != nil {
@@ -308,7 +258,7 @@ func TestSubscribeEndsWhenInstanceRemoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.send("") // the instance's stream ends, and it is not registered any more
+	srv.Send("") // the instance's stream ends, and it is not registered any more
 	timeout := time.After(10 * time.Second)
 	for {
 		select {
@@ -329,7 +279,7 @@ func TestSubscribeEndsWhenInstanceRemoved(t *testing.T) {
 // instance (as StopInstance does) has closed its subscriptions by the time
 // it returns, rather than at the hub's next reconnection attempt.
 func TestRemovedInstanceEndsSubscriptionsAtOnce(t *testing.T) {
-	p, port, _ := newEventPortal(t, &eventServer{})
+	p, port, _ := newEventPortal(t, &fakeopencode.Server{})
 	ch, err := p.Subscribe(t.Context(), port, EventFilter{})
 	if err != nil {
 		t.Fatal(err)

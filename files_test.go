@@ -2,10 +2,8 @@ package portal_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -13,43 +11,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/internal/fakeopencode"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
-// filesFake stands in for OpenCode where the files API asks it something:
-// /find/file. It records the queries /find/file receives. (The tests
-// against the real OpenCode are in package httpapi.)
-type filesFake struct {
-	found []string
-
-	mu      sync.Mutex
-	queries []url.Values
-}
-
-func (f *filesFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	switch r.URL.Path {
-	case "/global/health":
-		w.Write([]byte(`{"healthy":true,"version":"1.18.33"}`))
-	case "/find/file":
-		f.mu.Lock()
-		f.queries = append(f.queries, r.URL.Query())
-		f.mu.Unlock()
-		json.NewEncoder(w).Encode(f.found)
-	default:
-		w.WriteHeader(http.StatusNotFound)
-		w.Write([]byte(`{"name":"NotFoundError","data":{"message":"no route"}}`))
-	}
-}
-
 // newFilesPortal serves fake on a local port, registers it as an instance
 // working in dir, and returns a Portal (configured by cfg) and the port.
-func newFilesPortal(t *testing.T, fake *filesFake, dir string, cfg portal.Config) (*portal.Portal, int) {
+func newFilesPortal(t *testing.T, fake *fakeopencode.Server, dir string, cfg portal.Config) (*portal.Portal, int) {
 	t.Helper()
 	port := portal.ServeStandIn(t, fake)
 	return portal.NewTestPortal(t, cfg, portal.StandIn{Dir: dir, Port: port}), port
@@ -59,7 +31,7 @@ func newFilesPortal(t *testing.T, fake *filesFake, dir string, cfg portal.Config
 // it refuses bad searches without asking.
 func TestSearchFilesQuery(t *testing.T) {
 	dir := t.TempDir()
-	fake := &filesFake{found: []string{"a.go", "pkg/"}}
+	fake := &fakeopencode.Server{Found: []string{"a.go", "pkg/"}}
 	p, port := newFilesPortal(t, fake, dir, portal.Config{})
 	tests := []struct {
 		s     portal.FileSearch
@@ -77,9 +49,7 @@ func TestSearchFilesQuery(t *testing.T) {
 		{s: portal.FileSearch{Query: "x", Type: "dir"}, code: portal.EINVALID},
 	}
 	for _, tt := range tests {
-		fake.mu.Lock()
-		fake.queries = nil
-		fake.mu.Unlock()
+		fake.FindQueries() // forgets those of the case before
 		found, err := p.SearchFiles(context.Background(), port, tt.s)
 		if got := portal.ErrorCode(err); got != tt.code {
 			t.Errorf("SearchFiles(%+v): error %v, want code %q", tt.s, err, tt.code)
@@ -88,14 +58,12 @@ func TestSearchFilesQuery(t *testing.T) {
 		var wantQueries []url.Values
 		wantFound := []string{}
 		if tt.query != nil {
-			wantQueries, wantFound = []url.Values{tt.query}, fake.found
+			wantQueries, wantFound = []url.Values{tt.query}, fake.Found
 		}
 		if tt.code != "" {
 			wantFound = nil
 		}
-		fake.mu.Lock()
-		queries := fake.queries
-		fake.mu.Unlock()
+		queries := fake.FindQueries()
 		if diff := cmp.Diff(wantQueries, queries); diff != "" {
 			t.Errorf("SearchFiles(%+v) asked OpenCode (-want +got):\n%s", tt.s, diff)
 		}
@@ -136,7 +104,7 @@ func TestFilesSubfolder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fake := &filesFake{found: []string{"src/main.ts", "src/", "/"}}
+	fake := &fakeopencode.Server{Found: []string{"src/main.ts", "src/", "/"}}
 	p, port := newFilesPortal(t, fake, web, portal.Config{})
 	ctx := context.Background()
 
@@ -144,7 +112,7 @@ func TestFilesSubfolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(fake.found, found); diff != "" {
+	if diff := cmp.Diff(fake.Found, found); diff != "" {
 		t.Errorf("SearchFiles (-OpenCode +portal):\n%s", diff)
 	}
 
@@ -236,7 +204,7 @@ func TestFilesOutsideGit(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("notes\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, port := newFilesPortal(t, &filesFake{}, dir, portal.Config{})
+	p, port := newFilesPortal(t, &fakeopencode.Server{}, dir, portal.Config{})
 	entries, err := p.ListFiles(context.Background(), port, "")
 	if err != nil {
 		t.Fatal(err)
@@ -262,7 +230,7 @@ func TestFileErrors(t *testing.T) {
 	if err := os.Symlink("/etc", filepath.Join(dir, "etc")); err != nil {
 		t.Fatal(err)
 	}
-	p, port := newFilesPortal(t, &filesFake{}, dir, portal.Config{MaxReadSize: 10})
+	p, port := newFilesPortal(t, &fakeopencode.Server{}, dir, portal.Config{MaxReadSize: 10})
 	ctx := context.Background()
 	read := func(name string) error { _, err := p.ReadFile(ctx, port, name); return err }
 	list := func(name string) error { _, err := p.ListFiles(ctx, port, name); return err }
@@ -347,7 +315,7 @@ func TestChangedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p, port := newFilesPortal(t, &filesFake{}, dir, portal.Config{})
+	p, port := newFilesPortal(t, &fakeopencode.Server{}, dir, portal.Config{})
 	got, err := p.ChangedFiles(context.Background(), port)
 	if err != nil {
 		t.Fatal(err)
@@ -396,7 +364,7 @@ func TestChangedFiles(t *testing.T) {
 
 	// Outside git there is no HEAD to compare with.
 	other := t.TempDir()
-	p, port = newFilesPortal(t, &filesFake{}, other, portal.Config{})
+	p, port = newFilesPortal(t, &fakeopencode.Server{}, other, portal.Config{})
 	if _, err := p.ChangedFiles(context.Background(), port); !errors.Is(err, portal.ErrNotFound) {
 		t.Errorf("ChangedFiles outside git: %v, want ENOTFOUND", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/internal/fakeopencode"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -36,7 +37,7 @@ func newGitPortal(t *testing.T) (*portal.Portal, int, string) {
 	for _, args := range [][]string{{"config", "user.name", "Portal Test"}, {"config", "user.email", "test@example.com"}} {
 		gitCLI(t, dir, args...)
 	}
-	p, port := newFilesPortal(t, &filesFake{}, dir, portal.Config{})
+	p, port := newFilesPortal(t, &fakeopencode.Server{}, dir, portal.Config{})
 	return p, port, dir
 }
 
@@ -124,10 +125,10 @@ func TestGitErrors(t *testing.T) {
 	gitCLI(t, dir, "config", "branch.main.remote", "secret")
 
 	outside := t.TempDir()
-	notGit, notGitPort := newFilesPortal(t, &filesFake{}, outside, portal.Config{})
+	notGit, notGitPort := newFilesPortal(t, &fakeopencode.Server{}, outside, portal.Config{})
 	emptyDir := t.TempDir()
 	gitCLI(t, emptyDir, "init", "-q")
-	empty, emptyPort := newFilesPortal(t, &filesFake{}, emptyDir, portal.Config{})
+	empty, emptyPort := newFilesPortal(t, &fakeopencode.Server{}, emptyDir, portal.Config{})
 	gitCLI(t, dir, "worktree", "add", "-q", filepath.Join(t.TempDir(), "wt"), "-b", "feature")
 
 	tests := []struct {

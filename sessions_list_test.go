@@ -12,71 +12,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/internal/fakeopencode"
 	"github.com/opencode-portal/portal/internal/opencode"
 	"github.com/opencode-portal/portal/portaltest"
 )
-
-// sessionLister stands in for OpenCode's /experimental/session: sessions
-// of every project, most recently updated first, with its exact directory
-// filter and its exclusive cursor. It counts the sessions it sent by
-// directory.
-type sessionLister struct {
-	sessions []portal.Session // sorted as OpenCode sorts them
-
-	mu   sync.Mutex
-	sent map[string]int // directory → sessions sent
-}
-
-func (l *sessionLister) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/experimental/session" {
-		http.NotFound(w, r)
-		return
-	}
-	q := r.URL.Query()
-	limit, _ := strconv.Atoi(q.Get("limit"))
-	if limit == 0 {
-		limit = 100
-	}
-	cursor, _ := strconv.ParseInt(q.Get("cursor"), 10, 64)
-	page := []portal.Session{}
-	for _, s := range l.sessions {
-		if len(page) == limit {
-			break
-		}
-		if d := q.Get("directory"); d != "" && s.Directory != d || cursor != 0 && s.Time.Updated >= cursor {
-			continue
-		}
-		page = append(page, s)
-	}
-	l.mu.Lock()
-	for _, s := range page {
-		l.sent[s.Directory]++
-	}
-	l.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(page)
-}
-
-// sentOutside returns how many sessions the lister sent whose directory is
-// not dir, and resets the counts.
-func (l *sessionLister) sentOutside(dir string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for d, c := range l.sent {
-		if d != dir {
-			n += c
-		}
-	}
-	clear(l.sent)
-	return n
-}
 
 // TestSessionsListing lists sessions through a stand-in OpenCode holding
 // 12,000 sessions of another project and 1,201 of the instance's folder
@@ -88,7 +32,7 @@ func TestSessionsListing(t *testing.T) {
 	dir := t.TempDir()
 	sub := filepath.Join(dir, "sub")
 	other := t.TempDir()
-	lister := &sessionLister{sent: map[string]int{}}
+	lister := &fakeopencode.Server{}
 	var own, below, all []string
 	for i := range 13206 {
 		d := other
@@ -103,10 +47,10 @@ func TestSessionsListing(t *testing.T) {
 			below = append(below, fmt.Sprintf("ses_%05d", i))
 		}
 		all = append(all, fmt.Sprintf("ses_%05d", i))
-		lister.sessions = append(lister.sessions, portal.Session{ID: fmt.Sprintf("ses_%05d", i), Directory: d,
-			Title: "s", Time: portal.SessionTime{Created: 1, Updated: 1_800_000_000_000 - int64(i/2)}})
+		lister.Sessions = append(lister.Sessions, fakeopencode.Session{ID: fmt.Sprintf("ses_%05d", i), Directory: d,
+			Title: "s", Time: fakeopencode.SessionTime{Created: 1, Updated: 1_800_000_000_000 - int64(i/2)}})
 	}
-	slices.SortFunc(lister.sessions, func(a, b portal.Session) int {
+	slices.SortFunc(lister.Sessions, func(a, b fakeopencode.Session) int {
 		return cmp.Or(cmp.Compare(b.Time.Updated, a.Time.Updated), cmp.Compare(b.ID, a.ID))
 	})
 	sortIDs := func(ids []string) []string { // as OpenCode orders them: time updated, then id, descending
@@ -138,7 +82,7 @@ func TestSessionsListing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			lister.sentOutside(dir)
+			lister.SentOutside(dir)
 			list, err := p.Sessions(t.Context(), port, tt.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -146,7 +90,7 @@ func TestSessionsListing(t *testing.T) {
 			if diff := gocmp.Diff(tt.want, ids(list)); diff != "" {
 				t.Errorf("Sessions(%+v) ids (-want +got):\n%s", tt.opts, diff)
 			}
-			if n := lister.sentOutside(dir); tt.onlyOwnSent && n != 0 {
+			if n := lister.SentOutside(dir); tt.onlyOwnSent && n != 0 {
 				t.Errorf("OpenCode sent %d sessions of other folders to list the instance's %d", n, len(own))
 			}
 		})
@@ -220,7 +164,7 @@ func testSessionsOfTwoProjects(t *testing.T, b *openCodeBed) {
 // page at one time, past which the cursor cannot move, and all are listed.
 func TestSessionsOfOneMillisecond(t *testing.T) {
 	dir := t.TempDir()
-	lister := &sessionLister{sent: map[string]int{}}
+	lister := &fakeopencode.Server{}
 	var want []string
 	for i := range 1204 {
 		updated := int64(1_800_000_000_000)
@@ -229,7 +173,7 @@ func TestSessionsOfOneMillisecond(t *testing.T) {
 		}
 		id := fmt.Sprintf("ses_%05d", 9999-i) // OpenCode's order at one time: id descending
 		want = append(want, id)
-		lister.sessions = append(lister.sessions, portal.Session{ID: id, Directory: dir, Title: "s", Time: portal.SessionTime{Created: 1, Updated: updated}})
+		lister.Sessions = append(lister.Sessions, fakeopencode.Session{ID: id, Directory: dir, Title: "s", Time: fakeopencode.SessionTime{Created: 1, Updated: updated}})
 	}
 	port := portal.ServeStandIn(t, lister)
 	p := portal.NewTestPortal(t, portal.Config{}, portal.StandIn{Dir: dir, Port: port})

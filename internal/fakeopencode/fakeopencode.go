@@ -1,8 +1,10 @@
-// Package fakeopencode stands in for `opencode serve` in tests. A test
-// binary calls Main from its TestMain; re-executed with EnvVar=1 (and
-// "serve --port P --hostname H" as arguments) it then serves like OpenCode:
-// it prints the listening line and answers GET /global/health with basic
-// auth, and can be told by FAKE_* variables to misbehave.
+// Package fakeopencode is the tests' one fake OpenCode. Server answers, in
+// the test process, the calls the portal makes without a model (health,
+// events, file search, the session listing). As a process, it stands in for
+// `opencode serve`: a test binary calls Main from its TestMain; re-executed
+// with EnvVar=1 (and "serve --port P --hostname H" as arguments) it prints
+// the listening line, answers GET /global/health with basic auth and the
+// rest as Server does, and can be told by FAKE_* variables to misbehave.
 package fakeopencode
 
 import (
@@ -124,6 +126,7 @@ func serve(args []string) int {
 			w.WriteHeader(code)
 		}
 	})
+	mux.Handle("/", &Server{})
 	srv := &http.Server{Handler: mux}
 	go srv.Serve(l)
 	if os.Getenv("FAKE_SILENT") != "1" {

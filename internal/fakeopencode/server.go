@@ -1,0 +1,166 @@
+package fakeopencode
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+)
+
+// Server is OpenCode served by the test process itself (say, behind an
+// httptest.Server), for the calls the portal makes of it without a model:
+// the health check, the event stream, file search and the session
+// listing. Its zero value works: healthy, no sessions, nothing found. Other
+// paths answer 404 with OpenCode's error body.
+type Server struct {
+	// Found is what GET /find/file answers.
+	Found []string
+	// Sessions is what GET /experimental/session lists, sorted as OpenCode
+	// sorts them: most recently updated first, then by id, descending.
+	Sessions []Session
+
+	mu      sync.Mutex
+	queries []url.Values   // of /find/file, in order
+	sent    map[string]int // directory → sessions listed
+	streams []chan string  // the open /event streams
+	opened  int            // /event streams opened so far
+}
+
+// Session is a session the Server lists, in OpenCode's JSON.
+type Session struct {
+	ID        string      `json:"id"`
+	Directory string      `json:"directory"`
+	Title     string      `json:"title"`
+	Time      SessionTime `json:"time"`
+}
+
+// SessionTime is a session's times, in Unix milliseconds.
+type SessionTime struct {
+	Created int64 `json:"created"`
+	Updated int64 `json:"updated"`
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method + " " + r.URL.Path {
+	case "GET /global/health":
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"healthy":true,"version":"1.18.33"}`))
+	case "GET /event":
+		s.stream(w, r)
+	case "GET /find/file":
+		s.mu.Lock()
+		s.queries = append(s.queries, r.URL.Query())
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(s.Found)
+	case "GET /experimental/session":
+		s.listSessions(w, r)
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"name":"NotFoundError","data":{"message":"no route"}}`))
+	}
+}
+
+// stream serves /event: OpenCode's server.connected event, then what Send
+// sends, until Send("") or the client leaves.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
+	ch := make(chan string, 16)
+	s.mu.Lock()
+	s.streams = append(s.streams, ch)
+	s.opened++
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/event-stream")
+	fmt.Fprint(w, "data: {\"id\":\"evt_0\",\"type\":\"server.connected\",\"properties\":{}}\n\n")
+	w.(http.Flusher).Flush()
+	for {
+		select {
+		case data := <-ch:
+			if data == "" {
+				return // end the stream
+			}
+			fmt.Fprintf(w, "data: %s\n\n", data)
+			w.(http.Flusher).Flush()
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// Send sends the event data to every open /event stream; "" ends them.
+func (s *Server) Send(data string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.streams {
+		ch <- data
+	}
+	if data == "" {
+		s.streams = nil
+	}
+}
+
+// StreamsOpened returns how many /event streams were opened so far.
+func (s *Server) StreamsOpened() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opened
+}
+
+// FindQueries returns the queries /find/file received since the last
+// call, and forgets them.
+func (s *Server) FindQueries() []url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.queries
+	s.queries = nil
+	return q
+}
+
+// listSessions serves /experimental/session as OpenCode does: at most
+// limit sessions (default 100), of exactly directory when given, updated
+// before cursor when given.
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	if limit == 0 {
+		limit = 100
+	}
+	cursor, _ := strconv.ParseInt(q.Get("cursor"), 10, 64)
+	page := []Session{}
+	for _, ses := range s.Sessions {
+		if len(page) == limit {
+			break
+		}
+		if d := q.Get("directory"); d != "" && ses.Directory != d || cursor != 0 && ses.Time.Updated >= cursor {
+			continue
+		}
+		page = append(page, ses)
+	}
+	s.mu.Lock()
+	if s.sent == nil {
+		s.sent = map[string]int{}
+	}
+	for _, ses := range page {
+		s.sent[ses.Directory]++
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(page)
+}
+
+// SentOutside returns how many sessions /experimental/session listed whose
+// directory is not dir since the last call.
+func (s *Server) SentOutside(dir string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for d, c := range s.sent {
+		if d != dir {
+			n += c
+		}
+	}
+	clear(s.sent)
+	return n
+}
