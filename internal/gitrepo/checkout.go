@@ -112,6 +112,9 @@ func (r *Repo) checkout(ctx context.Context, tx *writeTx, branch string, create 
 			return err
 		}
 	}
+	if !create {
+		tx.idx.ClearResolveUndo() // git switch forgets them; switch -c keeps them
+	}
 	if err := g.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, name)); err != nil {
 		return fmt.Errorf("update HEAD: %w", err)
 	}

@@ -75,6 +75,15 @@ type Index struct {
 	ModTime time.Time  // the file's mtime, for racy-git checks
 	Size    int64      // the file's size
 	Link    *SplitLink // the split-index link; entries are then merged
+
+	// resolveUndo is the REUC extension: the conflict stages of paths
+	// resolved since, sorted by path; SetEntries adds to it as git does.
+	resolveUndo []undoRecord
+	// untracked and fsmonitor are the UNTR and FSMN extensions as read;
+	// they are written back while the entries keep their names and order.
+	untracked, fsmonitor []byte
+	// names fingerprints the entries' names and stages as read.
+	names [sha1.Size]byte
 }
 
 // Tree is one node of the TREE extension: the tree object a directory
@@ -143,6 +152,13 @@ func Decode(data []byte) (*Index, error) {
 	if len(data) < 12+20 || string(data[:4]) != "DIRC" {
 		return nil, ErrCorrupt
 	}
+	// git fsck checks the checksum as this does (git status skips it for
+	// speed); an all-zero one is what git 2.40 and later write with
+	// index.skipHash.
+	trailer := plumbing.Hash(data[len(data)-20:])
+	if sum := sha1.Sum(data[:len(data)-20]); sum != trailer && !trailer.IsZero() {
+		return nil, fmt.Errorf("%w: its checksum does not match its content (git fsck says: bad index file sha1 signature); remove it and run git reset to rebuild it from HEAD (staged changes are lost, worktree files are kept)", ErrCorrupt)
+	}
 	idx := &Index{Version: binary.BigEndian.Uint32(data[4:])}
 	if idx.Version < 2 || idx.Version > 4 {
 		return nil, fmt.Errorf("%w: index version %d", ErrUnsupported, idx.Version)
@@ -182,8 +198,8 @@ func Decode(data []byte) (*Index, error) {
 			n = 64
 		}
 		if idx.Version == 4 {
-			strip, w := binary.Uvarint(b[n:])
-			if w <= 0 || int(strip) > len(prev) {
+			strip, w := decodeVarint(b[n:])
+			if w <= 0 || strip > uint64(len(prev)) {
 				return nil, ErrCorrupt
 			}
 			n += w
@@ -224,6 +240,16 @@ func Decode(data []byte) (*Index, error) {
 				return nil, err
 			}
 			idx.Tree = t
+		case "REUC":
+			reuc, err := parseResolveUndo(ext)
+			if err != nil {
+				return nil, err
+			}
+			idx.resolveUndo = reuc
+		case "UNTR":
+			idx.untracked = ext
+		case "FSMN":
+			idx.fsmonitor = ext
 		case "link":
 			l, err := parseSplitLink(ext)
 			if err != nil {
@@ -243,6 +269,7 @@ func Decode(data []byte) (*Index, error) {
 			}
 		}
 	}
+	idx.names = idx.nameSum()
 	return idx, nil
 }
 
@@ -305,6 +332,8 @@ func encodeCacheTree(buf *bytes.Buffer, t *Tree) {
 // Encode serializes the index as version 2 (3 when an entry needs extended
 // flags), with the TREE extension when present.
 func (idx *Index) Encode() []byte {
+	// Like git, keep version 4 and write 3 only when an entry needs
+	// extended flags.
 	version := uint32(2)
 	for i := range idx.Entries {
 		if idx.Entries[i].ExtFlags != 0 {
@@ -312,6 +341,10 @@ func (idx *Index) Encode() []byte {
 			break
 		}
 	}
+	if idx.Version == 4 {
+		version = 4
+	}
+	prev := ""
 	var buf bytes.Buffer
 	buf.Grow(len(idx.Entries) * 96)
 	var hdr [12]byte
@@ -347,6 +380,14 @@ func (idx *Index) Encode() []byte {
 		}
 		binary.BigEndian.PutUint16(b[60:], flags)
 		buf.Write(b[:n])
+		if version == 4 {
+			common := commonPrefix(prev, e.Name)
+			buf.Write(appendVarint(nil, uint64(len(prev)-common)))
+			buf.WriteString(e.Name[common:])
+			buf.WriteByte(0)
+			prev = e.Name
+			continue
+		}
 		buf.WriteString(e.Name)
 		pad := 8 - (n+len(e.Name))%8
 		buf.Write(make([]byte, pad))
@@ -358,6 +399,7 @@ func (idx *Index) Encode() []byte {
 		binary.Write(&buf, binary.BigEndian, uint32(ext.Len()))
 		buf.Write(ext.Bytes())
 	}
+	idx.encodeKept(&buf)
 	sum := sha1.Sum(buf.Bytes())
 	buf.Write(sum[:])
 	return buf.Bytes()
@@ -378,9 +420,11 @@ func SortEntries(es []Entry) {
 // sorted and invalidating the cache-tree along the way.
 func (idx *Index) SetEntries(paths map[string]bool, entries []Entry) {
 	out := idx.Entries[:0:0]
-	for _, e := range idx.Entries {
+	for i, e := range idx.Entries {
 		if !paths[e.Name] {
 			out = append(out, e)
+		} else if e.Stage() != 0 && (i == 0 || idx.Entries[i-1].Name != e.Name) {
+			idx.recordResolveUndo(idx.Entries[i:])
 		}
 	}
 	out = append(out, entries...)
