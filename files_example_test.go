@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
+	"path/filepath"
 
 	"github.com/opencode-portal/portal"
 )
@@ -58,4 +60,27 @@ func ExamplePortal_ListFiles() {
 		log.Fatal(err)
 	}
 	fmt.Println(found)
+}
+
+// Paths are relative to the instance's folder: one that leads outside it is
+// refused, and the error says so in words a user can act on.
+func ExamplePortal_ReadFile_outside() {
+	p, port, dir, cleanup := registeredFolder()
+	defer cleanup()
+	ctx := context.Background()
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("hello\n"), 0o644)
+
+	f, err := p.ReadFile(ctx, port, "notes.txt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s %d bytes %q\n", f.Path, f.Size, f.Data)
+
+	_, err = p.ReadFile(ctx, port, "../portal.json")
+	fmt.Println(portal.ErrorCode(err))
+	fmt.Println(err)
+	// Output:
+	// notes.txt 6 bytes "hello\n"
+	// EFORBIDDEN
+	// Path "../portal.json": climbs out of the project folder with ".."; only files in the instance's folder (where it was started) can be listed or read
 }

@@ -1,8 +1,3 @@
-// Package portal runs and drives many OpenCode coding-agent servers
-// (`opencode serve`) from one place: instances, sessions, git and files.
-//
-// A Portal is the library's entry point; package httpapi serves it over HTTP
-// with the same API as the original OpenCode Portal, and more.
 package portal
 
 import (

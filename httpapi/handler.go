@@ -1,8 +1,3 @@
-// Package httpapi serves a portal.Portal over HTTP: the original OpenCode
-// Portal's JSON API, wire-compatible, plus instances, git, files and live
-// events. The handler can be mounted under a prefix in any ServeMux:
-//
-//	mux.Handle("/portal/", http.StripPrefix("/portal", httpapi.New(p)))
 package httpapi
 
 import (
