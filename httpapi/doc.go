@@ -29,9 +29,8 @@
 // IP address or to a name given to [WithAllowedHosts], which stops DNS
 // rebinding; it refuses requests that change things from pages of other
 // origins ([WithAllowedOrigins] trusts more) and bodies not sent as
-// application/json.
-// [WithPassword] and [WithTokens] require credentials on every route, with
-// failed attempts limited per address ([WithFailedAuthLimit]). Bodies are
-// limited in size ([WithMaxBodyBytes], [WithMaxPromptBytes]) and, with
-// [LimitBodyReads], in time.
+// application/json. [WithPassword] and [WithTokens] require credentials on
+// every route, with failed attempts limited per address
+// ([WithFailedAuthLimit]). Bodies are limited in size ([WithMaxBodyBytes],
+// [WithMaxPromptBytes]) and, with [LimitBodyReads], in time.
 package httpapi
