@@ -33,7 +33,7 @@ func (m *Manager) adopt() error {
 			ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ProbeTimeout)
 			defer cancel()
 			runner, _ := m.runnerFor(e)
-			run, err := runner.Adopt(ctx, m.spec(e))
+			run, err := adopt(ctx, runner, e, m.supervision(e))
 			if err != nil {
 				m.cfg.Logger.Info("not adopting instance", "instance", e.ID, "err", err)
 				return

@@ -8,11 +8,10 @@ import (
 	"github.com/opencode-portal/portal/internal/registry"
 )
 
-// spec describes the run of a registry entry to its Runner.
-func (m *Manager) spec(e registry.Entry) Spec {
+// supervision says how the entry's instance is supervised here.
+func (m *Manager) supervision(e registry.Entry) supervision {
 	id := e.ID
-	return Spec{
-		Entry:       e,
+	return supervision{
 		Policy:      m.cfg.Policy,
 		MayRestart:  func() bool { return m.owns(id) },
 		NewPassword: func(ctx context.Context) (string, error) { return m.newPassword(ctx, id) },

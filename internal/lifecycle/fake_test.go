@@ -11,40 +11,56 @@ import (
 	"github.com/opencode-portal/portal/internal/registry"
 )
 
-// fakeRunner runs no OpenCode: its runs are values the test drives. One
+// fakeRunner runs no OpenCode: its procs are values the test drives. One
 // fakeRunner may serve several Managers, as one machine serves several
 // portals.
 type fakeRunner struct {
 	mu         sync.Mutex
 	alive      map[string]bool // by instance id: its OpenCode is alive
-	runs       []*fakeRun
+	procs      []*fakeProc
 	terminated []string // the instances Terminate ended
 	pid        int
+	// crashAtOnce, if set, is the exit of every proc started from now on,
+	// right after it answered.
+	crashAtOnce string
+	// startErr, if set, fails every start from now on.
+	startErr error
 }
 
 func newFakeRunner() *fakeRunner { return &fakeRunner{alive: make(map[string]bool), pid: 1000} }
 
-func (f *fakeRunner) run(spec Spec, state string) *fakeRun {
+func (f *fakeRunner) proc(spec Spec) *fakeProc {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.pid++
 	f.alive[spec.Entry.ID] = true
-	r := &fakeRun{f: f, spec: spec, st: Status{State: state, PID: f.pid, Port: spec.Entry.OpencodePort}}
-	f.runs = append(f.runs, r)
-	return r
+	p := &fakeProc{f: f, spec: spec, pid: f.pid, done: make(chan struct{})}
+	f.procs = append(f.procs, p)
+	return p
 }
 
-func (f *fakeRunner) Start(ctx context.Context, spec Spec) (Run, error) {
-	r := f.run(spec, StateRunning)
-	r.notify()
-	return r, nil
+func (f *fakeRunner) Start(ctx context.Context, spec Spec) (Proc, error) {
+	f.mu.Lock()
+	err, crash := f.startErr, f.crashAtOnce
+	f.mu.Unlock()
+	if err != nil {
+		return nil, &StartError{Err: err, Output: []string{"fake: failed"}}
+	}
+	p := f.proc(spec)
+	if spec.Spawned != nil {
+		spec.Spawned(p.pid)
+	}
+	if crash != "" {
+		p.crash(crash)
+	}
+	return p, nil
 }
 
-func (f *fakeRunner) Adopt(ctx context.Context, spec Spec) (Run, error) {
+func (f *fakeRunner) Adopt(ctx context.Context, spec Spec) (Proc, error) {
 	if !f.Alive(spec.Entry) {
 		return nil, errors.New("not running")
 	}
-	return f.run(spec, StateRunning), nil
+	return f.proc(spec), nil
 }
 
 func (f *fakeRunner) Alive(e registry.Entry) bool {
@@ -71,79 +87,84 @@ func (f *fakeRunner) Logs(e registry.Entry, tail int) ([]string, error) {
 func (f *fakeRunner) starts() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return len(f.runs)
+	return len(f.procs)
 }
 
-// fakeRun is one supervised fake OpenCode.
-type fakeRun struct {
+// last returns the newest proc.
+func (f *fakeRunner) last() *fakeProc {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.procs[len(f.procs)-1]
+}
+
+// fakeProc is one run of a fake OpenCode.
+type fakeProc struct {
 	f    *fakeRunner
 	spec Spec
+	pid  int
+	done chan struct{}
 
 	mu       sync.Mutex
-	st       Status
+	exit     string
 	stopped  bool
 	detached bool
 }
 
-func (r *fakeRun) Status() Status {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.st
+func (p *fakeProc) PID() int              { return p.pid }
+func (p *fakeProc) Port() int             { return p.spec.Entry.OpencodePort }
+func (p *fakeProc) Done() <-chan struct{} { return p.done }
+
+func (p *fakeProc) Exit() (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exit, p.exit == "exit status 0"
 }
 
-func (r *fakeRun) notify() {
-	if r.spec.Notify != nil {
-		r.spec.Notify(r.Status())
-	}
+func (p *fakeProc) Logs(n int) []string {
+	return []string{"supervised output of " + p.spec.Entry.ID}
 }
 
-func (r *fakeRun) Logs(n int) []string { return []string{"supervised output of " + r.spec.Entry.ID} }
-
-func (r *fakeRun) Restart(ctx context.Context) error {
-	if _, err := r.spec.NewPassword(ctx); err != nil {
-		return err
+// end records how the proc ended and closes Done, once.
+func (p *fakeProc) end(exit string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.exit != "" || p.detached {
+		return false
 	}
-	r.mu.Lock()
-	r.st.State, r.st.Restarts = StateRunning, r.st.Restarts+1
-	r.mu.Unlock()
-	r.notify()
+	p.exit = exit
+	close(p.done)
+	p.f.mu.Lock()
+	p.f.alive[p.spec.Entry.ID] = false
+	p.f.mu.Unlock()
+	return true
+}
+
+func (p *fakeProc) Stop(ctx context.Context) error {
+	if p.end("signal: terminated") {
+		p.mu.Lock()
+		p.stopped = true
+		p.mu.Unlock()
+	}
 	return nil
 }
 
-func (r *fakeRun) Stop(ctx context.Context) error {
-	r.mu.Lock()
-	r.stopped, r.st.State, r.st.PID = true, StateStopped, 0
-	r.mu.Unlock()
-	r.f.mu.Lock()
-	r.f.alive[r.spec.Entry.ID] = false
-	r.f.mu.Unlock()
-	return nil
+func (p *fakeProc) Detach() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.detached && p.exit == "" {
+		p.detached = true
+		close(p.done)
+	}
 }
 
-func (r *fakeRun) Detach() {
-	r.mu.Lock()
-	r.detached = true
-	r.mu.Unlock()
-}
+// crash ends the proc on its own with exit.
+func (p *fakeProc) crash(exit string) { p.end(exit) }
 
-// crash ends the run on its own with exit, and applies the policy as a
-// Runner must: restart unless the policy or MayRestart says no.
-func (r *fakeRun) crash(exit string) {
-	r.mu.Lock()
-	r.st.State, r.st.PID, r.st.LastExit = StateCrashed, 0, exit
-	r.mu.Unlock()
-	r.notify()
-	if !r.spec.Policy.OnFailure {
-		return
-	}
-	if !r.spec.MayRestart() {
-		r.mu.Lock()
-		r.st.State = StateStopped
-		r.mu.Unlock()
-		r.notify()
-		return
-	}
-	r.Restart(context.Background())
+// wasStopped reports whether Stop ended the proc.
+func (p *fakeProc) wasStopped() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stopped
 }
 
 // testBed is a registry shared by the Managers of a test, and a fake
@@ -214,18 +235,15 @@ func (b *testBed) write(entries ...registry.Entry) {
 	}
 }
 
-// start starts a new folder with m and returns its entry and fake run.
-func (b *testBed) start(m *Manager) (registry.Entry, *fakeRun) {
+// start starts a new folder with m and returns its entry, its run and the
+// fake proc the run started.
+func (b *testBed) start(m *Manager) (registry.Entry, Run, *fakeProc) {
 	b.t.Helper()
 	in, err := m.Start(context.Background(), StartOptions{Directory: b.t.TempDir(), Hostname: "127.0.0.1"})
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	r, ok := in.Run.(*fakeRun)
-	if !ok {
-		b.t.Fatalf("Start returned run %v, want one of the fake runner", in.Run)
-	}
-	return in.Entry, r
+	return in.Entry, in.Run, b.runner.last()
 }
 
 // deadOwner is an owner token whose portal process is gone.

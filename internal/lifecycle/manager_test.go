@@ -8,10 +8,12 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/opencode-portal/portal/internal/registry"
+	"github.com/opencode-portal/portal/internal/testwait"
 )
 
 // TestCrashFollowsTheRestartPolicy crashes a supervised instance and checks
@@ -32,13 +34,13 @@ func TestCrashFollowsTheRestartPolicy(t *testing.T) {
 		want     want
 	}{
 		{"never", Policy{}, false, want{StateCrashed, 0, "signal: killed", false, false}},
-		{"on failure", Policy{OnFailure: true}, false, want{StateRunning, 1, "signal: killed", true, false}},
-		{"on failure, taken over", Policy{OnFailure: true}, true, want{StateStopped, 0, "signal: killed", false, true}},
+		{"on failure", Policy{OnFailure: true, Backoff: time.Millisecond}, false, want{StateRunning, 1, "signal: killed", true, false}},
+		{"on failure, taken over", Policy{OnFailure: true, Backoff: time.Millisecond}, true, want{StateStopped, 0, "signal: killed", false, true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newTestBed(t)
 			m := b.manager(tc.policy)
-			e, run := b.start(m)
+			e, run, proc := b.start(m)
 			if tc.takeOver {
 				err := b.reg.Update(context.Background(), func(f *registry.File) error {
 					f.Instances[0].Owner = strconv.Itoa(os.Getpid()) + "-other"
@@ -48,7 +50,12 @@ func TestCrashFollowsTheRestartPolicy(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			run.crash("signal: killed")
+			proc.crash("signal: killed")
+			testwait.Until(t, "the policy to be applied", func() bool {
+				st, recorded := run.Status(), b.entries()[0]
+				return st.State == tc.want.State && st.Restarts == tc.want.Restarts && (m.Run(e.ID) == nil) == tc.want.LetGo &&
+					(tc.takeOver || recorded.State == tc.want.State && recorded.Restarts == tc.want.Restarts)
+			})
 
 			st := run.Status()
 			after := b.entries()[0]
@@ -120,10 +127,10 @@ func TestStop(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newTestBed(t)
 			var e registry.Entry
-			var run *fakeRun
+			var proc *fakeProc
 			m := b.manager(Policy{})
 			if tc.foreign == nil {
-				e, run = b.start(m)
+				e, _, proc = b.start(m)
 			} else {
 				e = *tc.foreign
 				e.ID, e.Directory, e.OpencodePort, e.OpencodePID, e.Hostname = "foreign1", t.TempDir(), 24098, pid(4243), "127.0.0.1"
@@ -133,7 +140,7 @@ func TestStop(t *testing.T) {
 			if err := m.Stop(context.Background(), e); err != nil {
 				t.Fatal(err)
 			}
-			if run != nil && !run.stopped {
+			if proc != nil && !proc.wasStopped() {
 				t.Error("the supervised run was not stopped")
 			}
 			if got := slices.Contains(b.runner.terminated, e.ID); got != tc.wantTerminated {
@@ -207,7 +214,7 @@ func TestReservationsRace(t *testing.T) {
 func TestLogs(t *testing.T) {
 	b := newTestBed(t)
 	m := b.manager(Policy{})
-	e, _ := b.start(m)
+	e, _, _ := b.start(m)
 	for _, tc := range []struct {
 		name     string
 		entry    registry.Entry

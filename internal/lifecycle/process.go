@@ -11,7 +11,7 @@ import (
 )
 
 // ProcessRunner runs OpenCode as a local process, `opencode serve` in the
-// instance's folder, supervised by package supervisor: the Runner of
+// instance's folder, run by package supervisor: the Runner of
 // ProcessType.
 type ProcessRunner struct {
 	Bin string   // the opencode executable
@@ -24,10 +24,6 @@ type ProcessRunner struct {
 // options describes the process of spec.
 func (r ProcessRunner) options(spec Spec) supervisor.Options {
 	e := spec.Entry
-	mode := supervisor.RestartNever
-	if spec.Policy.OnFailure {
-		mode = supervisor.RestartOnFailure
-	}
 	o := supervisor.Options{
 		Bin:          r.Bin,
 		Dir:          e.Directory,
@@ -39,32 +35,29 @@ func (r ProcessRunner) options(spec Spec) supervisor.Options {
 		StartTimeout: r.StartTimeout,
 		ProbeTimeout: r.ProbeTimeout,
 		StopTimeout:  r.StopTimeout,
-		Restart: supervisor.RestartPolicy{
-			Mode:        mode,
-			MaxRestarts: spec.Policy.MaxRestarts,
-			Backoff:     spec.Policy.Backoff,
-		},
-		MayRestart:  spec.MayRestart,
-		NewPassword: spec.NewPassword,
-		Logger:      spec.Logger,
+		Logger:       spec.Logger,
 	}
-	if spec.Notify != nil {
-		o.Notify = func(s supervisor.Status) { spec.Notify(statusOf(s)) }
+	if spec.Spawned != nil {
+		o.Notify = func(s supervisor.Status) {
+			if s.State == supervisor.StateStarting && s.PID > 0 {
+				spec.Spawned(s.PID)
+			}
+		}
 	}
 	return o
 }
 
 // Start starts `opencode serve` for spec.Entry.
-func (r ProcessRunner) Start(ctx context.Context, spec Spec) (Run, error) {
+func (r ProcessRunner) Start(ctx context.Context, spec Spec) (Proc, error) {
 	p, err := supervisor.Start(ctx, r.options(spec))
 	if err != nil {
 		return nil, err
 	}
-	return processRun{p}, nil
+	return processProc{p}, nil
 }
 
-// Adopt supervises the entry's process, which must answer as OpenCode.
-func (r ProcessRunner) Adopt(ctx context.Context, spec Spec) (Run, error) {
+// Adopt follows the entry's process, which must answer as OpenCode.
+func (r ProcessRunner) Adopt(ctx context.Context, spec Spec) (Proc, error) {
 	if spec.Entry.OpencodePID == nil {
 		return nil, errors.New("the entry names no process")
 	}
@@ -72,7 +65,7 @@ func (r ProcessRunner) Adopt(ctx context.Context, spec Spec) (Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return processRun{p}, nil
+	return processProc{p}, nil
 }
 
 // Alive reports whether the entry's pid is alive and runs `serve` on the
@@ -97,19 +90,20 @@ func (ProcessRunner) Logs(e registry.Entry, tail int) ([]string, error) {
 	return supervisor.TailFile(e.LogFile, tail)
 }
 
-// processRun is a supervisor.Process as a Run.
-type processRun struct{ p *supervisor.Process }
+// processProc is a supervisor.Process as a Proc.
+type processProc struct{ p *supervisor.Process }
 
-func (r processRun) Status() Status                    { return statusOf(r.p.Status()) }
-func (r processRun) Logs(n int) []string               { return r.p.Logs(n) }
-func (r processRun) Restart(ctx context.Context) error { return r.p.Restart(ctx) }
-func (r processRun) Stop(ctx context.Context) error    { return r.p.Stop(ctx) }
-func (r processRun) Detach()                           { r.p.Detach() }
+func (r processProc) PID() int                       { return r.p.Status().PID }
+func (r processProc) Port() int                      { return r.p.Status().Port }
+func (r processProc) Done() <-chan struct{}          { return r.p.Done() }
+func (r processProc) Logs(n int) []string            { return r.p.Logs(n) }
+func (r processProc) Stop(ctx context.Context) error { return r.p.Stop(ctx) }
+func (r processProc) Detach()                        { r.p.Detach() }
 
-func statusOf(s supervisor.Status) Status {
-	st := Status{State: string(s.State), PID: s.PID, Port: s.Port, Restarts: s.Restarts, StartedAt: s.StartedAt}
-	if s.LastExit != nil {
-		st.LastExit = s.LastExit.String()
+func (r processProc) Exit() (string, bool) {
+	e := r.p.Status().LastExit
+	if e == nil {
+		return "", false
 	}
-	return st
+	return e.String(), e.Clean()
 }

@@ -10,20 +10,20 @@ import (
 	"github.com/opencode-portal/portal/internal/supervisor"
 )
 
-// Runner starts and drives the OpenCode servers of one instance type (the
-// registry's instanceType: "process" today). Its methods are safe for
+// Runner starts and stops the OpenCode servers of one instance type (the
+// registry's instanceType: "process" today), one run at a time: the
+// lifecycle restarts them by its policy. Its methods are safe for
 // concurrent use.
 type Runner interface {
-	// Start starts the OpenCode of spec.Entry, returns once it answers,
-	// then supervises it until Stop or Detach, restarting it by
-	// spec.Policy. A failed start leaves nothing running; its error wraps
+	// Start starts the OpenCode of spec.Entry once and returns once it
+	// answers. A failed start leaves nothing running; its error wraps
 	// ErrStartTimeout, ErrExited or a context error, and may be a
 	// *StartError with the last lines OpenCode printed.
-	Start(ctx context.Context, spec Spec) (Run, error)
-	// Adopt supervises the OpenCode of spec.Entry that is already running,
+	Start(ctx context.Context, spec Spec) (Proc, error)
+	// Adopt follows the OpenCode of spec.Entry that is already running,
 	// started by a portal that has exited or by the original CLI (Alive
 	// said so). It fails unless that OpenCode answers.
-	Adopt(ctx context.Context, spec Spec) (Run, error)
+	Adopt(ctx context.Context, spec Spec) (Proc, error)
 	// Alive reports whether the OpenCode the entry names is alive and is
 	// the one it names (not, say, another program that reused its pid).
 	Alive(e registry.Entry) bool
@@ -38,8 +38,33 @@ type Runner interface {
 	Logs(e registry.Entry, tail int) ([]string, error)
 }
 
-// Run is one instance's OpenCode supervised by a Runner. Its methods are
-// safe for concurrent use.
+// Proc is one run of an instance's OpenCode, started or adopted by a
+// Runner, until it exits, Stop or Detach. Its methods are safe for
+// concurrent use.
+type Proc interface {
+	// PID is the process (or container's main process) it runs as.
+	PID() int
+	// Port is the port it answers on.
+	Port() int
+	// Done is closed once it exited, on its own or by Stop, or was
+	// detached.
+	Done() <-chan struct{}
+	// Exit says, once Done is closed, how it ended ("exit status 1",
+	// "signal: killed") and whether that was a clean exit (status 0).
+	Exit() (status string, clean bool)
+	// Logs returns up to n of the newest lines it printed, oldest first;
+	// all that are kept for n <= 0.
+	Logs(n int) []string
+	// Stop ends it, gracefully within the Runner's stop timeout or at
+	// once when ctx ends, and waits until it is gone.
+	Stop(ctx context.Context) error
+	// Detach stops following it and leaves it running.
+	Detach()
+}
+
+// Run is one instance's OpenCode supervised by the lifecycle: one Proc of
+// its Runner after another, restarted by the policy. Its methods are safe
+// for concurrent use.
 type Run interface {
 	// Status returns where the run is now.
 	Status() Status
@@ -57,23 +82,16 @@ type Run interface {
 	Detach()
 }
 
-// Spec is what a Runner starts or adopts, and how the lifecycle wants it
-// supervised.
+// Spec is what a Runner starts or adopts.
 type Spec struct {
 	// Entry is the instance's registry entry: folder, hostname, port,
 	// password, log file; for Adopt also its pid (or container).
-	Entry  registry.Entry
-	Policy Policy
-	// MayRestart is asked before each restart by policy; false leaves the
-	// instance stopped (its owner removed it, or another portal took it).
-	MayRestart func() bool
-	// NewPassword is called before every start but the first; its answer
-	// replaces the entry's password, so that no run's password outlives it.
-	NewPassword func(ctx context.Context) (string, error)
-	// Notify is told every change of state, pid or port, one call at a
-	// time. It must not call the Run's methods.
-	Notify func(Status)
-	Logger *slog.Logger
+	Entry registry.Entry
+	// Spawned, if set, is told the pid as soon as OpenCode runs, before it
+	// answers, so that the registry names it should this portal die
+	// during the start.
+	Spawned func(pid int)
+	Logger  *slog.Logger
 }
 
 // The states of an instance.
@@ -102,11 +120,39 @@ type Policy struct {
 	// OnFailure restarts it after any exit but status 0; else it is left
 	// crashed.
 	OnFailure bool
-	// MaxRestarts is how many restarts in a row are tried (default 5).
+	// MaxRestarts is how many restarts in a row are tried (default 5). A
+	// run that lasts maxBackoff or longer resets the count.
 	MaxRestarts int
 	// Backoff is the wait before the first restart (default 1s), doubled
-	// with each failure in a row up to 30s.
+	// with each failure in a row up to maxBackoff.
 	Backoff time.Duration
+}
+
+// maxBackoff is the longest wait before a restart.
+const maxBackoff = 30 * time.Second
+
+// withDefaults fills in the policy's defaults.
+func (p Policy) withDefaults() Policy {
+	if p.MaxRestarts <= 0 {
+		p.MaxRestarts = 5
+	}
+	if p.Backoff <= 0 {
+		p.Backoff = time.Second
+	}
+	p.Backoff = min(p.Backoff, maxBackoff)
+	return p
+}
+
+// delay is the wait before restart number n in a row (0-based).
+func (p Policy) delay(n int) time.Duration {
+	d := p.Backoff
+	for range n {
+		if d >= maxBackoff/2 {
+			return maxBackoff
+		}
+		d *= 2
+	}
+	return min(d, maxBackoff)
 }
 
 // The errors of a Runner's start are supervisor's, which the process runner
@@ -118,7 +164,7 @@ var (
 	// ErrExited means OpenCode exited while it was starting.
 	ErrExited = supervisor.ErrExited
 	// ErrStopped means the instance was stopped; it can not be restarted.
-	ErrStopped = supervisor.ErrStopped
+	ErrStopped = errors.New("instance was stopped")
 	// ErrNoOutput is Runner.Logs's error for an instance whose output was
 	// never captured (started by no portal).
 	ErrNoOutput = errors.New("no captured output")

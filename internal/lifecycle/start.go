@@ -120,7 +120,7 @@ func (m *Manager) start(ctx context.Context, opts StartOptions) (Started, error)
 			m.Remove(e.ID)
 			return Started{}, errorf(Internal, "Creating the log folder for %s: %v", dir, err)
 		}
-		run, err := runner.Start(ctx, m.spec(e))
+		run, err := supervise(ctx, runner, e, m.supervision(e))
 		if err != nil {
 			m.Remove(e.ID)
 			// A port picked for us was taken meanwhile: pick another.

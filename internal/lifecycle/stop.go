@@ -82,7 +82,7 @@ func (m *Manager) Restart(ctx context.Context, e registry.Entry) (Started, error
 	if err := os.MkdirAll(filepath.Dir(e.LogFile), 0o700); err != nil {
 		return Started{}, errorf(Internal, "Creating the log folder: %v", err)
 	}
-	run, err := runner.Start(ctx, m.spec(e))
+	run, err := supervise(ctx, runner, e, m.supervision(e))
 	if err != nil {
 		return Started{}, startError(e.Directory, err)
 	}

@@ -18,9 +18,6 @@ var (
 	// ErrNotRunning means a process to adopt is gone or does not answer as
 	// OpenCode.
 	ErrNotRunning = errors.New("no running opencode at that pid and port")
-
-	// ErrStopped means the process was stopped; it can not be restarted.
-	ErrStopped = errors.New("instance was stopped")
 )
 
 // StartError is returned when a start fails. It carries the last lines the

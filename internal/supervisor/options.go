@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,45 +16,11 @@ type State string
 
 // The states of a supervised process.
 const (
-	StateStarting State = "starting" // spawned (or waiting to be restarted), not ready yet
+	StateStarting State = "starting" // spawned, not ready yet
 	StateRunning  State = "running"  // ready: listening and healthy
 	StateStopped  State = "stopped"  // stopped on request, or exited with status 0
-	StateCrashed  State = "crashed"  // exited on its own and is not restarted
+	StateCrashed  State = "crashed"  // exited on its own with another status
 )
-
-// RestartMode says whether a process that exits on its own is started again.
-type RestartMode string
-
-// The restart modes. The zero value means RestartNever.
-const (
-	RestartNever     RestartMode = "never"
-	RestartOnFailure RestartMode = "on-failure" // any exit but status 0 or a Stop
-)
-
-// RestartPolicy says how a process that fails is restarted.
-type RestartPolicy struct {
-	Mode RestartMode
-	// MaxRestarts is how many restarts in a row are tried before the process
-	// is left crashed (default 5). A run that lasts MaxBackoff or longer
-	// resets the count.
-	MaxRestarts int
-	// Backoff is the delay before the first restart (default 1s); it doubles
-	// with each failure in a row up to MaxBackoff (default 30s).
-	Backoff    time.Duration
-	MaxBackoff time.Duration
-}
-
-// delay is the wait before restart number n in a row (0-based).
-func (r RestartPolicy) delay(n int) time.Duration {
-	d := r.Backoff
-	for range n {
-		if d >= r.MaxBackoff/2 {
-			return r.MaxBackoff
-		}
-		d *= 2
-	}
-	return min(d, r.MaxBackoff)
-}
 
 // Options describe one `opencode serve` process. Dir is required; every
 // other field has a default.
@@ -64,7 +29,7 @@ type Options struct {
 	Dir      string // the directory it serves and runs in
 	Hostname string // --hostname (default 127.0.0.1)
 	// Port is --port. 0 lets OpenCode choose; the port is then read from its
-	// listening line and kept for restarts.
+	// listening line.
 	Port int
 	// Password turns on OpenCode's basic auth (OPENCODE_SERVER_PASSWORD);
 	// Username defaults to "opencode". Both are used by the health check.
@@ -82,20 +47,9 @@ type Options struct {
 	StartTimeout time.Duration // start to ready (default 60s)
 	ProbeTimeout time.Duration // one health check (default 500ms)
 	StopTimeout  time.Duration // SIGTERM to SIGKILL (default 5s)
-	Restart      RestartPolicy
-
-	// MayRestart, if set, is asked before each automatic restart; false
-	// leaves the process stopped (say, because its owner removed it).
-	MayRestart func() bool
-
-	// NewPassword, if set, is called before every start but the first (a
-	// Restart, a restart by policy, the first start of an adopted
-	// process); its answer replaces Password, so that no run's password
-	// outlives it. An error fails that start.
-	NewPassword func(ctx context.Context) (string, error)
 
 	// Notify, if set, is called after every change of state, pid or port,
-	// one call at a time. It must not call Stop, Restart or Detach.
+	// one call at a time. It must not call Stop or Detach.
 	Notify func(Status)
 	Logger *slog.Logger
 }
@@ -136,19 +90,6 @@ func (o Options) withDefaults() (Options, error) {
 	if o.StopTimeout <= 0 {
 		o.StopTimeout = 5 * time.Second
 	}
-	if o.Restart.Mode == "" {
-		o.Restart.Mode = RestartNever
-	}
-	if o.Restart.MaxRestarts <= 0 {
-		o.Restart.MaxRestarts = 5
-	}
-	if o.Restart.Backoff <= 0 {
-		o.Restart.Backoff = time.Second
-	}
-	if o.Restart.MaxBackoff <= 0 {
-		o.Restart.MaxBackoff = 30 * time.Second
-	}
-	o.Restart.MaxBackoff = max(o.Restart.MaxBackoff, o.Restart.Backoff)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

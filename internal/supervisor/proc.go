@@ -32,8 +32,8 @@ func (e ExitStatus) String() string {
 	}
 }
 
-// clean reports an exit with status 0.
-func (e ExitStatus) clean() bool { return e.Signal == 0 && e.Code == 0 }
+// Clean reports an exit with status 0.
+func (e ExitStatus) Clean() bool { return e.Signal == 0 && e.Code == 0 }
 
 func exitStatus(ws syscall.WaitStatus) ExitStatus {
 	e := ExitStatus{Code: -1, Time: time.Now()}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -37,18 +36,6 @@ func TestExitStatusString(t *testing.T) {
 		if got := tt.e.String(); got != tt.want {
 			t.Errorf("%+v.String() = %q, want %q", tt.e, got, tt.want)
 		}
-	}
-}
-
-func TestRestartDelay(t *testing.T) {
-	r := RestartPolicy{Backoff: time.Second, MaxBackoff: 5 * time.Second}
-	var got []time.Duration
-	for n := range 6 {
-		got = append(got, r.delay(n))
-	}
-	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("delays (-want +got):\n%s", diff)
 	}
 }
 

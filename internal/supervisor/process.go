@@ -1,12 +1,13 @@
-// Package supervisor starts and supervises `opencode serve` processes.
+// Package supervisor runs `opencode serve` processes, one run at a time.
 //
 // Each process runs in its own session and process group with stdin closed and its
 // output appended to a log file, which a goroutine follows into a bounded
 // ring of lines (a file, not a pipe, so the process can outlive this
 // program). It is ready once it printed its listening line and answers its
-// health check. A crash is noticed within a tenth of a second and, by
-// policy, restarted with backoff. Stop sends SIGTERM to the group and
-// SIGKILL after a grace period; a failed start leaves no process behind.
+// health check. Its exit is noticed within a tenth of a second and closes
+// Done; whether to start it again is the caller's (package lifecycle's).
+// Stop sends SIGTERM to the group and SIGKILL after a grace period; a
+// failed start leaves no process behind.
 package supervisor
 
 import (
@@ -41,17 +42,17 @@ type Status struct {
 	State     State
 	PID       int // 0 when no process runs
 	Port      int
-	Restarts  int         // starts after the first one
-	LastExit  *ExitStatus // how the last run ended, nil if none did
-	StartedAt time.Time   // start of the current run (zero for an adopted one)
+	LastExit  *ExitStatus // how the process ended, nil while it runs
+	StartedAt time.Time   // when it got ready (zero for an adopted one)
 }
 
-// Process supervises one `opencode serve`, restarting it by policy until
-// Stop or Detach. Its methods are safe for concurrent use.
+// Process is one run of `opencode serve`, from its start (or adoption) to
+// its exit, Stop or Detach. Its methods are safe for concurrent use.
 type Process struct {
 	opts   Options
 	client *http.Client
 	ring   *ring
+	newLog bool // Start created the log file: a failed start removes it
 
 	mu     sync.Mutex
 	status Status
@@ -59,24 +60,17 @@ type Process struct {
 
 	// Owned by the goroutine that runs the process: Start or Adopt, then
 	// the monitor.
-	cur         *proc
-	tail        *tailer
-	failures    int // failed runs in a row
-	username    string
-	password    string
-	stopErr     error
-	restartReqs chan restartReq
+	cur      *proc
+	tail     *tailer
+	username string
+	password string
+	stopErr  error
 
 	ctx      context.Context // cancelled by Stop and Detach
 	cancel   context.CancelFunc
 	killNow  chan struct{} // closed when Stop's context ends: skip the grace period
 	killOnce sync.Once
 	done     chan struct{} // closed when the monitor returned
-}
-
-type restartReq struct {
-	ctx   context.Context
-	reply chan error
 }
 
 var errStopping = errors.New("stopping")
@@ -93,13 +87,12 @@ func newProcess(opts Options) (*Process, error) {
 			Proxy:             nil,
 			DisableKeepAlives: true,
 		}},
-		ring:        newRing(opts.LogLines),
-		username:    lookupEnv(env, "OPENCODE_SERVER_USERNAME"),
-		password:    lookupEnv(env, "OPENCODE_SERVER_PASSWORD"),
-		restartReqs: make(chan restartReq),
-		killNow:     make(chan struct{}),
-		done:        make(chan struct{}),
-		status:      Status{State: StateStarting, Port: opts.Port},
+		ring:     newRing(opts.LogLines),
+		username: lookupEnv(env, "OPENCODE_SERVER_USERNAME"),
+		password: lookupEnv(env, "OPENCODE_SERVER_PASSWORD"),
+		killNow:  make(chan struct{}),
+		done:     make(chan struct{}),
+		status:   Status{State: StateStarting, Port: opts.Port},
 	}
 	if p.username == "" {
 		p.username = "opencode"
@@ -108,21 +101,25 @@ func newProcess(opts Options) (*Process, error) {
 	return p, nil
 }
 
-// Start starts opts.Bin serve and returns once it is ready, then supervises
-// it. ctx bounds the start (as does opts.StartTimeout), not the process.
-// A failed start returns a *StartError and leaves no process behind.
+// Start starts opts.Bin serve and returns once it is ready, then follows
+// it until it exits. ctx bounds the start (as does opts.StartTimeout), not
+// the process. Its output is appended to opts.LogFile, and followed from
+// the file's end. A failed start returns a *StartError and leaves no
+// process behind, nor the log file if it made it.
 func Start(ctx context.Context, opts Options) (*Process, error) {
 	p, err := newProcess(opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.openLog(true); err != nil {
+	if err := p.openLog(); err != nil {
 		return nil, err
 	}
 	if err := p.launch(ctx); err != nil {
 		p.cancel()
 		p.tail.close()
-		os.Remove(p.opts.LogFile)
+		if p.newLog {
+			p.removeLog()
+		}
 		return nil, err
 	}
 	go p.monitor()
@@ -132,8 +129,7 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 // Adopt supervises an `opencode serve` this program did not start: pid
 // must be alive and opts.Hostname:opts.Port must answer OpenCode's health
 // check, else the error wraps ErrNotRunning. Its output is followed if it
-// goes to opts.LogFile (if set). If it fails, the restart policy starts it
-// again as a child of this program.
+// goes to opts.LogFile (if set).
 func Adopt(ctx context.Context, opts Options, pid int) (*Process, error) {
 	if opts.Port == 0 {
 		return nil, fmt.Errorf("adopt pid %d: no port given", pid)
@@ -163,9 +159,9 @@ func Adopt(ctx context.Context, opts Options, pid int) (*Process, error) {
 	return p, nil
 }
 
-// openLog creates (or with truncate empties) the log file, a new temporary
-// one if none was given, and follows it.
-func (p *Process) openLog(truncate bool) error {
+// openLog creates the log file, a new temporary one if none was given, and
+// follows it from its end.
+func (p *Process) openLog() error {
 	if p.opts.LogFile == "" {
 		f, err := os.CreateTemp("", "opencode-*.log")
 		if err != nil {
@@ -174,11 +170,10 @@ func (p *Process) openLog(truncate bool) error {
 		f.Close()
 		p.opts.LogFile = f.Name()
 	}
-	flags := os.O_WRONLY | os.O_CREATE
-	if truncate {
-		flags |= os.O_TRUNC
+	if _, err := os.Stat(p.opts.LogFile); errors.Is(err, fs.ErrNotExist) {
+		p.newLog = true
 	}
-	f, err := os.OpenFile(p.opts.LogFile, flags, 0o600)
+	f, err := os.OpenFile(p.opts.LogFile, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("create output file: %w", err)
 	}
@@ -212,10 +207,14 @@ func (p *Process) Logs(n int) []string {
 	return p.ring.tail(n)
 }
 
-// Stop ends supervision and the process: SIGTERM to its process group, then
-// SIGKILL after the grace period, or at once when ctx ends. It waits until
-// the process is reaped and removes the log file. Calling it again does
-// nothing; after Detach it returns ErrDetached.
+// Done is closed once the process exited (on its own, or by Stop) or was
+// detached; Status then says how it ended.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Stop ends the process: SIGTERM to its process group, then SIGKILL after
+// the grace period, or at once when ctx ends. It waits until the process is
+// reaped and removes the log file. Calling it again does nothing; after
+// Detach it returns ErrDetached.
 func (p *Process) Stop(ctx context.Context) error {
 	if err := p.ending(errStopping); errors.Is(err, ErrDetached) {
 		return err
@@ -226,7 +225,18 @@ func (p *Process) Stop(ctx context.Context) error {
 		p.killOnce.Do(func() { close(p.killNow) })
 		<-p.done
 	}
+	p.removeLog()
 	return p.stopErr
+}
+
+// removeLog removes the log file.
+func (p *Process) removeLog() {
+	if p.opts.LogFile == "" {
+		return
+	}
+	if err := os.Remove(p.opts.LogFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		p.opts.Logger.Warn("remove output file", "err", err)
+	}
 }
 
 // Detach ends supervision and leaves the process running, to be adopted
@@ -249,26 +259,6 @@ func (p *Process) ending(why error) error {
 	return why
 }
 
-// Restart stops the running process gracefully (if any) and starts it
-// again, also from the crashed state. It returns once the new one is ready;
-// cancelling ctx aborts the new start.
-func (p *Process) Restart(ctx context.Context) error {
-	req := restartReq{ctx: ctx, reply: make(chan error, 1)}
-	select {
-	case p.restartReqs <- req:
-	case <-p.done:
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-req.reply:
-		return err
-	case <-p.done:
-		return ErrStopped
-	}
-}
-
 func (p *Process) setStatus(change func(*Status)) {
 	p.mu.Lock()
 	change(&p.status)
@@ -286,11 +276,6 @@ func (p *Process) notify() {
 func (p *Process) launch(ctx context.Context) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, p.opts.StartTimeout, ErrStartTimeout)
 	defer cancel()
-	if p.tail == nil { // adopted without a log file
-		if err := p.openLog(false); err != nil {
-			return &StartError{Err: err}
-		}
-	}
 	port := p.Status().Port
 	argv, env := p.opts.command(port)
 	recent := newRing(startErrorLines)

@@ -239,72 +239,32 @@ func TestHangingFirstProbeIsRetried(t *testing.T) {
 	}
 }
 
-func TestCrashIsRestartedOnFailure(t *testing.T) {
-	opts := fakeOptions(t, "FAKE_CRASH_MS=200", "FAKE_CRASH_ONCE="+filepath.Join(t.TempDir(), "crashed"))
-	opts.Restart = RestartPolicy{Mode: RestartOnFailure, Backoff: 10 * time.Millisecond}
-	pids := make(chan int, 10)
+func TestCrashIsObserved(t *testing.T) {
+	opts := fakeOptions(t, "FAKE_CRASH_MS=200")
+	var mu sync.Mutex
+	var states []State
 	opts.Notify = func(s Status) {
-		if s.State == StateRunning {
-			pids <- s.PID
-		}
+		mu.Lock()
+		states = append(states, s.State)
+		mu.Unlock()
 	}
-	p := startFake(t, opts)
-	first := <-pids
-	port := p.Status().Port
-	waitFor(t, "a restart", func() bool { return p.Status().Restarts == 1 && p.Status().State == StateRunning })
-	second := <-pids
-	st := p.Status()
-	if second == first || st.PID != second {
-		t.Errorf("pids: first %d, restarted %d, status %d", first, second, st.PID)
-	}
-	if st.Port != port {
-		t.Errorf("port changed on restart: %d -> %d", port, st.Port)
-	}
-	if st.LastExit == nil || st.LastExit.Code != 3 {
-		t.Errorf("last exit = %v, want exit status 3", st.LastExit)
-	}
-	if !gone(first) {
-		t.Errorf("crashed pid %d not reaped", first)
-	}
-	if !slices.Contains(p.Logs(0), "fake: crashing") {
-		t.Errorf("logs lack the crash: %q", p.Logs(0))
-	}
-}
-
-func TestCrashStaysDownUnderNever(t *testing.T) {
-	opts := fakeOptions(t, "FAKE_CRASH_MS=200", "FAKE_CRASH_ONCE="+filepath.Join(t.TempDir(), "crashed"))
 	p := startFake(t, opts)
 	pid := p.Status().PID
-	waitFor(t, "the crash", func() bool { return p.Status().State == StateCrashed })
-	// Give a wrong restart every chance to happen before looking.
-	time.Sleep(300 * time.Millisecond)
+	<-p.Done()
 	st := p.Status()
-	if st.State != StateCrashed || st.PID != 0 || st.Restarts != 0 || st.LastExit == nil || st.LastExit.Code != 3 {
-		t.Fatalf("status after crash = %+v", st)
+	if st.State != StateCrashed || st.PID != 0 || st.LastExit == nil || st.LastExit.Code != 3 {
+		t.Fatalf("status after the crash = %+v, want crashed with exit status 3", st)
 	}
 	if !gone(pid) {
 		t.Errorf("crashed pid %d not reaped", pid)
 	}
-	// A crashed process can be restarted on request.
-	if err := p.Restart(context.Background()); err != nil {
-		t.Fatal(err)
+	if !slices.Contains(p.Logs(0), "fake: crashing") {
+		t.Errorf("logs lack the crash: %q", p.Logs(0))
 	}
-	if st := p.Status(); st.State != StateRunning || st.Restarts != 1 || st.PID == pid {
-		t.Fatalf("status after Restart = %+v", st)
-	}
-}
-
-func TestRestartsGiveUpAtTheMaximum(t *testing.T) {
-	opts := fakeOptions(t, "FAKE_CRASH_MS=50")
-	opts.Restart = RestartPolicy{Mode: RestartOnFailure, MaxRestarts: 2, Backoff: 10 * time.Millisecond, MaxBackoff: time.Hour}
-	p := startFake(t, opts)
-	waitFor(t, "giving up", func() bool {
-		st := p.Status()
-		return st.State == StateCrashed && st.Restarts == 2
-	})
-	time.Sleep(300 * time.Millisecond)
-	if st := p.Status(); st.State != StateCrashed || st.Restarts != 2 {
-		t.Fatalf("status = %+v, want crashed after 2 restarts", st)
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff([]State{StateStarting, StateRunning, StateCrashed}, states); diff != "" {
+		t.Errorf("notified states (-want +got):\n%s", diff)
 	}
 }
 
@@ -359,14 +319,10 @@ func TestStopIsIdempotent(t *testing.T) {
 	if st := p.Status(); st.State != StateStopped {
 		t.Errorf("state = %s", st.State)
 	}
-	if err := p.Restart(context.Background()); !errors.Is(err, ErrStopped) {
-		t.Errorf("Restart after Stop = %v, want ErrStopped", err)
-	}
 }
 
 func TestDetachThenAdopt(t *testing.T) {
 	opts := fakeOptions(t)
-	opts.Restart = RestartPolicy{Mode: RestartOnFailure, Backoff: 10 * time.Millisecond}
 	p1, err := Start(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -393,26 +349,23 @@ func TestDetachThenAdopt(t *testing.T) {
 		t.Errorf("adopted logs lack the earlier output: %q", p2.Logs(0))
 	}
 
-	// The adopted process dies: the policy starts it again, as our child.
+	// The adopted process dies: Done tells, though it is not our child.
 	if err := syscall.Kill(st1.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the restart", func() bool {
-		st := p2.Status()
-		return st.State == StateRunning && st.PID != st1.PID
-	})
+	<-p2.Done()
 	// Reap the zombie the kill left (p1's child; p1 no longer waits for it).
 	var ws syscall.WaitStatus
 	syscall.Wait4(st1.PID, &ws, 0, nil)
 	st := p2.Status()
-	if st.Port != st1.Port || st.Restarts != 1 || st.LastExit == nil || st.LastExit.String() != "exited" {
-		t.Errorf("status after restart = %+v", st)
+	if st.State != StateCrashed || st.PID != 0 || st.LastExit == nil || st.LastExit.String() != "exited" {
+		t.Errorf("status after the kill = %+v", st)
 	}
 	if err := p2.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if !gone(st.PID) {
-		t.Errorf("pid %d left after Stop", st.PID)
+	if !gone(st1.PID) {
+		t.Errorf("pid %d left after Stop", st1.PID)
 	}
 }
 
@@ -480,18 +433,6 @@ func TestNoGoroutineOutlivesStopOrDetach(t *testing.T) {
 		syscall.Wait4(pid, &ws, 0, nil)
 	})
 	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
-}
-
-func TestMayRestartVetoesARestart(t *testing.T) {
-	opts := fakeOptions(t, "FAKE_CRASH_MS=200")
-	opts.Restart = RestartPolicy{Mode: RestartOnFailure, Backoff: 10 * time.Millisecond}
-	opts.MayRestart = func() bool { return false }
-	p := startFake(t, opts)
-	waitFor(t, "the crash", func() bool { return p.Status().State != StateRunning })
-	time.Sleep(300 * time.Millisecond)
-	if st := p.Status(); st.State != StateStopped || st.Restarts != 0 || st.PID != 0 {
-		t.Fatalf("status = %+v, want stopped without a restart", st)
-	}
 }
 
 func TestTerminateAnUnsupervisedGroup(t *testing.T) {
