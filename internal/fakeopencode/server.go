@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -127,16 +128,23 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	if limit == 0 {
 		limit = 100
 	}
-	cursor, _ := strconv.ParseInt(q.Get("cursor"), 10, 64)
+	from := 0 // the first session updated before the cursor
+	if cursor, _ := strconv.ParseInt(q.Get("cursor"), 10, 64); cursor != 0 {
+		from, _ = slices.BinarySearchFunc(s.Sessions, cursor, func(ses Session, cursor int64) int {
+			if ses.Time.Updated >= cursor {
+				return -1
+			}
+			return 1
+		})
+	}
 	page := []Session{}
-	for _, ses := range s.Sessions {
+	for _, ses := range s.Sessions[from:] {
 		if len(page) == limit {
 			break
 		}
-		if d := q.Get("directory"); d != "" && ses.Directory != d || cursor != 0 && ses.Time.Updated >= cursor {
-			continue
+		if d := q.Get("directory"); d == "" || ses.Directory == d {
+			page = append(page, ses)
 		}
-		page = append(page, ses)
 	}
 	s.mu.Lock()
 	if s.sent == nil {
