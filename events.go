@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/opencode-portal/portal/internal/eventhub"
+	"github.com/opencode-portal/portal/internal/opencode"
 )
 
 // Event types the portal adds to OpenCode's own.
@@ -161,7 +161,7 @@ func (e *eventHubs) hub(p *Portal, port int, id string) (*eventhub.Hub[Event], e
 			if err != nil {
 				return nil, err
 			}
-			body, err := c.Stream(ctx, "/event", nil)
+			body, err := c.Events.Stream(ctx)
 			if err != nil {
 				return nil, upstreamError(port, err)
 			}
@@ -239,35 +239,11 @@ func (e *eventHubs) close() {
 
 // decodeEvent parses one event of OpenCode's /event stream.
 func decodeEvent(data []byte) (Event, error) {
-	var head struct {
-		ID         string          `json:"id"`
-		Type       string          `json:"type"`
-		Properties json.RawMessage `json:"properties"`
+	e, err := opencode.DecodeEvent(data)
+	if err != nil {
+		return Event{}, err
 	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return Event{}, fmt.Errorf("an OpenCode event is not a JSON object: %w", err)
-	}
-	if head.Type == "" {
-		return Event{}, errors.New("an OpenCode event has no type")
-	}
-	var props struct {
-		SessionID string `json:"sessionID"`
-		Info      struct {
-			SessionID string `json:"sessionID"`
-		} `json:"info"`
-		Part struct {
-			SessionID string `json:"sessionID"`
-		} `json:"part"`
-	}
-	// Properties that are not an object simply carry no session.
-	_ = json.Unmarshal(head.Properties, &props)
-	return Event{
-		ID:         head.ID,
-		Type:       head.Type,
-		SessionID:  cmp.Or(props.SessionID, props.Info.SessionID, props.Part.SessionID),
-		Properties: head.Properties,
-		Raw:        data,
-	}, nil
+	return Event{ID: e.ID, Type: e.Type, SessionID: e.SessionID, Properties: e.Properties, Raw: data}, nil
 }
 
 // portalEvent builds one of the portal's own events.

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"path/filepath"
-	"strconv"
 
 	"github.com/opencode-portal/portal/internal/confine"
 	"github.com/opencode-portal/portal/internal/gitrepo"
@@ -136,12 +133,8 @@ func (p *Portal) SearchFiles(ctx context.Context, port int, s FileSearch) ([]str
 	if err != nil {
 		return nil, err
 	}
-	q := url.Values{"query": {s.Query}, "limit": {strconv.Itoa(limit)}}
-	if s.Type != "" {
-		q.Set("type", s.Type)
-	}
-	var found []string
-	if err := c.Call(ctx, http.MethodGet, "/find/file", q, nil, &found); err != nil {
+	found, err := c.Find.Files(ctx, s.Query, s.Type, limit)
+	if err != nil {
 		return nil, upstreamError(port, err)
 	}
 	if found == nil {

@@ -157,13 +157,14 @@ func upstreamError(port int, err error) error {
 	return &Error{Code: EINTERNAL, Err: err, Message: fmt.Sprintf("Calling OpenCode on port %d failed: %v", port, err)}
 }
 
-// call sends one JSON request to the registered instance on port.
-func (p *Portal) call(ctx context.Context, port int, method, path string, body, out any) error {
+// withClient calls fn with the OpenCode client of the registered instance
+// on port, and turns its error into one that says what to do.
+func (p *Portal) withClient(ctx context.Context, port int, fn func(*opencode.Client) error) error {
 	c, err := p.client(ctx, port)
 	if err != nil {
 		return err
 	}
-	return upstreamError(port, c.Call(ctx, method, path, nil, body, out))
+	return upstreamError(port, fn(c))
 }
 
 // Health reports whether the OpenCode on port answers its health check.
@@ -232,7 +233,7 @@ func decodeKeepingRaw(data []byte, v any, raw *json.RawMessage) error {
 // CurrentProject returns the project of the OpenCode instance on port.
 func (p *Portal) CurrentProject(ctx context.Context, port int) (Project, error) {
 	var pr Project
-	err := p.call(ctx, port, http.MethodGet, "/project/current", nil, &pr)
+	err := p.withClient(ctx, port, func(c *opencode.Client) error { return c.Project.Current(ctx, &pr) })
 	return pr, err
 }
 
@@ -240,7 +241,7 @@ func (p *Portal) CurrentProject(ctx context.Context, port int) (Project, error) 
 // on port as OpenCode sent it, with its secrets (provider API keys, header
 // values, tokens, passwords) replaced by Redacted: see RedactSecrets.
 func (p *Portal) OpenCodeConfig(ctx context.Context, port int) (json.RawMessage, error) {
-	return p.redactedCall(ctx, port, "/config")
+	return p.redactedCall(ctx, port, "configuration", (*opencode.ProjectService).Config)
 }
 
 // Providers returns the connected providers and default models of the
@@ -248,20 +249,24 @@ func (p *Portal) OpenCodeConfig(ctx context.Context, port int) (json.RawMessage,
 // their secrets (each provider's key, API keys and header values in its
 // options) replaced by Redacted: see RedactSecrets.
 func (p *Portal) Providers(ctx context.Context, port int) (json.RawMessage, error) {
-	return p.redactedCall(ctx, port, "/config/providers")
+	return p.redactedCall(ctx, port, "providers", (*opencode.ProjectService).Providers)
 }
 
-// redactedCall gets the JSON at path from the instance on port, its
-// secrets redacted.
-func (p *Portal) redactedCall(ctx context.Context, port int, path string) (json.RawMessage, error) {
+// redactedCall gets the JSON that get reads (what names it) from the
+// instance on port, its secrets redacted.
+func (p *Portal) redactedCall(ctx context.Context, port int, what string, get func(*opencode.ProjectService, context.Context) (json.RawMessage, error)) (json.RawMessage, error) {
 	var raw json.RawMessage
-	if err := p.call(ctx, port, http.MethodGet, path, nil, &raw); err != nil {
+	err := p.withClient(ctx, port, func(c *opencode.Client) (err error) {
+		raw, err = get(c.Project, ctx)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	out, err := RedactSecrets(raw)
 	if err != nil {
 		return nil, &Error{Code: EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
-			"OpenCode on port %d answered %s with something other than JSON; is it OpenCode 1.18 or newer?", port, path)}
+			"OpenCode on port %d sent its %s as something other than JSON; is it OpenCode 1.18 or newer?", port, what)}
 	}
 	return out, nil
 }
@@ -269,6 +274,9 @@ func (p *Portal) redactedCall(ctx context.Context, port int, path string) (json.
 // Agents returns the agents of the instance on port, as OpenCode sent them.
 func (p *Portal) Agents(ctx context.Context, port int) (json.RawMessage, error) {
 	var raw json.RawMessage
-	err := p.call(ctx, port, http.MethodGet, "/agent", nil, &raw)
+	err := p.withClient(ctx, port, func(c *opencode.Client) (err error) {
+		raw, err = c.Project.Agents(ctx)
+		return err
+	})
 	return raw, err
 }

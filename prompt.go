@@ -2,10 +2,8 @@ package portal
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -53,7 +51,7 @@ func (p *Portal) PromptAsync(ctx context.Context, port int, id string, in Prompt
 	if err != nil {
 		return err
 	}
-	return p.sessionCall(ctx, port, id, http.MethodPost, "/prompt_async", body, nil)
+	return p.sessionCall(ctx, port, id, func(c *opencode.Client) error { return c.Prompt.Async(ctx, id, body) })
 }
 
 // Prompt sends a user message to the session id and returns the final
@@ -102,35 +100,19 @@ type promptResult struct {
 	err error
 }
 
-// Causes with which the watchdog ends a sync prompt call.
-var (
-	errPromptStalled = errors.New("the session is idle but OpenCode has not answered the prompt")
-	errPromptLost    = errors.New("OpenCode stopped answering status checks during the prompt")
-)
-
 // runPrompt makes the sync prompt call on bg, a context that belongs to the
 // Portal rather than to the caller, under the watchdog.
 func (p *Portal) runPrompt(bg context.Context, c *opencode.Client, port int, id string, body promptBody) (Message, error) {
-	ctx, cancel := context.WithCancelCause(bg)
-	defer cancel(nil)
-	stop := make(chan struct{})
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		p.prompts.watch(ctx, c, id, stop, cancel)
-	}()
 	var msg Message
-	err := c.CallLong(ctx, http.MethodPost, "/session/"+id+"/message", nil, body, &msg)
-	close(stop)
-	<-watched
+	err := c.Prompt.Send(bg, id, body, &msg, p.prompts.poll)
 	if err == nil {
 		return msg, nil
 	}
-	switch cause := context.Cause(ctx); {
-	case errors.Is(cause, errPromptStalled):
+	switch {
+	case errors.Is(err, opencode.ErrPromptStalled):
 		p.log.Warn("prompt answer lost; reading the session's last message", "port", port, "session", id)
 		return p.lastAssistantMessage(bg, port, id)
-	case errors.Is(cause, errPromptLost):
+	case errors.Is(err, opencode.ErrPromptLost):
 		return Message{}, &Error{Code: EUNAVAILABLE, Err: err, Hint: HintListInstances, Message: fmt.Sprintf(
 			"OpenCode on port %d stopped answering while the prompt ran; check the session's messages, and list instances to check that it is running", port)}
 	case bg.Err() != nil:
@@ -153,18 +135,9 @@ func (p *Portal) lastAssistantMessage(ctx context.Context, port int, id string) 
 	return Message{}, Errorf(EUNAVAILABLE, "OpenCode on port %d ended the turn of session %s without an answer; see its log", port, id)
 }
 
-// Watchdog defaults: a session seen idle at promptIdleChecks polls in a row
-// after it was seen busy, while its prompt call still waits, has stalled;
-// one never seen busy gets promptStartChecks polls, as a freshly started
-// OpenCode can take long before it starts the turn. promptMaxFailures
-// failed polls in a row mean OpenCode is gone.
-const (
-	defaultPromptPoll  = 5 * time.Second
-	promptIdleChecks   = 3
-	promptStartChecks  = 24
-	promptMaxFailures  = 3
-	promptStatusBudget = 10 * time.Second // bound of one status poll
-)
+// defaultPromptPoll is how often the watchdog of a sync prompt call checks
+// the session's status.
+const defaultPromptPoll = 5 * time.Second
 
 // prompts owns the sync prompt calls: they run on its context, detached
 // from their callers, and Close cancels them and waits for them.
@@ -206,48 +179,4 @@ func (r *prompts) close() {
 	r.mu.Unlock()
 	r.cancel()
 	r.wg.Wait()
-}
-
-// watch polls the session's status until stop is closed, and cancels the
-// prompt call with a cause when it has stalled or OpenCode is gone.
-func (r *prompts) watch(ctx context.Context, c *opencode.Client, id string, stop <-chan struct{}, cancel context.CancelCauseFunc) {
-	t := time.NewTicker(r.poll)
-	defer t.Stop()
-	idle, failed, seenBusy := 0, 0, false
-	for {
-		select {
-		case <-stop:
-			return
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		pctx, pcancel := context.WithTimeout(ctx, min(promptStatusBudget, 2*r.poll+time.Second))
-		var st map[string]json.RawMessage
-		err := c.Call(pctx, http.MethodGet, "/session/status", nil, nil, &st)
-		pcancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			if failed++; failed >= promptMaxFailures {
-				cancel(errPromptLost)
-				return
-			}
-			continue
-		}
-		failed = 0
-		if _, busy := st[id]; busy {
-			idle, seenBusy = 0, true
-			continue
-		}
-		limit := promptStartChecks
-		if seenBusy {
-			limit = promptIdleChecks
-		}
-		if idle++; idle >= limit {
-			cancel(errPromptStalled)
-			return
-		}
-	}
 }

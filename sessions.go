@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"path/filepath"
+
+	"github.com/opencode-portal/portal/internal/opencode"
 	"strings"
 )
 
@@ -140,20 +141,20 @@ func (p *Portal) CreateSession(ctx context.Context, port int, opts SessionCreate
 			return s, err
 		}
 	}
-	err := p.call(ctx, port, http.MethodPost, "/session", opts, &s)
+	err := p.withClient(ctx, port, func(c *opencode.Client) error { return c.Sessions.Create(ctx, opts, &s) })
 	return s, err
 }
 
 // Session returns the session id of the instance on port.
 func (p *Portal) Session(ctx context.Context, port int, id string) (Session, error) {
 	var s Session
-	err := p.sessionCall(ctx, port, id, http.MethodGet, "", nil, &s)
+	err := p.sessionCall(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Get(ctx, id, &s) })
 	return s, err
 }
 
 // DeleteSession deletes the session id and its children.
 func (p *Portal) DeleteSession(ctx context.Context, port int, id string) error {
-	return p.sessionCall(ctx, port, id, http.MethodDelete, "", nil, nil)
+	return p.sessionCall(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Delete(ctx, id) })
 }
 
 // SessionUpdate holds the changes UpdateSession makes.
@@ -167,7 +168,7 @@ func (p *Portal) UpdateSession(ctx context.Context, port int, id string, u Sessi
 	if strings.TrimSpace(u.Title) == "" {
 		return s, Errorf(EINVALID, "Title required: give the session a non-empty title")
 	}
-	err := p.sessionCall(ctx, port, id, http.MethodPatch, "", u, &s)
+	err := p.sessionCall(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Update(ctx, id, u, &s) })
 	return s, err
 }
 
@@ -175,7 +176,7 @@ func (p *Portal) UpdateSession(ctx context.Context, port int, id string, u Sessi
 // subagents or created with its id as parent; forks are not children).
 func (p *Portal) Children(ctx context.Context, port int, id string) ([]Session, error) {
 	var s []Session
-	err := p.sessionCall(ctx, port, id, http.MethodGet, "/children", nil, &s)
+	err := p.sessionCall(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Children(ctx, id, &s) })
 	return s, err
 }
 
@@ -190,14 +191,14 @@ func (p *Portal) Fork(ctx context.Context, port int, id, messageID string) (Sess
 		}
 		body["messageID"] = messageID
 	}
-	err := p.sessionCall(ctx, port, id, http.MethodPost, "/fork", body, &s)
+	err := p.sessionCall(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Fork(ctx, id, body, &s) })
 	return s, err
 }
 
 // Messages returns the messages of the session id, oldest first.
 func (p *Portal) Messages(ctx context.Context, port int, id string) ([]Message, error) {
 	var m []Message
-	err := p.sessionCall(ctx, port, id, http.MethodGet, "/message", nil, &m)
+	err := p.sessionCall(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Messages(ctx, id, &m) })
 	return m, err
 }
 
@@ -206,37 +207,37 @@ func (p *Portal) Messages(ctx context.Context, port int, id string) ([]Message, 
 // cost of decoding it.
 func (p *Portal) MessagesJSON(ctx context.Context, port int, id string) (json.RawMessage, error) {
 	var raw json.RawMessage
-	err := p.sessionCall(ctx, port, id, http.MethodGet, "/message", nil, &raw)
+	err := p.sessionCall(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Messages(ctx, id, &raw) })
 	return raw, err
 }
 
 // Abort stops the running turn of the session id. The running assistant
 // message ends with a MessageAbortedError.
 func (p *Portal) Abort(ctx context.Context, port int, id string) error {
-	return p.sessionCall(ctx, port, id, http.MethodPost, "/abort", nil, nil)
+	return p.sessionCall(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Abort(ctx, id) })
 }
 
 // SessionStatus returns the status of the instance's sessions that are not
 // idle, by session id. A session that is absent is idle.
 func (p *Portal) SessionStatus(ctx context.Context, port int) (map[string]SessionStatus, error) {
 	st := map[string]SessionStatus{}
-	err := p.call(ctx, port, http.MethodGet, "/session/status", nil, &st)
+	err := p.withClient(ctx, port, func(c *opencode.Client) error { return c.Sessions.Status(ctx, &st) })
 	return st, err
 }
 
-// sessionCall calls the OpenCode route /session/{id}{suffix}.
-func (p *Portal) sessionCall(ctx context.Context, port int, id, method, suffix string, body, out any) error {
+// sessionCall checks the session id, then calls fn as withClient does.
+func (p *Portal) sessionCall(ctx context.Context, port int, id string, fn func(*opencode.Client) error) error {
 	if err := checkID("session id", "ses", id); err != nil {
 		return err
 	}
-	return p.call(ctx, port, method, "/session/"+id+suffix, body, out)
+	return p.withClient(ctx, port, fn)
 }
 
 // Permissions returns the permission requests waiting for a reply, for all
 // sessions of the instance on port.
 func (p *Portal) Permissions(ctx context.Context, port int) ([]PermissionRequest, error) {
 	var r []PermissionRequest
-	err := p.call(ctx, port, http.MethodGet, "/permission", nil, &r)
+	err := p.withClient(ctx, port, func(c *opencode.Client) error { return c.Permissions.List(ctx, &r) })
 	return r, err
 }
 
@@ -265,14 +266,14 @@ func (p *Portal) ReplyPermission(ctx context.Context, port int, requestID string
 	default:
 		return Errorf(EINVALID, "Invalid reply %q: it must be once, always or reject", r.Reply)
 	}
-	return p.call(ctx, port, http.MethodPost, "/permission/"+requestID+"/reply", r, nil)
+	return p.withClient(ctx, port, func(c *opencode.Client) error { return c.Permissions.Reply(ctx, requestID, r) })
 }
 
 // Questions returns the questions waiting for an answer, for all sessions
 // of the instance on port.
 func (p *Portal) Questions(ctx context.Context, port int) ([]QuestionRequest, error) {
 	var r []QuestionRequest
-	err := p.call(ctx, port, http.MethodGet, "/question", nil, &r)
+	err := p.withClient(ctx, port, func(c *opencode.Client) error { return c.Questions.List(ctx, &r) })
 	return r, err
 }
 
@@ -291,7 +292,7 @@ func (p *Portal) ReplyQuestion(ctx context.Context, port int, requestID string, 
 		}
 	}
 	body := map[string][][]string{"answers": answers}
-	return p.call(ctx, port, http.MethodPost, "/question/"+requestID+"/reply", body, nil)
+	return p.withClient(ctx, port, func(c *opencode.Client) error { return c.Questions.Reply(ctx, requestID, body) })
 }
 
 // RejectQuestion dismisses the question request requestID; the question
@@ -300,7 +301,7 @@ func (p *Portal) RejectQuestion(ctx context.Context, port int, requestID string)
 	if err := checkID("requestId", "que", requestID); err != nil {
 		return err
 	}
-	return p.call(ctx, port, http.MethodPost, "/question/"+requestID+"/reject", nil, nil)
+	return p.withClient(ctx, port, func(c *opencode.Client) error { return c.Questions.Reject(ctx, requestID) })
 }
 
 // maxIDLength bounds the ids accepted from callers.

@@ -57,6 +57,18 @@ type Client struct {
 	Health *HealthService
 	// Sessions lists, reads and changes sessions.
 	Sessions *SessionsService
+	// Prompt sends user messages, watching long turns.
+	Prompt *PromptService
+	// Permissions answers agents' permission requests.
+	Permissions *PermissionsService
+	// Questions answers agents' questions.
+	Questions *QuestionsService
+	// Project reads the project, configuration and agents.
+	Project *ProjectService
+	// Find searches the project's files.
+	Find *FindService
+	// Events follows the live events.
+	Events *EventsService
 }
 
 // service is what every service holds: the client it calls through.
@@ -81,6 +93,12 @@ func New(opts Options) (*Client, error) {
 	c.common.client = c
 	c.Health = (*HealthService)(&c.common)
 	c.Sessions = (*SessionsService)(&c.common)
+	c.Prompt = (*PromptService)(&c.common)
+	c.Permissions = (*PermissionsService)(&c.common)
+	c.Questions = (*QuestionsService)(&c.common)
+	c.Project = (*ProjectService)(&c.common)
+	c.Find = (*FindService)(&c.common)
+	c.Events = (*EventsService)(&c.common)
 	return c, nil
 }
 

@@ -114,3 +114,59 @@ func joinArray(elems []json.RawMessage) json.RawMessage {
 	b.WriteByte(']')
 	return b.Bytes()
 }
+
+// sessionPath is the path of the session id's route suffix ("" for the
+// session itself).
+func sessionPath(id, suffix string) string {
+	return "/session/" + url.PathEscape(id) + suffix
+}
+
+// Create creates a session (POST /session) from body ({title?, parentID?})
+// and decodes it into out.
+func (s *SessionsService) Create(ctx context.Context, body, out any) error {
+	return s.client.Call(ctx, http.MethodPost, "/session", nil, body, out)
+}
+
+// Get decodes the session id into out.
+func (s *SessionsService) Get(ctx context.Context, id string, out any) error {
+	return s.client.Call(ctx, http.MethodGet, sessionPath(id, ""), nil, nil, out)
+}
+
+// Update changes the session id with body ({title}) and decodes the
+// session into out.
+func (s *SessionsService) Update(ctx context.Context, id string, body, out any) error {
+	return s.client.Call(ctx, http.MethodPatch, sessionPath(id, ""), nil, body, out)
+}
+
+// Delete deletes the session id and its children.
+func (s *SessionsService) Delete(ctx context.Context, id string) error {
+	return s.client.Call(ctx, http.MethodDelete, sessionPath(id, ""), nil, nil, nil)
+}
+
+// Children decodes the child sessions of the session id into out.
+func (s *SessionsService) Children(ctx context.Context, id string, out any) error {
+	return s.client.Call(ctx, http.MethodGet, sessionPath(id, "/children"), nil, nil, out)
+}
+
+// Fork copies the session id into a new session, up to the message body
+// names ({messageID?}), and decodes the new session into out.
+func (s *SessionsService) Fork(ctx context.Context, id string, body, out any) error {
+	return s.client.Call(ctx, http.MethodPost, sessionPath(id, "/fork"), nil, body, out)
+}
+
+// Messages decodes the messages of the session id, oldest first, into out
+// (a *json.RawMessage keeps them as sent).
+func (s *SessionsService) Messages(ctx context.Context, id string, out any) error {
+	return s.client.Call(ctx, http.MethodGet, sessionPath(id, "/message"), nil, nil, out)
+}
+
+// Abort stops the running turn of the session id.
+func (s *SessionsService) Abort(ctx context.Context, id string) error {
+	return s.client.Call(ctx, http.MethodPost, sessionPath(id, "/abort"), nil, nil, nil)
+}
+
+// Status decodes the status of the sessions that are not idle, by session
+// id, into out.
+func (s *SessionsService) Status(ctx context.Context, out any) error {
+	return s.client.Call(ctx, http.MethodGet, "/session/status", nil, nil, out)
+}
