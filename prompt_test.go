@@ -5,91 +5,30 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/opencode-portal/portal/internal/fakeopencode"
 	"github.com/opencode-portal/portal/internal/testwait"
 )
-
-// fakeOpenCode is an OpenCode stand-in whose sync prompt never answers, for
-// the prompt watchdog.
-type fakeOpenCode struct {
-	busy       atomic.Bool // whether /session/status lists the session
-	statusDown atomic.Bool // whether /session/status fails
-	promptOpen atomic.Int32
-	release    chan struct{} // closing it answers the pending prompts
-}
 
 const fakeSessionID = "ses_fake1"
 
 const fakeAssistant = `{"info":{"id":"msg_2","sessionID":"ses_fake1","role":"assistant","parentID":"msg_1","time":{"created":2,"completed":3},"finish":"stop","extra":"kept"},"parts":[{"id":"prt_1","sessionID":"ses_fake1","messageID":"msg_2","type":"text","text":"from the list"}]}`
 
-func (f *fakeOpenCode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	switch r.Method + " " + r.URL.Path {
-	case "POST /session/" + fakeSessionID + "/message":
-		io.Copy(io.Discard, r.Body) // lets the server notice the client leaving
-		f.promptOpen.Add(1)
-		defer f.promptOpen.Add(-1)
-		select {
-		case <-r.Context().Done():
-		case <-f.release:
-			w.Write([]byte(fakeAssistant))
-		}
-	case "GET /session/status":
-		if f.statusDown.Load() {
-			w.WriteHeader(http.StatusInternalServerError)
-			w.Write([]byte(`{"name":"UnknownError","data":{"message":"down"}}`))
-			return
-		}
-		if f.busy.Load() {
-			w.Write([]byte(`{"` + fakeSessionID + `":{"type":"busy"}}`))
-			return
-		}
-		w.Write([]byte(`{}`))
-	case "GET /experimental/session":
-		f.listSessions(w, r)
-	case "GET /session/" + fakeSessionID + "/message":
-		w.Write([]byte(`[{"info":{"id":"msg_1","sessionID":"ses_fake1","role":"user","time":{"created":1}},"parts":[]},` + fakeAssistant + `]`))
-	default:
-		w.WriteHeader(http.StatusNotFound)
-		w.Write([]byte(`{"name":"NotFoundError","data":{"message":"no route"}}`))
-	}
-}
-
-// fakeSessionCount sessions are listed by the fake, updated at times
-// fakeSessionCount down to 1, in the directories /p/0, /p/1 and /p/2.
-const fakeSessionCount = 1234
-
-// listSessions serves /experimental/session like OpenCode: newest first, at
-// most limit (default 100), older than cursor when given.
-func (f *fakeOpenCode) listSessions(w http.ResponseWriter, r *http.Request) {
-	limit, cursor := 100, int64(fakeSessionCount+1)
-	if v := r.URL.Query().Get("limit"); v != "" {
-		limit, _ = strconv.Atoi(v)
-	}
-	if v := r.URL.Query().Get("cursor"); v != "" {
-		cursor, _ = strconv.ParseInt(v, 10, 64)
-	}
-	list := []map[string]any{}
-	for updated := cursor - 1; updated >= 1 && len(list) < limit; updated-- {
-		list = append(list, map[string]any{
-			"id": fmt.Sprintf("ses_%05d", updated), "directory": fmt.Sprintf("/p/%d", updated%3),
-			"time": map[string]int64{"created": updated, "updated": updated},
-		})
-	}
-	json.NewEncoder(w).Encode(list)
+// newPromptFake returns the fake OpenCode for the prompt watchdog: it
+// takes the prompts of fakeSessionID and answers them, with fakeAssistant,
+// only once told to.
+func newPromptFake() *fakeopencode.Server {
+	return &fakeopencode.Server{PromptSession: fakeSessionID, Answer: fakeAssistant,
+		Messages: `[{"info":{"id":"msg_1","sessionID":"ses_fake1","role":"user","time":{"created":1}},"parts":[]},` + fakeAssistant + `]`}
 }
 
 // newFakePortal returns a Portal whose registry holds one instance served
 // by f, with a fast prompt watchdog, and that instance's port.
-func newFakePortal(t *testing.T, f *fakeOpenCode) (*Portal, int) {
+func newFakePortal(t *testing.T, f *fakeopencode.Server) (*Portal, int) {
 	t.Helper()
 	p, port, _ := newEventPortal(t, f)
 	p.prompts.poll = 10 * time.Millisecond
@@ -98,24 +37,24 @@ func newFakePortal(t *testing.T, f *fakeOpenCode) (*Portal, int) {
 
 func TestPromptWatchdogReadsLostAnswer(t *testing.T) {
 	for _, busyFirst := range []bool{true, false} {
-		f := &fakeOpenCode{release: make(chan struct{})}
-		f.busy.Store(busyFirst)
+		f := newPromptFake()
+		f.Busy.Store(busyFirst)
 		p, port := newFakePortal(t, f)
 		if busyFirst {
 			// The turn runs for a while, then ends without an answer.
 			go func() {
-				for f.promptOpen.Load() == 0 {
+				for f.PromptsOpen() == 0 {
 					time.Sleep(time.Millisecond)
 				}
 				time.Sleep(5 * p.prompts.poll)
-				f.busy.Store(false)
+				f.Busy.Store(false)
 			}()
 		}
 		testLostAnswer(t, f, p, port)
 	}
 }
 
-func testLostAnswer(t *testing.T, f *fakeOpenCode, p *Portal, port int) {
+func testLostAnswer(t *testing.T, f *fakeopencode.Server, p *Portal, port int) {
 	msg, err := p.Prompt(context.Background(), port, fakeSessionID, PromptInput{Text: "hi"})
 	if err != nil {
 		t.Fatal(err)
@@ -127,12 +66,12 @@ func testLostAnswer(t *testing.T, f *fakeOpenCode, p *Portal, port int) {
 	if diff := cmp.Diff(fakeAssistant, string(b)); diff != "" {
 		t.Errorf("message JSON (-OpenCode +ours):\n%s", diff)
 	}
-	testwait.Until(t, "the stalled call to end", func() bool { return f.promptOpen.Load() == 0 })
+	testwait.Until(t, "the stalled call to end", func() bool { return f.PromptsOpen() == 0 })
 }
 
 func TestPromptWatchdogWaitsWhileBusy(t *testing.T) {
-	f := &fakeOpenCode{release: make(chan struct{})}
-	f.busy.Store(true)
+	f := newPromptFake()
+	f.Busy.Store(true)
 	p, port := newFakePortal(t, f)
 	res := make(chan error, 1)
 	go func() {
@@ -146,15 +85,15 @@ func TestPromptWatchdogWaitsWhileBusy(t *testing.T) {
 		t.Fatalf("Prompt returned while the session was busy: %v", err)
 	default:
 	}
-	close(f.release)
+	f.AnswerPrompts()
 	if err := <-res; err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestPromptWatchdogOpenCodeGone(t *testing.T) {
-	f := &fakeOpenCode{release: make(chan struct{})}
-	f.statusDown.Store(true)
+	f := newPromptFake()
+	f.StatusDown.Store(true)
 	p, port := newFakePortal(t, f)
 	_, err := p.Prompt(context.Background(), port, fakeSessionID, PromptInput{Text: "hi"})
 	if !errors.Is(err, ErrUnavailable) {
@@ -163,8 +102,8 @@ func TestPromptWatchdogOpenCodeGone(t *testing.T) {
 }
 
 func TestPromptCallerLeavesCallGoesOn(t *testing.T) {
-	f := &fakeOpenCode{release: make(chan struct{})}
-	f.busy.Store(true)
+	f := newPromptFake()
+	f.Busy.Store(true)
 	p, port := newFakePortal(t, f)
 	ctx, cancel := context.WithCancel(context.Background())
 	res := make(chan error, 1)
@@ -172,29 +111,29 @@ func TestPromptCallerLeavesCallGoesOn(t *testing.T) {
 		_, err := p.Prompt(ctx, port, fakeSessionID, PromptInput{Text: "hi"})
 		res <- err
 	}()
-	testwait.Until(t, "the prompt to reach OpenCode", func() bool { return f.promptOpen.Load() == 1 })
+	testwait.Until(t, "the prompt to reach OpenCode", func() bool { return f.PromptsOpen() == 1 })
 	cancel()
 	if err := <-res; !errors.Is(err, ErrTimeout) {
 		t.Errorf("Prompt after its caller left: err = %v, want ETIMEOUT", err)
 	}
 	time.Sleep(10 * p.prompts.poll)
-	if f.promptOpen.Load() != 1 {
+	if f.PromptsOpen() != 1 {
 		t.Fatal("the call to OpenCode ended with its caller")
 	}
-	close(f.release)
-	testwait.Until(t, "the prompt call to end", func() bool { return f.promptOpen.Load() == 0 })
+	f.AnswerPrompts()
+	testwait.Until(t, "the prompt call to end", func() bool { return f.PromptsOpen() == 0 })
 }
 
 func TestPromptCloseEndsCalls(t *testing.T) {
-	f := &fakeOpenCode{release: make(chan struct{})}
-	f.busy.Store(true)
+	f := newPromptFake()
+	f.Busy.Store(true)
 	p, port := newFakePortal(t, f)
 	res := make(chan error, 1)
 	go func() {
 		_, err := p.Prompt(context.Background(), port, fakeSessionID, PromptInput{Text: "hi"})
 		res <- err
 	}()
-	testwait.Until(t, "the prompt to reach OpenCode", func() bool { return f.promptOpen.Load() == 1 })
+	testwait.Until(t, "the prompt to reach OpenCode", func() bool { return f.PromptsOpen() == 1 })
 	p.Close()
 	if err := <-res; !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Prompt during Close: err = %v, want EUNAVAILABLE", err)
@@ -205,7 +144,7 @@ func TestPromptCloseEndsCalls(t *testing.T) {
 }
 
 func TestPromptInputChecks(t *testing.T) {
-	f := &fakeOpenCode{release: make(chan struct{})}
+	f := newPromptFake()
 	p, port := newFakePortal(t, f)
 	tests := []struct {
 		name string
@@ -230,13 +169,20 @@ func TestPromptInputChecks(t *testing.T) {
 			}
 		})
 	}
-	if n := f.promptOpen.Load(); n != 0 {
+	if n := f.PromptsOpen(); n != 0 {
 		t.Errorf("invalid prompts reached OpenCode: %d", n)
 	}
 }
 
 func TestSessionsPages(t *testing.T) {
-	f := &fakeOpenCode{release: make(chan struct{})}
+	// fakeSessionCount sessions, updated at times fakeSessionCount down to
+	// 1, in the directories /p/0, /p/1 and /p/2.
+	const fakeSessionCount = 1234
+	f := newPromptFake()
+	for updated := int64(fakeSessionCount); updated >= 1; updated-- {
+		f.Sessions = append(f.Sessions, fakeopencode.Session{ID: fmt.Sprintf("ses_%05d", updated),
+			Directory: fmt.Sprintf("/p/%d", updated%3), Time: fakeopencode.SessionTime{Created: updated, Updated: updated}})
+	}
 	p, port := newFakePortal(t, f)
 	all, err := p.Sessions(context.Background(), port, SessionListOptions{Scope: ScopeAll})
 	if err != nil {

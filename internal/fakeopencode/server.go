@@ -3,24 +3,38 @@ package fakeopencode
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // Server is OpenCode served by the test process itself (say, behind an
 // httptest.Server), for the calls the portal makes of it without a model:
-// the health check, the event stream, file search and the session
-// listing. Its zero value works: healthy, no sessions, nothing found. Other
-// paths answer 404 with OpenCode's error body.
+// the health check, the event stream, file search, the session listing
+// and the prompt of one session, whose answer the test holds back. Its
+// zero value works: healthy, no sessions, nothing found. Other paths
+// answer 404 with OpenCode's error body.
 type Server struct {
 	// Found is what GET /find/file answers.
 	Found []string
 	// Sessions is what GET /experimental/session lists, sorted as OpenCode
 	// sorts them: most recently updated first, then by id, descending.
 	Sessions []Session
+	// PromptSession is the session whose prompts the server takes: each
+	// POST /session/{PromptSession}/message waits until AnswerPrompts and
+	// answers Answer (a message, as JSON), or until the client leaves.
+	// GET /session/{PromptSession}/message answers Messages (JSON).
+	PromptSession, Answer, Messages string
+	// Busy is whether GET /session/status lists PromptSession as busy;
+	// StatusDown makes it fail.
+	Busy, StatusDown atomic.Bool
+
+	promptsOpen atomic.Int32
+	answered    chan struct{} // closed by AnswerPrompts
 
 	mu      sync.Mutex
 	queries []url.Values   // of /find/file, in order
@@ -58,6 +72,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(s.Found)
 	case "GET /experimental/session":
 		s.listSessions(w, r)
+	case "GET /session/status":
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case s.StatusDown.Load():
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte(`{"name":"UnknownError","data":{"message":"down"}}`))
+		case s.Busy.Load():
+			fmt.Fprintf(w, `{%q:{"type":"busy"}}`, s.PromptSession)
+		default:
+			w.Write([]byte(`{}`))
+		}
+	case "POST /session/" + s.PromptSession + "/message":
+		s.prompt(w, r)
+	case "GET /session/" + s.PromptSession + "/message":
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(s.Messages))
 	default:
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
@@ -88,6 +118,46 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// prompt takes a prompt of PromptSession and answers it once the test
+// calls AnswerPrompts.
+func (s *Server) prompt(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body) // lets the server notice the client leaving
+	s.promptsOpen.Add(1)
+	defer s.promptsOpen.Add(-1)
+	select {
+	case <-r.Context().Done():
+	case <-s.answeredChan():
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(s.Answer))
+	}
+}
+
+func (s *Server) answeredChan() chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.answered == nil {
+		s.answered = make(chan struct{})
+	}
+	return s.answered
+}
+
+// AnswerPrompts answers the prompts waiting and those to come.
+func (s *Server) AnswerPrompts() {
+	ch := s.answeredChan()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
+}
+
+// PromptsOpen returns how many prompts wait for their answer.
+func (s *Server) PromptsOpen() int {
+	return int(s.promptsOpen.Load())
 }
 
 // Send sends the event data to every open /event stream; "" ends them.
