@@ -78,8 +78,10 @@ func startError(dir string, err error) error {
 	}
 	switch {
 	case errors.Is(err, ErrStartTimeout):
+		// What it waited for last (a health check's answer), and what to do.
+		detail := strings.TrimPrefix(reason.Error(), ErrStartTimeout.Error())
 		return &Error{Kind: Timeout, Err: err, Message: fmt.Sprintf(
-			"OpenCode for %s did not become ready in time%s", dir, output)}
+			"OpenCode for %s did not become ready in time%s%s", dir, detail, output)}
 	case errors.Is(err, ErrExited):
 		return &Error{Kind: Unavailable, Err: err, Message: fmt.Sprintf(
 			"OpenCode for %s failed to start: %v; check its configuration and that its port is free%s", dir, reason, output)}

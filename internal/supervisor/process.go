@@ -141,10 +141,7 @@ func Adopt(ctx context.Context, opts Options, pid int) (*Process, error) {
 	if !procfs.Alive(pid) {
 		return nil, fmt.Errorf("%w: pid %d is gone", ErrNotRunning, pid)
 	}
-	pctx, cancel := context.WithTimeout(ctx, p.opts.ProbeTimeout)
-	err = heldProbe(pctx, p.client, pid, p.URL(), p.username, p.password)
-	cancel()
-	if err != nil {
+	if err := heldProbe(ctx, p.client, pid, p.URL(), p.username, p.password, p.opts.ProbeTimeout); err != nil {
 		return nil, fmt.Errorf("%w: port %d: %v", ErrNotRunning, opts.Port, err)
 	}
 	if p.opts.LogFile != "" {
@@ -334,9 +331,7 @@ func (p *Process) waitReady(ctx context.Context, pr *proc, port int, recent *rin
 			return 0, fmt.Errorf("the listening line names no port")
 		}
 		if listening {
-			pctx, cancel := context.WithTimeout(ctx, attempt)
-			err := heldProbe(pctx, p.client, pr.pid, opencode.BaseURL(p.opts.Hostname, port), p.username, p.password)
-			cancel()
+			err := heldProbe(ctx, p.client, pr.pid, opencode.BaseURL(p.opts.Hostname, port), p.username, p.password, attempt)
 			if err == nil {
 				return port, nil
 			}
@@ -344,7 +339,7 @@ func (p *Process) waitReady(ctx context.Context, pr *proc, port int, recent *rin
 				probeErr = err
 			}
 			// An early probe can hang; a slow machine deserves longer ones.
-			if errors.Is(err, context.DeadlineExceeded) {
+			if errors.Is(err, opencode.ErrTimeout) {
 				attempt = min(2*attempt, 4*p.opts.ProbeTimeout)
 			}
 		}
@@ -353,7 +348,7 @@ func (p *Process) waitReady(ctx context.Context, pr *proc, port int, recent *rin
 			err := context.Cause(ctx)
 			switch {
 			case probeErr != nil:
-				return 0, fmt.Errorf("%w: last health check: %v", err, probeErr)
+				return 0, fmt.Errorf("%w: last health check: %v%s", err, probeErr, probeAdvice(probeErr))
 			case !listening:
 				return 0, fmt.Errorf("%w: no listening line printed", err)
 			}

@@ -170,13 +170,13 @@ func TestStartFailsAndLeavesNothing(t *testing.T) {
 			name:     "health check fails",
 			env:      []string{"FAKE_HEALTH=500"},
 			wantErr:  ErrStartTimeout,
-			wantText: []string{"500 Internal Server Error", "listening on"},
+			wantText: []string{"GET /global/health: 500", "Internal Server Error", "its output may say why", "listening on"},
 		},
 		{
 			name:     "health check answers a web page",
 			env:      []string{"FAKE_HEALTH=html"},
 			wantErr:  ErrStartTimeout,
-			wantText: []string{`"text/html", not JSON`},
+			wantText: []string{`answered 200 OK with "text/html"`, "not OpenCode's server: check which program holds the port"},
 		},
 		{
 			name:     "caller gives up",

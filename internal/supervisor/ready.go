@@ -2,17 +2,16 @@ package supervisor
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/opencode-portal/portal/internal/opencode"
 	"github.com/opencode-portal/portal/internal/procfs"
 )
 
@@ -38,10 +37,12 @@ func parseListening(line string) (port int, found bool) {
 	return port, true
 }
 
-// heldProbe probes baseURL as probe does, but only if the socket listening
-// there is held by pid or its descendants (where the system can tell): the
-// health check carries the password, which no other program must get.
-func heldProbe(ctx context.Context, client *http.Client, pid int, baseURL, username, password string) error {
+// heldProbe asks OpenCode's health check at baseURL once, within timeout,
+// as opencode's client does (Health.Ready), but only if the socket
+// listening there is held by pid or its descendants (where the system can
+// tell): the health check carries the password, which no other program
+// must get.
+func heldProbe(ctx context.Context, client *http.Client, pid int, baseURL, username, password string, timeout time.Duration) error {
 	u, err := url.Parse(baseURL)
 	if err != nil {
 		return err
@@ -51,47 +52,24 @@ func heldProbe(ctx context.Context, client *http.Client, pid int, baseURL, usern
 			return fmt.Errorf("not probed: %w", err)
 		}
 	}
-	return probe(ctx, client, baseURL, username, password)
+	c, err := opencode.New(opencode.Options{BaseURL: baseURL, Username: username, Password: password, HTTPClient: client})
+	if err != nil {
+		return err
+	}
+	return c.Health.Ready(ctx, timeout)
 }
 
-// health is the answer of GET /global/health.
-type health struct {
-	Healthy bool   `json:"healthy"`
-	Version string `json:"version"`
-}
-
-// probe asks baseURL's /global/health once, within timeout, and returns nil
-// only for a 200 JSON answer that says healthy. OpenCode answers unknown
-// paths with its web page, so a non-JSON answer is not OpenCode.
-func probe(ctx context.Context, client *http.Client, baseURL, username, password string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/global/health", nil)
-	if err != nil {
-		return err
+// probeAdvice says what to do about a failed health check: a program that
+// answers, but not as a healthy OpenCode.
+func probeAdvice(err error) string {
+	var oe *opencode.Error
+	switch {
+	case errors.Is(err, opencode.ErrNotJSON):
+		return "; the program on that port is not OpenCode's server: check which program holds the port, and that the opencode binary is OpenCode"
+	case errors.As(err, &oe) && oe.Status == http.StatusUnauthorized:
+		return "; it refused the password: check that no OPENCODE_SERVER_PASSWORD setting overrides the one given"
+	case errors.As(err, &oe), errors.Is(err, opencode.ErrUnhealthy):
+		return "; OpenCode answers, but not that it is ready: its output may say why"
 	}
-	if password != "" {
-		req.SetBasicAuth(username, password)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health check answered %s", resp.Status)
-	}
-	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" {
-		return fmt.Errorf("health check answered %q, not JSON", mt)
-	}
-	var h health
-	if err := json.Unmarshal(body, &h); err != nil {
-		return fmt.Errorf("health check: %w", err)
-	}
-	if !h.Healthy {
-		return fmt.Errorf("health check answered healthy=false")
-	}
-	return nil
+	return ""
 }
