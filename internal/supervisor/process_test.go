@@ -72,6 +72,23 @@ func gone(pid int) bool {
 	return !procfs.Alive(pid) && (&proc{pid: pid, group: true}).groupGone()
 }
 
+// startedOrDone returns once the fake wrote n pids to its pid file (it
+// has started, and printed its first line), or ctx ended.
+func startedOrDone(ctx context.Context, pidfile string, n int) {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if b, err := os.ReadFile(pidfile); err == nil && len(strings.Fields(string(b))) == n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
 // readPids reads the pids the fake wrote to its pid file.
 func readPids(t testing.TB, file string) []int {
 	t.Helper()
@@ -150,7 +167,7 @@ func TestStartFailsAndLeavesNothing(t *testing.T) {
 	tests := []struct {
 		name     string
 		env      []string
-		timeout  time.Duration // the caller's context
+		giveUp   bool // the caller cancels once the process has started
 		wantErr  error
 		wantText []string // in the error text
 	}{
@@ -181,8 +198,8 @@ func TestStartFailsAndLeavesNothing(t *testing.T) {
 		{
 			name:     "caller gives up",
 			env:      []string{"FAKE_SILENT=1"},
-			timeout:  300 * time.Millisecond,
-			wantErr:  context.DeadlineExceeded,
+			giveUp:   true,
+			wantErr:  context.Canceled,
 			wantText: []string{"fake: booting"},
 		},
 	}
@@ -192,11 +209,17 @@ func TestStartFailsAndLeavesNothing(t *testing.T) {
 			opts := fakeOptions(t, append(tt.env, "FAKE_GRANDCHILD=1", "FAKE_PIDFILE="+pidfile)...)
 			opts.StartTimeout = 3 * time.Second
 			ctx := context.Background()
-			if tt.timeout > 0 {
+			if tt.giveUp {
 				opts.StartTimeout = time.Hour
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
-				defer cancel()
+				ctx, cancel = context.WithCancel(ctx)
+				watched := make(chan struct{})
+				go func() {
+					defer close(watched)
+					startedOrDone(ctx, pidfile, 2)
+					cancel()
+				}()
+				defer func() { cancel(); <-watched }()
 			}
 			p, err := Start(ctx, opts)
 			if err == nil {
