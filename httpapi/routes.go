@@ -7,6 +7,7 @@ package httpapi
 // user's text to the agent).
 func (h *handler) routes() {
 	// System.
+	h.handle("GET /api/openapi.json", h.openAPI)
 	h.handle("GET /api/system/hostname", h.hostname)
 
 	// Instances.
