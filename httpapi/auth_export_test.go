@@ -12,9 +12,9 @@ func WithAuthClock(now func() time.Time) Option {
 }
 
 // TrackedAddrs returns how many client addresses h's failed-attempt limiter
-// remembers; h must come from New.
+// remembers; h must come from New, or wrap such a handler.
 func TrackedAddrs(h http.Handler) int {
-	f := &h.(*handler).credentials.failures
+	f := &inner(h).credentials.failures
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.byAddr)

@@ -35,7 +35,7 @@ func newAuthHandler(t testing.TB, opts ...httpapi.Option) (h http.Handler, token
 	}
 	t.Cleanup(func() { p.Close() })
 	tokens = credentials.NewStore(filepath.Join(dir, "portal.tokens.json"))
-	return httpapi.New(p, append([]httpapi.Option{httpapi.WithTokens(tokens.Path())}, opts...)...), tokens
+	return newHandler(t, p, append([]httpapi.Option{httpapi.WithTokens(tokens.Path())}, opts...)...), tokens
 }
 
 // createToken makes a token in s and returns its id and secret.

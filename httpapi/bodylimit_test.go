@@ -124,7 +124,7 @@ func TestDefaultBodyLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	h := httpapi.New(p)
+	h := newHandler(t, p)
 	serve := func(method, path string, body io.Reader, length int64) (int, map[string]any) {
 		r := httptest.NewRequest(method, path, body)
 		r.Host = "127.0.0.1"
@@ -227,7 +227,7 @@ func newPromptBed(t testing.TB, standIn http.Handler, opts ...httpapi.Option) (s
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(p, opts...))
+	srv := httptest.NewServer(newStandInHandler(t, p, opts...))
 	t.Cleanup(func() { srv.Close(); p.Close(); oc.Close() })
 	return srv.URL, port
 }

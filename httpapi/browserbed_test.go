@@ -238,7 +238,7 @@ func newBrowserPortal(t *testing.T, oc *portaltest.OpenCode, model *portaltest.F
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{h: httpapi.New(p, opts...)}
+	rec := &recorder{h: newHandler(t, p, opts...)}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", rec)
 	mux.Handle(samePagePath, htmlPage(samePageHTML))

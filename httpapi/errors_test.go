@@ -34,7 +34,7 @@ func TestErrorPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(p, httpapi.WithMaxBodyBytes(64)))
+	srv := httptest.NewServer(newHandler(t, p, httpapi.WithMaxBodyBytes(64)))
 	t.Cleanup(srv.Close)
 	s := &apiServer{Server: srv, Portal: p, Registry: reg}
 

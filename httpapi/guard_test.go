@@ -89,7 +89,7 @@ func newGuardBed(t *testing.T, opts ...httpapi.Option) *guardBed {
 	if _, err := (&portaltest.OpenCode{Port: b.port, Dir: b.project, Password: "pw"}).Register(reg); err != nil {
 		t.Fatal(err)
 	}
-	b.handler = httpapi.New(p, opts...)
+	b.handler = newStandInHandler(t, p, opts...)
 	srv := httptest.NewServer(b.handler)
 	b.url = srv.URL
 	t.Cleanup(func() { srv.Close(); p.Close(); oc.Close() })
@@ -369,8 +369,8 @@ func TestHostGuard(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	h := httpapi.New(p, httpapi.WithAllowedHosts("portal.example", "LAN-Box.", "bad:3000", "http://x"))
-	withPassword := httpapi.New(p, httpapi.WithPassword("s3cret"))
+	h := newHandler(t, p, httpapi.WithAllowedHosts("portal.example", "LAN-Box.", "bad:3000", "http://x"))
+	withPassword := newHandler(t, p, httpapi.WithPassword("s3cret"))
 	mux := http.NewServeMux()
 	mux.Handle("/portal/", http.StripPrefix("/portal", h))
 	tests := []struct {
@@ -441,7 +441,7 @@ func TestCrossOriginAndBodyMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	h := httpapi.New(p, httpapi.WithPassword("s3cret"))
+	h := newHandler(t, p, httpapi.WithPassword("s3cret"))
 	tests := []struct {
 		name, contentType, body string
 		headers                 map[string]string
@@ -582,7 +582,7 @@ func BenchmarkGuards(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { p.Close() })
-	handlers := []http.Handler{httpapi.New(p, httpapi.WithAllowedHosts("portal.example")), httpapi.New(p, httpapi.WithoutGuards())}
+	handlers := []http.Handler{newHandler(b, p, httpapi.WithAllowedHosts("portal.example")), newHandler(b, p, httpapi.WithoutGuards())}
 	var spent [2]time.Duration
 	for b.Loop() {
 		for i, h := range handlers {

@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/opencode-portal/portal"
-	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/internal/fakeopencode"
 	"github.com/opencode-portal/portal/internal/procfs"
 )
@@ -40,7 +39,7 @@ func fakeInstanceServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(p))
+	srv := httptest.NewServer(newHandler(t, p))
 	t.Cleanup(func() { srv.Close(); p.Close() })
 	return srv
 }

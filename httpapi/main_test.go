@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/opencode-portal/portal"
-	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -28,6 +27,9 @@ var shared struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if c, err := contractOnce(); err == nil {
+		fmt.Print(c.report())
+	}
 	if shared.oc != nil {
 		shared.oc.Close()
 	}
@@ -75,7 +77,7 @@ func newAPIServer(t testing.TB) *apiServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(p))
+	srv := httptest.NewServer(newHandler(t, p))
 	t.Cleanup(func() { srv.Close(); p.Close() })
 	return &apiServer{Server: srv, Portal: p, Registry: reg}
 }
