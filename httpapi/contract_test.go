@@ -86,6 +86,8 @@ type contract struct {
 	validated int
 	frames    int             // event-stream frames checked
 	seen      map[string]bool // "GET /api/instances 200"
+
+	passedEvents map[string]bool // event data checked and passed
 }
 
 var contractOnce = sync.OnceValues(func() (*contract, error) {
@@ -97,7 +99,7 @@ var contractOnce = sync.OnceValues(func() (*contract, error) {
 	if err := doc.Validate(context.Background()); err != nil {
 		return nil, fmt.Errorf("the OpenAPI document is invalid: %w", err)
 	}
-	c := &contract{doc: doc, routes: http.NewServeMux(), seen: map[string]bool{}}
+	c := &contract{doc: doc, routes: http.NewServeMux(), seen: map[string]bool{}, passedEvents: map[string]bool{}}
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
 			c.routes.Handle(method+" "+path, http.NotFoundHandler())
@@ -269,6 +271,21 @@ func (c *contract) checkUnrouted(t testing.TB, name string, rec *recordingWriter
 	}
 }
 
+// passed reports whether the event data raw was checked and passed before:
+// every subscriber of a stream gets the same events, and checking one
+// compiles its schema.
+func (c *contract) passed(raw string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.passedEvents[raw]
+}
+
+func (c *contract) pass(raw string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.passedEvents[raw] = true
+}
+
 func (c *contract) count(op string, status int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -412,8 +429,12 @@ func (f *frameChecker) check(frame []byte) error {
 	f.c.mu.Lock()
 	f.c.frames++
 	f.c.mu.Unlock()
+	raw := strings.Join(data, "\n")
+	if f.c.passed(raw) {
+		return nil // the same event, sent to another client
+	}
 	var v any
-	if err := json.Unmarshal([]byte(strings.Join(data, "\n")), &v); err != nil {
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
 		return fmt.Errorf("its data is not JSON: %v", err)
 	}
 	typ, _ := v.(map[string]any)["type"].(string)
@@ -424,5 +445,9 @@ func (f *frameChecker) check(frame []byte) error {
 	if schema == nil {
 		return fmt.Errorf("no event of StreamEvent has the type %q", typ)
 	}
-	return schema.VisitJSON(v, openapi3.EnableJSONSchema2020(), openapi3.MultiErrors(), openapi3.SetSchemaErrorMessageCustomizer(briefSchemaError))
+	if err := schema.VisitJSON(v, openapi3.EnableJSONSchema2020(), openapi3.MultiErrors(), openapi3.SetSchemaErrorMessageCustomizer(briefSchemaError)); err != nil {
+		return err
+	}
+	f.c.pass(raw)
+	return nil
 }
