@@ -23,8 +23,11 @@ import (
 // portal's config and providers answers are OpenCode's with exactly those
 // secrets replaced.
 func TestSecretsRedactedWithOpenCode(t *testing.T) {
+	t.Parallel()
+	// The variable of the {env:} reference is one of OpenCode's own: the
+	// server password, which the test sets (unlike a variable of the test
+	// process, it leaves the tests that run alongside alone).
 	const envSecret = "sk-env-SECRET-4"
-	t.Setenv("PORTAL_TEST_PROVIDER_KEY", envSecret)
 	home := t.TempDir()
 	writeJSON(t, filepath.Join(home, ".config", "opencode", "opencode.json"), map[string]any{
 		"provider": map[string]any{"vault": map[string]any{
@@ -42,10 +45,10 @@ func TestSecretsRedactedWithOpenCode(t *testing.T) {
 	providers := maps.Clone(portaltest.Config("")["provider"].(map[string]any))
 	providers["envy"] = map[string]any{
 		"npm": "@ai-sdk/openai-compatible", "name": "Envy",
-		"options": map[string]any{"baseURL": "http://127.0.0.1:9/v1", "apiKey": "{env:PORTAL_TEST_PROVIDER_KEY}"},
+		"options": map[string]any{"baseURL": "http://127.0.0.1:9/v1", "apiKey": "{env:OPENCODE_SERVER_PASSWORD}"},
 		"models":  map[string]any{"e": map[string]any{"name": "E"}},
 	}
-	oc := portaltest.NewOpenCode(t, portaltest.OpenCodeOptions{Dir: dir, Home: home, Config: map[string]any{
+	oc := portaltest.NewOpenCode(t, portaltest.OpenCodeOptions{Dir: dir, Home: home, Password: envSecret, Config: map[string]any{
 		"provider":          providers,
 		"enabled_providers": []string{"fake", "vault", "envy"},
 	}})
