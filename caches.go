@@ -10,8 +10,10 @@ import (
 
 // The Portal keeps, for each instance, an OpenCode client, a git repository
 // handle and an event hub. They live as long as the instance: when it stops
-// they are dropped, and when it is removed or another instance takes its
-// port, its hub is closed too, ending its subscriptions and goroutines.
+// they are dropped (for an instance another portal supervises, when a
+// connection to it finds its process gone), and when it is removed or
+// another instance takes its port, its hub is closed too, ending its
+// subscriptions and goroutines.
 
 // instanceEnded drops the client and the git repository handle kept for the
 // instance on port, whose OpenCode stopped or crashed; they are made again

@@ -150,3 +150,49 @@ func gitInit(t *testing.T) string {
 	}
 	return dir
 }
+
+// TestCachesOfAForeignInstanceEndWhenItsProcessIsGone: the client and git
+// repository kept for an instance another portal supervises are dropped as
+// soon as a connection to it finds its process gone, not when its port is
+// reused or its entry removed.
+func TestCachesOfAForeignInstanceEndWhenItsProcessIsGone(t *testing.T) {
+	p, port, path := newEventPortal(t, &fakeopencode.Server{})
+	reg := registry.New(path)
+	dir := gitInit(t)
+	register := func(pid int) {
+		t.Helper()
+		err := reg.Update(context.Background(), func(f *registry.File) error {
+			f.Instances = []registry.Entry{{ID: "foreign1", Directory: dir, OpencodePort: port, Hostname: "127.0.0.1",
+				OpencodePID: &pid, Owner: strconv.Itoa(os.Getpid()) + "-another-portal"}}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	register(os.Getpid()) // this test process serves the stand-in OpenCode
+	if _, err := p.Health(t.Context(), port); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.GitStatus(t.Context(), port); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(instanceCaches{Clients: 1, Repos: 1, GitPorts: 1}, cachesOf(p)); diff != "" {
+		t.Errorf("kept while up (-want +got):\n%s", diff)
+	}
+
+	// Its OpenCode exits; the registry keeps the pid, which is gone.
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	register(gone.Process.Pid)
+	p.transport.CloseIdleConnections() // as the exit closed them
+	_, err := p.Health(t.Context(), port)
+	if ErrorCode(err) != ENOTRUNNING {
+		t.Fatalf("Health of a gone instance = %v, want ENOTRUNNING", err)
+	}
+	if diff := cmp.Diff(instanceCaches{}, cachesOf(p)); diff != "" {
+		t.Errorf("kept after its process is gone (-want +got):\n%s", diff)
+	}
+}

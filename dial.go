@@ -74,7 +74,8 @@ func (p *Portal) guardDial(dial dialFunc) dialFunc {
 
 // runningPID returns the pid of the OpenCode process of the instance
 // registered on port, and the instance's id. An instance supervised here
-// must be running; any other must have a live process.
+// must be running; any other must have a live process, else the client and
+// repository kept for it are dropped.
 func (p *Portal) runningPID(port int) (pid int, id string, err error) {
 	e, err := p.registeredOn(port)
 	if err != nil {
@@ -88,6 +89,9 @@ func (p *Portal) runningPID(port int) (pid int, id string, err error) {
 		return st.PID, e.ID, nil
 	}
 	if e.OpencodePID == nil || !procfs.Alive(*e.OpencodePID) {
+		// Another portal's (or no portal's) instance that stopped: what
+		// was kept for it goes now, not when its port is reused.
+		p.instanceEnded(port, false)
 		// The state every portal reads: starting while its owner restarts
 		// it, crashed or stopped as recorded.
 		state, _ := lifecycle.EntryState(e, false, func() bool { return false })
