@@ -67,7 +67,7 @@ func readSplit(tb testing.TB, dir string, changed bool) *index.Index {
 	tb.Helper()
 	idx, err := index.Read(filepath.Join(dir, ".git", "index"))
 	if err != nil {
-		tb.Fatalf("readIndex: %v", err)
+		tb.Fatalf("index.Read: %v", err)
 	}
 	if idx.Link == nil {
 		tb.Fatalf("the index of %s is not split", dir)

@@ -8,9 +8,11 @@
 // cache-tree, which keeps them within a small factor of the git CLI on large
 // repositories.
 //
-// The line diff and the writer of its hunks live in package xdiff, which
-// knows nothing of repositories; this package chooses what to compare and
-// writes the headers of each file's patch.
+// The plumbing lives below it, as go-git keeps its plumbing under its
+// porcelain: package index reads and writes .git/index, and package xdiff
+// holds the line diff and the writer of its hunks; neither knows the
+// other or the commands here, which choose what to read, compare and
+// write.
 //
 // A Repo serializes its writes and lets reads run concurrently. Each
 // operation opens its own go-git storage, whose caches are not safe for
