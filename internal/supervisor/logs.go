@@ -99,7 +99,7 @@ type tailer struct {
 }
 
 // openTailer opens path for following; it starts at most back bytes before
-// the end (at a line start), or at the end when back is 0.
+// the end (at the next line start), or at the end when back is 0.
 func openTailer(path string, back int64) (*tailer, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -117,7 +117,13 @@ func openTailer(path string, back int64) (*tailer, error) {
 		return nil, err
 	}
 	if start > 0 {
-		t.split.cut = true // drop the line we started in the middle of
+		// Drop the line we started in the middle of, unless we start
+		// right after a line's end (say, at the end of an earlier run's
+		// output, where the next run's first line begins).
+		prev := make([]byte, 1)
+		if _, err := f.ReadAt(prev, start-1); err != nil || prev[0] != '\n' {
+			t.split.cut = true
+		}
 	}
 	return t, nil
 }

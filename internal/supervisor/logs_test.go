@@ -122,6 +122,38 @@ func TestTailerFollowsAFile(t *testing.T) {
 	}
 }
 
+func TestTailerFromTheEndKeepsTheNextFirstLine(t *testing.T) {
+	for _, tc := range []struct {
+		name, before string
+		want         []string
+	}{
+		{"after a whole line", "earlier run\n", []string{"listening", "next"}},
+		{"after an unfinished line", "earlier run, cut", []string{"next"}},
+		{"an empty file", "", []string{"listening", "next"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out.log")
+			if err := os.WriteFile(path, []byte(tc.before), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			tl, err := openTailer(path, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tl.close()
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			f.WriteString("listening\nnext\n")
+			if diff := cmp.Diff(tc.want, tl.poll()); diff != "" {
+				t.Errorf("lines (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestTailFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "out.log")
 	os.WriteFile(path, []byte("a\nb\nc\nunfinished"), 0o600)

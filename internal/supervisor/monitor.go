@@ -32,7 +32,6 @@ func (p *Process) monitor() {
 // exitedOnItsOwn records an exit nobody asked for: status 0 is a stop,
 // anything else a crash.
 func (p *Process) exitedOnItsOwn(exit ExitStatus) {
-	p.opts.Logger.Warn("opencode exited", "pid", p.Status().PID, "status", exit.String())
 	state := StateCrashed
 	if exit.Clean() {
 		state = StateStopped
