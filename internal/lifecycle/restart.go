@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opencode-portal/portal/internal/registry"
+	"github.com/opencode-portal/portal/internal/ringlog"
 )
 
 // logLines is how many output lines a supervised instance keeps, over all
@@ -38,7 +39,7 @@ type supervision struct {
 type keptRun struct {
 	runner  Runner
 	sv      supervision
-	history *lines // the output of the runs before the current one
+	history *ringlog.Lines // the output of the runs before the current one
 
 	mu     sync.Mutex
 	status Status
@@ -75,7 +76,7 @@ func newKeptRun(runner Runner, e registry.Entry, sv supervision) *keptRun {
 	s := &keptRun{
 		runner:      runner,
 		sv:          sv,
-		history:     newLines(logLines),
+		history:     ringlog.New(logLines),
 		entry:       e,
 		status:      Status{State: StateStarting, Port: e.OpencodePort},
 		restartReqs: make(chan restartReq),
@@ -129,7 +130,7 @@ func (s *keptRun) start(ctx context.Context) error {
 	if err != nil {
 		var se *StartError
 		if errors.As(err, &se) {
-			s.history.add(se.Output...)
+			s.history.Add(se.Output...)
 		}
 		s.setStatus(func(st *Status) { st.State, st.PID = StateCrashed, 0 })
 		return err
@@ -176,7 +177,7 @@ func (s *keptRun) ended() Proc {
 	p := s.cur
 	s.cur = nil
 	s.mu.Unlock()
-	s.history.add(p.Logs(0)...)
+	s.history.Add(p.Logs(0)...)
 	return p
 }
 
@@ -320,7 +321,7 @@ func (s *keptRun) Status() Status {
 // Logs returns up to n of the newest output lines of all runs, oldest
 // first; all that are kept for n <= 0.
 func (s *keptRun) Logs(n int) []string {
-	all := s.history.tail(0)
+	all := s.history.Tail(0)
 	if p := s.current(); p != nil {
 		all = append(all, p.Logs(0)...)
 	}
@@ -387,31 +388,4 @@ func (s *keptRun) notify() {
 	if s.sv.Notify != nil {
 		s.sv.Notify(s.Status())
 	}
-}
-
-// lines keeps the last lines of output.
-type lines struct {
-	mu  sync.Mutex
-	max int
-	all []string
-}
-
-func newLines(max int) *lines { return &lines{max: max} }
-
-func (l *lines) add(more ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.all = append(l.all, more...)
-	if over := len(l.all) - l.max; over > 0 {
-		l.all = append(l.all[:0:0], l.all[over:]...)
-	}
-}
-
-func (l *lines) tail(n int) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if n <= 0 || n > len(l.all) {
-		n = len(l.all)
-	}
-	return append([]string(nil), l.all[len(l.all)-n:]...)
 }

@@ -5,50 +5,10 @@ import (
 	"errors"
 	"io"
 	"os"
-	"sync"
 )
 
 // maxLineBytes caps one captured line; longer lines are cut.
 const maxLineBytes = 8 << 10
-
-// ring keeps the last lines of a process's output.
-type ring struct {
-	mu    sync.Mutex
-	lines []string // circular, len(lines) == capacity once full
-	next  int      // index of the slot the next line goes to once full
-}
-
-func newRing(capacity int) *ring {
-	return &ring{lines: make([]string, 0, capacity)}
-}
-
-func (r *ring) add(lines ...string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, l := range lines {
-		if len(r.lines) < cap(r.lines) {
-			r.lines = append(r.lines, l)
-			continue
-		}
-		r.lines[r.next] = l
-		r.next = (r.next + 1) % len(r.lines)
-	}
-}
-
-// tail returns up to n of the newest lines, oldest first; n <= 0 means all.
-func (r *ring) tail(n int) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	total := len(r.lines)
-	if n <= 0 || n > total {
-		n = total
-	}
-	out := make([]string, 0, n)
-	for i := total - n; i < total; i++ {
-		out = append(out, r.lines[(r.next+i)%total])
-	}
-	return out
-}
 
 // lineSplitter turns chunks of output into lines. A trailing "\r" is dropped
 // and lines longer than maxLineBytes are cut.

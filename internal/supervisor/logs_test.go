@@ -10,34 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestRingTail(t *testing.T) {
-	tests := []struct {
-		name     string
-		capacity int
-		add      []string
-		n        int
-		want     []string
-	}{
-		{"empty", 3, nil, 0, []string{}},
-		{"not full, all", 3, []string{"a", "b"}, 0, []string{"a", "b"}},
-		{"not full, tail", 3, []string{"a", "b"}, 1, []string{"b"}},
-		{"wrapped, all", 3, []string{"a", "b", "c", "d", "e"}, 0, []string{"c", "d", "e"}},
-		{"wrapped, tail", 3, []string{"a", "b", "c", "d", "e"}, 2, []string{"d", "e"}},
-		{"more than kept", 3, []string{"a", "b", "c", "d"}, 10, []string{"b", "c", "d"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := newRing(tt.capacity)
-			for _, l := range tt.add {
-				r.add(l)
-			}
-			if diff := cmp.Diff(tt.want, r.tail(tt.n)); diff != "" {
-				t.Errorf("tail(%d) (-want +got):\n%s", tt.n, diff)
-			}
-		})
-	}
-}
-
 func TestLineSplitter(t *testing.T) {
 	long := strings.Repeat("x", maxLineBytes+10)
 	tests := []struct {

@@ -17,10 +17,10 @@ func (p *Process) monitor() {
 			p.finish()
 			return
 		case <-tick.C:
-			p.ring.add(p.tail.poll()...)
+			p.ring.Add(p.tail.poll()...)
 			if gone, exit := p.cur.exited(); gone {
 				p.cur = nil
-				p.ring.add(append(p.tail.poll(), p.tail.flush()...)...)
+				p.ring.Add(append(p.tail.poll(), p.tail.flush()...)...)
 				p.tail.close()
 				p.exitedOnItsOwn(exit)
 				return
@@ -54,7 +54,7 @@ func (p *Process) finish() {
 	exit, err := terminate(p.cur, p.opts.StopTimeout, p.killNow, p.opts.Logger)
 	p.stopErr = err
 	p.cur = nil
-	p.ring.add(append(p.tail.poll(), p.tail.flush()...)...)
+	p.ring.Add(append(p.tail.poll(), p.tail.flush()...)...)
 	p.tail.close()
 	p.setStatus(func(s *Status) { s.State, s.PID, s.LastExit = StateStopped, 0, &exit })
 	p.notify()

@@ -24,6 +24,7 @@ import (
 
 	"github.com/opencode-portal/portal/internal/opencode"
 	"github.com/opencode-portal/portal/internal/procfs"
+	"github.com/opencode-portal/portal/internal/ringlog"
 )
 
 const (
@@ -51,7 +52,7 @@ type Status struct {
 type Process struct {
 	opts   Options
 	client *http.Client
-	ring   *ring
+	ring   *ringlog.Lines
 	newLog bool // Start created the log file: a failed start removes it
 
 	mu     sync.Mutex
@@ -87,7 +88,7 @@ func newProcess(opts Options) (*Process, error) {
 			Proxy:             nil,
 			DisableKeepAlives: true,
 		}},
-		ring:     newRing(opts.LogLines),
+		ring:     ringlog.New(opts.LogLines),
 		username: lookupEnv(env, "OPENCODE_SERVER_USERNAME"),
 		password: lookupEnv(env, "OPENCODE_SERVER_PASSWORD"),
 		killNow:  make(chan struct{}),
@@ -148,7 +149,7 @@ func Adopt(ctx context.Context, opts Options, pid int) (*Process, error) {
 		if p.tail, err = openTailer(p.opts.LogFile, adoptOutputBytes); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("follow output file: %w", err)
 		}
-		p.ring.add(p.tail.poll()...)
+		p.ring.Add(p.tail.poll()...)
 	}
 	p.cur = adopted(pid)
 	p.setStatus(func(s *Status) { s.State, s.PID = StateRunning, pid })
@@ -201,7 +202,7 @@ func (p *Process) URL() string {
 // Logs returns up to n of the newest output lines, oldest first; n <= 0
 // returns all that are kept.
 func (p *Process) Logs(n int) []string {
-	return p.ring.tail(n)
+	return p.ring.Tail(n)
 }
 
 // Done is closed once the process exited (on its own, or by Stop) or was
@@ -275,7 +276,7 @@ func (p *Process) launch(ctx context.Context) error {
 	defer cancel()
 	port := p.Status().Port
 	argv, env := p.opts.command(port)
-	recent := newRing(startErrorLines)
+	recent := ringlog.New(startErrorLines)
 	pr, err := spawn(argv, env, p.opts.Dir, p.opts.LogFile)
 	if err != nil {
 		p.setStatus(func(s *Status) { s.State, s.PID = StateCrashed, 0 })
@@ -289,11 +290,11 @@ func (p *Process) launch(ctx context.Context) error {
 	if err != nil {
 		exit, _ := terminate(pr, 0, nil, p.opts.Logger)
 		lines := append(p.tail.poll(), p.tail.flush()...)
-		p.ring.add(lines...)
-		recent.add(lines...)
+		p.ring.Add(lines...)
+		recent.Add(lines...)
 		p.setStatus(func(s *Status) { s.State, s.PID, s.LastExit = StateCrashed, 0, &exit })
 		p.opts.Logger.Warn("opencode failed to start", "pid", pr.pid, "err", err)
-		return &StartError{Err: err, Output: recent.tail(0)}
+		return &StartError{Err: err, Output: recent.Tail(0)}
 	}
 	p.cur = pr
 	now := time.Now()
@@ -306,7 +307,7 @@ func (p *Process) launch(ctx context.Context) error {
 // waitReady follows the output until the listening line, then probes the
 // health check until it answers, and returns the port. It fails when the
 // process exits or ctx ends.
-func (p *Process) waitReady(ctx context.Context, pr *proc, port int, recent *ring) (int, error) {
+func (p *Process) waitReady(ctx context.Context, pr *proc, port int, recent *ringlog.Lines) (int, error) {
 	tick := time.NewTicker(startPoll)
 	defer tick.Stop()
 	listening := false
@@ -314,8 +315,8 @@ func (p *Process) waitReady(ctx context.Context, pr *proc, port int, recent *rin
 	var probeErr error
 	for {
 		lines := p.tail.poll()
-		p.ring.add(lines...)
-		recent.add(lines...)
+		p.ring.Add(lines...)
+		recent.Add(lines...)
 		for _, l := range lines {
 			if lp, ok := parseListening(l); ok && !listening {
 				listening = true
