@@ -82,7 +82,7 @@ func (s *PromptService) watch(ctx context.Context, id string, poll time.Duration
 		}
 		pctx, pcancel := context.WithTimeout(ctx, min(promptStatusBudget, 2*poll+time.Second))
 		var st map[string]json.RawMessage
-		err := s.client.Call(pctx, http.MethodGet, "/session/status", nil, nil, &st)
+		err := (*SessionsService)(s).Status(pctx, &st)
 		pcancel()
 		if err != nil {
 			if ctx.Err() != nil {
