@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/opencode-portal/portal/internal/opencode"
-	"strings"
 )
 
 // Session list scopes for SessionListOptions.Scope.
