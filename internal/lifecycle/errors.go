@@ -87,7 +87,7 @@ func startError(dir string, err error) error {
 			"OpenCode for %s failed to start: %v; check its configuration and that its port is free%s", dir, reason, output)}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &Error{Kind: Timeout, Err: err, Message: fmt.Sprintf(
-			"OpenCode for %s was not ready within the start timeout (Config.StartTimeout)%s", dir, output)}
+			"OpenCode for %s was not ready within the start timeout; start it again, or raise Config.StartTimeout if it needs longer%s", dir, output)}
 	case errors.Is(err, context.Canceled):
 		return &Error{Kind: Timeout, Err: err, Message: fmt.Sprintf(
 			"Starting OpenCode for %s was cancelled before it was ready (its caller left, or the portal closed); start it again%s", dir, output)}

@@ -124,7 +124,8 @@ func (m *Manager) Logs(e registry.Entry, tail int) ([]string, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, errorf(NotFound, "Instance %s has no captured output: its log file %s is gone", e.ID, e.LogFile)
 	case err != nil:
-		return nil, &Error{Kind: Internal, Err: err, Message: fmt.Sprintf("Reading the output of instance %s: %v", e.ID, err)}
+		return nil, &Error{Kind: Internal, Err: err, Message: fmt.Sprintf(
+			"Reading the output of instance %s failed (%v); check that its log file %s is readable by the user running the portal", e.ID, err, e.LogFile)}
 	}
 	return lines, nil
 }
