@@ -6,57 +6,28 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/opencode-portal/portal/internal/fakeopencode"
 )
 
-// standInSession is what the stand-in lister stores of a session.
-type standInSession struct {
-	ID        string `json:"id"`
-	Directory string `json:"directory"`
-	Time      struct {
-		Updated int64 `json:"updated"`
-	} `json:"time"`
-}
-
-// lister stands in for OpenCode's /experimental/session: sessions most
-// recently updated first, an exact directory filter and an exclusive
-// cursor. It records the query of every call.
+// lister stands in for OpenCode's /experimental/session with
+// fakeopencode.Server, and records the query of every call.
 type lister struct {
-	sessions []standInSession // sorted as OpenCode sorts them
+	srv fakeopencode.Server
 
 	mu      sync.Mutex
 	queries []url.Values
 }
 
 func (l *lister) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/experimental/session" {
-		http.NotFound(w, r)
-		return
-	}
-	q := r.URL.Query()
 	l.mu.Lock()
-	l.queries = append(l.queries, q)
+	l.queries = append(l.queries, r.URL.Query())
 	l.mu.Unlock()
-	limit, _ := strconv.Atoi(q.Get("limit"))
-	cursor, _ := strconv.ParseInt(q.Get("cursor"), 10, 64)
-	page := []standInSession{}
-	for _, s := range l.sessions {
-		if len(page) == limit {
-			break
-		}
-		if d := q.Get("directory"); d != "" && s.Directory != d || cursor != 0 && s.Time.Updated >= cursor {
-			continue
-		}
-		page = append(page, s)
-	}
-	data, _ := json.Marshal(page)
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(data)
+	l.srv.ServeHTTP(w, r)
 }
 
 // newLister returns a lister of n sessions in dir, updated perMilli at a
@@ -65,9 +36,9 @@ func newLister(t *testing.T, n, perMilli int, dir string) (*lister, *Client) {
 	t.Helper()
 	l := &lister{}
 	for i := range n {
-		s := standInSession{ID: fmt.Sprintf("ses_%05d", i), Directory: dir}
+		s := fakeopencode.Session{ID: fmt.Sprintf("ses_%05d", i), Directory: dir}
 		s.Time.Updated = 1_800_000_000_000 - int64(i/perMilli)
-		l.sessions = append(l.sessions, s)
+		l.srv.Sessions = append(l.srv.Sessions, s)
 	}
 	return l, newTestClient(t, l.ServeHTTP, time.Minute)
 }
@@ -99,11 +70,11 @@ func TestSessionsListPages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []standInSession
+			var got []fakeopencode.Session
 			if err := json.Unmarshal(raw, &got); err != nil {
 				t.Fatalf("List answered %.200s: %v", raw, err)
 			}
-			if diff := cmp.Diff(l.sessions, got); diff != "" {
+			if diff := cmp.Diff(l.srv.Sessions, got); diff != "" {
 				t.Errorf("sessions (-want +got):\n%s", diff)
 			}
 			var calls []string
