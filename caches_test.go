@@ -65,7 +65,7 @@ func TestCachesEndWithTheInstance(t *testing.T) {
 
 	place("first", gitInit(t))
 	ch, _ := use()
-	if err := p.removeEntry("first"); err != nil { // as StopInstance does
+	if err := p.life.Remove("first"); err != nil { // as StopInstance does
 		t.Fatal(err)
 	}
 	if !closed(ch) {
@@ -91,7 +91,7 @@ func TestCachesEndWithTheInstance(t *testing.T) {
 			t.Errorf("round %d: kept while up (-want +got):\n%s", round, diff)
 		}
 		if byPortal {
-			if err := p.removeEntry(id); err != nil {
+			if err := p.life.Remove(id); err != nil {
 				t.Fatal(err)
 			}
 		} else {
@@ -103,7 +103,7 @@ func TestCachesEndWithTheInstance(t *testing.T) {
 			if _, wt := use(); wt == dir {
 				t.Errorf("git of the replaced instance is still served: %s", wt)
 			}
-			if err := p.removeEntry("other"); err != nil {
+			if err := p.life.Remove("other"); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -284,7 +284,7 @@ func TestRemovedInstanceEndsSubscriptionsAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.removeEntry("events"); err != nil {
+	if err := p.life.Remove("events"); err != nil {
 		t.Fatal(err)
 	}
 	for {

@@ -62,10 +62,6 @@ func (p *Portal) instanceChanged(id string, s lifecycle.Status) {
 	}
 }
 
-// removeEntry removes the entry with this id from the registry, and ends
-// the subscriptions to its events.
-func (p *Portal) removeEntry(id string) error { return p.life.Remove(id) }
-
 // forgetEntries drops the cached registry read after a write.
 func (p *Portal) forgetEntries() {
 	p.mu.Lock()
