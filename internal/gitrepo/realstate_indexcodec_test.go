@@ -101,6 +101,31 @@ func TestIndexRewriteKeepsLikeGit(t *testing.T) {
 	}
 }
 
+// TestSplitIndexKeepsUntrackedCacheLikeGit stages a change in a split
+// index with an untracked cache, with our code in one copy and git in
+// another: both keep the cache, since the merged entries keep their names.
+// (Our write is unsplit, so the shared index files differ; the split-index
+// tests compare the rest.)
+func TestSplitIndexKeepsUntrackedCacheLikeGit(t *testing.T) {
+	t.Parallel()
+	ours := twoBranches(t)
+	runGit(t, ours, "config", "core.untrackedCache", "true")
+	runGit(t, ours, "config", "core.splitIndex", "true")
+	runGit(t, ours, "update-index", "--split-index")
+	write(t, ours, "keep.txt", "changed\n")
+	write(t, ours, "new/untracked.txt", "u\n")
+	runGit(t, ours, "status", "--porcelain")
+	theirs := twinOf(t, ours)
+	if err := openRepo(t, ours).Stage(context.Background(), []string{"keep.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	runGit(t, theirs, "add", "--", "keep.txt")
+	if diff := cmp.Diff(indexFacts(t, theirs), indexFacts(t, ours)); diff != "" {
+		t.Errorf("index after the write (-git +ours):\n%s", diff)
+	}
+	fsckClean(t, ours)
+}
+
 // TestCorruptIndexRefusedLikeGit damages one byte of an index: git fsck
 // refuses it, and so do reads and writes here, saying what to do.
 func TestCorruptIndexRefusedLikeGit(t *testing.T) {

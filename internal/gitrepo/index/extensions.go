@@ -101,6 +101,16 @@ func (idx *Index) recordResolveUndo(es []Entry) {
 // checks out another branch.
 func (idx *Index) ClearResolveUndo() { idx.resolveUndo = nil }
 
+// noteNames records the fingerprint of the entries as read, which decides
+// whether the untracked cache and fsmonitor bitmap are written back; it
+// skips the work when the index has neither, and Read notes the entries of
+// a split index again once merged with the shared index.
+func (idx *Index) noteNames() {
+	if idx.untracked != nil || idx.fsmonitor != nil {
+		idx.names = idx.nameSum()
+	}
+}
+
 // nameSum fingerprints the names and stages of the entries, in order.
 func (idx *Index) nameSum() [sha1.Size]byte {
 	h := sha1.New()

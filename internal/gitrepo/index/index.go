@@ -137,6 +137,7 @@ func Read(path string) (*Index, error) {
 		var shared *Index
 		if shared, err = readSharedIndex(filepath.Dir(path), idx.Link.Base); err == nil {
 			idx.Entries, err = mergeSplit(idx, idx.Link, shared)
+			idx.noteNames()
 		}
 	}
 	if err != nil {
@@ -269,7 +270,7 @@ func Decode(data []byte) (*Index, error) {
 			}
 		}
 	}
-	idx.names = idx.nameSum()
+	idx.noteNames()
 	return idx, nil
 }
 
@@ -330,7 +331,8 @@ func encodeCacheTree(buf *bytes.Buffer, t *Tree) {
 }
 
 // Encode serializes the index as version 2 (3 when an entry needs extended
-// flags), with the TREE extension when present.
+// flags; 4, prefix-compressed, when it was read as version 4), with the TREE
+// extension when present and the optional extensions git keeps.
 func (idx *Index) Encode() []byte {
 	// Like git, keep version 4 and write 3 only when an entry needs
 	// extended flags.
