@@ -5,9 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/opencode-portal/portal/internal/opencode"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -56,7 +58,7 @@ func BenchmarkSessionRoutes(b *testing.B) {
 	}
 	for _, c := range []struct{ name, portal, openCode string }{
 		// OpenCode's own listing of the instance's folder, as the portal asks for it.
-		{"sessions", "sessions", "/experimental/session?limit=500&directory=" + url.QueryEscape(bed.oc.Dir)},
+		{"sessions", "sessions", "/experimental/session?limit=" + strconv.Itoa(opencode.SessionPage) + "&directory=" + url.QueryEscape(bed.oc.Dir)},
 		{"messages", "session/" + id + "/messages", "/session/" + id + "/message"},
 		// A route that relays bytes and does nothing else, for reference:
 		// the cost of the extra hop alone.
