@@ -268,18 +268,19 @@ func (p *Portal) findEntry(idOrPort string) (registry.Entry, error) {
 	if len(idOrPort) <= 5 && strings.Trim(idOrPort, "0123456789") == "" {
 		port, _ = strconv.Atoi(idOrPort)
 	}
+	match := func(e registry.Entry) bool { return e.ID == idOrPort || (port != 0 && e.OpencodePort == port) }
 	f, err := p.registry.Read()
 	if err != nil {
 		// Those supervised here are still known.
 		for _, s := range p.life.All() {
-			if s.Entry.ID == idOrPort || (port != 0 && s.Entry.OpencodePort == port) {
+			if match(s.Entry) {
 				return s.Entry, nil
 			}
 		}
 		return registry.Entry{}, registryError(err)
 	}
 	for _, e := range f.Instances {
-		if e.ID == idOrPort || (port != 0 && e.OpencodePort == port) {
+		if match(e) {
 			return e, nil
 		}
 	}
