@@ -25,11 +25,9 @@ func (p *Portal) newLifecycle() (*lifecycle.Manager, error) {
 	m, err := lifecycle.New(lifecycle.Config{
 		Registry: p.registry,
 		Runners: map[string]lifecycle.Runner{lifecycle.ProcessType: lifecycle.ProcessRunner{
-			Bin:          cfg.OpenCodeBin,
-			Env:          cfg.Env,
-			StartTimeout: cfg.StartTimeout,
-			ProbeTimeout: cfg.ProbeTimeout,
-			StopTimeout:  cfg.StopTimeout,
+			Bin:         cfg.OpenCodeBin,
+			Env:         cfg.Env,
+			StopTimeout: cfg.StopTimeout,
 		}},
 		LogDir:       filepath.Join(filepath.Dir(cfg.RegistryPath), ".portal-logs"),
 		FirstPort:    cfg.FirstPort,

@@ -17,6 +17,7 @@ func (m *Manager) supervision(e registry.Entry) supervision {
 		NewPassword: func(ctx context.Context) (string, error) { return m.newPassword(ctx, id) },
 		Notify:      func(s Status) { m.changed(id, s) },
 		Logger:      m.cfg.Logger.With("instance", id, "name", e.Name),
+		Ready:       m.ready,
 	}
 }
 

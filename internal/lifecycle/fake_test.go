@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -110,9 +111,10 @@ type fakeProc struct {
 	detached bool
 }
 
-func (p *fakeProc) PID() int              { return p.pid }
-func (p *fakeProc) Port() int             { return p.spec.Entry.OpencodePort }
-func (p *fakeProc) Done() <-chan struct{} { return p.done }
+func (p *fakeProc) PID() int                   { return p.pid }
+func (p *fakeProc) Port() int                  { return p.spec.Entry.OpencodePort }
+func (p *fakeProc) Done() <-chan struct{}      { return p.done }
+func (p *fakeProc) Holds(netip.AddrPort) error { return nil }
 
 func (p *fakeProc) Exit() (string, bool) {
 	p.mu.Lock()

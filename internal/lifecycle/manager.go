@@ -50,9 +50,11 @@ type Config struct {
 	// MaxInstances is how many instances may run at once; 0 or less for no
 	// limit.
 	MaxInstances int
-	// StartTimeout bounds a start shared by its callers (see Start).
+	// StartTimeout bounds a start shared by its callers (see Start), and
+	// each start until OpenCode answers (default 60s).
 	StartTimeout time.Duration
-	// ProbeTimeout bounds the adoption of one instance.
+	// ProbeTimeout bounds one health check, and the adoption of one
+	// instance (default 500ms).
 	ProbeTimeout time.Duration
 	// StopTimeout is how long a stopping instance gets before it is killed.
 	StopTimeout time.Duration
@@ -73,7 +75,8 @@ type Config struct {
 type Manager struct {
 	cfg   Config
 	reg   *registry.Registry
-	owner string // "PID-TOKEN": written into the registry entries supervised here
+	ready *readiness // one for every start and adoption
+	owner string     // "PID-TOKEN": written into the registry entries supervised here
 	// ctx ends when the Manager closes; it ends the starts under way.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -103,10 +106,13 @@ type Supervised struct {
 // portal supervises and whose OpenCode answers.
 func New(cfg Config) (*Manager, error) {
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
+	ready := newReadiness(cfg.StartTimeout, cfg.ProbeTimeout)
+	cfg.StartTimeout, cfg.ProbeTimeout = ready.startTimeout, ready.probeTimeout
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{
 		cfg:    cfg,
 		reg:    cfg.Registry,
+		ready:  ready,
 		owner:  strconv.Itoa(os.Getpid()) + "-" + randomHex(4),
 		ctx:    ctx,
 		cancel: cancel,

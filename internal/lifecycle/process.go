@@ -3,6 +3,8 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/opencode-portal/portal/internal/procfs"
@@ -14,28 +16,24 @@ import (
 // instance's folder, run by package supervisor: the Runner of
 // ProcessType.
 type ProcessRunner struct {
-	Bin string   // the opencode executable
-	Env []string // added to the process's environment
-	// StartTimeout bounds a start until OpenCode answers; ProbeTimeout one
-	// health check; StopTimeout the time between SIGTERM and SIGKILL.
-	StartTimeout, ProbeTimeout, StopTimeout time.Duration
+	Bin         string        // the opencode executable
+	Env         []string      // added to the process's environment
+	StopTimeout time.Duration // between SIGTERM and SIGKILL
 }
 
 // options describes the process of spec.
 func (r ProcessRunner) options(spec Spec) supervisor.Options {
 	e := spec.Entry
 	o := supervisor.Options{
-		Bin:          r.Bin,
-		Dir:          e.Directory,
-		Hostname:     e.Hostname,
-		Port:         e.OpencodePort,
-		Password:     e.Password,
-		Env:          r.Env,
-		LogFile:      e.LogFile,
-		StartTimeout: r.StartTimeout,
-		ProbeTimeout: r.ProbeTimeout,
-		StopTimeout:  r.StopTimeout,
-		Logger:       spec.Logger,
+		Bin:         r.Bin,
+		Dir:         e.Directory,
+		Hostname:    e.Hostname,
+		Port:        e.OpencodePort,
+		Password:    e.Password,
+		Env:         r.Env,
+		LogFile:     e.LogFile,
+		StopTimeout: r.StopTimeout,
+		Logger:      spec.Logger,
 	}
 	if spec.Spawned != nil {
 		o.Notify = func(s supervisor.Status) {
@@ -53,6 +51,9 @@ func (r ProcessRunner) Start(ctx context.Context, spec Spec) (Proc, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := spec.AwaitReady(ctx, processProc{p}); err != nil {
+		return nil, err
+	}
 	return processProc{p}, nil
 }
 
@@ -64,6 +65,10 @@ func (r ProcessRunner) Adopt(ctx context.Context, spec Spec) (Proc, error) {
 	p, err := supervisor.Adopt(ctx, r.options(spec), *spec.Entry.OpencodePID)
 	if err != nil {
 		return nil, err
+	}
+	if err := spec.Answers(ctx, processProc{p}); err != nil {
+		p.Detach()
+		return nil, fmt.Errorf("%w: port %d: %v", supervisor.ErrNotRunning, spec.Entry.OpencodePort, err)
 	}
 	return processProc{p}, nil
 }
@@ -99,6 +104,12 @@ func (r processProc) Done() <-chan struct{}          { return r.p.Done() }
 func (r processProc) Logs(n int) []string            { return r.p.Logs(n) }
 func (r processProc) Stop(ctx context.Context) error { return r.p.Stop(ctx) }
 func (r processProc) Detach()                        { r.p.Detach() }
+
+// Holds reports whether the socket at addr is held by the process or one
+// of its descendants.
+func (r processProc) Holds(addr netip.AddrPort) error {
+	return procfs.ListenerHeldBy(r.PID(), addr)
+}
 
 func (r processProc) Exit() (string, bool) {
 	e := r.p.Status().LastExit

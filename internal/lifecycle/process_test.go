@@ -45,11 +45,9 @@ func TestProcessCrashIsRestarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	runner := ProcessRunner{
-		Bin:          exe,
-		Env:          []string{fakeopencode.EnvVar + "=1", "FAKE_CRASH_MS=200", "FAKE_CRASH_ONCE=" + filepath.Join(t.TempDir(), "crashed")},
-		StartTimeout: 30 * time.Second,
-		ProbeTimeout: 500 * time.Millisecond,
-		StopTimeout:  5 * time.Second,
+		Bin:         exe,
+		Env:         []string{fakeopencode.EnvVar + "=1", "FAKE_CRASH_MS=200", "FAKE_CRASH_ONCE=" + filepath.Join(t.TempDir(), "crashed")},
+		StopTimeout: 5 * time.Second,
 	}
 	port, err := supervisor.FreePort("127.0.0.1", 24300, nil)
 	if err != nil {

@@ -31,6 +31,9 @@ type supervision struct {
 	// time. It must not call the Run's methods.
 	Notify func(Status)
 	Logger *slog.Logger
+	// Ready tells when a started OpenCode answers (default: with the
+	// default timeouts).
+	Ready *readiness
 }
 
 // keptRun is the Run of an instance: it starts its Runner's Procs one
@@ -72,6 +75,9 @@ func newKeptRun(runner Runner, e registry.Entry, sv supervision) *keptRun {
 	sv.Policy = sv.Policy.withDefaults()
 	if sv.Logger == nil {
 		sv.Logger = slog.New(slog.DiscardHandler)
+	}
+	if sv.Ready == nil {
+		sv.Ready = newReadiness(0, 0)
 	}
 	s := &keptRun{
 		runner:      runner,
@@ -121,6 +127,7 @@ func (s *keptRun) spec() Spec {
 			s.notify()
 		},
 		Logger: s.sv.Logger,
+		ready:  s.sv.Ready,
 	}
 }
 

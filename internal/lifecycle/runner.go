@@ -3,11 +3,13 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/opencode-portal/portal/internal/registry"
-	"github.com/opencode-portal/portal/internal/supervisor"
 )
 
 // Runner starts and stops the OpenCode servers of one instance type (the
@@ -15,14 +17,15 @@ import (
 // lifecycle restarts them by its policy. Its methods are safe for
 // concurrent use.
 type Runner interface {
-	// Start starts the OpenCode of spec.Entry once and returns once it
-	// answers. A failed start leaves nothing running; its error wraps
-	// ErrStartTimeout, ErrExited or a context error, and may be a
-	// *StartError with the last lines OpenCode printed.
+	// Start starts the OpenCode of spec.Entry once, tells spec.Spawned its
+	// pid, and returns once spec.AwaitReady says it answers. A failed start
+	// leaves nothing running; its error wraps ErrStartTimeout, ErrExited
+	// or a context error, and may be a *StartError with the last lines
+	// OpenCode printed.
 	Start(ctx context.Context, spec Spec) (Proc, error)
 	// Adopt follows the OpenCode of spec.Entry that is already running,
 	// started by a portal that has exited or by the original CLI (Alive
-	// said so). It fails unless that OpenCode answers.
+	// said so). It fails unless spec.Answers says that OpenCode answers.
 	Adopt(ctx context.Context, spec Spec) (Proc, error)
 	// Alive reports whether the OpenCode the entry names is alive and is
 	// the one it names (not, say, another program that reused its pid).
@@ -55,6 +58,11 @@ type Proc interface {
 	// Logs returns up to n of the newest lines it printed, oldest first;
 	// all that are kept for n <= 0.
 	Logs(n int) []string
+	// Holds reports whether the socket listening at addr is its own, and
+	// why not; an error wrapping errors.ErrUnsupported where that can not
+	// be told. The health check, which carries the password, goes only to
+	// its own socket.
+	Holds(addr netip.AddrPort) error
 	// Stop ends it, gracefully within the Runner's stop timeout or at
 	// once when ctx ends, and waits until it is gone.
 	Stop(ctx context.Context) error
@@ -92,6 +100,18 @@ type Spec struct {
 	// during the start.
 	Spawned func(pid int)
 	Logger  *slog.Logger
+	ready   *readiness
+}
+
+// AwaitReady waits until p, just started for s.Entry, answers (see
+// readiness). On failure it ends p at once and returns a *StartError.
+func (s Spec) AwaitReady(ctx context.Context, p Proc) error {
+	return s.ready.await(ctx, p, s.Entry)
+}
+
+// Answers checks once that p, adopted for s.Entry, answers as its OpenCode.
+func (s Spec) Answers(ctx context.Context, p Proc) error {
+	return s.ready.answers(ctx, p, s.Entry)
 }
 
 // The states of an instance.
@@ -155,14 +175,14 @@ func (p Policy) delay(n int) time.Duration {
 	return min(d, maxBackoff)
 }
 
-// The errors of a Runner's start are supervisor's, which the process runner
-// returns as they are; any other Runner returns them too.
+// The errors of a Runner's start and of its runs.
 var (
-	// ErrStartTimeout means OpenCode did not answer within the start
-	// timeout.
-	ErrStartTimeout = supervisor.ErrStartTimeout
+	// ErrStartTimeout means OpenCode did not become ready within the start
+	// timeout: it never printed its listening line or never answered its
+	// health check.
+	ErrStartTimeout = errors.New("opencode did not become ready in time")
 	// ErrExited means OpenCode exited while it was starting.
-	ErrExited = supervisor.ErrExited
+	ErrExited = errors.New("opencode exited while starting")
 	// ErrStopped means the instance was stopped; it can not be restarted.
 	ErrStopped = errors.New("instance was stopped")
 	// ErrNoOutput is Runner.Logs's error for an instance whose output was
@@ -170,5 +190,26 @@ var (
 	ErrNoOutput = errors.New("no captured output")
 )
 
-// StartError is a failed start with the last lines OpenCode printed.
-type StartError = supervisor.StartError
+// StartError is a failed start with the last lines OpenCode printed, which
+// usually say why (a busy port, a bad config).
+type StartError struct {
+	Err    error    // why the start failed: ErrStartTimeout, ErrExited, a context error, ...
+	Output []string // the last lines of output, oldest first
+}
+
+func (e *StartError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "start opencode: %v", e.Err)
+	if len(e.Output) == 0 {
+		b.WriteString(" (no output)")
+		return b.String()
+	}
+	b.WriteString("; last output:")
+	for _, l := range e.Output {
+		b.WriteString("\n  ")
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+func (e *StartError) Unwrap() error { return e.Err }

@@ -17,11 +17,11 @@ func (p *Process) monitor() {
 			p.finish()
 			return
 		case <-tick.C:
-			p.ring.Add(p.tail.poll()...)
+			p.follow(false)
 			if gone, exit := p.cur.exited(); gone {
-				p.cur = nil
-				p.ring.Add(append(p.tail.poll(), p.tail.flush()...)...)
-				p.tail.close()
+				p.cur, p.left = nil, p.cur
+				p.follow(true)
+				p.closeTail()
 				p.exitedOnItsOwn(exit)
 				return
 			}
@@ -47,15 +47,15 @@ func (p *Process) finish() {
 	why := p.end
 	p.mu.Unlock()
 	if errors.Is(why, ErrDetached) {
-		p.tail.close()
+		p.closeTail()
 		p.opts.Logger.Info("opencode left running", "pid", p.Status().PID)
 		return
 	}
 	exit, err := terminate(p.cur, p.opts.StopTimeout, p.killNow, p.opts.Logger)
 	p.stopErr = err
 	p.cur = nil
-	p.ring.Add(append(p.tail.poll(), p.tail.flush()...)...)
-	p.tail.close()
+	p.follow(true)
+	p.closeTail()
 	p.setStatus(func(s *Status) { s.State, s.PID, s.LastExit = StateStopped, 0, &exit })
 	p.notify()
 }

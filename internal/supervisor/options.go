@@ -28,11 +28,9 @@ type Options struct {
 	Bin      string // the opencode binary (default "opencode" on PATH)
 	Dir      string // the directory it serves and runs in
 	Hostname string // --hostname (default 127.0.0.1)
-	// Port is --port. 0 lets OpenCode choose; the port is then read from its
-	// listening line.
-	Port int
+	Port     int    // --port, required
 	// Password turns on OpenCode's basic auth (OPENCODE_SERVER_PASSWORD);
-	// Username defaults to "opencode". Both are used by the health check.
+	// Username (OPENCODE_SERVER_USERNAME) defaults to OpenCode's "opencode".
 	Username, Password string
 	// Env is added to this program's environment less its own settings
 	// (see childEnv).
@@ -44,9 +42,7 @@ type Options struct {
 	LogFile  string
 	LogLines int // output lines kept in memory (default 1000)
 
-	StartTimeout time.Duration // start to ready (default 60s)
-	ProbeTimeout time.Duration // one health check (default 500ms)
-	StopTimeout  time.Duration // SIGTERM to SIGKILL (default 5s)
+	StopTimeout time.Duration // SIGTERM to SIGKILL (default 5s)
 
 	// Notify, if set, is called after every change of state, pid or port,
 	// one call at a time. It must not call Stop or Detach.
@@ -64,8 +60,8 @@ func (o Options) withDefaults() (Options, error) {
 	} else if !fi.IsDir() {
 		return o, fmt.Errorf("%s is not a directory", o.Dir)
 	}
-	if o.Port < 0 || o.Port > 65535 {
-		return o, fmt.Errorf("port %d is not in 0-65535", o.Port)
+	if o.Port < 1 || o.Port > 65535 {
+		return o, fmt.Errorf("port %d is not in 1-65535", o.Port)
 	}
 	if o.Bin == "" {
 		o.Bin = "opencode"
@@ -80,12 +76,6 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.LogLines <= 0 {
 		o.LogLines = 1000
-	}
-	if o.StartTimeout <= 0 {
-		o.StartTimeout = time.Minute
-	}
-	if o.ProbeTimeout <= 0 {
-		o.ProbeTimeout = 500 * time.Millisecond
 	}
 	if o.StopTimeout <= 0 {
 		o.StopTimeout = 5 * time.Second

@@ -197,13 +197,3 @@ func mergeEnv(base []string, extra ...string) []string {
 	}
 	return out
 }
-
-// lookupEnv returns the value of key in env.
-func lookupEnv(env []string, key string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
-			return v
-		}
-	}
-	return ""
-}

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -61,4 +62,14 @@ func TestServes(t *testing.T) {
 	if Serves(st.PID, st.Port) {
 		t.Errorf("Serves of a stopped process = true")
 	}
+}
+
+// lookupEnv returns the value of key in env.
+func lookupEnv(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }

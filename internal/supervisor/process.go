@@ -3,11 +3,10 @@
 // Each process runs in its own session and process group with stdin closed and its
 // output appended to a log file, which a goroutine follows into a bounded
 // ring of lines (a file, not a pipe, so the process can outlive this
-// program). It is ready once it printed its listening line and answers its
-// health check. Its exit is noticed within a tenth of a second and closes
-// Done; whether to start it again is the caller's (package lifecycle's).
-// Stop sends SIGTERM to the group and SIGKILL after a grace period; a
-// failed start leaves no process behind.
+// program). Whether OpenCode in it is ready is the caller's to tell
+// (package lifecycle's, the same for every kind of run), as is whether to
+// start it again. Its exit is noticed within a tenth of a second and closes
+// Done. Stop sends SIGTERM to the group and SIGKILL after a grace period.
 package supervisor
 
 import (
@@ -16,7 +15,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/http"
 	"os"
 	"sync"
 	"syscall"
@@ -28,9 +26,7 @@ import (
 )
 
 const (
-	startPoll        = 10 * time.Millisecond  // output and exit checks while starting
 	monitorPoll      = 100 * time.Millisecond // output and exit checks while running
-	startErrorLines  = 30                     // output lines in a StartError
 	killWait         = 10 * time.Second       // how long SIGKILL may take
 	adoptOutputBytes = 64 << 10               // output read back when adopting
 )
@@ -44,16 +40,17 @@ type Status struct {
 	PID       int // 0 when no process runs
 	Port      int
 	LastExit  *ExitStatus // how the process ended, nil while it runs
-	StartedAt time.Time   // when it got ready (zero for an adopted one)
+	StartedAt time.Time   // when it was spawned (zero for an adopted one)
 }
 
 // Process is one run of `opencode serve`, from its start (or adoption) to
 // its exit, Stop or Detach. Its methods are safe for concurrent use.
 type Process struct {
-	opts   Options
-	client *http.Client
-	ring   *ringlog.Lines
-	newLog bool // Start created the log file: a failed start removes it
+	opts Options
+	ring *ringlog.Lines
+
+	tailMu sync.Mutex // guards tail: the monitor and Logs read the output
+	tail   *tailer    // nil once closed
 
 	mu     sync.Mutex
 	status Status
@@ -61,16 +58,15 @@ type Process struct {
 
 	// Owned by the goroutine that runs the process: Start or Adopt, then
 	// the monitor.
-	cur      *proc
-	tail     *tailer
-	username string
-	password string
-	stopErr  error
+	cur     *proc
+	left    *proc // the process that exited on its own: its group may live on
+	stopErr error
 
 	ctx      context.Context // cancelled by Stop and Detach
 	cancel   context.CancelFunc
 	killNow  chan struct{} // closed when Stop's context ends: skip the grace period
 	killOnce sync.Once
+	leftOnce sync.Once     // Stop ends what is left of the group of a process that exited
 	done     chan struct{} // closed when the monitor returned
 }
 
@@ -81,44 +77,37 @@ func newProcess(opts Options) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, env := opts.command(opts.Port)
 	p := &Process{
-		opts: opts,
-		client: &http.Client{Transport: &http.Transport{
-			Proxy:             nil,
-			DisableKeepAlives: true,
-		}},
-		ring:     ringlog.New(opts.LogLines),
-		username: lookupEnv(env, "OPENCODE_SERVER_USERNAME"),
-		password: lookupEnv(env, "OPENCODE_SERVER_PASSWORD"),
-		killNow:  make(chan struct{}),
-		done:     make(chan struct{}),
-		status:   Status{State: StateStarting, Port: opts.Port},
-	}
-	if p.username == "" {
-		p.username = "opencode"
+		opts:    opts,
+		ring:    ringlog.New(opts.LogLines),
+		killNow: make(chan struct{}),
+		done:    make(chan struct{}),
+		status:  Status{State: StateStarting, Port: opts.Port},
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return p, nil
 }
 
-// Start starts opts.Bin serve and returns once it is ready, then follows
-// it until it exits. ctx bounds the start (as does opts.StartTimeout), not
-// the process. Its output is appended to opts.LogFile, and followed from
-// the file's end. A failed start returns a *StartError and leaves no
-// process behind, nor the log file if it made it.
+// Start starts opts.Bin serve and returns once it runs, then follows it
+// until it exits. Its output is appended to opts.LogFile, and followed from
+// the file's end. A failed start leaves no process behind, nor the log file
+// if it made it. An ended ctx starts nothing.
 func Start(ctx context.Context, opts Options) (*Process, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	p, err := newProcess(opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.openLog(); err != nil {
+	newLog, err := p.openLog()
+	if err != nil {
 		return nil, err
 	}
-	if err := p.launch(ctx); err != nil {
+	if err := p.launch(); err != nil {
 		p.cancel()
-		p.tail.close()
-		if p.newLog {
+		p.closeTail()
+		if newLog {
 			p.removeLog()
 		}
 		return nil, err
@@ -128,12 +117,12 @@ func Start(ctx context.Context, opts Options) (*Process, error) {
 }
 
 // Adopt supervises an `opencode serve` this program did not start: pid
-// must be alive and opts.Hostname:opts.Port must answer OpenCode's health
-// check, else the error wraps ErrNotRunning. Its output is followed if it
-// goes to opts.LogFile (if set).
+// must be alive, else the error wraps ErrNotRunning. Whether it is the
+// OpenCode on opts.Port is the caller's to tell. Its output is followed if
+// it goes to opts.LogFile (if set). An ended ctx adopts nothing.
 func Adopt(ctx context.Context, opts Options, pid int) (*Process, error) {
-	if opts.Port == 0 {
-		return nil, fmt.Errorf("adopt pid %d: no port given", pid)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	p, err := newProcess(opts)
 	if err != nil {
@@ -141,9 +130,6 @@ func Adopt(ctx context.Context, opts Options, pid int) (*Process, error) {
 	}
 	if !procfs.Alive(pid) {
 		return nil, fmt.Errorf("%w: pid %d is gone", ErrNotRunning, pid)
-	}
-	if err := heldProbe(ctx, p.client, pid, p.URL(), p.username, p.password, p.opts.ProbeTimeout); err != nil {
-		return nil, fmt.Errorf("%w: port %d: %v", ErrNotRunning, opts.Port, err)
 	}
 	if p.opts.LogFile != "" {
 		if p.tail, err = openTailer(p.opts.LogFile, adoptOutputBytes); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -158,28 +144,47 @@ func Adopt(ctx context.Context, opts Options, pid int) (*Process, error) {
 }
 
 // openLog creates the log file, a new temporary one if none was given, and
-// follows it from its end.
-func (p *Process) openLog() error {
+// follows it from its end. It reports whether it created the file.
+func (p *Process) openLog() (created bool, err error) {
 	if p.opts.LogFile == "" {
 		f, err := os.CreateTemp("", "opencode-*.log")
 		if err != nil {
-			return fmt.Errorf("create output file: %w", err)
+			return false, fmt.Errorf("create output file: %w", err)
 		}
 		f.Close()
 		p.opts.LogFile = f.Name()
 	}
 	if _, err := os.Stat(p.opts.LogFile); errors.Is(err, fs.ErrNotExist) {
-		p.newLog = true
+		created = true
 	}
 	f, err := os.OpenFile(p.opts.LogFile, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("create output file: %w", err)
+		return false, fmt.Errorf("create output file: %w", err)
 	}
 	f.Close()
 	if p.tail, err = openTailer(p.opts.LogFile, 0); err != nil {
-		return fmt.Errorf("follow output file: %w", err)
+		return false, fmt.Errorf("follow output file: %w", err)
 	}
-	return nil
+	return created, nil
+}
+
+// follow adds the output written since the last look to the ring; with
+// last, also an unfinished last line (the writer is gone).
+func (p *Process) follow(last bool) {
+	p.tailMu.Lock()
+	defer p.tailMu.Unlock()
+	p.ring.Add(p.tail.poll()...)
+	if last {
+		p.ring.Add(p.tail.flush()...)
+	}
+}
+
+// closeTail stops following the output.
+func (p *Process) closeTail() {
+	p.tailMu.Lock()
+	defer p.tailMu.Unlock()
+	p.tail.close()
+	p.tail = nil
 }
 
 // Status returns the current status.
@@ -199,9 +204,10 @@ func (p *Process) URL() string {
 	return opencode.BaseURL(p.opts.Hostname, p.Status().Port)
 }
 
-// Logs returns up to n of the newest output lines, oldest first; n <= 0
-// returns all that are kept.
+// Logs returns up to n of the newest output lines, oldest first, up to
+// what was written just now; n <= 0 returns all that are kept.
 func (p *Process) Logs(n int) []string {
+	p.follow(false)
 	return p.ring.Tail(n)
 }
 
@@ -210,8 +216,9 @@ func (p *Process) Logs(n int) []string {
 func (p *Process) Done() <-chan struct{} { return p.done }
 
 // Stop ends the process: SIGTERM to its process group, then SIGKILL after
-// the grace period, or at once when ctx ends. It waits until the process is
-// reaped and removes the log file. Calling it again does nothing; after
+// the grace period, or at once when ctx ends; after the process exited on
+// its own, SIGKILL to what is left of its group. It waits until the process
+// is reaped and removes the log file. Calling it again does nothing; after
 // Detach it returns ErrDetached.
 func (p *Process) Stop(ctx context.Context) error {
 	if err := p.ending(errStopping); errors.Is(err, ErrDetached) {
@@ -223,6 +230,11 @@ func (p *Process) Stop(ctx context.Context) error {
 		p.killOnce.Do(func() { close(p.killNow) })
 		<-p.done
 	}
+	p.leftOnce.Do(func() {
+		if p.left != nil && !p.left.groupGone() {
+			_, p.stopErr = terminate(p.left, 0, nil, p.opts.Logger)
+		}
+	})
 	p.removeLog()
 	return p.stopErr
 }
@@ -269,94 +281,23 @@ func (p *Process) notify() {
 	}
 }
 
-// launch spawns the process and waits until it is ready. On failure the
-// process is killed and reaped, and the error is a *StartError.
-func (p *Process) launch(ctx context.Context) error {
-	ctx, cancel := context.WithTimeoutCause(ctx, p.opts.StartTimeout, ErrStartTimeout)
-	defer cancel()
+// launch spawns the process.
+func (p *Process) launch() error {
 	port := p.Status().Port
 	argv, env := p.opts.command(port)
-	recent := ringlog.New(startErrorLines)
 	pr, err := spawn(argv, env, p.opts.Dir, p.opts.LogFile)
 	if err != nil {
 		p.setStatus(func(s *Status) { s.State, s.PID = StateCrashed, 0 })
-		return &StartError{Err: fmt.Errorf("run %s: %w", argv[0], err)}
+		return fmt.Errorf("run %s: %w", argv[0], err)
 	}
+	p.cur = pr
 	p.setStatus(func(s *Status) { s.State, s.PID = StateStarting, pr.pid })
 	p.notify()
 	p.opts.Logger.Info("opencode starting", "pid", pr.pid, "dir", p.opts.Dir, "port", port)
-
-	port, err = p.waitReady(ctx, pr, port, recent)
-	if err != nil {
-		exit, _ := terminate(pr, 0, nil, p.opts.Logger)
-		lines := append(p.tail.poll(), p.tail.flush()...)
-		p.ring.Add(lines...)
-		recent.Add(lines...)
-		p.setStatus(func(s *Status) { s.State, s.PID, s.LastExit = StateCrashed, 0, &exit })
-		p.opts.Logger.Warn("opencode failed to start", "pid", pr.pid, "err", err)
-		return &StartError{Err: err, Output: recent.Tail(0)}
-	}
-	p.cur = pr
 	now := time.Now()
-	p.setStatus(func(s *Status) { s.State, s.Port, s.StartedAt = StateRunning, port, now })
+	p.setStatus(func(s *Status) { s.State, s.StartedAt = StateRunning, now })
 	p.notify()
-	p.opts.Logger.Info("opencode ready", "pid", pr.pid, "url", p.URL())
 	return nil
-}
-
-// waitReady follows the output until the listening line, then probes the
-// health check until it answers, and returns the port. It fails when the
-// process exits or ctx ends.
-func (p *Process) waitReady(ctx context.Context, pr *proc, port int, recent *ringlog.Lines) (int, error) {
-	tick := time.NewTicker(startPoll)
-	defer tick.Stop()
-	listening := false
-	attempt := p.opts.ProbeTimeout
-	var probeErr error
-	for {
-		lines := p.tail.poll()
-		p.ring.Add(lines...)
-		recent.Add(lines...)
-		for _, l := range lines {
-			if lp, ok := parseListening(l); ok && !listening {
-				listening = true
-				if port == 0 {
-					port = lp
-				}
-			}
-		}
-		if gone, exit := pr.exited(); gone {
-			return 0, fmt.Errorf("%w (%s)", ErrExited, exit)
-		}
-		if listening && port == 0 {
-			return 0, fmt.Errorf("the listening line names no port")
-		}
-		if listening {
-			err := heldProbe(ctx, p.client, pr.pid, opencode.BaseURL(p.opts.Hostname, port), p.username, p.password, attempt)
-			if err == nil {
-				return port, nil
-			}
-			if probeErr == nil || ctx.Err() == nil { // keep the last answer not cut short by ctx
-				probeErr = err
-			}
-			// An early probe can hang; a slow machine deserves longer ones.
-			if errors.Is(err, opencode.ErrTimeout) {
-				attempt = min(2*attempt, 4*p.opts.ProbeTimeout)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			err := context.Cause(ctx)
-			switch {
-			case probeErr != nil:
-				return 0, fmt.Errorf("%w: last health check: %v%s", err, probeErr, probeAdvice(probeErr))
-			case !listening:
-				return 0, fmt.Errorf("%w: no listening line printed", err)
-			}
-			return 0, err
-		case <-tick.C:
-		}
-	}
 }
 
 // terminate ends pr and any process left in its group: SIGTERM, then

@@ -1,4 +1,4 @@
-package supervisor
+package lifecycle
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"os"
 	"sync/atomic"
 	"testing"
+
+	"github.com/opencode-portal/portal/internal/supervisor"
 )
 
 // TestAdoptSendsNoPasswordToAnotherProcess adopts a live pid whose port is
@@ -23,10 +25,16 @@ func TestAdoptSendsNoPasswordToAnotherProcess(t *testing.T) {
 	}))
 	defer other.Close()
 	port := other.Listener.Addr().(*net.TCPAddr).Port
-	owner := startFake(t, fakeOptions(t)) // alive, holding a port of its own
-	opts := fakeOptions(t)
-	opts.Port = port
-	if p, err := Adopt(context.Background(), opts, owner.Status().PID); !errors.Is(err, ErrNotRunning) {
+	runner, owner := fakeProcess(t) // alive, holding a port of its own
+	op, err := runner.Start(context.Background(), owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer op.Stop(context.Background())
+	ownerPID := op.PID()
+	_, spec := fakeProcess(t)
+	spec.Entry.OpencodePort, spec.Entry.OpencodePID = port, &ownerPID
+	if p, err := runner.Adopt(context.Background(), spec); !errors.Is(err, supervisor.ErrNotRunning) {
 		if err == nil {
 			p.Detach()
 		}
@@ -36,7 +44,9 @@ func TestAdoptSendsNoPasswordToAnotherProcess(t *testing.T) {
 		t.Errorf("the port's holder was probed %d times", n)
 	}
 	// Control: the holder of the port, this process, is adopted.
-	p, err := Adopt(context.Background(), opts, os.Getpid())
+	self := os.Getpid()
+	spec.Entry.OpencodePID = &self
+	p, err := runner.Adopt(context.Background(), spec)
 	if err != nil {
 		t.Fatalf("Adopt of the port's holder: %v", err)
 	}
