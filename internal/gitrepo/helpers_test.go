@@ -13,12 +13,15 @@ import (
 )
 
 // gitEnv isolates the git CLI from the machine's configuration and makes
-// commits deterministic.
+// commits deterministic. It turns off the automatic maintenance that commit,
+// merge and fetch start in another git process: the test repositories are
+// far below its thresholds, so that process only costs time.
 func gitEnv(home string) []string {
 	return append(os.Environ(),
 		"HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"GIT_CONFIG_NOSYSTEM=1",
+		"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=maintenance.auto", "GIT_CONFIG_VALUE_0=false",
 		"GIT_AUTHOR_NAME=Test Author", "GIT_AUTHOR_EMAIL=author@example.com",
 		"GIT_COMMITTER_NAME=Test Committer", "GIT_COMMITTER_EMAIL=committer@example.com",
 		"GIT_AUTHOR_DATE=2026-01-02T03:04:05Z", "GIT_COMMITTER_DATE=2026-01-02T03:04:05Z",
