@@ -24,19 +24,23 @@ import (
 )
 
 // fakeOptions returns Options that run the fake OpenCode (package
-// fakeopencode) on a free port with the given FAKE_* settings.
+// fakeopencode) on a free port with the given FAKE_* settings. The fake is
+// this test binary: built with -race, it would sleep a second on every exit
+// (the race runtime's atexit_sleep_ms) before a Stop could see it end, so its
+// GORACE turns that sleep off; races it finds are still reported.
 func fakeOptions(t testing.TB, env ...string) Options {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
+	gorace := strings.TrimSpace(os.Getenv("GORACE") + " atexit_sleep_ms=0")
 	return Options{
 		Bin:         exe,
 		Dir:         t.TempDir(),
 		Port:        freePort(t),
 		Password:    "secret",
-		Env:         append([]string{fakeopencode.EnvVar + "=1"}, env...),
+		Env:         append([]string{fakeopencode.EnvVar + "=1", "GORACE=" + gorace}, env...),
 		LogFile:     filepath.Join(t.TempDir(), "out.log"),
 		StopTimeout: 5 * time.Second,
 	}
@@ -168,6 +172,7 @@ func TestStartReadyAndStop(t *testing.T) {
 }
 
 func TestCrashIsObserved(t *testing.T) {
+	t.Parallel()
 	opts := fakeOptions(t, "FAKE_CRASH_MS=200")
 	var mu sync.Mutex
 	var states []State
@@ -197,6 +202,7 @@ func TestCrashIsObserved(t *testing.T) {
 }
 
 func TestStopEscalatesToSIGKILL(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		grace time.Duration
@@ -211,6 +217,7 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			pidfile := filepath.Join(t.TempDir(), "pids")
 			opts := fakeOptions(t, "FAKE_IGNORE_TERM=1", "FAKE_GRANDCHILD=1", "FAKE_PIDFILE="+pidfile)
 			opts.StopTimeout = tt.grace
@@ -232,6 +239,7 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 }
 
 func TestStopIsIdempotent(t *testing.T) {
+	t.Parallel()
 	p := startFake(t, fakeOptions(t))
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
@@ -250,6 +258,7 @@ func TestStopIsIdempotent(t *testing.T) {
 }
 
 func TestDetachThenAdopt(t *testing.T) {
+	t.Parallel()
 	opts := fakeOptions(t)
 	p1, err := Start(context.Background(), opts)
 	if err != nil {
@@ -299,6 +308,7 @@ func TestDetachThenAdopt(t *testing.T) {
 }
 
 func TestLogsAreBounded(t *testing.T) {
+	t.Parallel()
 	opts := fakeOptions(t, "FAKE_CHATTY=500")
 	opts.LogLines = 10
 	p := startFake(t, opts)
@@ -328,6 +338,7 @@ func TestNoGoroutineOutlivesStopOrDetach(t *testing.T) {
 }
 
 func TestTerminateAnUnsupervisedGroup(t *testing.T) {
+	t.Parallel()
 	pidfile := filepath.Join(t.TempDir(), "pids")
 	opts := fakeOptions(t, "FAKE_IGNORE_TERM=1", "FAKE_GRANDCHILD=1", "FAKE_PIDFILE="+pidfile)
 	p, err := Start(context.Background(), opts)
@@ -356,6 +367,7 @@ func TestTerminateAnUnsupervisedGroup(t *testing.T) {
 }
 
 func TestAdoptWithoutALogFile(t *testing.T) {
+	t.Parallel()
 	opts := fakeOptions(t)
 	p1 := startFake(t, opts)
 	st := p1.Status()
