@@ -11,7 +11,9 @@
 // Every subscriber also receives a heartbeat event at a fixed interval. The
 // owner may tell the hub that the upstream is down (SetAvailable): it then
 // stops reconnecting until the upstream is back, and reconnects at once when
-// it is. Publish sends the owner's own events to every subscriber.
+// it is. Publish sends the owner's own events to every subscriber. Mark
+// tells the owner whether anything may have changed upstream since it last
+// looked, for keeping a copy of upstream state while the stream is live.
 package eventhub
 
 import (
@@ -66,6 +68,10 @@ type Config[E any] struct {
 	Resync func(reason string) E
 	// Heartbeat builds the periodic liveness event.
 	Heartbeat func() E
+	// Changes reports whether an upstream event may tell of a change of
+	// the upstream's state; each one that does advances Mark. Nil: every
+	// event does.
+	Changes func(ev E) bool
 
 	// Buffer is the number of events buffered per subscriber (at least 2).
 	Buffer int
@@ -102,6 +108,8 @@ type Hub[E any] struct {
 	closed bool
 	down   bool          // the upstream was marked down: reconnect only every DownRetry
 	wake   chan struct{} // receives when a down upstream is marked available again
+	mark   uint64        // advanced by every change Mark reports
+	live   bool          // an upstream connection delivered its first event and has not ended
 }
 
 // subscriber is one consumer of the hub.
@@ -151,9 +159,32 @@ func New[E any](cfg Config[E]) *Hub[E] {
 }
 
 // Publish sends ev to every subscriber, whatever its filter, skipping a full
-// subscriber ahead as upstream events do.
+// subscriber ahead as upstream events do. It advances Mark.
 func (h *Hub[E]) Publish(ev E) {
-	h.each(func(sub *subscriber[E]) { h.deliver(sub, ev) })
+	h.each(func(sub *subscriber[E]) { h.deliver(sub, ev) }, true)
+}
+
+// Mark returns a number that changes with every event that may tell of a
+// change upstream (see Config.Changes; Publish's events too), every
+// upstream event dropped for its size, and every upstream connection that
+// begins or ends; and whether an upstream connection is live: it delivered
+// its first event and has not ended. The number advances before any
+// subscriber receives the event. So a copy of upstream state read while
+// the stream was live, between two calls that returned the same mark, is
+// current until the mark changes, but for the time an event takes to
+// arrive.
+func (h *Hub[E]) Mark() (mark uint64, live bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.mark, h.live
+}
+
+// setLive records that an upstream connection began or ended.
+func (h *Hub[E]) setLive(live bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.live = live
+	h.mark++
 }
 
 // SetAvailable tells the hub whether the upstream can be reached. While it
@@ -290,10 +321,14 @@ func (h *Hub[E]) start() *upstream {
 	return up
 }
 
-// each calls fn for every subscriber, with h.mu held.
-func (h *Hub[E]) each(fn func(*subscriber[E])) {
+// each calls fn for every subscriber, with h.mu held, having advanced the
+// mark if change.
+func (h *Hub[E]) each(fn func(*subscriber[E]), change bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if change {
+		h.mark++
+	}
 	for sub := range h.subs {
 		fn(sub)
 	}

@@ -36,7 +36,7 @@ func (h *Hub[E]) loop(ctx context.Context, up *upstream) {
 			close(up.ready)
 			return
 		}
-		h.each(func(sub *subscriber[E]) { h.resync(sub, ReasonReconnect) })
+		h.each(func(sub *subscriber[E]) { h.resync(sub, ReasonReconnect) }, false)
 	}
 	failures := 0
 	for {
@@ -117,17 +117,23 @@ func (h *Hub[E]) sleep(ctx context.Context, d time.Duration, tick <-chan time.Ti
 // beat sends a heartbeat to every subscriber.
 func (h *Hub[E]) beat() {
 	ev := h.cfg.Heartbeat()
-	h.each(func(sub *subscriber[E]) { h.heartbeat(sub, ev) })
+	h.each(func(sub *subscriber[E]) { h.heartbeat(sub, ev) }, false)
 }
 
 // connection runs one upstream connection until it ends: closed by the
 // server, failed, silent for StallTimeout, or ctx ended. onFirst is called
 // before its first event is relayed. first reports whether any event came.
 // When the upstream is marked available again, the connection ends with
-// errWoken: it was opened to the upstream that went down.
+// errWoken: it was opened to the upstream that went down. The connection
+// is live for Mark from its first event until it ends.
 func (h *Hub[E]) connection(ctx context.Context, tick <-chan time.Time, onFirst func()) (first bool, err error) {
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer func() {
+		if first {
+			h.setLive(false)
+		}
+	}()
 	items := make(chan item[E])
 	errc := make(chan error, 1)
 	go h.read(cctx, items, errc)
@@ -149,13 +155,15 @@ func (h *Hub[E]) connection(ctx context.Context, tick <-chan time.Time, onFirst 
 			stall.Reset(h.cfg.StallTimeout)
 			if !first {
 				first = true
+				h.setLive(true)
 				onFirst()
 			}
 			if it.dropped {
-				h.each(func(sub *subscriber[E]) { h.resync(sub, ReasonDropped) })
+				h.each(func(sub *subscriber[E]) { h.resync(sub, ReasonDropped) }, true)
 				continue
 			}
-			h.each(func(sub *subscriber[E]) { h.send(sub, it.ev) })
+			change := h.cfg.Changes == nil || h.cfg.Changes(it.ev)
+			h.each(func(sub *subscriber[E]) { h.send(sub, it.ev) }, change)
 		case <-stall.C:
 			endErr = fmt.Errorf("%w for %v", ErrStalled, h.cfg.StallTimeout)
 			cancel()
