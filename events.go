@@ -170,6 +170,7 @@ func (e *eventHubs) hub(p *Portal, port int, id string) (*eventhub.Hub[Event], e
 		Decode:    decodeEvent,
 		Resync:    resyncEvent,
 		Heartbeat: heartbeatEvent,
+		Changes:   func(ev Event) bool { return ev.Type != opencode.HeartbeatEvent },
 		Logger:    p.log.With("port", port),
 	})
 	e.hubs[port], e.ids[port] = h, id

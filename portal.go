@@ -135,6 +135,7 @@ type Portal struct {
 	prompts *prompts           // sync prompt calls, detached from their callers
 	life    *lifecycle.Manager // the instances: started, adopted, supervised here
 	events  *eventHubs         // one shared live event stream per instance
+	lists   *sessionLists      // each instance's own session listing, kept while its events tell of no change
 	git     *gitRepos          // one git repository handle per worktree
 }
 
@@ -155,6 +156,7 @@ func New(cfg Config) (*Portal, error) {
 	// subsystems
 	p.prompts = newPrompts()
 	p.events = newEventHubs()
+	p.lists = newSessionLists()
 	p.git = newGitRepos()
 	if p.life, err = p.newLifecycle(); err != nil {
 		return nil, err
@@ -170,6 +172,7 @@ func (p *Portal) Config() Config { return p.cfg }
 // Portal started are stopped.
 func (p *Portal) Close() error {
 	err := p.life.Close(p.cfg.StopOnClose)
+	p.lists.close()
 	p.events.close()
 	p.prompts.close()
 	p.transport.CloseIdleConnections()

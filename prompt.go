@@ -51,7 +51,7 @@ func (p *Portal) PromptAsync(ctx context.Context, port int, id string, in Prompt
 	if err != nil {
 		return err
 	}
-	return p.sessionCall(ctx, port, id, func(c *opencode.Client) error { return c.Prompt.Async(ctx, id, body) })
+	return p.sessionWrite(ctx, port, id, func(c *opencode.Client) error { return c.Prompt.Async(ctx, id, body) })
 }
 
 // Prompt sends a user message to the session id and returns the final
@@ -78,6 +78,7 @@ func (p *Portal) Prompt(ctx context.Context, port int, id string, in PromptInput
 	if err != nil {
 		return Message{}, err
 	}
+	defer p.lists.invalidate(port) // the turn changed the session
 	res := make(chan promptResult, 1)
 	started := p.prompts.start(func(bg context.Context) {
 		msg, err := p.runPrompt(bg, c, port, id, body)

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -35,6 +36,11 @@ type SessionListOptions struct {
 // of the instance's own sessions (an instance in "/" sees all). opts can
 // name another folder, whose sessions and those of the folders below it are
 // listed, or ask for all; both read every session OpenCode knows.
+//
+// The default listing is kept and answered again while the instance's
+// event stream is open and tells of no change, no write was relayed to it
+// through the Portal, and for at most 2 s; a change made on OpenCode
+// directly shows once its event arrives.
 func (p *Portal) Sessions(ctx context.Context, port int, opts SessionListOptions) ([]Session, error) {
 	raw, below, err := p.listSessions(ctx, port, opts)
 	if err != nil {
@@ -49,6 +55,9 @@ func (p *Portal) Sessions(ctx context.Context, port int, opts SessionListOptions
 // without the cost of decoding and encoding it again.
 func (p *Portal) SessionsJSON(ctx context.Context, port int, opts SessionListOptions) (json.RawMessage, error) {
 	raw, below, err := p.listSessions(ctx, port, opts)
+	if opts == (SessionListOptions{}) {
+		return bytes.Clone(raw), err // the caller's own copy of the kept listing
+	}
 	if err != nil || below == "" || below == "/" {
 		return raw, err
 	}
@@ -61,6 +70,8 @@ func (p *Portal) SessionsJSON(ctx context.Context, port int, opts SessionListOpt
 
 // listSessions returns OpenCode's list of sessions for opts, and the folder
 // whose sessions and those below it are to be picked from it ("" for all).
+// The instance's own listing may be the one kept (sessionLists), which
+// must not be modified.
 func (p *Portal) listSessions(ctx context.Context, port int, opts SessionListOptions) (raw json.RawMessage, below string, err error) {
 	own := false
 	switch opts.Scope {
@@ -87,15 +98,24 @@ func (p *Portal) listSessions(ctx context.Context, port int, opts SessionListOpt
 			dir = ""
 		}
 	}
-	c, err := p.clientFor(e)
+	read := func(ctx context.Context) (json.RawMessage, error) {
+		c, err := p.clientFor(e)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := c.Sessions.List(ctx, dir)
+		return raw, upstreamError(port, err)
+	}
+	if dir == "" { // not the instance's own listing, or every project's: its changes need not come as its events
+		raw, err = read(ctx)
+		return raw, below, err
+	}
+	hub, err := p.events.hub(p, port, e.ID)
 	if err != nil {
 		return nil, "", err
 	}
-	raw, err = c.Sessions.List(ctx, dir)
-	if err != nil {
-		return nil, "", upstreamError(port, err)
-	}
-	return raw, below, nil
+	raw, err = p.lists.get(ctx, port, hub, read)
+	return raw, below, err
 }
 
 // pickSessions decodes the list of sessions OpenCode sent and keeps those
@@ -141,7 +161,7 @@ func (p *Portal) CreateSession(ctx context.Context, port int, opts SessionCreate
 			return s, err
 		}
 	}
-	err := p.withClient(ctx, port, func(c *opencode.Client) error { return c.Sessions.Create(ctx, opts, &s) })
+	err := p.relayWrite(ctx, port, func(c *opencode.Client) error { return c.Sessions.Create(ctx, opts, &s) })
 	return s, err
 }
 
@@ -154,7 +174,7 @@ func (p *Portal) Session(ctx context.Context, port int, id string) (Session, err
 
 // DeleteSession deletes the session id and its children.
 func (p *Portal) DeleteSession(ctx context.Context, port int, id string) error {
-	return p.sessionCall(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Delete(ctx, id) })
+	return p.sessionWrite(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Delete(ctx, id) })
 }
 
 // SessionUpdate holds the changes UpdateSession makes.
@@ -168,7 +188,7 @@ func (p *Portal) UpdateSession(ctx context.Context, port int, id string, u Sessi
 	if strings.TrimSpace(u.Title) == "" {
 		return s, Errorf(EINVALID, "Title required: give the session a non-empty title")
 	}
-	err := p.sessionCall(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Update(ctx, id, u, &s) })
+	err := p.sessionWrite(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Update(ctx, id, u, &s) })
 	return s, err
 }
 
@@ -191,7 +211,7 @@ func (p *Portal) Fork(ctx context.Context, port int, id, messageID string) (Sess
 		}
 		body["messageID"] = messageID
 	}
-	err := p.sessionCall(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Fork(ctx, id, body, &s) })
+	err := p.sessionWrite(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Fork(ctx, id, body, &s) })
 	return s, err
 }
 
@@ -214,7 +234,7 @@ func (p *Portal) MessagesJSON(ctx context.Context, port int, id string) (json.Ra
 // Abort stops the running turn of the session id. The running assistant
 // message ends with a MessageAbortedError.
 func (p *Portal) Abort(ctx context.Context, port int, id string) error {
-	return p.sessionCall(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Abort(ctx, id) })
+	return p.sessionWrite(ctx, port, id, func(c *opencode.Client) error { return c.Sessions.Abort(ctx, id) })
 }
 
 // SessionStatus returns the status of the instance's sessions that are not
@@ -231,6 +251,20 @@ func (p *Portal) sessionCall(ctx context.Context, port int, id string, fn func(*
 		return err
 	}
 	return p.withClient(ctx, port, fn)
+}
+
+// relayWrite calls fn as withClient does, for a call that may change the
+// instance's sessions: the listing kept for the instance is dropped once fn
+// returned, before its answer is, whether it failed or not.
+func (p *Portal) relayWrite(ctx context.Context, port int, fn func(*opencode.Client) error) error {
+	defer p.lists.invalidate(port)
+	return p.withClient(ctx, port, fn)
+}
+
+// sessionWrite is relayWrite for a call on the session id, checked first.
+func (p *Portal) sessionWrite(ctx context.Context, port int, id string, fn func(*opencode.Client) error) error {
+	defer p.lists.invalidate(port)
+	return p.sessionCall(ctx, port, id, fn)
 }
 
 // Permissions returns the permission requests waiting for a reply, for all
@@ -266,7 +300,7 @@ func (p *Portal) ReplyPermission(ctx context.Context, port int, requestID string
 	default:
 		return Errorf(EINVALID, "Invalid reply %q: it must be once, always or reject", r.Reply)
 	}
-	return p.withClient(ctx, port, func(c *opencode.Client) error { return c.Permissions.Reply(ctx, requestID, r) })
+	return p.relayWrite(ctx, port, func(c *opencode.Client) error { return c.Permissions.Reply(ctx, requestID, r) })
 }
 
 // Questions returns the questions waiting for an answer, for all sessions
@@ -292,7 +326,7 @@ func (p *Portal) ReplyQuestion(ctx context.Context, port int, requestID string, 
 		}
 	}
 	body := map[string][][]string{"answers": answers}
-	return p.withClient(ctx, port, func(c *opencode.Client) error { return c.Questions.Reply(ctx, requestID, body) })
+	return p.relayWrite(ctx, port, func(c *opencode.Client) error { return c.Questions.Reply(ctx, requestID, body) })
 }
 
 // RejectQuestion dismisses the question request requestID; the question
@@ -301,7 +335,7 @@ func (p *Portal) RejectQuestion(ctx context.Context, port int, requestID string)
 	if err := checkID("requestId", "que", requestID); err != nil {
 		return err
 	}
-	return p.withClient(ctx, port, func(c *opencode.Client) error { return c.Questions.Reject(ctx, requestID) })
+	return p.relayWrite(ctx, port, func(c *opencode.Client) error { return c.Questions.Reject(ctx, requestID) })
 }
 
 // maxIDLength bounds the ids accepted from callers.

@@ -19,6 +19,10 @@ func (s *EventsService) Stream(ctx context.Context) (io.ReadCloser, error) {
 	return s.client.Stream(ctx, "/event", nil)
 }
 
+// HeartbeatEvent is the type of the event the /event stream sends every
+// 10 s to show it is alive; it tells of no change.
+const HeartbeatEvent = "server.heartbeat"
+
 // Event is one event of the /event stream.
 type Event struct {
 	ID   string // "evt_…"
