@@ -13,12 +13,14 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/internal/fakeopencode"
 	"github.com/opencode-portal/portal/internal/opencode"
+	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -183,5 +185,76 @@ func TestSessionsOfOneMillisecond(t *testing.T) {
 	}
 	if diff := gocmp.Diff(want, ids(list)); diff != "" {
 		t.Errorf("Sessions() ids (-want +got):\n%s", diff)
+	}
+}
+
+// testSessionListingFollowsChanges lists the instance's sessions after
+// each change: one made through the portal shows at once, one made on
+// OpenCode directly once its event arrived; and the listing is OpenCode's.
+func testSessionListingFollowsChanges(t *testing.T, b *openCodeBed) {
+	ctx := t.Context()
+	direct, err := opencode.New(opencode.Options{BaseURL: b.OC.URL, Password: b.OC.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	titles := func() map[string]string {
+		list, err := b.Portal.Sessions(ctx, b.Port, portal.SessionListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, s := range list {
+			m[s.ID] = s.Title
+		}
+		return m
+	}
+	was := portal.KeepSessionListsFor(b.Portal, time.Hour) // only the events tell of changes on OpenCode
+	t.Cleanup(func() { portal.KeepSessionListsFor(b.Portal, was) })
+	titles() // kept from here on
+
+	s, err := b.Portal.CreateSession(ctx, b.Port, portal.SessionCreateOptions{Title: "through the portal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := titles()[s.ID]; got != "through the portal" {
+		t.Errorf("right after CreateSession, the listing has %s titled %q; want %q", s.ID, got, "through the portal")
+	}
+	if _, err := b.Portal.UpdateSession(ctx, b.Port, s.ID, portal.SessionUpdate{Title: "renamed"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := titles()[s.ID]; got != "renamed" {
+		t.Errorf("right after UpdateSession, the listing has %s titled %q; want %q", s.ID, got, "renamed")
+	}
+	if err := b.Portal.DeleteSession(ctx, b.Port, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := titles()[s.ID]; ok {
+		t.Errorf("right after DeleteSession, the listing still has %s", s.ID)
+	}
+
+	var theirs portal.Session
+	if err := direct.Call(ctx, http.MethodPost, "/session", nil, map[string]string{"title": "on OpenCode"}, &theirs); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the session created on OpenCode to be listed", func() bool { return titles()[theirs.ID] == "on OpenCode" })
+	if err := direct.Call(ctx, http.MethodDelete, "/session/"+theirs.ID, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the session deleted on OpenCode to be gone", func() bool { _, ok := titles()[theirs.ID]; return !ok })
+
+	got, err := b.Portal.SessionsJSON(ctx, b.Port, portal.SessionListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want json.RawMessage
+	if err := direct.Call(ctx, http.MethodGet, "/experimental/session", url.Values{"limit": {"100000"}, "directory": {b.OC.Dir}}, nil, &want); err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, want); err != nil {
+		t.Fatal(err)
+	}
+	if diff := gocmp.Diff(compact.String(), string(got)); diff != "" {
+		t.Errorf("SessionsJSON() differs from OpenCode's listing (-OpenCode +portal):\n%s", diff)
 	}
 }

@@ -53,6 +53,7 @@ func TestSessionsWithOpenCode(t *testing.T) {
 		{"Lifecycle", testSessionLifecycle},
 		{"Scope", testSessionsScope},
 		{"TwoProjects", testSessionsOfTwoProjects},
+		{"ListingFollowsChanges", testSessionListingFollowsChanges},
 		{"PromptReplyText", testPromptReplyText},
 		{"PromptToolWritesFile", testPromptToolWritesFile},
 		{"PermissionOnce", testPermissionOnce},

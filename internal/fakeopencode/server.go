@@ -8,22 +8,31 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
 
 // Server is OpenCode served by the test process itself (say, behind an
 // httptest.Server), for the calls the portal makes of it without a model:
-// the health check, the event stream, file search, the session listing
-// and the prompt of one session, whose answer the test holds back. Its
-// zero value works: healthy, no sessions, nothing found. Other paths
-// answer 404 with OpenCode's error body.
+// the health check, the event stream, file search, the session listing,
+// the renaming and deletion of a session (which, unlike OpenCode's, send
+// no event: the test sends those it wants) and the prompt of one session,
+// whose answer the test holds back. Its zero value works: healthy, no
+// sessions, nothing found. Other paths answer 404 with OpenCode's error
+// body.
 type Server struct {
 	// Found is what GET /find/file answers.
 	Found []string
 	// Sessions is what GET /experimental/session lists, sorted as OpenCode
 	// sorts them: most recently updated first, then by id, descending.
+	// Once the server serves, change it only through EditSessions.
 	Sessions []Session
+	// Listed, when set, is called by each session listing after it read
+	// the sessions and before it answers.
+	Listed func()
+	// RefuseStreams makes GET /event answer 503.
+	RefuseStreams atomic.Bool
 	// PromptSession is the session whose prompts the server takes: each
 	// POST /session/{PromptSession}/message waits until AnswerPrompts and
 	// answers Answer (a message, as JSON), or until the client leaves.
@@ -36,11 +45,12 @@ type Server struct {
 	promptsOpen atomic.Int32
 	answered    chan struct{} // closed by AnswerPrompts
 
-	mu      sync.Mutex
-	queries []url.Values   // of /find/file, in order
-	sent    map[string]int // directory → sessions listed
-	streams []chan string  // the open /event streams
-	opened  int            // /event streams opened so far
+	mu       sync.Mutex
+	listings int            // GET /experimental/session answered
+	queries  []url.Values   // of /find/file, in order
+	sent     map[string]int // directory → sessions listed
+	streams  []chan string  // the open /event streams
+	opened   int            // /event streams opened so far
 }
 
 // Session is a session the Server lists, in OpenCode's JSON.
@@ -63,6 +73,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"healthy":true,"version":"1.18.33"}`))
 	case "GET /event":
+		if s.RefuseStreams.Load() {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"name":"UnknownError","data":{"message":"refused"}}`))
+			return
+		}
 		s.stream(w, r)
 	case "GET /find/file":
 		s.mu.Lock()
@@ -72,6 +88,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(s.Found)
 	case "GET /experimental/session":
 		s.listSessions(w, r)
+	case "PATCH " + r.URL.Path, "DELETE " + r.URL.Path:
+		if id, ok := strings.CutPrefix(r.URL.Path, "/session/"); ok && !strings.Contains(id, "/") {
+			s.changeSession(w, r, id)
+			return
+		}
+		notFound(w)
 	case "GET /session/status":
 		w.Header().Set("Content-Type", "application/json")
 		switch {
@@ -89,10 +111,63 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(s.Messages))
 	default:
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		w.Write([]byte(`{"name":"NotFoundError","data":{"message":"no route"}}`))
+		notFound(w)
 	}
+}
+
+// notFound answers 404 as OpenCode does.
+func notFound(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusNotFound)
+	w.Write([]byte(`{"name":"NotFoundError","data":{"message":"no route"}}`))
+}
+
+// changeSession renames (PATCH {title}) or deletes the session id, and
+// answers as OpenCode does: the session, or true.
+func (s *Server) changeSession(w http.ResponseWriter, r *http.Request, id string) {
+	var body struct{ Title string }
+	if r.Method == http.MethodPatch {
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Title == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+	}
+	var answer any = true
+	s.EditSessions(func(list []Session) []Session {
+		i := slices.IndexFunc(list, func(ses Session) bool { return ses.ID == id })
+		switch {
+		case i < 0:
+			answer = nil
+		case r.Method == http.MethodDelete:
+			list = slices.Delete(list, i, i+1)
+		default:
+			list[i].Title = body.Title
+			answer = list[i]
+		}
+		return list
+	})
+	if answer == nil {
+		notFound(w)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(answer)
+}
+
+// EditSessions replaces Sessions with what edit makes of a copy of them,
+// while no listing reads them.
+func (s *Server) EditSessions(edit func([]Session) []Session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Sessions = edit(slices.Clone(s.Sessions))
+}
+
+// Listings returns how many session listings (GET /experimental/session,
+// each page) were answered so far.
+func (s *Server) Listings() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listings
 }
 
 // stream serves /event: OpenCode's server.connected event, then what Send
@@ -198,9 +273,12 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	if limit == 0 {
 		limit = 100
 	}
+	s.mu.Lock()
+	sessions := s.Sessions
+	s.mu.Unlock()
 	from := 0 // the first session updated before the cursor
 	if cursor, _ := strconv.ParseInt(q.Get("cursor"), 10, 64); cursor != 0 {
-		from, _ = slices.BinarySearchFunc(s.Sessions, cursor, func(ses Session, cursor int64) int {
+		from, _ = slices.BinarySearchFunc(sessions, cursor, func(ses Session, cursor int64) int {
 			if ses.Time.Updated >= cursor {
 				return -1
 			}
@@ -208,7 +286,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	page := []Session{}
-	for _, ses := range s.Sessions[from:] {
+	for _, ses := range sessions[from:] {
 		if len(page) == limit {
 			break
 		}
@@ -223,7 +301,11 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	for _, ses := range page {
 		s.sent[ses.Directory]++
 	}
+	s.listings++
 	s.mu.Unlock()
+	if s.Listed != nil {
+		s.Listed()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(page)
 }
