@@ -32,12 +32,19 @@ const EnvVar = "GO_WANT_HELPER_PROCESS"
 func Main() {
 	switch os.Getenv(EnvVar) {
 	case "1":
-		os.Exit(serve(os.Args[1:]))
+		exit(serve(os.Args[1:]))
 	case "sleep":
 		signal.Ignore(syscall.SIGTERM)
 		time.Sleep(time.Hour)
 		os.Exit(0)
 	}
+}
+
+// exit ends the fake with code at once. os.Exit would not in a test binary
+// built with -race: on code 0 the race runtime first sleeps a second
+// (GORACE's atexit_sleep_ms), which every stop of a fake would wait for.
+func exit(code int) {
+	syscall.Exit(code)
 }
 
 // serve behaves like `opencode serve --port P --hostname H`. The
