@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"maps"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,44 +16,14 @@ import (
 // TestSecretsRedactedWithOpenCode gives a real OpenCode secrets in each of
 // its config sources (OPENCODE_CONFIG_CONTENT, the HOME config, the
 // project's opencode.json, an {env:} reference, which OpenCode replaces by
-// the variable's value) and checks that the
-// portal's config and providers answers are OpenCode's with exactly those
-// secrets replaced.
+// the variable's value): those of the shared bed (sharedbed_test.go). It
+// checks that the portal's config and providers answers are OpenCode's
+// with exactly those secrets replaced.
 func TestSecretsRedactedWithOpenCode(t *testing.T) {
+	beds.start()
 	t.Parallel()
-	// The variable of the {env:} reference is one of OpenCode's own: the
-	// server password, which the test sets (unlike a variable of the test
-	// process, it leaves the tests that run alongside alone).
-	const envSecret = "sk-env-SECRET-4"
-	home := t.TempDir()
-	writeJSON(t, filepath.Join(home, ".config", "opencode", "opencode.json"), map[string]any{
-		"provider": map[string]any{"vault": map[string]any{
-			"npm": "@ai-sdk/openai-compatible", "name": "Vault",
-			"options": map[string]any{"baseURL": "http://127.0.0.1:9/v1", "apiKey": "sk-home-SECRET-1",
-				"headers": map[string]any{"Authorization": "Bearer tok-SECRET-2", "X-Team": "team-SECRET-3"}},
-			"models": map[string]any{"m": map[string]any{"name": "M"}},
-		}},
-	})
-	dir := portaltest.NewGitRepo(t)
-	writeJSON(t, filepath.Join(dir, "opencode.json"), map[string]any{
-		"mcp": map[string]any{"remote1": map[string]any{"type": "remote", "url": "http://127.0.0.1:9/mcp", "enabled": false,
-			"headers": map[string]any{"Authorization": "Bearer mcp-SECRET-5"}}},
-	})
-	providers := maps.Clone(portaltest.Config("")["provider"].(map[string]any))
-	providers["envy"] = map[string]any{
-		"npm": "@ai-sdk/openai-compatible", "name": "Envy",
-		"options": map[string]any{"baseURL": "http://127.0.0.1:9/v1", "apiKey": "{env:OPENCODE_SERVER_PASSWORD}"},
-		"models":  map[string]any{"e": map[string]any{"name": "E"}},
-	}
-	oc := portaltest.NewOpenCode(t, portaltest.OpenCodeOptions{Dir: dir, Home: home, Password: envSecret, Config: map[string]any{
-		"provider":          providers,
-		"enabled_providers": []string{"fake", "vault", "envy"},
-	}})
-	reg := filepath.Join(t.TempDir(), "registry.json")
-	if _, err := oc.Register(reg); err != nil {
-		t.Fatal(err)
-	}
-	p := portal.NewTestPortal(t, portal.Config{RegistryPath: reg})
+	b := beds.wait(t)
+	oc, p := b.OC, b.Portal
 
 	for _, tc := range []struct {
 		name, path string
@@ -113,20 +80,6 @@ func redactPaths(t *testing.T, v any, upstream string) {
 		return v
 	}
 	walk(v, "")
-}
-
-func writeJSON(t *testing.T, name string, v any) {
-	t.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(name, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func decodeAny(t *testing.T, data []byte) any {

@@ -26,26 +26,13 @@ type openCodeBed struct {
 	Port   int
 }
 
-// newBed starts an OpenCode bed that stops when t ends. Without opencode
-// the test fails under CI and is skipped elsewhere.
-func newBed(t testing.TB) *openCodeBed {
-	t.Helper()
-	b := &openCodeBed{Model: portaltest.NewFakeModel(t)}
-	b.OC = portaltest.NewOpenCode(t, portaltest.OpenCodeOptions{ModelURL: b.Model.URL()})
-	reg := filepath.Join(t.TempDir(), "registry.json")
-	if _, err := b.OC.Register(reg); err != nil {
-		t.Fatal(err)
-	}
-	b.Portal, b.Port = portal.NewTestPortal(t, portal.Config{RegistryPath: reg}), b.OC.Port
-	return b
-}
-
-// TestSessionsWithOpenCode runs the session tests against one real
-// OpenCode (it takes seconds to start), one after another, each with the
-// fake model reset and its own sessions.
+// TestSessionsWithOpenCode runs the session tests against the shared real
+// OpenCode (sharedbed_test.go), one after another, each with the fake
+// model reset and its own sessions.
 func TestSessionsWithOpenCode(t *testing.T) {
+	beds.start()
 	t.Parallel()
-	b := newBed(t)
+	b := beds.wait(t)
 	tests := []struct {
 		name string
 		run  func(*testing.T, *openCodeBed)
