@@ -28,19 +28,25 @@ import (
 // skipped elsewhere.
 func openCodeConfig(t testing.TB, home string) portal.Config {
 	t.Helper()
-	bin := portaltest.RequireOpenCode(t)
-	first, err := portaltest.FreePort()
+	cfg, err := newOpenCodeConfig(portaltest.RequireOpenCode(t), home, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// newOpenCodeConfig is openCodeConfig for the opencode executable bin, with
+// the registry in the folder regDir.
+func newOpenCodeConfig(bin, home, regDir string) (portal.Config, error) {
+	first, err := portaltest.FreePort()
 	return portal.Config{
-		RegistryPath: filepath.Join(t.TempDir(), "portal.json"),
+		RegistryPath: filepath.Join(regDir, "portal.json"),
 		OpenCodeBin:  bin,
 		Env:          portaltest.Env(home, portaltest.Config("")),
 		FirstPort:    first,
 		StartTimeout: 2 * time.Minute, // a loaded 2-core machine
 		StopOnClose:  true,
-	}
+	}, err
 }
 
 // call does an HTTP request against the portal's API, body sent as JSON, and
@@ -93,7 +99,8 @@ func sessionRoundTrip(t testing.TB, api string, port int) {
 
 // TestInstancesWithOpenCode runs the instance lifecycle against the real
 // OpenCode. Its subtests run in parallel, each with its own HOME (OpenCode
-// starts no faster in a HOME it used before).
+// starts no faster in a HOME it used before); the on-failure one checks the
+// crash TestInstanceEventsAcrossACrash shares.
 func TestInstancesWithOpenCode(t *testing.T) {
 	t.Parallel()
 	portaltest.RequireOpenCode(t)
@@ -155,18 +162,12 @@ func TestInstancesWithOpenCode(t *testing.T) {
 
 	t.Run("kill -9 is restarted under on-failure", func(t *testing.T) {
 		t.Parallel()
-		cfg := openCodeConfig(t, t.TempDir())
-		cfg.Restart = portal.RestartOnFailure
-		cfg.RestartBackoff = 100 * time.Millisecond
-		p := portal.NewTestPortal(t, cfg)
-		in, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: portaltest.NewGitRepo(t)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		// Started under on-failure and killed with -9: the shared crash
+		// (crashbed_test.go).
+		c := crashes.wait(t)
+		p, cfg, in := c.portal, c.cfg, c.in
 		first := pidOf(t, in)
-		if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
+		var err error
 		var got portal.Instance
 		testwait.Until(t, "the restart", func() bool {
 			got, err = p.Instance(context.Background(), in.ID)
