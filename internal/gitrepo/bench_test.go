@@ -252,6 +252,8 @@ const (
 	rssChildPathEnv = "GITREPO_LOG_RSS_PATH"
 )
 
+// TestMain runs one Log for BenchmarkLogMemory when started as its child,
+// else the tests, with the folder of the repositories they share.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(rssChildEnv); dir != "" {
 		path := os.Getenv(rssChildPathEnv)
@@ -265,7 +267,15 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	root, err := os.MkdirTemp("", "gitrepo-fixtures-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fixtureRoot = root
+	code := m.Run()
+	os.RemoveAll(root)
+	os.Exit(code)
 }
 
 // BenchmarkLogMemory reports the peak RSS of a process running Log with a

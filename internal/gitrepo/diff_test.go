@@ -75,7 +75,7 @@ func TestDiffMatchesGit(t *testing.T) {
 	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
-			dir := sc.build(t)
+			dir := sharedRepo(t, "scenario "+sc.name, sc.build)
 			r := openRepo(t, dir)
 			if sc.noCommits {
 				_, err := r.Diff(ctx, DiffOptions{})

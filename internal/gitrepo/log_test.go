@@ -91,7 +91,7 @@ func TestBranchesMatchGit(t *testing.T) {
 	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
-			dir := sc.build(t)
+			dir := sharedRepo(t, "scenario "+sc.name, sc.build)
 			if !sc.noCommits {
 				runGit(t, dir, "branch", "-q", "extra")
 			}

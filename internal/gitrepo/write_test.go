@@ -61,7 +61,7 @@ func TestWritesMatchGit(t *testing.T) {
 		for _, o := range ops {
 			t.Run(sc.name+"/"+o.name, func(t *testing.T) {
 				t.Parallel()
-				ours := sc.build(t)
+				ours := sharedRepo(t, "scenario "+sc.name, sc.build)
 				twin := twinOf(t, ours)
 				if err := o.ours(openRepo(t, ours)); err != nil {
 					if errors.Is(err, ErrPathNotFound) {
