@@ -162,10 +162,17 @@ func findMkrepo() (string, error) {
 func twinOf(tb testing.TB, dir string) string {
 	tb.Helper()
 	twin := filepath.Join(tb.TempDir(), "twin")
-	if out, err := exec.Command("cp", "-a", dir, twin).CombinedOutput(); err != nil {
+	copyRepo(tb, dir, twin)
+	return twin
+}
+
+// copyRepo copies the repository at dir to to, which must not exist, with
+// cp -a (see twinOf).
+func copyRepo(tb testing.TB, dir, to string) {
+	tb.Helper()
+	if out, err := exec.Command("cp", "-a", dir, to).CombinedOutput(); err != nil {
 		tb.Fatalf("cp -a %s: %v: %s", dir, err, out)
 	}
-	return twin
 }
 
 // fsckClean fails the test unless git fsck --strict finds nothing wrong

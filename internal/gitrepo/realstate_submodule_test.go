@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -137,6 +139,51 @@ type subState struct {
 	build func(t *testing.T, dir string)
 }
 
+// builtStates keeps a copy of each submodule state, made once in a folder
+// of the test, for the writes that start from that state.
+type builtStates struct {
+	fx     *subFixture
+	states []subState
+	keep   string // the test's folder for them
+	built  []builtState
+}
+
+type builtState struct {
+	once sync.Once
+	dir  string // empty if the state could not be built
+}
+
+func newBuiltStates(t *testing.T, fx *subFixture, states []subState) *builtStates {
+	return &builtStates{fx: fx, states: states, keep: t.TempDir(), built: make([]builtState, len(states))}
+}
+
+// keepCopy keeps a copy of dir, just built in state i, unless state i
+// was kept already.
+func (b *builtStates) keepCopy(t *testing.T, i int, dir string) {
+	t.Helper()
+	b.built[i].once.Do(func() {
+		to := filepath.Join(b.keep, strconv.Itoa(i))
+		copyRepo(t, dir, to)
+		b.built[i].dir = to
+	})
+}
+
+// copyOf returns a copy of the fixture in state i, built the first time
+// (when no read of that state kept its copy first).
+func (b *builtStates) copyOf(t *testing.T, i int) string {
+	t.Helper()
+	b.built[i].once.Do(func() {
+		to := filepath.Join(b.keep, strconv.Itoa(i))
+		copyRepo(t, b.fx.super, to)
+		b.states[i].build(t, to)
+		b.built[i].dir = to
+	})
+	if b.built[i].dir == "" {
+		t.Fatalf("the state %q could not be built (see the test that built it)", b.states[i].name)
+	}
+	return twinOf(t, b.built[i].dir)
+}
+
 // dirtyEverywhere moves a's commit and gives both submodules changes and
 // untracked files, for the ignore settings to filter.
 func dirtyEverywhere(t *testing.T, dir string) {
@@ -186,12 +233,16 @@ func TestSubmodules(t *testing.T) {
 	fx := newSubFixture(t)
 	ctx := context.Background()
 	states := submoduleStates(fx)
+	built := newBuiltStates(t, fx, states)
 	t.Run("reads", func(t *testing.T) {
 		for i, sc := range append(states, submoduleIgnoreStates()...) {
 			t.Run(sc.name, func(t *testing.T) {
 				t.Parallel()
 				dir := fx.copy(t)
 				sc.build(t, dir)
+				if i < len(states) {
+					built.keepCopy(t, i, dir) // before the reads refresh its index
+				}
 				// StatusCLI runs git with --ignore-submodules=none; one
 				// state with every <sub> flag is enough for its parse.
 				compareSubmoduleReads(t, dir, i == 2)
@@ -222,8 +273,7 @@ func TestSubmodules(t *testing.T) {
 			sc := states[tc.state]
 			t.Run(tc.op+" "+strings.Join(tc.paths, " ")+", "+sc.name, func(t *testing.T) {
 				t.Parallel()
-				ours := fx.copy(t)
-				sc.build(t, ours)
+				ours := built.copyOf(t, tc.state)
 				theirs := twinOf(t, ours)
 				r := openRepo(t, ours)
 				var err error
@@ -267,8 +317,7 @@ func TestSubmodules(t *testing.T) {
 	})
 	t.Run("discard of a file replaced by a repository", func(t *testing.T) {
 		// git restore would delete the repository, history and all.
-		dir := fx.copy(t)
-		states[7].build(t, dir)
+		dir := built.copyOf(t, 7)
 		before, _ := submoduleRepoState(t, dir)
 		err := openRepo(t, dir).Discard(ctx, []string{"top.txt"})
 		if !errors.Is(err, ErrUnsupported) {
