@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -343,4 +344,15 @@ func TestSessionListingRace(t *testing.T) {
 	if diff := gocmp.Diff(b.direct(), b.list(t)); diff != "" {
 		t.Errorf("once every change was made, Sessions() differs from OpenCode's listing (-OpenCode +portal):\n%s", diff)
 	}
+}
+
+// TestSessionListingEndsWithPortal checks that the subscription a kept
+// listing holds, and its goroutines, end when the Portal is closed.
+func TestSessionListingEndsWithPortal(t *testing.T) {
+	base := runtime.NumGoroutine()
+	t.Cleanup(func() { // after the Portal and the stand-in are closed
+		testwait.Until(t, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
+	})
+	b := newKeptBed(t, time.Hour)
+	b.settle(t)
 }
