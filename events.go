@@ -71,7 +71,8 @@ func (f EventFilter) match(e Event) bool {
 // caller must keep reading it until then.
 //
 // However many subscribe, the portal holds one event stream per instance,
-// opened by the first subscriber and closed after the last one leaves. A
+// opened by the first subscriber and closed after the last one leaves (the
+// session listing kept for the instance is one: see Sessions). A
 // subscriber that reads too slowly gets an EventResync and skips ahead
 // instead of delaying the others. A stream from OpenCode that closes or
 // stays silent for 30 s is reconnected, and every subscriber then gets an

@@ -17,6 +17,9 @@ import (
 // sessions and GET session/{id}/messages: each iteration does the same call
 // through the portal and straight to OpenCode, alternately, and the ratios
 // of their 50th and 99th percentiles are reported (1.0 = no overhead).
+// Nothing changes between the calls, so the portal answers GET sessions
+// with the listing it kept; BenchmarkSessionsBesideAnotherProject measures
+// it asked of OpenCode too.
 func BenchmarkSessionRoutes(b *testing.B) {
 	bed := newSessionBed(b)
 	for range 5 {
