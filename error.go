@@ -69,6 +69,9 @@ const (
 	HintInstanceLog     Hint = "instance-log"     // read the instance's log
 	HintRestartInstance Hint = "restart-instance" // restart the instance
 	HintStopInstance    Hint = "stop-instance"    // stop the instance
+	HintMaxInstances    Hint = "max-instances"    // raise the most instances that may run at once (Config.MaxInstances)
+	HintStartTimeout    Hint = "start-timeout"    // give an instance's start longer (Config.StartTimeout)
+	HintOpenCodeBin     Hint = "opencode-bin"     // check which opencode executable runs (Config.OpenCodeBin)
 )
 
 // Errorf returns an *Error with the given code and a formatted message.

@@ -42,12 +42,60 @@ func TestTransportWords(t *testing.T) {
 // for an *Error names HTTP: the front ends add their own words from the
 // error's Hint.
 func TestMessagesSpeakOfTheDomain(t *testing.T) {
-	files, err := filepath.Glob("*.go")
+	messages := errorMessages(t, ".")
+	if len(messages) < 50 {
+		t.Fatalf("found %d messages in the root package; the scan missed them", len(messages))
+	}
+	var leaks []string
+	for _, m := range messages {
+		if transport.MatchString(m.text) {
+			leaks = append(leaks, m.pos+": "+m.text)
+		}
+	}
+	if diff := cmp.Diff([]string(nil), leaks); diff != "" {
+		t.Errorf("messages that name the transport; say what to do in the portal's words and set Error.Hint (-want +got):\n%s", diff)
+	}
+}
+
+// frontEnd matches the words of a front end or of the library's own
+// settings, which the lifecycle's messages leave to its callers: a flag, a
+// subcommand, an environment variable, a Config field.
+var frontEnd = regexp.MustCompile(`(^|\s)--[a-z]|\bportal (serve|run|list|stop)\b|\bConfig\.|\bOPENCODE_BIN\b|\bPORTAL_[A-Z]`)
+
+// TestLifecycleMessagesNameNoSetting fails if a message of the instance
+// lifecycle names a flag, a subcommand or a setting: it says what to do in
+// its own words and sets its Error's Hint, which the root maps onto
+// Error.Hint for the front ends to name their own way.
+func TestLifecycleMessagesNameNoSetting(t *testing.T) {
+	messages := errorMessages(t, filepath.Join("internal", "lifecycle"))
+	if len(messages) < 15 {
+		t.Fatalf("found %d messages in the lifecycle; the scan missed them", len(messages))
+	}
+	var leaks []string
+	for _, m := range messages {
+		if frontEnd.MatchString(m.text) || transport.MatchString(m.text) {
+			leaks = append(leaks, m.pos+": "+m.text)
+		}
+	}
+	if diff := cmp.Diff([]string(nil), leaks); diff != "" {
+		t.Errorf("messages that name a front end's words (-want +got):\n%s", diff)
+	}
+}
+
+// errorMessage is a string literal in an error's message.
+type errorMessage struct{ pos, text string }
+
+// errorMessages returns the string literals of the messages the non-test
+// files of dir build for an error: the format and arguments of Errorf or
+// errorf calls, and the Message of Error composite literals.
+func errorMessages(t *testing.T, dir string) []errorMessage {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	fset := token.NewFileSet()
-	var messages, leaks []string
+	var messages []errorMessage
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") {
 			continue
@@ -60,7 +108,7 @@ func TestMessagesSpeakOfTheDomain(t *testing.T) {
 			var texts []ast.Node
 			switch n := n.(type) {
 			case *ast.CallExpr: // Errorf(code, format, args...)
-				if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "Errorf" {
+				if id, ok := n.Fun.(*ast.Ident); ok && (id.Name == "Errorf" || id.Name == "errorf") {
 					texts = append(texts, n)
 				}
 			case *ast.CompositeLit: // &Error{Message: ...}
@@ -79,22 +127,14 @@ func TestMessagesSpeakOfTheDomain(t *testing.T) {
 						return true
 					}
 					s, _ := strconv.Unquote(lit.Value)
-					messages = append(messages, s)
-					if transport.MatchString(s) {
-						leaks = append(leaks, fset.Position(lit.Pos()).String()+": "+s)
-					}
+					messages = append(messages, errorMessage{fset.Position(lit.Pos()).String(), s})
 					return true
 				})
 			}
 			return true
 		})
 	}
-	if len(messages) < 50 {
-		t.Fatalf("found %d messages in the root package; the scan missed them", len(messages))
-	}
-	if diff := cmp.Diff([]string(nil), leaks); diff != "" {
-		t.Errorf("messages that name the transport; say what to do in the portal's words and set Error.Hint (-want +got):\n%s", diff)
-	}
+	return messages
 }
 
 func isIdent(e ast.Expr, name string) bool {

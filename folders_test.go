@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,8 +123,9 @@ func TestMaxInstances(t *testing.T) {
 		ids = append(ids, in.ID)
 	}
 	_, err := p.StartInstance(ctx, portal.StartOptions{Directory: t.TempDir()})
-	if portal.ErrorCode(err) != portal.ECONFLICT || !strings.Contains(portal.ErrorMessage(err), "--max-instances") {
-		t.Fatalf("third start: err = %v, want ECONFLICT naming --max-instances", err)
+	var pe *portal.Error
+	if !errors.As(err, &pe) || pe.Code != portal.ECONFLICT || pe.Hint != portal.HintMaxInstances || !strings.Contains(pe.Message, "raise the limit") {
+		t.Fatalf("third start: err = %#v, want ECONFLICT advising to raise the limit (HintMaxInstances)", err)
 	}
 	if err := p.StopInstance(ctx, ids[0]); err != nil {
 		t.Fatal(err)

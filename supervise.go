@@ -67,13 +67,32 @@ func (p *Portal) forgetEntries() {
 	p.mu.Unlock()
 }
 
-// lifecycleKinds maps the kinds of lifecycle errors onto error codes.
-var lifecycleKinds = map[lifecycle.Kind]string{
-	lifecycle.Internal:    EINTERNAL,
-	lifecycle.Conflict:    ECONFLICT,
-	lifecycle.Unavailable: EUNAVAILABLE,
-	lifecycle.Timeout:     ETIMEOUT,
-	lifecycle.NotFound:    ENOTFOUND,
+// lifecycleCode is the error code of a kind of lifecycle error.
+func lifecycleCode(k lifecycle.Kind) string {
+	switch k {
+	case lifecycle.Conflict:
+		return ECONFLICT
+	case lifecycle.Unavailable:
+		return EUNAVAILABLE
+	case lifecycle.Timeout:
+		return ETIMEOUT
+	case lifecycle.NotFound:
+		return ENOTFOUND
+	}
+	return EINTERNAL
+}
+
+// lifecycleHint is the Hint of a lifecycle error's hint.
+func lifecycleHint(h lifecycle.Hint) Hint {
+	switch h {
+	case lifecycle.HintMaxInstances:
+		return HintMaxInstances
+	case lifecycle.HintStartTimeout:
+		return HintStartTimeout
+	case lifecycle.HintOpenCodeBin:
+		return HintOpenCodeBin
+	}
+	return ""
 }
 
 // lifecycleError turns an error of the lifecycle into an *Error; others
@@ -83,7 +102,7 @@ func lifecycleError(err error) error {
 	if !errors.As(err, &le) {
 		return err
 	}
-	return &Error{Code: lifecycleKinds[le.Kind], Message: le.Message, Err: le.Err}
+	return &Error{Code: lifecycleCode(le.Kind), Message: le.Message, Err: le.Err, Hint: lifecycleHint(le.Hint)}
 }
 
 // registryError is the *Error for a failed read or update of the registry.

@@ -18,13 +18,18 @@ func errorText(err error) string {
 	return err.Error()
 }
 
-// hintCommand is the subcommand that takes the step hint names, or "" when
-// the portal command has none: restarting an instance and reading its log
-// are the server's, and portal stop names an instance by its folder or name,
-// not by the ID an error knows.
+// hintCommand is the subcommand or flag that takes the step hint names, or
+// "" when the portal command has none: restarting an instance and reading
+// its log are the server's, portal stop names an instance by its folder or
+// name, not by the ID an error knows, and no flag sets the start timeout.
 func hintCommand(hint portal.Hint) string {
-	if hint == portal.HintListInstances {
+	switch hint {
+	case portal.HintListInstances:
 		return "portal list"
+	case portal.HintMaxInstances:
+		return "the --max-instances flag"
+	case portal.HintOpenCodeBin:
+		return "the --opencode flag, or OPENCODE_BIN"
 	}
 	return ""
 }

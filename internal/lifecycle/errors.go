@@ -22,12 +22,26 @@ const (
 	NotFound                // no such thing: an instance's output
 )
 
+// Hint names the step an Error's Message ends by advising when that step
+// is a setting of the caller's (which the caller names in its own words).
+type Hint int
+
+// The steps an Error's Hint names.
+const (
+	NoHint           Hint = iota
+	HintMaxInstances      // raise the most instances that may run at once (Config.MaxInstances)
+	HintStartTimeout      // give a start longer (Config.StartTimeout)
+	HintOpenCodeBin       // check which opencode executable runs (ProcessRunner.Bin)
+)
+
 // Error is a failure of the lifecycle: what failed and what to do, in
-// Message.
+// Message, which speaks of the lifecycle's own things; Hint names the
+// setting its advice is about, if any.
 type Error struct {
 	Kind    Kind
 	Message string
 	Err     error // the cause, if any
+	Hint    Hint
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -86,8 +100,8 @@ func startError(dir string, err error) error {
 		return &Error{Kind: Unavailable, Err: err, Message: fmt.Sprintf(
 			"OpenCode for %s failed to start: %v; check its configuration and that its port is free%s", dir, reason, output)}
 	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{Kind: Timeout, Err: err, Message: fmt.Sprintf(
-			"OpenCode for %s was not ready within the start timeout; start it again, or raise Config.StartTimeout if it needs longer%s", dir, output)}
+		return &Error{Kind: Timeout, Err: err, Hint: HintStartTimeout, Message: fmt.Sprintf(
+			"OpenCode for %s was not ready within the start timeout; start it again, or give starts longer if it needs more time%s", dir, output)}
 	case errors.Is(err, context.Canceled):
 		return &Error{Kind: Timeout, Err: err, Message: fmt.Sprintf(
 			"Starting OpenCode for %s was cancelled before it was ready (its caller left, or the portal closed); start it again%s", dir, output)}
@@ -95,6 +109,6 @@ func startError(dir string, err error) error {
 		return &Error{Kind: Conflict, Err: err, Message: fmt.Sprintf(
 			"The instance for %s was stopped meanwhile; start it again", dir)}
 	}
-	return &Error{Kind: Internal, Err: err, Message: fmt.Sprintf(
-		"Starting OpenCode for %s failed: %v; check Config.OpenCodeBin (or OPENCODE_BIN)", dir, err)}
+	return &Error{Kind: Internal, Err: err, Hint: HintOpenCodeBin, Message: fmt.Sprintf(
+		"Starting OpenCode for %s failed: %v; check which opencode executable the portal runs", dir, err)}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -173,7 +174,8 @@ func (m *Manager) reserve(ctx context.Context, opts StartOptions) (reservation, 
 			// A dead instance of this folder: its entry is replaced.
 		}
 		if limit := m.cfg.MaxInstances; limit > 0 && live >= limit {
-			return errorf(Conflict, "%d instances run already, the most allowed (Config.MaxInstances, portal serve --max-instances); stop one first, or raise the limit", live)
+			return &Error{Kind: Conflict, Hint: HintMaxInstances, Message: fmt.Sprintf(
+				"%d instances run already, the most allowed; stop one first, or raise the limit", live)}
 		}
 		port, err := m.pickPort(kept, opts.Hostname, opts.Port)
 		if err != nil {
