@@ -128,6 +128,6 @@ func heldError(port int, id string, err error) error {
 			"The instance on port %d is not running: another program listens on its port, so nothing was sent there; "+
 				"to move it to a free port, start its folder again once you stop the instance", port)}
 	}
-	return &Error{Code: EINTERNAL, Err: err, Message: fmt.Sprintf(
-		"Checking that port %d belongs to the instance's OpenCode failed, so nothing was sent there: %v", port, err)}
+	return &Error{Code: EINTERNAL, Err: err, Hint: HintRestartInstance, Instance: id, Message: fmt.Sprintf(
+		"Checking that port %d belongs to the instance's OpenCode failed, so nothing was sent there: %v; try again, or restart the instance", port, err)}
 }

@@ -1,6 +1,8 @@
 package portal_test
 
 import (
+	"context"
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -11,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/opencode-portal/portal"
 )
 
 // transport matches the words of a front end's transport: HTTP methods
@@ -140,4 +144,21 @@ func errorMessages(t *testing.T, dir string) []errorMessage {
 func isIdent(e ast.Expr, name string) bool {
 	id, ok := e.(*ast.Ident)
 	return ok && id.Name == name
+}
+
+// TestNoInstanceNamedSaysWhatToDo asks for an instance by an empty name: the
+// error says what failed and what to do, and names the step for the front
+// ends.
+func TestNoInstanceNamedSaysWhatToDo(t *testing.T) {
+	p := portal.NewTestPortal(t, fakeConfig(t))
+	_, err := p.InstanceLogs(context.Background(), "", 0)
+	var pe *portal.Error
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v, want a *portal.Error", err)
+	}
+	got := []string{pe.Code, string(pe.Hint), pe.Message}
+	want := []string{portal.EINVALID, string(portal.HintListInstances), "Instance id or port required: name an instance by its ID or OpenCode port; list instances to find them"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("error (-want +got):\n%s", diff)
+	}
 }

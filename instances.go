@@ -114,24 +114,24 @@ func (p *Portal) checkDirectory(dir string) (string, error) {
 		return "", Errorf(EINVALID, "Directory required: give the absolute path of a project folder")
 	}
 	if strings.ContainsRune(dir, 0) {
-		return "", Errorf(EINVALID, "Invalid directory: it contains a NUL byte")
+		return "", Errorf(EINVALID, "Invalid directory: it contains a NUL byte; give the folder's path without it")
 	}
 	clean := filepath.Clean(dir)
 	if !filepath.IsAbs(clean) {
-		return "", Errorf(EINVALID, "Directory %q is not an absolute path", dir)
+		return "", Errorf(EINVALID, "Directory %q is not an absolute path; give the folder's full path, from the filesystem root", dir)
 	}
 	fi, err := os.Stat(clean)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return "", Errorf(EINVALID, "Directory %s does not exist", clean)
+		return "", Errorf(EINVALID, "Directory %s does not exist; create it first, or give an existing folder", clean)
 	case err != nil:
-		return "", Errorf(EINVALID, "Directory %s can not be used: %v", clean, err)
+		return "", Errorf(EINVALID, "Directory %s can not be used: %v; check that the user running the portal may read it", clean, err)
 	case !fi.IsDir():
-		return "", Errorf(EINVALID, "%s is not a directory", clean)
+		return "", Errorf(EINVALID, "%s is not a directory; give a folder", clean)
 	}
 	resolved, err := filepath.EvalSymlinks(clean)
 	if err != nil {
-		return "", Errorf(EINVALID, "Directory %s can not be used: %v", clean, err)
+		return "", Errorf(EINVALID, "Directory %s can not be used: %v; check that the user running the portal may read it", clean, err)
 	}
 	if err := p.checkFolder(resolved); err != nil {
 		return "", err
@@ -262,7 +262,7 @@ func (p *Portal) Clean(ctx context.Context) ([]Instance, error) {
 // port when idOrPort has 1 to 5 digits.
 func (p *Portal) findEntry(idOrPort string) (registry.Entry, error) {
 	if idOrPort == "" {
-		return registry.Entry{}, Errorf(EINVALID, "Instance id or port required")
+		return registry.Entry{}, &Error{Code: EINVALID, Hint: HintListInstances, Message: "Instance id or port required: name an instance by its ID or OpenCode port; list instances to find them"}
 	}
 	port := 0
 	if len(idOrPort) <= 5 && strings.Trim(idOrPort, "0123456789") == "" {

@@ -107,7 +107,7 @@ func (p *Portal) clientFor(e registry.Entry) (*opencode.Client, error) {
 		Timeout:    p.cfg.RequestTimeout,
 	})
 	if err != nil {
-		return nil, Errorf(EINTERNAL, "instance on port %d: %v", e.OpencodePort, err)
+		return nil, Errorf(EINTERNAL, "Reaching the instance on port %d failed: %v; restart the instance", e.OpencodePort, err)
 	}
 	p.clients[addr] = cachedClient{password: e.Password, client: c}
 	return c, nil
@@ -152,9 +152,9 @@ func upstreamError(port int, err error) error {
 		return &Error{Code: EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
 			"OpenCode on port %d answered with something other than JSON; is it OpenCode 1.18 or newer?", port)}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &Error{Code: ETIMEOUT, Err: err, Message: fmt.Sprintf("The call to OpenCode on port %d was cancelled", port)}
+		return &Error{Code: ETIMEOUT, Err: err, Message: fmt.Sprintf("The call to OpenCode on port %d was cancelled or took too long; try again, or restart the instance if it keeps happening", port)}
 	}
-	return &Error{Code: EINTERNAL, Err: err, Message: fmt.Sprintf("Calling OpenCode on port %d failed: %v", port, err)}
+	return &Error{Code: EINTERNAL, Err: err, Message: fmt.Sprintf("Calling OpenCode on port %d failed: %v; try again, or restart the instance if it keeps happening", port, err)}
 }
 
 // withClient calls fn with the OpenCode client of the registered instance

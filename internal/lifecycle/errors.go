@@ -94,8 +94,12 @@ func startError(dir string, err error) error {
 	case errors.Is(err, ErrStartTimeout):
 		// What it waited for last (a health check's answer), and what to do.
 		detail := strings.TrimPrefix(reason.Error(), ErrStartTimeout.Error())
-		return &Error{Kind: Timeout, Err: err, Message: fmt.Sprintf(
-			"OpenCode for %s did not become ready in time%s%s", dir, detail, output)}
+		if strings.Contains(detail, "; ") { // the health check's answer says what to do
+			return &Error{Kind: Timeout, Err: err, Message: fmt.Sprintf(
+				"OpenCode for %s did not become ready in time%s%s", dir, detail, output)}
+		}
+		return &Error{Kind: Timeout, Err: err, Hint: HintStartTimeout, Message: fmt.Sprintf(
+			"OpenCode for %s did not become ready in time%s; start it again, or give starts longer%s", dir, detail, output)}
 	case errors.Is(err, ErrExited):
 		return &Error{Kind: Unavailable, Err: err, Message: fmt.Sprintf(
 			"OpenCode for %s failed to start: %v; check its configuration and that its port is free%s", dir, reason, output)}

@@ -22,7 +22,7 @@ func TestStartErrorSaysWhatFailed(t *testing.T) {
 		{
 			"no output",
 			&StartError{Err: fmt.Errorf("%w: no listening line printed", ErrStartTimeout)},
-			&Error{Kind: Timeout, Message: "OpenCode for /p did not become ready in time: no listening line printed"},
+			&Error{Kind: Timeout, Hint: HintStartTimeout, Message: "OpenCode for /p did not become ready in time: no listening line printed; start it again, or give starts longer"},
 		},
 		{
 			"cancelled",

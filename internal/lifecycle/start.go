@@ -111,7 +111,7 @@ func (m *Manager) start(ctx context.Context, opts StartOptions) (Started, error)
 			fallthrough // another portal is starting it: wait until it answers or fails
 		case r.wait: // another portal is starting this folder
 			if err := sleep(ctx, 200*time.Millisecond); err != nil {
-				return Started{}, &Error{Kind: Timeout, Err: err, Message: "Waiting for another portal to start " + dir + ": " + err.Error()}
+				return Started{}, &Error{Kind: Timeout, Err: err, Message: "Waiting for another portal to start " + dir + ": " + err.Error() + "; start it again to wait longer"}
 			}
 			continue
 		}
@@ -119,7 +119,7 @@ func (m *Manager) start(ctx context.Context, opts StartOptions) (Started, error)
 		runner, _ := m.runnerFor(e)
 		if err := os.MkdirAll(filepath.Dir(e.LogFile), 0o700); err != nil {
 			m.Remove(e.ID)
-			return Started{}, errorf(Internal, "Creating the log folder for %s: %v", dir, err)
+			return Started{}, errorf(Internal, "Creating the log folder for %s: %v; check that the user running the portal may write beside the registry", dir, err)
 		}
 		run, err := supervise(ctx, runner, e, m.supervision(e))
 		if err != nil {
@@ -255,7 +255,7 @@ func (m *Manager) pickPort(entries []registry.Entry, host string, port int) (int
 	}
 	port, err := supervisor.FreePort(host, m.cfg.FirstPort, func(port int) bool { _, ok := taken[port]; return ok })
 	if err != nil {
-		return 0, &Error{Kind: Unavailable, Err: err, Message: "No port to start OpenCode on: " + err.Error()}
+		return 0, &Error{Kind: Unavailable, Err: err, Message: "No port to start OpenCode on: " + err.Error() + "; stop an instance, or free a port"}
 	}
 	return port, nil
 }

@@ -34,10 +34,10 @@ func (m *Manager) Stop(ctx context.Context, e registry.Entry) error {
 		}
 	}
 	if err != nil {
-		return &Error{Kind: Internal, Err: err, Message: fmt.Sprintf("Stopping instance %s failed: %v", e.ID, err)}
+		return &Error{Kind: Internal, Err: err, Message: fmt.Sprintf("Stopping instance %s failed: %v; stop it again, or end its processes by hand", e.ID, err)}
 	}
 	if err := m.Remove(e.ID); err != nil {
-		return &Error{Kind: Internal, Err: err, Message: fmt.Sprintf("Instance %s stopped, but removing it from the registry failed: %v", e.ID, err)}
+		return &Error{Kind: Internal, Err: err, Message: fmt.Sprintf("Instance %s stopped, but removing it from the registry failed: %v; stop it again to remove it", e.ID, err)}
 	}
 	return nil
 }
@@ -57,7 +57,7 @@ func (m *Manager) Restart(ctx context.Context, e registry.Entry) (Started, error
 	}
 	runner, ok := m.runnerFor(e)
 	if !ok {
-		return Started{}, errorf(Conflict, "Instance %s is of type %q, which this portal can not run", e.ID, e.InstanceType)
+		return Started{}, errorf(Conflict, "Instance %s is of type %q, which this portal can not run; restart it with the program that started it", e.ID, e.InstanceType)
 	}
 	// Claim the entry first, so the portal that supervised it lets it go.
 	old := e
@@ -73,14 +73,14 @@ func (m *Manager) Restart(ctx context.Context, e registry.Entry) (Started, error
 	}
 	if runner.Alive(old) {
 		if err := runner.Terminate(ctx, old, m.cfg.StopTimeout); err != nil {
-			return Started{}, &Error{Kind: Internal, Err: err, Message: fmt.Sprintf("Stopping instance %s failed: %v", e.ID, err)}
+			return Started{}, &Error{Kind: Internal, Err: err, Message: fmt.Sprintf("Stopping instance %s failed: %v; stop it again, or end its processes by hand", e.ID, err)}
 		}
 	}
 	if e, err = m.entry(e.ID); err != nil {
 		return Started{}, err
 	}
 	if err := os.MkdirAll(filepath.Dir(e.LogFile), 0o700); err != nil {
-		return Started{}, errorf(Internal, "Creating the log folder: %v", err)
+		return Started{}, errorf(Internal, "Creating the log folder: %v; check that the user running the portal may write beside the registry", err)
 	}
 	run, err := supervise(ctx, runner, e, m.supervision(e))
 	if err != nil {
@@ -115,14 +115,14 @@ func (m *Manager) Logs(e registry.Entry, tail int) ([]string, error) {
 	}
 	runner, ok := m.runnerFor(e)
 	if !ok {
-		return nil, errorf(NotFound, "Instance %s has no captured output: this portal can not run instances of type %q", e.ID, e.InstanceType)
+		return nil, errorf(NotFound, "Instance %s has no captured output: this portal can not run instances of type %q; read its output where it runs", e.ID, e.InstanceType)
 	}
 	lines, err := runner.Logs(e, tail)
 	switch {
 	case errors.Is(err, ErrNoOutput):
-		return nil, errorf(NotFound, "Instance %s has no captured output: it was not started by a portal", e.ID)
+		return nil, errorf(NotFound, "Instance %s has no captured output: it was not started by a portal; restart it to capture its output from now on", e.ID)
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, errorf(NotFound, "Instance %s has no captured output: its log file %s is gone", e.ID, e.LogFile)
+		return nil, errorf(NotFound, "Instance %s has no captured output: its log file %s is gone; restart it to capture its output from now on", e.ID, e.LogFile)
 	case err != nil:
 		return nil, &Error{Kind: Internal, Err: err, Message: fmt.Sprintf(
 			"Reading the output of instance %s failed (%v); check that its log file %s is readable by the user running the portal", e.ID, err, e.LogFile)}
