@@ -121,7 +121,7 @@ func (p *Portal) SearchFiles(ctx context.Context, port int, s FileSearch) ([]str
 	case limit == 0:
 		limit = DefaultSearchLimit
 	case limit < 0 || limit > MaxSearchLimit:
-		return nil, Errorf(EINVALID, "Invalid limit %d: give a number from 1 to %d", s.Limit, MaxSearchLimit)
+		return nil, Errorf(EINVALID, "Invalid limit %d: give a number from 1 to %d, or 0 for the default %d", s.Limit, MaxSearchLimit, DefaultSearchLimit)
 	}
 	if s.Type != "" && s.Type != FileTypeFile && s.Type != FileTypeDirectory {
 		return nil, Errorf(EINVALID, "Invalid type %q: give %q, %q, or nothing for both", s.Type, FileTypeFile, FileTypeDirectory)

@@ -267,7 +267,7 @@ func cliReadError(why string, err error) error {
 // GitLog lists commits newest first, like `git log`.
 func (p *Portal) GitLog(ctx context.Context, port int, opts GitLogOptions) ([]GitCommit, error) {
 	if opts.Limit < 0 || opts.Limit > MaxGitLogLimit {
-		return nil, Errorf(EINVALID, "Invalid limit %d: give a number from 1 to %d", opts.Limit, MaxGitLogLimit)
+		return nil, Errorf(EINVALID, "Invalid limit %d: give a number from 1 to %d, or 0 for the default %d", opts.Limit, MaxGitLogLimit, DefaultGitLogLimit)
 	}
 	if opts.Limit == 0 {
 		opts.Limit = DefaultGitLogLimit

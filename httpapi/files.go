@@ -29,10 +29,8 @@ func (h *handler) searchFiles(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s := portal.FileSearch{Query: q.Get("q"), Type: q.Get("type")}
-	if v := q.Get("limit"); v != "" {
-		if s.Limit, err = strconv.Atoi(v); err != nil {
-			return portal.Errorf(portal.EINVALID, "Invalid limit %q: give a number from 1 to %d", v, portal.MaxSearchLimit)
-		}
+	if s.Limit, err = queryInt(q.Get("limit"), "limit"); err != nil {
+		return err
 	}
 	found, err := h.p.SearchFiles(r.Context(), port, s)
 	if err != nil {

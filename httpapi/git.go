@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/opencode-portal/portal"
 )
@@ -64,10 +63,8 @@ func (h *handler) gitLog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	opts := portal.GitLogOptions{Ref: q.Get("ref"), Path: q.Get("path")}
-	if v := q.Get("limit"); v != "" {
-		if opts.Limit, err = strconv.Atoi(v); err != nil || opts.Limit < 1 {
-			return portal.Errorf(portal.EINVALID, "Invalid limit %q: give a number from 1 to %d", v, portal.MaxGitLogLimit)
-		}
+	if opts.Limit, err = queryInt(q.Get("limit"), "limit"); err != nil {
+		return err
 	}
 	commits, err := h.p.GitLog(r.Context(), port, opts)
 	if err != nil {

@@ -105,6 +105,11 @@ func TestGitRoutes(t *testing.T) {
 		if code != 200 || len(log) != 1 || log[0].(map[string]any)["subject"] != "add files" {
 			t.Errorf("log: %d %v", code, v)
 		}
+		// limit=0 is the default limit, as for files/search.
+		code, v = getJSON(t, "GET", url("log?limit=0&path="+area), nil)
+		if log, _ := v.([]any); code != 200 || len(log) != 1 {
+			t.Errorf("log?limit=0: %d %v", code, v)
+		}
 		code, m = call("GET", "branches", "")
 		if code != 200 || m["current"] != branch || m["head"] == "" {
 			t.Errorf("branches: %d %v", code, m)
@@ -158,6 +163,7 @@ func TestGitRoutes(t *testing.T) {
 			{"GET", "diff?path=../x", ``, 400, "Invalid path"},
 			{"GET", "log?limit=abc", ``, 400, "Invalid limit"},
 			{"GET", "log?limit=5000", ``, 400, "Invalid limit"},
+			{"GET", "log?limit=-1", ``, 400, "from 1 to 1000"},
 			{"GET", "log?ref=nope", ``, 404, "nope"},
 			{"POST", "pull", ``, 409, "upstream"},
 			{"POST", "push", `{"remote":"nowhere"}`, 404, "No such remote"},

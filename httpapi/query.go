@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/opencode-portal/portal"
 )
@@ -37,4 +38,17 @@ func queryBool(v, name string) (bool, error) {
 		return true, nil
 	}
 	return false, portal.Errorf(portal.EINVALID, "Invalid %s %q: use true or false (or 1 or 0)", name, v)
+}
+
+// queryInt parses a whole-number query parameter; absent is 0. Its range is
+// the domain's to check.
+func queryInt(v, name string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, portal.Errorf(portal.EINVALID, "Invalid %s %q: give a whole number", name, v)
+	}
+	return n, nil
 }
