@@ -53,6 +53,10 @@ func (h *handler) handle(pattern string, fn apiFunc, body ...bodyKind) {
 	limit := h.bodyLimit(kind)
 	h.patterns = append(h.patterns, pattern)
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if mw, ok := w.(*muxWriter); ok { // routed: the route answers itself
+			mw.routed = true
+			w = mw.ResponseWriter
+		}
 		if err := limit.apply(w, r); err != nil {
 			h.writeError(w, r, err)
 			return
@@ -75,29 +79,38 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.authenticate(w, r) {
 		return
 	}
-	if _, pattern := h.mux.Handler(r); pattern != "" {
-		h.mux.ServeHTTP(w, r)
+	// One lookup: the mux routes the request, or answers 404 or 405 (and
+	// computes Allow) itself, which is then answered in our envelope.
+	mw := &muxWriter{ResponseWriter: w}
+	h.mux.ServeHTTP(mw, r)
+	if mw.routed {
 		return
 	}
-	// Let the mux decide between 404 and 405 (and compute Allow), then
-	// answer in our envelope.
-	probe := &statusProbe{header: http.Header{}}
-	h.mux.ServeHTTP(probe, r)
-	if probe.status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", probe.header.Get("Allow"))
-		h.writeError(w, r, portal.Errorf(portal.EMETHOD, "Method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, probe.header.Get("Allow")))
+	if mw.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", mw.header.Get("Allow"))
+		h.writeError(w, r, portal.Errorf(portal.EMETHOD, "Method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, mw.header.Get("Allow")))
 		return
 	}
 	h.writeError(w, r, portal.Errorf(portal.ENOTFOUND, "No route for %s %s; see the API table in the README", r.Method, r.URL.Path))
 }
 
-// statusProbe records the status and headers the mux's own 404/405 handler
-// writes, and discards its plain-text body.
-type statusProbe struct {
+// muxWriter is what the mux is given to answer on. A route takes the
+// ResponseWriter under it (see handle); what the mux writes itself, its
+// 404 or 405 and their headers, is recorded and its plain-text body
+// discarded.
+type muxWriter struct {
+	http.ResponseWriter
+	routed bool
+
 	header http.Header
 	status int
 }
 
-func (s *statusProbe) Header() http.Header         { return s.header }
-func (s *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
-func (s *statusProbe) WriteHeader(code int)        { s.status = code }
+func (m *muxWriter) Header() http.Header {
+	if m.header == nil {
+		m.header = http.Header{}
+	}
+	return m.header
+}
+func (m *muxWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (m *muxWriter) WriteHeader(code int)        { m.status = code }
