@@ -151,12 +151,11 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	return nil
 }
 
-// get sends a GET bounded by the client's Timeout as well as by ctx, and
-// returns the JSON answer as OpenCode sent it.
+// get is Call of a GET that returns the JSON answer as OpenCode sent it.
 func (c *Client) get(ctx context.Context, path string, query url.Values) (json.RawMessage, error) {
-	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, ErrTimeout)
-	defer cancel()
-	return c.callJSON(ctx, http.MethodGet, path, query, nil)
+	var raw json.RawMessage
+	err := c.Call(ctx, http.MethodGet, path, query, nil, &raw)
+	return raw, err
 }
 
 // callJSON sends one JSON request and returns the JSON answer as OpenCode
