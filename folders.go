@@ -16,15 +16,17 @@ const DefaultMaxInstances = 16
 // systemFolders are refused, with everything below them, unless
 // Config.AllowedRoots allows them: an agent working there could read or
 // change the system's configuration, programs and secrets.
-var systemFolders = []string{
-	"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32",
-	"/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/var",
+func systemFolders() []string {
+	return []string{
+		"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32",
+		"/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/var",
+	}
 }
 
 // sharedFolders are refused themselves (their subfolders are allowed)
 // unless Config.AllowedRoots allows them: they hold much more than one
 // project.
-var sharedFolders = []string{"/", "/home", "/tmp", "/Users"}
+func sharedFolders() []string { return []string{"/", "/home", "/tmp", "/Users"} }
 
 // within reports whether dir is root or below it.
 func within(dir, root string) bool {
@@ -64,9 +66,9 @@ func (p *Portal) checkFolder(dir string) error {
 		if !slices.ContainsFunc(p.cfg.AllowedRoots, func(root string) bool { return within(dir, root) }) {
 			return Errorf(EFORBIDDEN, "Folder %s is outside the folders instances may use (%s); use a folder below them, or %s", dir, strings.Join(p.cfg.AllowedRoots, ", "), how)
 		}
-	} else if slices.ContainsFunc(systemFolders, func(sys string) bool { return within(dir, sys) }) {
+	} else if slices.ContainsFunc(systemFolders(), func(sys string) bool { return within(dir, sys) }) {
 		return Errorf(EFORBIDDEN, "Folder %s is a system folder, where an agent could change the system; use a project folder, or %s", dir, how)
-	} else if home, err := os.UserHomeDir(); err == nil && lifecycle.ResolveDir(home) == dir || slices.Contains(sharedFolders, dir) {
+	} else if home, err := os.UserHomeDir(); err == nil && lifecycle.ResolveDir(home) == dir || slices.Contains(sharedFolders(), dir) {
 		return Errorf(EFORBIDDEN, "Folder %s holds much more than one project; use a project folder below it, or %s", dir, how)
 	}
 	for reg := lifecycle.ResolveDir(filepath.Dir(p.cfg.RegistryPath)); ; reg = filepath.Dir(reg) {

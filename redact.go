@@ -12,31 +12,24 @@ import (
 // the portal relays from OpenCode.
 const Redacted = "[redacted]"
 
-// secretSuffixes end the names of fields that hold secrets, once lower-cased
-// with '_' and '-' removed: apiKey, api_key, accessToken, clientSecret,
-// password, Authorization, …
-var secretSuffixes = []string{"apikey", "token", "secret", "password", "passwd", "authorization",
-	"credential", "credentials", "privatekey", "accesskey"}
-
-// secretNames are whole field names whose values are secrets: a provider's
-// "key" (its API key) and "headers", whose values are sent to a provider or
-// server as they are and so are often credentials.
-var secretNames = []string{"key", "headers"}
-
 // secretReference matches a value that only names where a secret is kept,
 // OpenCode's {env:NAME} and {file:PATH} substitutions: it is not a secret
 // itself, and is kept.
 var secretReference = regexp.MustCompile(`^\{(env|file):[^{}]*\}$`)
 
-// isSecretName tells whether a JSON field named name holds a secret.
+// isSecretName tells whether a JSON field named name holds a secret: a
+// whole name whose value is a secret, a provider's "key" (its API key) and
+// "headers", whose values are sent to a provider or server as they are and
+// so are often credentials; or, once lower-cased with '_' and '-' removed,
+// a name with a secret's suffix: apiKey, api_key, accessToken,
+// clientSecret, password, Authorization, …
 func isSecretName(name string) bool {
 	n := strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(name))
-	for _, s := range secretNames {
-		if n == s {
-			return true
-		}
+	if n == "key" || n == "headers" {
+		return true
 	}
-	for _, s := range secretSuffixes {
+	for _, s := range []string{"apikey", "token", "secret", "password", "passwd", "authorization",
+		"credential", "credentials", "privatekey", "accesskey"} {
 		if strings.HasSuffix(n, s) {
 			return true
 		}

@@ -9,22 +9,40 @@ import (
 	"github.com/opencode-portal/portal"
 )
 
-// statusOf is the one place error codes become HTTP status codes.
-var statusOf = map[string]int{
-	portal.EINVALID:      http.StatusBadRequest,
-	portal.EUNAUTHORIZED: http.StatusUnauthorized,
-	portal.EFORBIDDEN:    http.StatusForbidden,
-	portal.ENOTFOUND:     http.StatusNotFound,
-	portal.EMETHOD:       http.StatusMethodNotAllowed,
-	portal.ECONFLICT:     http.StatusConflict,
-	portal.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	portal.ETOOMANY:      http.StatusTooManyRequests,
-	portal.EINTERNAL:     http.StatusInternalServerError,
-	portal.EUNAVAILABLE:  http.StatusBadGateway,
-	portal.ETIMEOUT:      http.StatusGatewayTimeout,
-	portal.ENOTRUNNING:   http.StatusServiceUnavailable,
-	portal.EMISDIRECTED:  http.StatusMisdirectedRequest,
-	portal.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+// statusOf is the one place error codes become HTTP status codes: 500 for
+// a code it does not know.
+func statusOf(code string) int {
+	switch code {
+	case portal.EINVALID:
+		return http.StatusBadRequest
+	case portal.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case portal.EFORBIDDEN:
+		return http.StatusForbidden
+	case portal.ENOTFOUND:
+		return http.StatusNotFound
+	case portal.EMETHOD:
+		return http.StatusMethodNotAllowed
+	case portal.ECONFLICT:
+		return http.StatusConflict
+	case portal.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case portal.ETOOMANY:
+		return http.StatusTooManyRequests
+	case portal.EINTERNAL:
+		return http.StatusInternalServerError
+	case portal.EUNAVAILABLE:
+		return http.StatusBadGateway
+	case portal.ETIMEOUT:
+		return http.StatusGatewayTimeout
+	case portal.ENOTRUNNING:
+		return http.StatusServiceUnavailable
+	case portal.EMISDIRECTED:
+		return http.StatusMisdirectedRequest
+	case portal.EUNSUPPORTED:
+		return http.StatusUnsupportedMediaType
+	}
+	return http.StatusInternalServerError
 }
 
 // errorEnvelope is the original Portal's documented error body, plus our code.
@@ -39,10 +57,7 @@ type errorEnvelope struct {
 // error responses.
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := portal.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := statusOf(code)
 	level := slog.LevelDebug
 	if status >= 500 {
 		level = slog.LevelError

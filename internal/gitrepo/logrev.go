@@ -47,14 +47,13 @@ func (h *history) resolve(g *git.Repository, rev string) (plumbing.Hash, error) 
 	return h.steps(id, steps, rev)
 }
 
-var refRules = []string{"%s", "refs/%s", "refs/tags/%s", "refs/heads/%s", "refs/remotes/%s", "refs/remotes/%s/HEAD"}
-
 // lookupName finds the object a ref name or commit id names.
 func (h *history) lookupName(g *git.Repository, name, rev string) (plumbing.Hash, error) {
 	if len(name) == 40 && plumbing.IsHash(name) {
 		return plumbing.NewHash(name), nil
 	}
-	for _, rule := range refRules {
+	// git's rules for a short ref name, in order.
+	for _, rule := range []string{"%s", "refs/%s", "refs/tags/%s", "refs/heads/%s", "refs/remotes/%s", "refs/remotes/%s/HEAD"} {
 		ref, err := storer.ResolveReference(g.Storer, plumbing.ReferenceName(fmt.Sprintf(rule, name)))
 		if err == nil && ref.Type() == plumbing.HashReference {
 			return ref.Hash(), nil

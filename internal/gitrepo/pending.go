@@ -24,7 +24,9 @@ type pending struct {
 // stateFiles are the files `git commit` removes from the git directory once
 // the commit is made: the state of a merge, a single cherry-pick or revert,
 // and a squash merge.
-var stateFiles = [...]string{"CHERRY_PICK_HEAD", "REVERT_HEAD", "AUTO_MERGE", "MERGE_HEAD", "MERGE_MSG", "MERGE_MODE", "SQUASH_MSG"}
+func stateFiles() []string {
+	return []string{"CHERRY_PICK_HEAD", "REVERT_HEAD", "AUTO_MERGE", "MERGE_HEAD", "MERGE_MSG", "MERGE_MODE", "SQUASH_MSG"}
+}
 
 // readPending reads the state of the operation in progress in gitDir. A
 // cherry-pick or revert of several commits, or one stopped by a rebase, is
@@ -88,7 +90,7 @@ func readStateIDs(gitDir, name string) ([]plumbing.Hash, error) {
 // clearPending removes the state files of the concluded operation, as
 // `git commit` does after committing.
 func clearPending(gitDir string) error {
-	for _, name := range stateFiles {
+	for _, name := range stateFiles() {
 		if err := os.Remove(filepath.Join(gitDir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("remove %s: %w", name, err)
 		}

@@ -174,12 +174,8 @@ func content(path string, version int) []byte {
 	return []byte(sb.String())
 }
 
-var (
-	names    = []string{"Ada Lovelace", "Grace Hopper", "Linus Torvalds", "Junio Hamano", "Ken Thompson"}
-	subjects = []string{"fix %s", "add %s", "refactor %s", "  indented subject about %s", "docs: explain %s", "\tteam: %s"}
-)
-
 func (g *generator) ident(when int64) string {
+	names := []string{"Ada Lovelace", "Grace Hopper", "Linus Torvalds", "Junio Hamano", "Ken Thompson"}
 	n := names[g.rng.IntN(len(names))]
 	email := strings.ToLower(strings.ReplaceAll(n, " ", ".")) + "@example.com"
 	tz := []string{"+0000", "+0200", "-0700"}[g.rng.IntN(3)]
@@ -187,6 +183,7 @@ func (g *generator) ident(when int64) string {
 }
 
 func (g *generator) message(what string) string {
+	subjects := []string{"fix %s", "add %s", "refactor %s", "  indented subject about %s", "docs: explain %s", "\tteam: %s"}
 	s := fmt.Sprintf(subjects[g.rng.IntN(len(subjects))], what)
 	switch g.rng.IntN(4) {
 	case 0:
