@@ -11,3 +11,8 @@ func KeepSessionListsFor(p *Portal, d time.Duration) (was time.Duration) {
 	was, p.lists.maxAge = p.lists.maxAge, d
 	return was
 }
+
+// ReleaseSessionListsAfter sets how long p keeps the subscription of a kept
+// listing with no listing asked (a minute by default). Call it before p
+// lists sessions.
+func ReleaseSessionListsAfter(p *Portal, d time.Duration) { p.lists.idle = d }

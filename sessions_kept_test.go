@@ -356,3 +356,32 @@ func TestSessionListingEndsWithPortal(t *testing.T) {
 	b := newKeptBed(t, time.Hour)
 	b.settle(t)
 }
+
+// TestSessionListingReleasesItsStream checks that the event stream a kept
+// listing holds open is closed once no listing was asked for a while, and
+// opened again by the next listing, which is kept again.
+func TestSessionListingReleasesItsStream(t *testing.T) {
+	dir := t.TempDir()
+	oc := &fakeopencode.Server{Sessions: []fakeopencode.Session{{ID: "ses_a", Directory: dir, Title: "a", Time: fakeopencode.SessionTime{Created: 1, Updated: 1}}}}
+	port := portal.ServeStandIn(t, oc)
+	p := portal.NewTestPortal(t, portal.Config{}, portal.StandIn{Dir: dir, Port: port})
+	portal.KeepSessionListsFor(p, time.Hour)
+	portal.ReleaseSessionListsAfter(p, 20*time.Millisecond)
+	list := func() {
+		if _, err := p.Sessions(context.Background(), port, portal.SessionListOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list()
+	testwait.Until(t, "the listing to open the event stream", func() bool { return oc.StreamsOpened() == 1 })
+	testwait.Until(t, "the event stream to be closed with no listing asked", func() bool { return oc.StreamsOpen() == 0 })
+	testwait.Until(t, "a listing to be kept again", func() bool {
+		list()
+		n := oc.Listings()
+		list()
+		return oc.Listings() == n
+	})
+	if n := oc.StreamsOpened(); n < 2 {
+		t.Errorf("%d event streams opened; want one before the release and one after", n)
+	}
+}

@@ -178,6 +178,11 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	s.streams = append(s.streams, ch)
 	s.opened++
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.streams = slices.DeleteFunc(s.streams, func(c chan string) bool { return c == ch })
+	}()
 	w.Header().Set("Content-Type", "text/event-stream")
 	fmt.Fprint(w, "data: {\"id\":\"evt_0\",\"type\":\"server.connected\",\"properties\":{}}\n\n")
 	w.(http.Flusher).Flush()
@@ -245,6 +250,13 @@ func (s *Server) Send(data string) {
 	if data == "" {
 		s.streams = nil
 	}
+}
+
+// StreamsOpen returns how many /event streams are open now.
+func (s *Server) StreamsOpen() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.streams)
 }
 
 // StreamsOpened returns how many /event streams were opened so far.
