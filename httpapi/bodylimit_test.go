@@ -119,6 +119,7 @@ func TestBodyLimitsPerRoute(t *testing.T) {
 // TestDefaultBodyLimits checks the default limits on every route: 32 MiB
 // for prompts, 1 MiB for the rest.
 func TestDefaultBodyLimits(t *testing.T) {
+	t.Parallel()
 	p, err := portal.New(portal.Config{RegistryPath: filepath.Join(t.TempDir(), "portal.json")})
 	if err != nil {
 		t.Fatal(err)
@@ -242,6 +243,7 @@ func bigPrompt(size int) string {
 // TestLargePromptEndToEnd sends a 1.5 MiB prompt (a pasted log) through
 // both prompt routes with the default limits: OpenCode receives all of it.
 func TestLargePromptEndToEnd(t *testing.T) {
+	t.Parallel()
 	standIn := &promptStandIn{bodies: map[string][]byte{}}
 	url, port := newPromptBed(t, standIn)
 	text := bigPrompt(3 << 19)
@@ -277,6 +279,7 @@ func TestLargePromptEndToEnd(t *testing.T) {
 // TestMaxPromptBytes checks that WithMaxPromptBytes moves the prompt routes'
 // limit, end to end, and leaves the other routes' alone.
 func TestMaxPromptBytes(t *testing.T) {
+	t.Parallel()
 	url, port := newPromptBed(t, &promptStandIn{bodies: map[string][]byte{}}, httpapi.WithMaxPromptBytes(2<<20))
 	post := func(route, body string) (int, map[string]any) {
 		resp, err := http.Post(url+"/api/opencode/"+strconv.Itoa(port)+route, "application/json", strings.NewReader(body))

@@ -251,6 +251,7 @@ func titled(sessionID, title string) func(clientEvent) bool {
 }
 
 func TestEventsShareOneUpstream(t *testing.T) {
+	t.Parallel()
 	oc := sharedOpenCode(t)
 	s := newAPIServer(t)
 	proxy := newEventProxy(t, oc)
@@ -342,6 +343,7 @@ func TestEventsErrors(t *testing.T) {
 // TestEventsDuringTurns drives real turns of the fake model through the
 // package's shared OpenCode.
 func TestEventsDuringTurns(t *testing.T) {
+	t.Parallel()
 	oc := sharedOpenCode(t)
 	model := sharedModel(t)
 

@@ -25,6 +25,7 @@ import (
 // relative to the repository and limited to the folder, and nothing above
 // the folder reachable.
 func TestFilesSubfolderOpenCode(t *testing.T) {
+	t.Parallel()
 	bin := portaltest.RequireOpenCode(t)
 	mono := portaltest.NewGitRepo(t)
 	for name, data := range map[string]string{

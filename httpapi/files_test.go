@@ -168,6 +168,7 @@ func (b *filesBed) getJSON(tb testing.TB, route string, query url.Values, out an
 // TestFilesOpenCode runs every files test that needs OpenCode on one
 // instance.
 func TestFilesOpenCode(t *testing.T) {
+	t.Parallel()
 	b := newFilesBed(t, nil)
 	t.Run("search", b.testSearch)
 	t.Run("read", b.testRead)

@@ -13,6 +13,7 @@ import (
 // worktree, with the git CLI as the reference, and puts the worktree back
 // as it was afterwards.
 func TestGitRoutes(t *testing.T) {
+	t.Parallel()
 	oc := sharedOpenCode(t)
 	s := newAPIServer(t)
 	s.register(t, oc)

@@ -205,6 +205,7 @@ func safe(method string) bool { return method == "GET" || method == "HEAD" }
 // requests the guards must refuse, and checks that each is refused in the
 // JSON envelope and that nothing reached the Portal.
 func TestGuardsRefuseOnEveryRoute(t *testing.T) {
+	t.Parallel()
 	b := newGuardBed(t, httpapi.WithAllowedHosts("portal.example"), httpapi.WithAllowedOrigins("https://trusted.example"))
 	const jsonType = "application/json"
 	type refusal struct {

@@ -45,6 +45,7 @@ func fakeInstanceServer(t *testing.T) *httptest.Server {
 }
 
 func TestInstanceRoutes(t *testing.T) {
+	t.Parallel()
 	srv := fakeInstanceServer(t)
 	dir := t.TempDir()
 	status, got := getJSON(t, "POST", srv.URL+"/api/instances", strings.NewReader(`{"directory":"`+dir+`","name":"web"}`))

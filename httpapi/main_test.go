@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -18,11 +19,17 @@ import (
 
 // shared is one real OpenCode for the whole package, driven by a fake
 // model: it takes seconds to start, so tests share it. TestMain stops it.
+// The tests that use it take turns (takeTurn), so that they may run in
+// parallel with the package's other tests and never with each other.
 var shared struct {
 	once  sync.Once
 	model *portaltest.FakeModel
 	oc    *portaltest.OpenCode
 	err   error
+
+	turn   sync.Mutex // held by the test whose turn it is
+	mu     sync.Mutex
+	holder string // that test's name
 }
 
 func TestMain(m *testing.M) {
@@ -44,6 +51,7 @@ func TestMain(m *testing.M) {
 func sharedOpenCode(t testing.TB) *portaltest.OpenCode {
 	t.Helper()
 	bin := portaltest.RequireOpenCode(t)
+	takeTurn(t)
 	shared.once.Do(func() {
 		shared.model = portaltest.StartFakeModel()
 		shared.oc, shared.err = portaltest.StartOpenCode(context.Background(), portaltest.OpenCodeOptions{Bin: bin, ModelURL: shared.model.URL()})
@@ -52,6 +60,29 @@ func sharedOpenCode(t testing.TB) *portaltest.OpenCode {
 		t.Fatalf("starting OpenCode: %v", shared.err)
 	}
 	return shared.oc
+}
+
+// takeTurn waits until no other test uses the shared OpenCode, and keeps
+// it for t until t ends. A test whose turn it is already (or whose parent's
+// it is) goes on at once. A parallel test takes its turn after calling
+// t.Parallel.
+func takeTurn(t testing.TB) {
+	shared.mu.Lock()
+	holder := shared.holder
+	shared.mu.Unlock()
+	if holder != "" && (t.Name() == holder || strings.HasPrefix(t.Name(), holder+"/")) {
+		return
+	}
+	shared.turn.Lock()
+	shared.mu.Lock()
+	shared.holder = t.Name()
+	shared.mu.Unlock()
+	t.Cleanup(func() {
+		shared.mu.Lock()
+		shared.holder = ""
+		shared.mu.Unlock()
+		shared.turn.Unlock()
+	})
 }
 
 // sharedModel returns the fake model of the shared OpenCode, reset: tests

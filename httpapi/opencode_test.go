@@ -13,6 +13,7 @@ import (
 // secrets of OpenCode's config and providers are redacted (its test
 // provider has an API key, which the portal must not relay).
 func TestPassThroughMatchesOpenCode(t *testing.T) {
+	t.Parallel()
 	oc := sharedOpenCode(t)
 	s := newAPIServer(t)
 	s.register(t, oc)
@@ -78,6 +79,7 @@ func redacted(t *testing.T, v any) any {
 }
 
 func TestInstancesListsTheRegisteredInstance(t *testing.T) {
+	t.Parallel()
 	oc := sharedOpenCode(t)
 	s := newAPIServer(t)
 	s.register(t, oc)

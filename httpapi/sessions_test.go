@@ -148,6 +148,7 @@ func (m apiMessage) text() string {
 // TestSessionRoutes runs the session route tests against one real OpenCode,
 // one after another, each with the fake model reset.
 func TestSessionRoutes(t *testing.T) {
+	t.Parallel()
 	b := newSessionBed(t)
 	tests := []struct {
 		name string
