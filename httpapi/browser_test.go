@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,63 +39,21 @@ func TestBrowserSecurity(t *testing.T) {
 	model := portaltest.NewFakeModel(t)
 	model.SetHandler(scriptedModel)
 	repo := newBrowserRepo(t)
-	browser, oc := startBrowserAndOpenCode(t, portaltest.OpenCodeOptions{Dir: repo, ModelURL: model.URL()})
+	ready := startBrowserAndOpenCode(t, portaltest.OpenCodeOptions{Dir: repo, ModelURL: model.URL()})
+	t.Parallel()
+	browser, oc := ready()
 	rebind := rebindPageHTML(oc.Port)
 
-	t.Run("guarded/attacks refused", func(t *testing.T) {
-		bp := newBrowserPortal(t, oc, model, rebind)
-		victim := t.TempDir()
-		before := snapshot(t, bp, oc, model, repo)
-		tab := newTab(t, browser)
-		for _, a := range attacks(t, bp, oc, victim) {
-			checkStatuses(t, a, runAttack(t, tab, bp, a))
-			if strings.Contains(fmt.Sprint(a.result), browserSecret) {
-				t.Errorf("%s: the page read the secret: %v", a.name, a.result)
-			}
-		}
-		after := snapshot(t, bp, oc, model, repo)
-		if diff := cmp.Diff(before, after); diff != "" {
-			t.Errorf("the refused attacks changed things (-before +after):\n%s", diff)
-		}
-		if names := entries(t, victim); len(names) > 0 {
-			t.Errorf("the refused instance start wrote %v in %s", names, victim)
-		}
-	})
-
-	// An origin the portal was told to trust passes the origin check, and
-	// still cannot send a body that is not JSON, nor JSON (no preflight is
-	// answered); body-less requests go through.
-	t.Run("guarded/allowed origin", func(t *testing.T) {
-		site := newAttackSite(t)
-		trusted := strings.TrimSuffix(site.page("trusted.test", ""), "/attack/")
-		bp := newBrowserPortal(t, oc, model, rebind, httpapi.WithAllowedOrigins(trusted))
-		oce := fmt.Sprintf("/api/opencode/%d/", oc.Port)
-		create := [][2]string{{oce + "session/create", `{"title":"from a trusted origin"}`}}
-		reject := oce + "question/que_000000000000nothing/reject"
-		site.pages = map[string]string{
-			"text":      noCORSPage(bp.URL, create),
-			"form":      formPage(bp.URL+oce+"session/create", "application/x-www-form-urlencoded", "title", "x"),
-			"json":      corsJSONPage(bp.URL, create),
-			"body-less": noCORSPage(bp.URL, [][2]string{{reject, ""}}),
-		}
-		site.Start()
-		before := snapshot(t, bp, oc, model, repo)
-		tab := newTab(t, browser)
-		for _, a := range []*attack{
-			{name: "trusted origin: fetch no-cors text/plain", url: site.page("trusted.test", "text"),
-				want: []string{"POST " + oce + "session/create"}, guarded: 415},
-			{name: "trusted origin: form urlencoded", url: site.page("trusted.test", "form"),
-				want: []string{"POST " + oce + "session/create"}, guarded: 415},
-			{name: "trusted origin: fetch JSON (preflighted)", url: site.page("trusted.test", "json"),
-				want: []string{"OPTIONS " + oce + "session/create"}, guarded: 405},
-			{name: "trusted origin: body-less POST passes the guards", url: site.page("trusted.test", "body-less"),
-				want: []string{"POST " + reject}, guarded: 404},
-		} {
-			checkStatuses(t, a, runAttack(t, tab, bp, a))
-		}
-		if diff := cmp.Diff(before, snapshot(t, bp, oc, model, repo)); diff != "" {
-			t.Errorf("the trusted origin's pages changed things (-before +after):\n%s", diff)
-		}
+	// The guarded subtests change nothing: they run side by side.
+	t.Run("guarded", func(t *testing.T) {
+		t.Run("attacks refused", func(t *testing.T) {
+			t.Parallel()
+			guardedAttacks(t, browser, oc, model, repo, rebind)
+		})
+		t.Run("allowed origin", func(t *testing.T) {
+			t.Parallel()
+			allowedOrigin(t, browser, oc, model, repo, rebind)
+		})
 	})
 
 	t.Run("same origin", func(t *testing.T) {
@@ -115,8 +74,7 @@ func TestBrowserSecurity(t *testing.T) {
 		before := snapshot(t, bp, oc, model, repo)
 		results := map[string]any{}
 		tab := newTab(t, browser)
-		for _, a := range attacks(t, bp, oc, victim) {
-			got := runAttack(t, tab, bp, a)
+		check := func(a *attack, got []seenRequest) {
 			var statuses []int
 			for _, s := range got {
 				statuses = append(statuses, s.Status)
@@ -126,9 +84,86 @@ func TestBrowserSecurity(t *testing.T) {
 			}
 			results[a.name] = a.result
 		}
+		// The instance start waits seconds for its OpenCode: it runs in a
+		// tab of its own beside the next attacks, up to the restarts.
+		var started func() []seenRequest
+		var startAt *attack
+		for _, a := range attacks(t, bp, oc, victim) {
+			switch {
+			case a.beside:
+				started, startAt = startAttack(t, newTab(t, browser), bp, a), a
+			case a.restarts && started != nil:
+				check(startAt, started())
+				started = nil
+				fallthrough
+			default:
+				check(a, runAttack(t, tab, bp, a))
+			}
+		}
+		if started != nil {
+			check(startAt, started())
+		}
 		after := snapshot(t, bp, oc, model, repo)
 		checkAttacksSucceeded(t, bp, oc, victim, before, after, results)
 	})
+}
+
+// guardedAttacks runs the attacks against the guarded portal: each must
+// reach the portal and be refused by it, and nothing may change.
+func guardedAttacks(t *testing.T, browser context.Context, oc *portaltest.OpenCode, model *portaltest.FakeModel, repo, rebind string) {
+	bp := newBrowserPortal(t, oc, model, rebind)
+	victim := t.TempDir()
+	before := snapshot(t, bp, oc, model, repo)
+	tab := newTab(t, browser)
+	for _, a := range attacks(t, bp, oc, victim) {
+		checkStatuses(t, a, runAttack(t, tab, bp, a))
+		if strings.Contains(fmt.Sprint(a.result), browserSecret) {
+			t.Errorf("%s: the page read the secret: %v", a.name, a.result)
+		}
+	}
+	after := snapshot(t, bp, oc, model, repo)
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("the refused attacks changed things (-before +after):\n%s", diff)
+	}
+	if names := entries(t, victim); len(names) > 0 {
+		t.Errorf("the refused instance start wrote %v in %s", names, victim)
+	}
+}
+
+// allowedOrigin checks that an origin the portal was told to trust passes
+// the origin check, and still cannot send a body that is not JSON, nor JSON
+// (no preflight is answered); body-less requests go through.
+func allowedOrigin(t *testing.T, browser context.Context, oc *portaltest.OpenCode, model *portaltest.FakeModel, repo, rebind string) {
+	site := newAttackSite(t)
+	trusted := strings.TrimSuffix(site.page("trusted.test", ""), "/attack/")
+	bp := newBrowserPortal(t, oc, model, rebind, httpapi.WithAllowedOrigins(trusted))
+	oce := fmt.Sprintf("/api/opencode/%d/", oc.Port)
+	create := [][2]string{{oce + "session/create", `{"title":"from a trusted origin"}`}}
+	reject := oce + "question/que_000000000000nothing/reject"
+	site.pages = map[string]string{
+		"text":      noCORSPage(bp.URL, create),
+		"form":      formPage(bp.URL+oce+"session/create", "application/x-www-form-urlencoded", "title", "x"),
+		"json":      corsJSONPage(bp.URL, create),
+		"body-less": noCORSPage(bp.URL, [][2]string{{reject, ""}}),
+	}
+	site.Start()
+	before := snapshot(t, bp, oc, model, repo)
+	tab := newTab(t, browser)
+	for _, a := range []*attack{
+		{name: "trusted origin: fetch no-cors text/plain", url: site.page("trusted.test", "text"),
+			want: []string{"POST " + oce + "session/create"}, guarded: 415},
+		{name: "trusted origin: form urlencoded", url: site.page("trusted.test", "form"),
+			want: []string{"POST " + oce + "session/create"}, guarded: 415},
+		{name: "trusted origin: fetch JSON (preflighted)", url: site.page("trusted.test", "json"),
+			want: []string{"OPTIONS " + oce + "session/create"}, guarded: 405},
+		{name: "trusted origin: body-less POST passes the guards", url: site.page("trusted.test", "body-less"),
+			want: []string{"POST " + reject}, guarded: 404},
+	} {
+		checkStatuses(t, a, runAttack(t, tab, bp, a))
+	}
+	if diff := cmp.Diff(before, snapshot(t, bp, oc, model, repo)); diff != "" {
+		t.Errorf("the trusted origin's pages changed things (-before +after):\n%s", diff)
+	}
 }
 
 // browserSecret is in a committed file the DNS-rebinding page tries to read.
@@ -283,6 +318,8 @@ type attack struct {
 	guarded   int      // the status the guarded portal answers each with
 	unguarded []int    // the statuses without the guards
 	result    any      // what the page's script saw, when it reports
+	beside    bool     // waits seconds: may run beside the next attacks
+	restarts  bool     // restarts the instance: runs alone, after the others
 }
 
 // attacks returns the attempts against bp: pages of another site
@@ -321,7 +358,7 @@ func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim st
 	other, local := site.page("attacker.test", ""), site.page("127.0.0.1", "")
 	return []*attack{
 		{name: "fetch no-cors text/plain: start an instance", url: other + "fetch-instances",
-			want: []string{"POST /api/instances"}, guarded: 403, unguarded: []int{201}},
+			want: []string{"POST /api/instances"}, guarded: 403, unguarded: []int{201}, beside: true},
 		{name: "fetch no-cors text/plain: create a session", url: other + "fetch-session",
 			want: []string{"POST " + oce + "session/create"}, guarded: 403, unguarded: []int{200}},
 		{name: "fetch no-cors text/plain: stage and commit", url: other + "fetch-commit",
@@ -343,9 +380,9 @@ func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim st
 			guarded: 421, unguarded: []int{200, 200, 200, 200}},
 		// Restarts last: they replace the OpenCode process.
 		{name: "form urlencoded: restart the instance", url: other + "form-urlencoded",
-			want: []string{"POST " + restart}, guarded: 403, unguarded: []int{200}},
+			want: []string{"POST " + restart}, guarded: 403, unguarded: []int{200}, restarts: true},
 		{name: "fetch no-cors text/plain: restart the instance", url: other + "fetch-restart",
-			want: []string{"POST " + restart}, guarded: 403, unguarded: []int{200}},
+			want: []string{"POST " + restart}, guarded: 403, unguarded: []int{200}, restarts: true},
 	}
 }
 
@@ -354,27 +391,59 @@ func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim st
 // that reports (window.attack) has its report in a.result.
 func runAttack(t *testing.T, tab context.Context, bp *browserPortal, a *attack) []seenRequest {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, 90*time.Second)
-	defer cancel()
-	mark := bp.Rec.mark()
-	if err := chromedp.Do(ctx, chromedp.Navigate(a.url)); err != nil {
-		t.Fatalf("%s: loading %s: %v", a.name, a.url, err)
-	}
-	report, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.attack`, chromedp.EvalAwaitPromise))
-	if err != nil && !errors.Is(err, chromedp.ErrJSUndefined) {
-		t.Logf("%s: the page's report: %v", a.name, err)
-	}
-	a.result = report
-	got := bp.Rec.await(t, mark, a.want)
-	t.Logf("%s (page %s):", a.name, a.url)
-	for _, s := range got {
-		t.Logf("\t%v", s)
-	}
-	if a.result != nil {
-		t.Logf("\tthe page saw: %.300v", a.result)
-	}
-	return got
+	return startAttack(t, tab, bp, a)()
 }
+
+// startAttack is runAttack in the background: it loads the page at once and
+// returns a function that waits for the answers, for an attack that takes
+// seconds (an instance start) to run beside the next ones.
+func startAttack(t *testing.T, tab context.Context, bp *browserPortal, a *attack) func() []seenRequest {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, 90*time.Second)
+	mark := bp.Rec.mark()
+	loaded := make(chan error, 1)
+	go func() {
+		if err := chromedp.Do(ctx, chromedp.Navigate(a.url)); err != nil {
+			loaded <- fmt.Errorf("loading %s: %w", a.url, err)
+			return
+		}
+		report, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.attack`, chromedp.EvalAwaitPromise))
+		a.result = report
+		if err != nil && !errors.Is(err, chromedp.ErrJSUndefined) {
+			loaded <- reportError{err}
+			return
+		}
+		loaded <- nil
+	}()
+	var once sync.Once
+	var err error
+	wait := func() { once.Do(func() { err = <-loaded; cancel() }) }
+	t.Cleanup(func() { cancel(); wait() }) // when the test ends before it waited
+	return func() []seenRequest {
+		t.Helper()
+		wait()
+		var report reportError
+		if errors.As(err, &report) {
+			t.Logf("%s: the page's report: %v", a.name, report.err)
+		} else if err != nil {
+			t.Fatalf("%s: %v", a.name, err)
+		}
+		got := bp.Rec.await(t, mark, a.want)
+		t.Logf("%s (page %s):", a.name, a.url)
+		for _, s := range got {
+			t.Logf("\t%v", s)
+		}
+		if a.result != nil {
+			t.Logf("\tthe page saw: %.300v", a.result)
+		}
+		return got
+	}
+}
+
+// reportError is a page's failure to report, which the attack outlives.
+type reportError struct{ err error }
+
+func (e reportError) Error() string { return e.err.Error() }
 
 // attackSite serves attack pages at /attack/NAME; set pages, then Start.
 type attackSite struct {

@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -66,24 +68,104 @@ func newBrowser(t *testing.T) context.Context {
 }
 
 // startBrowserAndOpenCode starts Chromium (newBrowser) and a real OpenCode
-// at once, as each takes seconds.
-func startBrowserAndOpenCode(t *testing.T, opts portaltest.OpenCodeOptions) (context.Context, *portaltest.OpenCode) {
+// in the background, at once, as each takes seconds; OpenCode then answers
+// a first prompt (warmUp). It returns at once, so that they start while the
+// package's sequential tests run; the returned function waits for both.
+// OpenCode is stopped when the test ends.
+func startBrowserAndOpenCode(t *testing.T, opts portaltest.OpenCodeOptions) func() (context.Context, *portaltest.OpenCode) {
 	t.Helper()
 	browser := newBrowser(t)
-	started := make(chan error, 1)
-	waited := false
-	go func() { started <- chromedp.Do(browser) }()
-	t.Cleanup(func() { // when OpenCode failed to start: Chromium's start ends too
-		if !waited {
-			<-started
+	if opts.Bin == "" {
+		opts.Bin = portaltest.RequireOpenCode(t)
+	}
+	chromium := make(chan error, 1)
+	go func() { chromium <- chromedp.Do(browser) }()
+	type started struct {
+		oc  *portaltest.OpenCode
+		err error
+	}
+	openCode := make(chan started, 1)
+	go func() {
+		oc, err := portaltest.StartOpenCode(context.Background(), opts)
+		if err != nil {
+			err = fmt.Errorf("starting OpenCode: %w", err)
+		} else if err = warmUp(oc); err != nil {
+			err = fmt.Errorf("OpenCode's first prompt: %w", err)
+		}
+		openCode <- started{oc, err}
+	}()
+	var (
+		once               sync.Once
+		oc                 *portaltest.OpenCode
+		ocErr, chromiumErr error
+	)
+	join := func() {
+		once.Do(func() {
+			s := <-openCode
+			oc, ocErr = s.oc, s.err
+			if err := <-chromium; err != nil {
+				chromiumErr = fmt.Errorf("starting Chromium: %w", err)
+			}
+		})
+	}
+	t.Cleanup(func() { // also when the test ends before it waited for them
+		join()
+		if oc != nil {
+			oc.Close()
 		}
 	})
-	oc := portaltest.NewOpenCode(t, opts)
-	waited = true
-	if err := <-started; err != nil {
-		t.Fatalf("starting Chromium: %v", err)
+	return func() (context.Context, *portaltest.OpenCode) {
+		t.Helper()
+		join()
+		if err := cmp.Or(ocErr, chromiumErr); err != nil {
+			t.Fatal(err)
+		}
+		return browser, oc
 	}
-	return browser, oc
+}
+
+// warmUp has oc answer one prompt, in a session of its own titled
+// "warm-up": OpenCode's first prompt takes seconds more than the next ones
+// (it loads the agent's machinery and takes the project's first snapshot).
+// The session is there before any subtest looks, and keeps its title.
+func warmUp(oc *portaltest.OpenCode) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	call := func(method, path, body string, out any) error {
+		req, err := http.NewRequestWithContext(ctx, method, oc.URL+path, strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.SetBasicAuth("opencode", oc.Password)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s %s: %s %s", method, path, resp.Status, data)
+		}
+		return json.Unmarshal(data, out)
+	}
+	var session struct{ ID string }
+	if err := call("POST", "/session", `{"title":"warm-up"}`, &session); err != nil {
+		return err
+	}
+	var answer struct {
+		Info struct{ Error any }
+	}
+	if err := call("POST", "/session/"+session.ID+"/message", `{"parts":[{"type":"text","text":"warm up"}]}`, &answer); err != nil {
+		return err
+	}
+	if answer.Info.Error != nil {
+		return fmt.Errorf("the warm-up prompt ended with %v", answer.Info.Error)
+	}
+	return nil
 }
 
 // newTab opens a tab in a browser context of its own (its own cookies and
