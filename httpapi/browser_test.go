@@ -23,6 +23,7 @@ import (
 
 	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/internal/registry"
+	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -39,7 +40,7 @@ func TestBrowserSecurity(t *testing.T) {
 	model := portaltest.NewFakeModel(t)
 	model.SetHandler(scriptedModel)
 	repo := newBrowserRepo(t)
-	ready := startBrowserAndOpenCode(t, portaltest.OpenCodeOptions{Dir: repo, ModelURL: model.URL()})
+	ready := startBrowserAndOpenCode(t, portaltest.OpenCodeOptions{Dir: repo, ModelURL: model.URL(), StartTimeout: testwait.Limit})
 	t.Parallel()
 	browser, oc := ready()
 	rebind := rebindPageHTML(oc.Port)
@@ -91,7 +92,9 @@ func TestBrowserSecurity(t *testing.T) {
 		for _, a := range attacks(t, bp, oc, victim) {
 			switch {
 			case a.beside:
-				started, startAt = startAttack(t, newTab(t, browser), bp, a), a
+				beside, cancel := chromedp.NewContext(tab) // another tab of tab's browser context
+				t.Cleanup(cancel)
+				started, startAt = startAttack(t, beside, bp, a), a
 			case a.restarts && started != nil:
 				check(startAt, started())
 				started = nil

@@ -22,6 +22,7 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -43,8 +44,13 @@ func requireChromium(t testing.TB) string {
 
 // newBrowser prepares one headless Chromium for the test, with a fresh
 // profile, that resolves evil.test, attacker.test and trusted.test to
-// 127.0.0.1 (as a DNS-rebinding attacker's resolver would for evil.test). The first action run in the
-// returned context starts it; it is stopped when the test ends.
+// 127.0.0.1 (as a DNS-rebinding attacker's resolver would for evil.test).
+// The first action run in the returned context starts it; it is stopped
+// when the test ends. It runs without the browser's background work
+// (extensions, component updates, crash reports, translation, metrics) and
+// puts the pages of every site in one renderer process per browser context
+// rather than one per site: what a page may do, and what it sends, does
+// not change; the CPU the test costs does.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	bin := requireChromium(t)
@@ -59,6 +65,18 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-component-extensions-with-background-pages", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-breakpad", true),
+		chromedp.Flag("disable-client-side-phishing-detection", true),
+		chromedp.Flag("disable-hang-monitor", true),
+		chromedp.Flag("metrics-recording-only", true),
+		chromedp.Flag("no-pings", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.Flag("disable-site-isolation-trials", true),
+		chromedp.Flag("disable-features", "IsolateOrigins,site-per-process,Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater"),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("host-resolver-rules", "MAP evil.test 127.0.0.1, MAP attacker.test 127.0.0.1, MAP trusted.test 127.0.0.1"),
 	)
@@ -310,6 +328,7 @@ func newBrowserPortal(t *testing.T, oc *portaltest.OpenCode, model *portaltest.F
 	p, err := portal.New(portal.Config{
 		RegistryPath: reg,
 		OpenCodeBin:  portaltest.RequireOpenCode(t),
+		StartTimeout: testwait.Limit,                                          // the attacks start and restart instances, on a machine the package's other tests keep busy
 		Env:          portaltest.Env(oc.Home, portaltest.Config(model.URL())), // oc's data: a restart keeps its sessions
 		StopOnClose:  true,
 	})

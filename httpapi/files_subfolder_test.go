@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/internal/opencode"
+	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -50,7 +51,7 @@ func TestFilesSubfolderOpenCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	web := filepath.Join(mono, "apps", "web")
-	oc, err := portaltest.StartOpenCode(context.Background(), portaltest.OpenCodeOptions{Bin: bin, Dir: web})
+	oc, err := portaltest.StartOpenCode(context.Background(), portaltest.OpenCodeOptions{Bin: bin, Dir: web, StartTimeout: testwait.Limit})
 	if err != nil {
 		t.Fatalf("starting OpenCode: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -54,7 +55,7 @@ func sharedOpenCode(t testing.TB) *portaltest.OpenCode {
 	takeTurn(t)
 	shared.once.Do(func() {
 		shared.model = portaltest.StartFakeModel()
-		shared.oc, shared.err = portaltest.StartOpenCode(context.Background(), portaltest.OpenCodeOptions{Bin: bin, ModelURL: shared.model.URL()})
+		shared.oc, shared.err = portaltest.StartOpenCode(context.Background(), portaltest.OpenCodeOptions{Bin: bin, ModelURL: shared.model.URL(), StartTimeout: testwait.Limit})
 	})
 	if shared.err != nil {
 		t.Fatalf("starting OpenCode: %v", shared.err)
