@@ -52,6 +52,7 @@ func ourAttrAll(tb testing.TB, dir string, paths []string) []string {
 }
 
 func TestAttributesMatchCheckAttr(t *testing.T) {
+	t.Parallel()
 	dir := initRepo(t)
 	write(t, dir, ".gitattributes", strings.Join([]string{
 		"# comment",

@@ -78,6 +78,7 @@ func driverFile(samples []string, edited bool) string {
 // for each builtin diff driver, for drivers set in the configuration and
 // for paths without one, against git diff.
 func TestDiffHunkHeadersMatchGit(t *testing.T) {
+	t.Parallel()
 	dir := initRepo(t)
 	runGit(t, dir, "config", "diff.mine.xfuncname", "^[ \t]*(BEGIN.*)$")
 	runGit(t, dir, "config", "diff.bre.funcname", "^\\(sect+*.*\\)$")
@@ -128,6 +129,7 @@ func compareDiffByFile(t *testing.T, dir string, paths ...string) {
 // TestDiffDriverOverrideMatchesGit checks that diff.<name>.xfuncname
 // replaces the pattern of a builtin driver.
 func TestDiffDriverOverrideMatchesGit(t *testing.T) {
+	t.Parallel()
 	dir := initRepo(t)
 	runGit(t, dir, "config", "diff.cpp.xfuncname", "^@@ (.*)")
 	write(t, dir, ".gitattributes", "*.c diff=cpp\n")
@@ -142,6 +144,7 @@ func TestDiffDriverOverrideMatchesGit(t *testing.T) {
 // text file binary, that diff makes a file with NUL bytes text, and that
 // diff.<driver>.binary is honoured.
 func TestDiffBinaryAttributesMatchGit(t *testing.T) {
+	t.Parallel()
 	dir := initRepo(t)
 	runGit(t, dir, "config", "diff.forced.binary", "true")
 	write(t, dir, ".gitattributes", "minus.txt -diff\nmacro.txt binary\nnul.dat diff\nforced.txt diff=forced\n")
@@ -165,6 +168,7 @@ func TestDiffBinaryAttributesMatchGit(t *testing.T) {
 // TestDiffHunkHeaderTruncationMatchesGit checks how long and non-UTF-8
 // function lines are cut.
 func TestDiffHunkHeaderTruncationMatchesGit(t *testing.T) {
+	t.Parallel()
 	dir := initRepo(t)
 	write(t, dir, ".gitattributes", "go.txt diff=golang\n")
 	samples := []string{
@@ -188,6 +192,7 @@ func TestDiffHunkHeaderTruncationMatchesGit(t *testing.T) {
 // git quotes and names with spaces, for new, deleted, changed and renamed
 // files, with core.quotePath true and false.
 func TestDiffQuotedNamesMatchGit(t *testing.T) {
+	t.Parallel()
 	names := []string{"with space.txt", "tab\there.txt", "quote\"d.txt", "back\\slash.txt",
 		"caf\xc3\xa9.txt", "new line\n.txt", "del\x7f.txt", "plain.txt", "dir with space/f.txt"}
 	dir := initRepo(t)
@@ -221,6 +226,7 @@ func TestDiffQuotedNamesMatchGit(t *testing.T) {
 // TestDiffConfigMatchesGit checks diff.context, diff.interHunkContext,
 // diff.indentHeuristic and each diff.algorithm against git diff.
 func TestDiffConfigMatchesGit(t *testing.T) {
+	t.Parallel()
 	orig := splitKeep(driverFile([]string{"func a() {", "func b() {", "func c() {"}, false))
 	edited := append([]string(nil), orig...)
 	edited[3] = "\t\tchanged(0);\n"
@@ -303,6 +309,7 @@ func TestDiffHunkHeaderLocaleMatchesGit(t *testing.T) {
 // ErrUnsupported and ReadsNeedGitCLI name the driver and its files, and
 // that the git CLI then writes git's diff.
 func TestDiffFuncnameNotRunGoesToGit(t *testing.T) {
+	t.Parallel()
 	dir := initRepo(t)
 	runGit(t, dir, "config", "diff.twice.xfuncname", "^(a)\\1.*")
 	write(t, dir, ".gitattributes", "*.txt diff=twice\n")

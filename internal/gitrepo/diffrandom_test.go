@@ -38,6 +38,7 @@ var randomDiffSources = []string{
 // with git's default algorithm and with the histogram and patience ones.
 // DIFFRANDOM_SEED replays a run; DIFFRANDOM_EDITS sets the number of edits.
 func TestDiffRandomEditsMatchGit(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		algorithm string
 		share     int // of the edits, in eighths
@@ -324,6 +325,7 @@ func funcBounds(lines []string, pos int) (int, int) {
 // a long stretch of reordered lines (the search gives up at the maximum
 // cost).
 func TestDiffLargeFilesMatchGit(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	var orig []string
 	for i := range 40000 {

@@ -40,6 +40,7 @@ func historyRepo(t *testing.T) string {
 }
 
 func TestLogMatchesGit(t *testing.T) {
+	t.Parallel()
 	dirs := map[string]string{"history": historyRepo(t)}
 	mk := filepath.Join(t.TempDir(), "mk")
 	mkrepo(t, mk, "--files", "200", "--commits", "30", "--modified", "3", "--deleted", "1", "--untracked", "1")
@@ -66,6 +67,7 @@ func TestLogMatchesGit(t *testing.T) {
 }
 
 func TestLogErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	empty := openRepo(t, initRepo(t))
 	if _, err := empty.Log(ctx, LogOptions{}); !errors.Is(err, ErrNoCommits) {

@@ -161,6 +161,7 @@ func compareEOLReads(t *testing.T, ours, theirs string) {
 // discard and checkout, each time on two copies of one repository: the
 // package on one, the git CLI on the other.
 func TestEOLMatchesGit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, c := range eolCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -233,6 +234,7 @@ func TestEOLMatchesGit(t *testing.T) {
 // text=auto's rule on CRLF in the index) and the smudged files with `git
 // checkout-index`.
 func TestConvertMatchesGit(t *testing.T) {
+	t.Parallel()
 	contents := []string{"", "a\n", "a\r\n", "a\r\nb\n", "a\rb\n", "a\r\n\x00", "\x01\x02\x03 text\r\n", "x\r\n\x1a",
 		strings.Repeat("p", 300) + "\x01\x02\x03\r\n", "a\r\r\n", "\r\n", "\r", "a\nb\nc", "\x1a",
 		"$Id$\n", "a $Id: old $\r\nb\n", "x $Id: a b c $\n", "$Id:$\n$Id", "$Id: \n$ $Id$", "$$Id$$", "$Id: 1 $Id$"}
@@ -347,6 +349,7 @@ func TestConvertMatchesGit(t *testing.T) {
 // staged exactly when git add stages it, and refused when git add refuses
 // a conversion that checkout would not undo.
 func TestSafeCRLFMatchesGit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := initRepo(t)
 	write(t, dir, ".gitattributes", "*.l text eol=lf\n*.a text=auto\n*.n -text\n")

@@ -116,6 +116,7 @@ func TestFilterReadsThroughGitCLI(t *testing.T) {
 // TestFilterWritesRefused checks that writes touching filtered files change
 // nothing and name the filter and the files.
 func TestFilterWritesRefused(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := lfsRepo(t)
 	runGit(t, dir, "checkout", "-q", "-b", "other")
@@ -167,6 +168,7 @@ func TestFilterWritesRefused(t *testing.T) {
 // TestGitCLICancelled checks that a read through the git CLI ends with its
 // context, hanging filter included.
 func TestGitCLICancelled(t *testing.T) {
+	t.Parallel()
 	dir := lfsRepo(t)
 	runGit(t, dir, "config", "filter.lfs.clean", "sleep 600")
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -274,6 +276,7 @@ func TestGitCLIMissing(t *testing.T) {
 // (working-tree-encoding) sends reads to the git CLI, with git's status,
 // and that staging it is refused.
 func TestWorkingTreeEncodingNeedsGitCLI(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := initRepo(t)
 	write(t, dir, ".gitattributes", "*.u16 working-tree-encoding=UTF-16LE\n")

@@ -37,6 +37,7 @@ func appendIndexExtension(t *testing.T, dir, sig string) {
 // sparse index, an unknown lowercase one) are refused as git refuses
 // what it does not know.
 func TestIndexExtensionsLikeGit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	base := twoBranches(t)
 	t.Run("optional extensions", func(t *testing.T) {

@@ -67,6 +67,7 @@ func gitFails(t *testing.T, dir string, args ...string) {
 // in another, merges, cherry-picks and reverts that stopped for conflicts
 // or --no-commit, and compares the commits and the states left behind.
 func TestCommitConcludesLikeGit(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		// build brings a copy of twoBranches' repository into the state.

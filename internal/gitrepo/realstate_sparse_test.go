@@ -72,6 +72,7 @@ func compareSparseReads(t *testing.T, dir string) {
 // write with git in one copy and with this package in another and compares
 // the states left.
 func TestSparseCheckoutLikeGit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	type sparseWrite struct {
 		name string

@@ -84,6 +84,7 @@ func readSplit(tb testing.TB, dir string, changed bool) *index.Index {
 // replaced entries have empty prefix-compressed names; the write test
 // reads one of version 2.
 func TestSplitIndexReadsMatchGit(t *testing.T) {
+	t.Parallel()
 	dir := splitRepo(t, t.TempDir(), 4)
 	if diff := cmp.Diff(runGit(t, dir, "ls-files", "-s"), lsFiles(readSplit(t, dir, true))); diff != "" {
 		t.Errorf("index entries differ (-git ls-files -s +ours):\n%s", diff)
@@ -100,6 +101,7 @@ func TestSplitIndexReadsMatchGit(t *testing.T) {
 // states are equal, and git, which reads the full index we write, splits
 // it again on its next write (core.splitIndex) and still agrees.
 func TestSplitIndexWritesMatchGit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	gitDir := splitRepo(t, t.TempDir(), 2)
 	ourDir := t.TempDir()

@@ -148,6 +148,7 @@ func wtCompareReads(t *testing.T, dir string) {
 }
 
 func TestLinkedWorktreeReadsMatchGit(t *testing.T) {
+	t.Parallel()
 	main, wt := linkedRepo(t, t.TempDir(), false)
 	t.Run("main", func(t *testing.T) { wtCompareReads(t, main) })
 	t.Run("linked", func(t *testing.T) { wtCompareReads(t, wt) })
@@ -300,6 +301,7 @@ func copyLinkedRepo(tb testing.TB, template, root string) (main, wt string) {
 }
 
 func TestLinkedWorktreeWritesMatchGit(t *testing.T) {
+	t.Parallel()
 	template := t.TempDir()
 	linkedRepo(t, template, true)
 	for _, c := range wtLinkedWrites {
@@ -313,6 +315,7 @@ func TestLinkedWorktreeWritesMatchGit(t *testing.T) {
 }
 
 func TestCheckoutOfBranchCheckedOutElsewhereRefusedLikeGit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	main, wt := linkedRepo(t, t.TempDir(), false)
 	// A third worktree, detached in the middle of a rebase of branch topic.
@@ -383,6 +386,7 @@ func wtGitConfig(kv ...string) func(tb testing.TB, dir string) {
 // status equals its; where git refuses the repository, so do we, with
 // ErrUnsupported.
 func TestRepositoryFormatLikeGit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cases := []wtFormatCase{
 		{"extensions version 0 honours or ignores", wtGitConfig("extensions.noop", "true", "extensions.preciousObjects", "true", "extensions.somethingNew", "true"), false},
@@ -462,6 +466,7 @@ func TestRepositoryFormatLikeGit(t *testing.T) {
 // config.worktree; the repository opens, and the configuration in effect
 // is git's, in the worktree that has it and in the one that does not.
 func TestWorktreeConfigWithSparseCheckout(t *testing.T) {
+	t.Parallel()
 	main, wt := linkedRepo(t, t.TempDir(), false)
 	runGit(t, wt, "sparse-checkout", "set", "d")
 	for _, dir := range []string{main, wt} {
@@ -488,6 +493,7 @@ func TestWorktreeConfigWithSparseCheckout(t *testing.T) {
 // repository (core.bare = true in the shared config) is a worktree for
 // git, and for us.
 func TestBareRepositoryWorktreeMatchesGit(t *testing.T) {
+	t.Parallel()
 	main, _ := linkedRepo(t, t.TempDir(), false)
 	root := t.TempDir()
 	bare, wt := filepath.Join(root, "repo.git"), filepath.Join(root, "wt")
@@ -500,6 +506,7 @@ func TestBareRepositoryWorktreeMatchesGit(t *testing.T) {
 // TestWorktreeConfigIdentity: a user.name set only in config.worktree is
 // the one git commits with in that worktree, and so is ours.
 func TestWorktreeConfigIdentity(t *testing.T) {
+	t.Parallel()
 	main, wt := linkedRepo(t, t.TempDir(), false)
 	runGit(t, main, "config", "extensions.worktreeConfig", "true")
 	runGit(t, wt, "config", "--worktree", "user.name", "Worktree User")
@@ -521,6 +528,7 @@ func TestWorktreeConfigIdentity(t *testing.T) {
 // directory elsewhere (git init --separate-git-dir) reads and writes as
 // git does.
 func TestSeparateGitDirMatchesGit(t *testing.T) {
+	t.Parallel()
 	build := func(root string) (string, string) {
 		dir := filepath.Join(root, "wt")
 		runGit(t, root, "init", "-q", "-b", "main", "--separate-git-dir", filepath.Join(root, "store.git"), dir)
@@ -549,6 +557,7 @@ func TestSeparateGitDirMatchesGit(t *testing.T) {
 // objects are present; writes are refused, and an object it lacks is
 // named as such.
 func TestPartialCloneRefusesWrites(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src := initRepo(t)
 	runGit(t, src, "config", "uploadpack.allowFilter", "true")
@@ -587,6 +596,7 @@ func TestPartialCloneRefusesWrites(t *testing.T) {
 // TestWorktreesListedLikeGit compares the worktrees the checkout check
 // considers with `git worktree list --porcelain`.
 func TestWorktreesListedLikeGit(t *testing.T) {
+	t.Parallel()
 	main, wt := linkedRepo(t, t.TempDir(), true)
 	for _, dir := range []string{main, wt} {
 		var want []string
@@ -610,6 +620,7 @@ func TestWorktreesListedLikeGit(t *testing.T) {
 // TestSHA256RepositoryRefused: git reads SHA-256 repositories; this
 // package stores SHA-1 ids only and refuses them, naming the format.
 func TestSHA256RepositoryRefused(t *testing.T) {
+	t.Parallel()
 	requireGit(t)
 	dir := t.TempDir()
 	runGit(t, dir, "init", "-q", "--object-format=sha256", "-b", "main")

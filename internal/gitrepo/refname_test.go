@@ -150,6 +150,7 @@ func FuzzCheckBranchName(f *testing.F) {
 // ref or remote name from a client: the refused ones change nothing, and a
 // branch named HEAD is never made.
 func TestRefNamesFromClientsChecked(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := base(t)
 	write(t, dir, "README.md", "second\n")

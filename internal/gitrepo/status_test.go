@@ -34,6 +34,7 @@ func TestStatusMatchesGit(t *testing.T) {
 // content are hashed once: status records their new stat data in the index,
 // which git still reads the same.
 func TestStatusRefreshesIndex(t *testing.T) {
+	t.Parallel()
 	dir := base(t)
 	write(t, dir, "src/main.go", "package main\n\nfunc main() {\n\tprintln(\"hi\")\n}\n")
 	write(t, dir, "docs/guide.txt", strings.Repeat("guide line\n", 40))

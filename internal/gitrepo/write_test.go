@@ -90,6 +90,7 @@ func TestWritesMatchGit(t *testing.T) {
 }
 
 func TestStageUnmatchedPathChangesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := base(t)
 	write(t, dir, "README.md", "changed\n")
@@ -122,6 +123,7 @@ func TestStageUnmatchedPathChangesNothing(t *testing.T) {
 }
 
 func TestDiscardOnlyNamedPaths(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := base(t)
 	write(t, dir, "README.md", "changed\n")
@@ -146,6 +148,7 @@ func TestDiscardOnlyNamedPaths(t *testing.T) {
 }
 
 func TestCommit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("staged changes", func(t *testing.T) {
 		dir := base(t)
@@ -241,6 +244,7 @@ func TestCommitWithoutIdentity(t *testing.T) {
 }
 
 func TestCheckout(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := base(t)
 	runGit(t, dir, "checkout", "-q", "-b", "other")
@@ -319,6 +323,7 @@ func remoteSetup(t *testing.T) (bare, ours, theirs string) {
 }
 
 func TestFetchPullPush(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	bare, ours, theirs := remoteSetup(t)
 	r := openRepo(t, ours)
@@ -408,6 +413,7 @@ func TestFetchPullPush(t *testing.T) {
 // TestConcurrentReadsAndWrites runs reads and writes on one Repo at once;
 // run with -race.
 func TestConcurrentReadsAndWrites(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := base(t)
 	r := openRepo(t, dir)
