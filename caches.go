@@ -105,7 +105,9 @@ func (g *gitRepos) release(port int) {
 
 // Session listings: the Portal keeps, for each instance whose own sessions
 // were listed lately, the last listing OpenCode sent (the default scope
-// only), and answers the next one with it while nothing may have changed:
+// only, and not for an instance in "/", whose listing holds the sessions
+// of folders whose events go to other streams), and answers the next one
+// with it while nothing may have changed:
 //
 //   - while the instance's event hub holds a live connection to OpenCode's
 //     event stream (the cache subscribes to keep it open) and no event that
