@@ -362,7 +362,10 @@ func TestSessionListingEndsWithPortal(t *testing.T) {
 // opened again by the next listing, which is kept again.
 func TestSessionListingReleasesItsStream(t *testing.T) {
 	dir := t.TempDir()
-	oc := &fakeopencode.Server{Sessions: []fakeopencode.Session{{ID: "ses_a", Directory: dir, Title: "a", Time: fakeopencode.SessionTime{Created: 1, Updated: 1}}}}
+	oc := &fakeopencode.Server{ // its heartbeats keep the stream from being reconnected as silent
+		Sessions:  []fakeopencode.Session{{ID: "ses_a", Directory: dir, Title: "a", Time: fakeopencode.SessionTime{Created: 1, Updated: 1}}},
+		Heartbeat: 10 * time.Millisecond,
+	}
 	port := portal.ServeStandIn(t, oc)
 	p := portal.NewTestPortal(t, portal.Config{}, portal.StandIn{Dir: dir, Port: port})
 	portal.KeepSessionListsFor(p, time.Hour)

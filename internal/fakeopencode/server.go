@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Server is OpenCode served by the test process itself (say, behind an
@@ -33,6 +34,9 @@ type Server struct {
 	Listed func()
 	// RefuseStreams makes GET /event answer 503.
 	RefuseStreams atomic.Bool
+	// Heartbeat, when set, is how often each /event stream sends OpenCode's
+	// server.heartbeat event (OpenCode's every 10 s); none otherwise.
+	Heartbeat time.Duration
 	// PromptSession is the session whose prompts the server takes: each
 	// POST /session/{PromptSession}/message waits until AnswerPrompts and
 	// answers Answer (a message, as JSON), or until the client leaves.
@@ -186,6 +190,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	fmt.Fprint(w, "data: {\"id\":\"evt_0\",\"type\":\"server.connected\",\"properties\":{}}\n\n")
 	w.(http.Flusher).Flush()
+	var beat <-chan time.Time
+	if s.Heartbeat > 0 {
+		t := time.NewTicker(s.Heartbeat)
+		defer t.Stop()
+		beat = t.C
+	}
 	for {
 		select {
 		case data := <-ch:
@@ -193,6 +203,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 				return // end the stream
 			}
 			fmt.Fprintf(w, "data: %s\n\n", data)
+			w.(http.Flusher).Flush()
+		case <-beat:
+			fmt.Fprint(w, "data: {\"id\":\"evt_beat\",\"type\":\"server.heartbeat\",\"properties\":{}}\n\n")
 			w.(http.Flusher).Flush()
 		case <-r.Context().Done():
 			return
