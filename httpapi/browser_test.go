@@ -23,7 +23,6 @@ import (
 
 	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/internal/registry"
-	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -40,7 +39,7 @@ func TestBrowserSecurity(t *testing.T) {
 	model := portaltest.NewFakeModel(t)
 	model.SetHandler(scriptedModel)
 	repo := newBrowserRepo(t)
-	ready := startBrowserAndOpenCode(t, portaltest.OpenCodeOptions{Dir: repo, ModelURL: model.URL(), StartTimeout: testwait.Limit})
+	ready := startBrowserAndOpenCode(t, portaltest.OpenCodeOptions{Dir: repo, ModelURL: model.URL()})
 	t.Parallel()
 	browser, oc := ready()
 	rebind := rebindPageHTML(oc.Port)

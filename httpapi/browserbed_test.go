@@ -104,7 +104,7 @@ func startBrowserAndOpenCode(t *testing.T, opts portaltest.OpenCodeOptions) func
 	}
 	openCode := make(chan started, 1)
 	go func() {
-		oc, err := portaltest.StartOpenCode(context.Background(), opts)
+		oc, err := startOpenCode(opts)
 		if err != nil {
 			err = fmt.Errorf("starting OpenCode: %w", err)
 		} else if err = warmUp(oc); err != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/internal/opencode"
-	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -51,7 +50,7 @@ func TestFilesSubfolderOpenCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	web := filepath.Join(mono, "apps", "web")
-	oc, err := portaltest.StartOpenCode(context.Background(), portaltest.OpenCodeOptions{Bin: bin, Dir: web, StartTimeout: testwait.Limit})
+	oc, err := startOpenCode(portaltest.OpenCodeOptions{Bin: bin, Dir: web})
 	if err != nil {
 		t.Fatalf("starting OpenCode: %v", err)
 	}

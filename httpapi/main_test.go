@@ -31,6 +31,19 @@ var shared struct {
 	turn   sync.Mutex // held by the test whose turn it is
 	mu     sync.Mutex
 	holder string // that test's name
+
+	starting sync.Mutex // held while an OpenCode starts (startOpenCode)
+}
+
+// startOpenCode is portaltest.StartOpenCode for the package's tests: one
+// OpenCode starts at a time, as a start keeps the CPU busy for seconds and
+// the tests that start one run in parallel; each start then gets
+// testwait.Limit.
+func startOpenCode(opts portaltest.OpenCodeOptions) (*portaltest.OpenCode, error) {
+	shared.starting.Lock()
+	defer shared.starting.Unlock()
+	opts.StartTimeout = testwait.Limit
+	return portaltest.StartOpenCode(context.Background(), opts)
 }
 
 func TestMain(m *testing.M) {
@@ -55,7 +68,7 @@ func sharedOpenCode(t testing.TB) *portaltest.OpenCode {
 	takeTurn(t)
 	shared.once.Do(func() {
 		shared.model = portaltest.StartFakeModel()
-		shared.oc, shared.err = portaltest.StartOpenCode(context.Background(), portaltest.OpenCodeOptions{Bin: bin, ModelURL: shared.model.URL(), StartTimeout: testwait.Limit})
+		shared.oc, shared.err = startOpenCode(portaltest.OpenCodeOptions{Bin: bin, ModelURL: shared.model.URL()})
 	})
 	if shared.err != nil {
 		t.Fatalf("starting OpenCode: %v", shared.err)
