@@ -32,12 +32,16 @@ import (
 // got through would leave a trace: a request to that OpenCode (counted), a
 // changed registry, index or worktree, or a started instance.
 type guardBed struct {
-	url      string
-	handler  http.Handler
-	root     string // holds the registry and the project
-	project  string
-	port     int          // the stand-in OpenCode's port
-	upstream atomic.Int64 // requests that reached the stand-in OpenCode
+	url     string
+	handler http.Handler
+	root    string // holds the registry and the project
+	project string
+	port    int // the stand-in OpenCode's port
+	// upstream counts the requests that reached the stand-in OpenCode,
+	// but for its event stream: the portal opens and holds that on its own
+	// (a kept session listing subscribes to it after an earlier, allowed
+	// listing), at any time, so it tells nothing of the request refused.
+	upstream atomic.Int64
 }
 
 // richBody has a valid value for every field any route reads, so that a
@@ -74,7 +78,6 @@ func newGuardBed(t *testing.T, opts ...httpapi.Option) *guardBed {
 		t.Fatal(err)
 	}
 	oc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b.upstream.Add(1)
 		if r.URL.Path == "/event" {
 			w.Header().Set("Content-Type", "text/event-stream")
 			io.WriteString(w, "data: {\"type\":\"server.connected\",\"properties\":{}}\n\n")
@@ -82,6 +85,7 @@ func newGuardBed(t *testing.T, opts ...httpapi.Option) *guardBed {
 			<-r.Context().Done()
 			return
 		}
+		b.upstream.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, "{}")
 	}))
