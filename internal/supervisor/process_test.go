@@ -25,22 +25,19 @@ import (
 
 // fakeOptions returns Options that run the fake OpenCode (package
 // fakeopencode) on a free port with the given FAKE_* settings. The fake is
-// this test binary: built with -race, it would sleep a second on every exit
-// (the race runtime's atexit_sleep_ms) before a Stop could see it end, so its
-// GORACE turns that sleep off; races it finds are still reported.
+// this test binary.
 func fakeOptions(t testing.TB, env ...string) Options {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	gorace := strings.TrimSpace(os.Getenv("GORACE") + " atexit_sleep_ms=0")
 	return Options{
 		Bin:         exe,
 		Dir:         t.TempDir(),
 		Port:        freePort(t),
 		Password:    "secret",
-		Env:         append([]string{fakeopencode.EnvVar + "=1", "GORACE=" + gorace}, env...),
+		Env:         append([]string{fakeopencode.EnvVar + "=1"}, env...),
 		LogFile:     filepath.Join(t.TempDir(), "out.log"),
 		StopTimeout: 5 * time.Second,
 	}
