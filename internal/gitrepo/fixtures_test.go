@@ -16,8 +16,9 @@ var builtRepos sync.Map
 
 // builtRepo is one fixture, built by the first test that asks for it.
 type builtRepo struct {
-	once sync.Once
-	dir  string // empty if the build failed
+	once    sync.Once
+	dir     string // empty if the build failed or skipped
+	skipped bool   // the build skipped: what it needs is missing here
 }
 
 // sharedRepo returns a copy of the repository build makes, built once per
@@ -30,6 +31,9 @@ func sharedRepo(t *testing.T, key string, build func(t *testing.T) string) strin
 	v, _ := builtRepos.LoadOrStore(key, new(builtRepo))
 	b := v.(*builtRepo)
 	b.once.Do(func() {
+		// A build that skips (t.Skip, e.g. no mkrepo generator here) skips
+		// every test that asks for its repository too.
+		defer func() { b.skipped = b.dir == "" && t.Skipped() }()
 		built := build(t)
 		// The build's folder is the building test's and goes with it.
 		dir, err := os.MkdirTemp(fixtureRoot, "repo-")
@@ -42,6 +46,9 @@ func sharedRepo(t *testing.T, key string, build func(t *testing.T) string) strin
 		}
 		b.dir = dir
 	})
+	if b.skipped {
+		t.Skipf("the %s repository could not be built here (see the test that built it)", key)
+	}
 	if b.dir == "" {
 		t.Fatalf("the %s repository could not be built (see the test that built it)", key)
 	}
