@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -65,10 +66,21 @@ func TestFilesSubfolderOpenCode(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("search", func(t *testing.T) {
-		// Wait for OpenCode's file index, built in the background.
-		for i := 0; ; i++ {
+		// Wait for OpenCode's file index, built in the background. On a
+		// busy machine OpenCode's first search can outlast the portal's
+		// time limit (504): that is asked again too, a few times.
+		for i, timeouts := 0, 0; ; i++ {
+			query := url.Values{"q": {"view"}}
+			status, _, body := b.get(t, "files/search", query)
+			if status == http.StatusGatewayTimeout && timeouts < 3 {
+				timeouts++
+				t.Logf("GET files/search?%s: %d %s; asking again", query.Encode(), status, body)
+				continue
+			}
 			var found []string
-			b.getJSON(t, "files/search", url.Values{"q": {"view"}}, &found)
+			if status != http.StatusOK || json.Unmarshal(body, &found) != nil {
+				t.Fatalf("GET files/search?%s: %d %s", query.Encode(), status, body)
+			}
 			if len(found) > 0 {
 				break
 			}
