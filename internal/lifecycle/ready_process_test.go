@@ -66,16 +66,6 @@ func startedOrDone(ctx context.Context, pidfile string, n int) {
 	}
 }
 
-// readPids reads the pids the fake wrote to its pid file.
-func readPids(t testing.TB, file string) []int {
-	t.Helper()
-	pids, err := fakeopencode.ReadPIDs(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pids
-}
-
 func TestStartFailsAndLeavesNothing(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -151,7 +141,7 @@ func TestStartFailsAndLeavesNothing(t *testing.T) {
 					t.Errorf("error text lacks %q:\n%v", s, err)
 				}
 			}
-			for _, pid := range readPids(t, pidfile) {
+			for _, pid := range fakeopencode.ReadPIDs(t, pidfile) {
 				if procfs.Alive(pid) {
 					t.Errorf("pid %d (or its group) left behind", pid)
 				}

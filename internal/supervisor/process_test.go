@@ -101,16 +101,6 @@ func gone(pid int) bool {
 	return !procfs.Alive(pid) && (&proc{pid: pid, group: true}).groupGone()
 }
 
-// readPids reads the pids the fake wrote to its pid file.
-func readPids(t testing.TB, file string) []int {
-	t.Helper()
-	pids, err := fakeopencode.ReadPIDs(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pids
-}
-
 func TestStartReadyAndStop(t *testing.T) {
 	opts := fakeOptions(t)
 	var mu sync.Mutex
@@ -226,7 +216,7 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 			if st.LastExit == nil || st.LastExit.Signal != syscall.SIGKILL {
 				t.Errorf("last exit = %v, want signal: killed", st.LastExit)
 			}
-			for _, pid := range readPids(t, pidfile) {
+			for _, pid := range fakeopencode.ReadPIDs(t, pidfile) {
 				if !gone(pid) {
 					t.Errorf("pid %d (or its group) left behind", pid)
 				}
@@ -351,7 +341,7 @@ func TestTerminateAnUnsupervisedGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Terminate does not reap a child of ours; the zombie it leaves is not alive.
-	for _, pid := range readPids(t, pidfile) {
+	for _, pid := range fakeopencode.ReadPIDs(t, pidfile) {
 		if !gone(pid) {
 			t.Errorf("pid %d (or its group) left behind", pid)
 		}
