@@ -263,8 +263,10 @@ func (p *Portal) relayWrite(ctx context.Context, port int, fn func(*opencode.Cli
 
 // sessionWrite is relayWrite for a call on the session id, checked first.
 func (p *Portal) sessionWrite(ctx context.Context, port int, id string, fn func(*opencode.Client) error) error {
-	defer p.lists.invalidate(port)
-	return p.sessionCall(ctx, port, id, fn)
+	if err := checkID("session id", "ses", id); err != nil {
+		return err
+	}
+	return p.relayWrite(ctx, port, fn)
 }
 
 // Permissions returns the permission requests waiting for a reply, for all
