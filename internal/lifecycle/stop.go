@@ -104,7 +104,7 @@ func (m *Manager) entry(id string) (registry.Entry, error) {
 			return e, nil
 		}
 	}
-	return registry.Entry{}, errorf(NotFound, "Instance %s is no longer registered: another portal stopped it meanwhile", id)
+	return registry.Entry{}, errorf(NotFound, "Instance %s is no longer registered: another portal stopped it meanwhile; list the instances to see which run now, and start it again if it is still wanted", id)
 }
 
 // Logs returns up to tail of the last lines the entry's instance printed
