@@ -380,14 +380,8 @@ func (r *Repo) cliDiff(ctx context.Context, opts DiffOptions, extra ...string) (
 	}
 	defer os.RemoveAll(scratch)
 	idxFile := filepath.Join(scratch, "index")
-	data, err := os.ReadFile(filepath.Join(r.gitDir, "index"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := copyIndex(idxFile, filepath.Join(r.gitDir, "index")); err != nil {
 		return nil, fmt.Errorf("scratch index: %w", err)
-	}
-	if err == nil {
-		if err := os.WriteFile(idxFile, data, 0o600); err != nil {
-			return nil, fmt.Errorf("scratch index: %w", err)
-		}
 	}
 	env := []string{"GIT_INDEX_FILE=" + idxFile}
 	if opts.Untracked && !opts.Staged {
@@ -403,6 +397,33 @@ func (r *Repo) cliDiff(ctx context.Context, opts DiffOptions, extra ...string) (
 		}
 	}
 	return r.gitCLI(ctx, env, diffArgs(opts, paths, extra...)...)
+}
+
+// copyIndex copies the index file orig, when there is one, to path with
+// orig's modification time. Git takes an entry whose file changed in the
+// second the index was written for possibly changed ("racily clean") by
+// that time; a copy with a later one would hide such a change. The time is
+// read first: should the index be replaced meanwhile, the copy gets an
+// older time, which only makes git compare more files' contents.
+func copyIndex(path, orig string) error {
+	fi, err := os.Stat(orig)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(orig)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return err
+	}
+	return os.Chtimes(path, fi.ModTime(), fi.ModTime())
 }
 
 // DiffCLI is Diff read with `git diff`, for repositories ReadsNeedGitCLI
