@@ -38,6 +38,9 @@ func openCodeConfig(t testing.TB, home string) portal.Config {
 // newOpenCodeConfig is openCodeConfig for the opencode executable bin, with
 // the registry in the folder regDir.
 func newOpenCodeConfig(bin, home, regDir string) (portal.Config, error) {
+	if err := portaltest.PrepareHome(home); err != nil {
+		return portal.Config{}, err
+	}
 	first, err := portaltest.FreePort()
 	return portal.Config{
 		RegistryPath: filepath.Join(regDir, "portal.json"),

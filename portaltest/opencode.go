@@ -99,9 +99,32 @@ func Config(modelURL string) map[string]any {
 	}
 }
 
-// Env returns the environment that isolates an OpenCode process in home and
-// keeps it offline, with config as OPENCODE_CONFIG_CONTENT. It does not
-// include the rest of the process environment.
+// PrepareHome readies home to be an OpenCode process's isolated HOME (see
+// Env): it marks the dependencies of OpenCode's global config folder as
+// installed. Otherwise OpenCode, on the first request to a folder, installs
+// @opencode-ai/plugin there from the npm registry in the background: 64 MB
+// and some 15 s of CPU for each new HOME, or a failure logged when offline.
+// StartOpenCode calls it; call it for a HOME given to OpenCode some other
+// way, such as a portal's Config.Env. It keeps what home already holds.
+func PrepareHome(home string) error {
+	dir := filepath.Join(home, ".config", "opencode")
+	if err := os.MkdirAll(filepath.Join(dir, "node_modules"), 0o755); err != nil {
+		return err
+	}
+	lock := filepath.Join(dir, "package-lock.json")
+	if _, err := os.Stat(lock); err == nil {
+		return nil
+	}
+	// OpenCode installs when a dependency it adds is missing from the
+	// lock file's root package; it does not look inside node_modules.
+	content := fmt.Sprintf(`{"packages":{"":{"dependencies":{"@opencode-ai/plugin":%q}}}}`, OpenCodeVersion)
+	return os.WriteFile(lock, []byte(content+"\n"), 0o644)
+}
+
+// Env returns the environment that isolates an OpenCode process in home
+// (prepared by PrepareHome) and keeps it offline, with config as
+// OPENCODE_CONFIG_CONTENT. It does not include the rest of the process
+// environment.
 func Env(home string, config map[string]any) []string {
 	content, _ := json.Marshal(config)
 	return []string{
@@ -185,6 +208,9 @@ func StartOpenCode(ctx context.Context, opts OpenCodeOptions) (_ *OpenCode, err 
 			return nil, err
 		}
 		oc.cleanup = append(oc.cleanup, oc.Home)
+	}
+	if err = PrepareHome(oc.Home); err != nil {
+		return nil, err
 	}
 	if oc.Password == "" {
 		oc.Password = RandomPassword()
