@@ -52,12 +52,29 @@ func TestSessionsWithOpenCode(t *testing.T) {
 		{"AbortStalledTurn", testAbortStalledTurn},
 		{"PromptOutlivesItsCaller", testPromptOutlivesItsCaller},
 		{"Errors", testSessionErrors},
+		{"InstalledNothing", testOpenCodeInstalledNothing},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b.Model.Reset()
 			tt.run(t, b)
 		})
+	}
+}
+
+// testOpenCodeInstalledNothing checks, once the tests before it have
+// prompted OpenCode, that its HOME prepared by portaltest.PrepareHome kept
+// it from installing its plugin package from npm: that install writes a
+// package.json in the global config folder and fills npm's cache in HOME.
+func testOpenCodeInstalledNothing(t *testing.T, b *openCodeBed) {
+	for _, name := range []string{".config/opencode/package.json", ".npm"} {
+		if _, err := os.Stat(filepath.Join(b.OC.Home, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("OpenCode's HOME holds %s (error %v): it installed packages from npm", name, err)
+		}
+	}
+	modules, err := os.ReadDir(filepath.Join(b.OC.Home, ".config", "opencode", "node_modules"))
+	if err != nil || len(modules) > 0 {
+		t.Errorf("node_modules of OpenCode's global config folder: %d entries, error %v; want 0 entries", len(modules), err)
 	}
 }
 
