@@ -92,6 +92,11 @@ func TestCreateListRevoke(t *testing.T) {
 	}
 	tests[0].want = ""
 	check("after revoking phone")
+	for id, want := range map[string]bool{phone.ID: false, laptop.ID: true, "tok_000000000000": false, "": false} {
+		if tok, ok, err := v.Lookup(id); ok != want || err != nil || ok && tok.ID != id {
+			t.Errorf("after revoking phone: Lookup(%q) = %s, %v, %v; want %v", id, tok.ID, ok, err, want)
+		}
+	}
 	if err := s.Revoke(ctx, phone.ID); err == nil || !strings.Contains(err.Error(), "portal token list") {
 		t.Errorf("revoking twice: %v; want an error pointing at portal token list", err)
 	}
@@ -146,7 +151,7 @@ func TestConcurrentCreatesKeepEveryToken(t *testing.T) {
 
 func TestVerifierRefusesEverythingWhileTheFileIsBroken(t *testing.T) {
 	s := newStore(t)
-	_, secret, err := s.Create(context.Background(), "x")
+	tok, secret, err := s.Create(context.Background(), "x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +180,9 @@ func TestVerifierRefusesEverythingWhileTheFileIsBroken(t *testing.T) {
 		}
 		if ok || err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("%s: Check = %v, %v; want refused with an error saying %q", tt.name, ok, err, tt.wantErr)
+		}
+		if _, ok, err := v.Lookup(tok.ID); ok || err == nil {
+			t.Errorf("%s: Lookup = %v, %v; want refused with an error", tt.name, ok, err)
 		}
 		if inUse, _ := v.InUse(); !inUse {
 			t.Errorf("%s: InUse false; want true", tt.name)

@@ -65,6 +65,25 @@ func (v *Verifier) Check(secret string) (Token, bool, error) {
 	return found, ok == 1, nil
 }
 
+// Lookup returns the token with ID id, as the file holds it now, and
+// whether it is there: a server checks that a sign-in made with a token
+// still stands, as revoking the token ends it. It returns an error when the
+// file cannot be read as it is now: then no token is accepted.
+func (v *Verifier) Lookup(id string) (Token, bool, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.refresh()
+	if v.err != nil {
+		return Token{}, false, v.err
+	}
+	for _, t := range v.tokens {
+		if t.ID == id {
+			return t, true, nil
+		}
+	}
+	return Token{}, false, nil
+}
+
 // MarkUsed records in the file that tok was accepted at time at, if its
 // last recorded use is older than UsedGranularity. It tries at most once per
 // UsedGranularity per token, also when writing fails (a read-only folder).
