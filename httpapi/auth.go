@@ -75,86 +75,127 @@ func WithFailedAuthLimit(every time.Duration, burst int) Option {
 	}
 }
 
-// authenticate reports whether r may be served. When it may not, it has
-// answered: 401 for missing or wrong credentials, 429 for an address that
-// sent too many wrong ones.
+// authenticate reports whether r may be served: no credentials are
+// required, or r carries a session cookie of a sign-in that still stands
+// (login.go), or the password or a token in its Authorization header. When
+// it may not, it has answered: 401 for missing or wrong credentials, 429 for
+// an address that sent too many wrong ones.
 func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) bool {
+	required, tokensErr := h.credentialsRequired()
+	if !required {
+		return true
+	}
+	now := h.credentials.clock()
+	if h.signedIn(r, now) {
+		return true
+	}
+	header := r.Header.Get("Authorization")
+	// Nothing is guessed without a header, so that does not count as a
+	// failed attempt.
+	_, ok, err := h.attempt(w, r, now, credential(header), header != "", tokensErr)
+	switch {
+	case err != nil:
+		h.writeError(w, r, err)
+	case !ok:
+		h.unauthorized(w, r)
+	}
+	return ok && err == nil
+}
+
+// credentialsRequired reports whether requests need credentials: a password
+// is set, or the token file is in use. It returns the token file's error
+// when that file cannot be used.
+func (h *handler) credentialsRequired() (bool, error) {
 	a := &h.credentials
 	tokensInUse, tokensErr := false, error(nil)
 	if a.tokens != nil {
 		tokensInUse, tokensErr = a.tokens.InUse()
 	}
-	if a.passwordSum == nil && !tokensInUse {
-		return true
-	}
-	now := time.Now()
+	return a.passwordSum != nil || tokensInUse, tokensErr
+}
+
+// clock returns the time now, by the clock WithAuthClock set if any.
+func (a *auth) clock() time.Time {
 	if a.now != nil {
-		now = a.now()
+		return a.now()
 	}
+	return time.Now()
+}
+
+// attempt checks secret, which r sent, through the failed-attempt limiter:
+// an address that sent too many wrong credentials gets an ETOOMANY error
+// (with Retry-After set on w) and secret is not checked. sent says whether
+// r sent credentials at all; only then does a miss count as a failure. It
+// returns the ID of the token that matched ("" for the password), and an
+// EINTERNAL error when nothing matched and the token file cannot be used
+// (tokensErr, or the error the verifier found).
+func (h *handler) attempt(w http.ResponseWriter, r *http.Request, now time.Time, secret string, sent bool, tokensErr error) (tokenID string, ok bool, err error) {
+	a := &h.credentials
 	every, burst := cmp.Or(a.every, DefaultAuthEvery), cmp.Or(a.burst, DefaultAuthBurst)
 	addr := clientAddr(r)
 	if wait := a.failures.admit(addr, now, every, burst); wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		h.writeError(w, r, portal.Errorf(portal.ETOOMANY, "Too many wrong credentials from your address: wait %d s, then send the right password or token", secs))
-		return false
+		return "", false, portal.Errorf(portal.ETOOMANY, "Too many wrong credentials from your address: wait %d s, then send the right password or token", secs)
 	}
-	header := r.Header.Get("Authorization")
-	ok, err := h.checkCredentials(r, now, tokensErr)
-	// Nothing was guessed without a header. With the token file unusable
-	// the password was still checked, so a miss counts.
-	failed, limited := a.failures.done(addr, now, header != "" && !ok, burst)
+	if sent {
+		tokenID, ok, err = h.checkSecret(r.Context(), secret, now, tokensErr)
+	}
+	// With the token file unusable the password was still checked, so a
+	// miss counts.
+	failed, limited := a.failures.done(addr, now, sent && !ok, burst)
 	if limited {
 		h.log.Warn("too many wrong credentials: slowing down this address", "addr", addr, "failures", failed, "retryEvery", every.String())
 	}
-	switch {
-	case ok:
-		return true
-	case err != nil:
+	if err != nil {
 		h.log.Error("no token is accepted: the token file cannot be used", "file", a.tokens.Path(), "err", err)
-		h.writeError(w, r, portal.Errorf(portal.EINTERNAL, "The portal cannot read its token file, so it accepts no token now; the server log says why"))
-	default:
-		h.unauthorized(w, r)
+		return "", false, portal.Errorf(portal.EINTERNAL, "The portal cannot read its token file, so it accepts no token now; the server log says why")
 	}
-	return false
+	return tokenID, ok, nil
 }
 
-// checkCredentials reports whether r's Authorization header carries the
-// password or a token, and records a token's use at now. It returns
-// tokensErr, or the token file's error, when neither matched and the token
-// file cannot be used.
-func (h *handler) checkCredentials(r *http.Request, now time.Time, tokensErr error) (bool, error) {
+// checkSecret reports whether secret is the password or a token, and
+// records a token's use at now. It returns the token's ID ("" for the
+// password), and tokensErr, or the token file's error, when neither matched
+// and the token file cannot be used.
+func (h *handler) checkSecret(ctx context.Context, secret string, now time.Time, tokensErr error) (tokenID string, ok bool, err error) {
 	a := &h.credentials
-	header := r.Header.Get("Authorization")
-	if header == "" {
-		return false, nil
-	}
-	secret := credential(header)
 	if a.passwordSum != nil {
 		sum := sha256.Sum256([]byte(secret))
 		if subtle.ConstantTimeCompare(sum[:], a.passwordSum[:]) == 1 {
-			return true, nil
+			return "", true, nil
 		}
 	}
 	if a.tokens != nil {
 		tok, ok, err := a.tokens.Check(secret)
 		if ok {
-			// Recording the use is bounded in time and survives the client leaving.
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Second)
-			defer cancel()
-			if err := a.tokens.MarkUsed(ctx, tok, now); err != nil {
-				h.log.Warn("could not record when a token was last used", "token", tok.ID, "err", err)
-			}
-			return true, nil
+			h.markUsed(ctx, tok, now)
+			return tok.ID, true, nil
 		}
 		tokensErr = cmp.Or(err, tokensErr)
 	}
-	return false, tokensErr
+	return "", false, tokensErr
 }
 
-// unauthorized answers a request without the right credentials.
+// markUsed records in the token file that tok was accepted at now (at most
+// once an hour per token, see credentials.Verifier.MarkUsed), and logs a
+// failure to.
+func (h *handler) markUsed(ctx context.Context, tok credentials.Token, now time.Time) {
+	// Recording the use is bounded in time and survives the client leaving.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	if err := h.credentials.tokens.MarkUsed(ctx, tok, now); err != nil {
+		h.log.Warn("could not record when a token was last used", "token", tok.ID, "err", err)
+	}
+}
+
+// unauthorized answers a request without the right credentials. The
+// challenge that makes a browser ask for the password itself is left out
+// for the web UI (X-Portal-Client: web), which asks on its own page.
 func (h *handler) unauthorized(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("WWW-Authenticate", `Basic realm="portal", charset="UTF-8"`)
+	if !strings.EqualFold(r.Header.Get("X-Portal-Client"), "web") {
+		w.Header().Set("WWW-Authenticate", `Basic realm="portal", charset="UTF-8"`)
+	}
 	h.writeError(w, r, portal.Errorf(portal.EUNAUTHORIZED, "This portal needs its password or an access token: send either as the password of HTTP Basic authentication (any user name), or the token as Authorization: Bearer TOKEN"))
 }
 

@@ -219,6 +219,9 @@ func (c *contract) serve(ch *checkedHandler, w http.ResponseWriter, r *http.Requ
 	}
 	name := r.Method + " " + r.URL.Path
 	if route == nil {
+		if rec.status < 400 && !strings.HasPrefix(r.URL.Path, "/api/") {
+			return // a file of the web UI (WithUI), which the document does not describe
+		}
 		c.checkUnrouted(t, name, rec)
 		return
 	}

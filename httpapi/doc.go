@@ -13,6 +13,19 @@
 // /api/opencode/{port}/...; the portal relays only to registered instances
 // whose own process holds that port.
 //
+// # Web UI and signing in
+//
+// [WithUI] serves a web UI's files at / beside the API (any path outside
+// /api/ that names no file answers with index.html), without credentials
+// and under a strict Content-Security-Policy; [WithExternalUI] serves a UI
+// built elsewhere, behind the API's credentials. GET /api/auth says whether
+// credentials are needed; POST /api/auth/login takes the password or a
+// token and sets an HttpOnly, SameSite=Strict session cookie that
+// authenticates every route, until POST /api/auth/logout, [SessionIdle]
+// without use or [SessionMaxAge]. A 401 to a request with X-Portal-Client:
+// web carries no WWW-Authenticate, so the browser shows no dialog of its
+// own.
+//
 // # Errors
 //
 // Every error, unknown routes and wrong methods included, is one JSON
@@ -30,7 +43,8 @@
 // rebinding; it refuses requests that change things from pages of other
 // origins ([WithAllowedOrigins] trusts more) and bodies not sent as
 // application/json. [WithPassword] and [WithTokens] require credentials on
-// every route, with failed attempts limited per address
+// every route but the sign-in routes and [WithUI]'s files, with failed
+// attempts, sign-ins included, limited per address
 // ([WithFailedAuthLimit]). Bodies are limited in size ([WithMaxBodyBytes],
 // [WithMaxPromptBytes]) and, with [LimitBodyReads], in time.
 package httpapi

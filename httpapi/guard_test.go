@@ -246,7 +246,7 @@ func TestGuardsRefuseOnEveryRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(src), "h.handle(\""); len(patterns) != n {
+	if n := strings.Count(string(src), "h.handle(\"") + strings.Count(string(src), "h.handleOpen(\""); len(patterns) != n {
 		t.Fatalf("%d patterns recorded, routes.go registers %d: %v", len(patterns), n, patterns)
 	}
 	for _, pattern := range append(patterns, "GET /api/nope", "PUT /api/instances", "POST /api/opencode/{port}/health") {

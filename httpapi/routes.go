@@ -10,6 +10,11 @@ func (h *handler) routes() {
 	h.handle("GET /api/openapi.json", h.openAPI)
 	h.handle("GET /api/system/hostname", h.hostname)
 
+	// Signing in (login.go), answered without credentials.
+	h.handleOpen("GET /api/auth", h.authStatus)
+	h.handleOpen("POST /api/auth/login", h.login)
+	h.handleOpen("POST /api/auth/logout", h.logout)
+
 	// Instances.
 	h.handle("GET /api/instances", h.listInstances)
 	h.handle("POST /api/instances", h.startInstance)
