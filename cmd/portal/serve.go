@@ -43,6 +43,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxBodyMiB := fs.Int64("max-body-mib", httpapi.DefaultMaxBodyBytes>>20, "largest request body, in MiB, of every route but the prompt routes")
 	maxPromptMiB := fs.Int64("max-prompt-mib", httpapi.DefaultMaxPromptBytes>>20, "largest request body, in MiB, of the prompt and prompt_async routes (a pasted log or file)")
 	maxConns := fs.Int("max-connections", defaultMaxConnections, "connections served at once; more wait until one closes (each open page holds one or more for its live events)")
+	uiFlag := fs.String("ui", "", "web UI to serve at /: a `DIR` holding index.html, such as the original Portal web app's build (it then needs the credentials the API needs), or none (default: the UI built in)")
 	var allowedHosts, allowedOrigins []string
 	fs.Func("allow-host", "also answer requests addressed to this host `name`, e.g. the server's name on the network (repeatable; localhost and IP addresses are always answered)", func(s string) error {
 		allowedHosts = append(allowedHosts, s)
@@ -88,6 +89,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	ui, err := openUI(*uiFlag, builtinUI())
+	if err != nil {
+		return err
+	}
+	defer ui.close()
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return err
@@ -107,8 +113,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	ln = netutil.LimitListener(ln, *maxConns)
-	api := httpapi.New(p, httpapi.WithPassword(password), httpapi.WithTokens(tokens), httpapi.WithAllowedHosts(allowedHosts...), httpapi.WithAllowedOrigins(allowedOrigins...),
-		httpapi.WithMaxBodyBytes(*maxBodyMiB<<20), httpapi.WithMaxPromptBytes(*maxPromptMiB<<20))
+	api := httpapi.New(p, append(ui.options(), httpapi.WithPassword(password), httpapi.WithTokens(tokens), httpapi.WithAllowedHosts(allowedHosts...), httpapi.WithAllowedOrigins(allowedOrigins...),
+		httpapi.WithMaxBodyBytes(*maxBodyMiB<<20), httpapi.WithMaxPromptBytes(*maxPromptMiB<<20))...)
 	// No WriteTimeout: it would end event streams and the answers of long
 	// prompts. Bodies have their own deadlines, which also catch a pause.
 	srv := &http.Server{
@@ -126,7 +132,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else if !isLoopback(*addr) {
 		log.Warn("serving plain HTTP beyond loopback: passwords and tokens cross the network unencrypted; use --tls-cert and --tls-key, or a TLS proxy in front")
 	}
-	log.Info("portal listening", "addr", scheme+ln.Addr().String(), "registry", p.Config().RegistryPath, "password", password != "", "tokens", tokens)
+	log.Info("portal listening", "addr", scheme+ln.Addr().String(), "ui", ui.url(scheme, ln.Addr()), "registry", p.Config().RegistryPath, "password", password != "", "tokens", tokens)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

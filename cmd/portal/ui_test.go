@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// uiFolder makes a folder holding index.html with content and returns it.
+func uiFolder(t *testing.T, content string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestOpenUI(t *testing.T) {
+	builtin := fstest.MapFS{"index.html": {Data: []byte("built in")}}
+	good := uiFolder(t, "from a folder")
+	empty := t.TempDir()
+	indexDir := t.TempDir()
+	os.Mkdir(filepath.Join(indexDir, "index.html"), 0o755)
+	file := filepath.Join(good, "index.html")
+	tests := []struct {
+		name    string
+		value   string
+		builtin bool
+		served  bool
+		wantErr string
+	}{
+		{"default", "", true, true, ""},
+		{"default, none built in", "", false, false, ""},
+		{"none", "none", true, false, ""},
+		{"a folder with index.html", good, true, true, ""},
+		{"a folder without", empty, true, false, "--ui " + empty + ": the folder has no index.html"},
+		{"index.html a folder", indexDir, true, false, "the folder has no index.html"},
+		{"missing folder", filepath.Join(empty, "nope"), true, false, "no such file or directory; give the folder of a built web app"},
+		{"a file", file, true, false, "not a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var fsys fs.FS
+			if tt.builtin {
+				fsys = builtin
+			}
+			ui, err := openUI(tt.value, fsys)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want one saying %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ui.close()
+			if got := ui.option != nil; got != tt.served {
+				t.Errorf("served %v, want %v", got, tt.served)
+			}
+		})
+	}
+}
+
+func TestUIURL(t *testing.T) {
+	tests := []struct {
+		addr string
+		want string
+	}{
+		{"127.0.0.1:3000", "http://127.0.0.1:3000/"},
+		{"0.0.0.0:3000", "http://localhost:3000/"},
+		{"[::]:3000", "http://localhost:3000/"},
+		{"[::1]:3000", "http://[::1]:3000/"},
+		{"192.0.2.1:443", "http://192.0.2.1:443/"},
+	}
+	ui, err := openUI("", fstest.MapFS{"index.html": {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		addr, err := net.ResolveTCPAddr("tcp", tt.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ui.url("http://", addr); got != tt.want {
+			t.Errorf("url on %s = %q, want %q", tt.addr, got, tt.want)
+		}
+	}
+	if got := (webUI{}).url("http://", &net.TCPAddr{}); got != "none" {
+		t.Errorf("url without a UI = %q, want none", got)
+	}
+}
+
+// get returns the status, a header and the body of GET url.
+func get(t *testing.T, url, header string) (int, string, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get(header), string(body)
+}
+
+func TestServeUI(t *testing.T) {
+	t.Setenv("PORTAL_PASSWORD", "")
+	dir := uiFolder(t, "<p>another web app</p>")
+	s := startServe(t, "--ui", dir)
+	status, csp, body := get(t, "http://"+s.addr+"/sessions/1", "Content-Security-Policy")
+	if status != 200 || body != "<p>another web app</p>" || csp != "frame-ancestors 'none'" {
+		t.Errorf("--ui DIR, GET /sessions/1: %d %q, CSP %q; want the folder's index.html, framing refused", status, body, csp)
+	}
+	if status, _, _ := get(t, "http://"+s.addr+"/api/nope", ""); status != 404 {
+		t.Errorf("--ui DIR, GET /api/nope: %d, want 404", status)
+	}
+	s.stop(t)
+	if want := `"ui":"http://` + s.addr + `/"`; !strings.Contains(s.stderr.String(), want) {
+		t.Errorf("the startup log does not give the UI's address (%s):\n%s", want, &s.stderr)
+	}
+
+	none := startServe(t, "--ui", "none")
+	if status, _, _ := get(t, "http://"+none.addr+"/", ""); status != 404 {
+		t.Errorf("--ui none, GET /: %d, want 404", status)
+	}
+	none.stop(t)
+	if !strings.Contains(none.stderr.String(), `"ui":"none"`) {
+		t.Errorf("the startup log does not say no UI is served:\n%s", &none.stderr)
+	}
+
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--registry", filepath.Join(t.TempDir(), "portal.json"), "--ui", t.TempDir()}, os.Stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "the folder has no index.html") {
+		t.Errorf("--ui of a folder without index.html: exit %d, stderr %q; want a refusal", code, &stderr)
+	}
+}
