@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencode-portal/portal"
@@ -18,7 +19,11 @@ func TestMountedUnderPrefix(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	srv := httptest.NewServer(newMux(p))
+	ui := fstest.MapFS{
+		"index.html": {Data: []byte("<!doctype html><script type=module src=js/main.js></script>")},
+		"js/main.js": {Data: []byte("fetch('api/instances')")},
+	}
+	srv := httptest.NewServer(newMux(p, ui))
 	defer srv.Close()
 
 	tests := []struct {
@@ -27,6 +32,9 @@ func TestMountedUnderPrefix(t *testing.T) {
 		want   string
 	}{
 		{"/hello", 200, "hello from the host program\n"},
+		{"/portal/", 200, "<!doctype html><script type=module src=js/main.js></script>"},
+		{"/portal/js/main.js", 200, "fetch('api/instances')"},
+		{"/portal/i/3101", 200, "<!doctype html><script type=module src=js/main.js></script>"},
 		{"/portal/api/instances", 200, `{"instances":[],"total":0}`},
 		{"/portal/api/nope", 404, `{"code":"ENOTFOUND","message":"No route for GET /api/nope; see the API table in the README","statusCode":404,"statusMessage":"Not Found"}`},
 		{"/portal/api/opencode/abc/config", 400, `{"code":"EINVALID","message":"Invalid port","statusCode":400,"statusMessage":"Bad Request"}`},
