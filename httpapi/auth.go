@@ -191,9 +191,11 @@ func (h *handler) markUsed(ctx context.Context, tok credentials.Token, now time.
 
 // unauthorized answers a request without the right credentials. The
 // challenge that makes a browser ask for the password itself is left out
-// for the web UI (X-Portal-Client: web), which asks on its own page.
+// for the web UI, which asks on its own page: a request that says
+// X-Portal-Client: web, or carries a session cookie (one that no longer
+// stands, from an EventSource, which cannot send headers).
 func (h *handler) unauthorized(w http.ResponseWriter, r *http.Request) {
-	if !strings.EqualFold(r.Header.Get("X-Portal-Client"), "web") {
+	if !strings.EqualFold(r.Header.Get("X-Portal-Client"), "web") && len(r.CookiesNamed(sessionCookie)) == 0 {
 		w.Header().Set("WWW-Authenticate", `Basic realm="portal", charset="UTF-8"`)
 	}
 	h.writeError(w, r, portal.Errorf(portal.EUNAUTHORIZED, "This portal needs its password or an access token: send either as the password of HTTP Basic authentication (any user name), or the token as Authorization: Bearer TOKEN"))

@@ -23,8 +23,8 @@
 // token and sets an HttpOnly, SameSite=Strict session cookie that
 // authenticates every route, until POST /api/auth/logout, [SessionIdle]
 // without use or [SessionMaxAge]. A 401 to a request with X-Portal-Client:
-// web carries no WWW-Authenticate, so the browser shows no dialog of its
-// own.
+// web, or with a session cookie, carries no WWW-Authenticate, so the
+// browser shows no dialog of its own.
 //
 // # Errors
 //

@@ -301,19 +301,22 @@ func TestLoginWithoutCredentials(t *testing.T) {
 	}
 }
 
-// TestWebClientGetsNoChallenge: a 401 to the web UI has no
-// WWW-Authenticate (the browser would show its own password dialog); to
-// anything else it keeps it.
+// TestWebClientGetsNoChallenge: a 401 to the web UI (its header, or its
+// session cookie) has no WWW-Authenticate (the browser would show its own
+// password dialog); to anything else it keeps it.
 func TestWebClientGetsNoChallenge(t *testing.T) {
 	h, _ := newAuthHandler(t, httpapi.WithPassword(testPassword))
+	const challenge = `Basic realm="portal", charset="UTF-8"`
 	tests := []struct {
 		client    string
+		cookie    string // a session cookie's value, "" for none
 		challenge string
 	}{
-		{"web", ""},
-		{"WEB", ""},
-		{"", `Basic realm="portal", charset="UTF-8"`},
-		{"cli", `Basic realm="portal", charset="UTF-8"`},
+		{"web", "", ""},
+		{"WEB", "", ""},
+		{"", "", challenge},
+		{"cli", "", challenge},
+		{"", "stale", ""}, // an EventSource of the web UI, after its session ended
 	}
 	for _, tt := range tests {
 		for _, path := range []string{"/api/instances", "/api/opencode/1/events", "/api/nope"} {
@@ -321,10 +324,13 @@ func TestWebClientGetsNoChallenge(t *testing.T) {
 			if tt.client != "" {
 				req.Header.Set("X-Portal-Client", tt.client)
 			}
+			if tt.cookie != "" {
+				req.AddCookie(&http.Cookie{Name: "portal_session", Value: tt.cookie})
+			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			if rec.Code != 401 || rec.Header().Get("WWW-Authenticate") != tt.challenge {
-				t.Errorf("X-Portal-Client %q, GET %s: %d, WWW-Authenticate %q; want 401, %q", tt.client, path, rec.Code, rec.Header().Get("WWW-Authenticate"), tt.challenge)
+				t.Errorf("X-Portal-Client %q, cookie %q, GET %s: %d, WWW-Authenticate %q; want 401, %q", tt.client, tt.cookie, path, rec.Code, rec.Header().Get("WWW-Authenticate"), tt.challenge)
 			}
 		}
 	}
