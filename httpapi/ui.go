@@ -29,6 +29,11 @@ const embeddedCSP = "default-src 'none'; script-src 'self'; style-src 'self'; im
 // its build may need inline scripts or styles.
 const externalCSP = "frame-ancestors 'none'"
 
+// maxGzipBytes is the largest file of a web UI that is gzipped: larger
+// ones (a source map) are sent as they are, rather than spend seconds of
+// CPU on each version.
+const maxGzipBytes = 8 << 20
+
 // WithUI serves the web UI in fsys at / (GET and HEAD): "/" is
 // index.html, a path naming a file is that file, and any other path outside
 // /api/ is index.html too, so that a page's own routes can be reloaded.
@@ -36,8 +41,8 @@ const externalCSP = "frame-ancestors 'none'"
 // with a segment starting with "." are not served. Files are sent with an
 // ETag (a hash of their content) and Cache-Control: no-cache, so a browser
 // asks again each time and gets 304 Not Modified when nothing changed;
-// text is gzipped for browsers that accept it, once per file version (by
-// name, size and modification time). The files are served without
+// text up to 8 MiB is gzipped for browsers that accept it, once per file
+// version (by name, size and modification time). The files are served without
 // credentials, as they hold no data: they must be the portal's own UI,
 // which asks for the password on its own page (POST /api/auth/login). They
 // are sent with a strict Content-Security-Policy (scripts, styles and
@@ -194,7 +199,7 @@ func (u *ui) file(name string, f fs.File, info fs.FileInfo) (*uiFile, io.ReadSee
 	}
 	sum := sha256.Sum256(data)
 	file := &uiFile{size: info.Size(), modTime: info.ModTime(), etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
-	if compressible(uiContentType(name)) {
+	if len(data) <= maxGzipBytes && compressible(uiContentType(name)) {
 		file.gz = gzipped(data)
 	}
 	u.mu.Lock()

@@ -152,6 +152,7 @@ func gunzip(t *testing.T, data []byte) string {
 
 func TestUIGzipAndETag(t *testing.T) {
 	ui := testUI()
+	ui["js/huge.js.map"] = &fstest.MapFile{Data: bytes.Repeat([]byte("{}"), 4<<20+1)} // more than 8 MiB
 	h := newUIHandler(t, httpapi.WithUI(ui))
 	plain := uiRequest(h, "GET", "/js/main.js", nil)
 	zipped := uiRequest(h, "GET", "/js/main.js", map[string]string{"Accept-Encoding": "gzip, deflate, br"})
@@ -205,7 +206,7 @@ func TestUIGzipAndETag(t *testing.T) {
 			t.Errorf("Accept-Encoding %q: gzipped %v, want %v", e.acceptEncoding, got, e.gzip)
 		}
 	}
-	for _, name := range []string{"/js/tiny.js", "/logo.png", "/font.woff2"} {
+	for _, name := range []string{"/js/tiny.js", "/logo.png", "/font.woff2", "/js/huge.js.map"} {
 		rec := uiRequest(h, "GET", name, map[string]string{"Accept-Encoding": "gzip"})
 		if rec.Header().Get("Content-Encoding") != "" || rec.Header().Get("Vary") != "" || rec.Body.String() != string(ui[name[1:]].Data) {
 			t.Errorf("%s: encoding %q, Vary %q, body %q; want it as it is", name, rec.Header().Get("Content-Encoding"), rec.Header().Get("Vary"), rec.Body)
