@@ -335,3 +335,40 @@ func TestWebClientGetsNoChallenge(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionsConcurrently signs in, uses and ends sessions from many
+// goroutines at once (run with -race): each session works until its own
+// logout, whatever the others do.
+func TestSessionsConcurrently(t *testing.T) {
+	h, _ := newAuthHandler(t, httpapi.WithPassword(testPassword))
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			addr := fmt.Sprintf("192.0.2.%d:1", g+1)
+			for range 20 {
+				rec := webRequest(h, "POST", "/api/auth/login", addr, loginBody(testPassword))
+				var cookie *http.Cookie
+				for _, c := range rec.Result().Cookies() {
+					cookie = c
+				}
+				if rec.Code != 204 || cookie == nil {
+					errs <- fmt.Errorf("login: %d", rec.Code)
+					return
+				}
+				before := webRequest(h, "GET", "/api/instances", addr, "", cookie).Code
+				webRequest(h, "POST", "/api/auth/logout", addr, "", cookie)
+				after := webRequest(h, "GET", "/api/instances", addr, "", cookie).Code
+				if before != 200 || after != 401 {
+					errs <- fmt.Errorf("a session: %d before its logout, %d after; want 200, 401", before, after)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
