@@ -1,0 +1,160 @@
+// The live event stream of one instance (api/opencode/{port}/events), read
+// with fetch() so that the X-Portal-Client header and the session cookie go
+// with it. Events are objects {id, type, properties}. The stream reconnects
+// with backoff; after every reconnection it delivers a portal.resync of its
+// own ({reason: "client-reconnect"}), as events may have been missed.
+
+import { api, UNAUTHORIZED_EVENT } from "./api.js";
+
+// The portal sends portal.heartbeat every 15 s: a stream silent for longer
+// than this is dead, whatever the socket says.
+const SILENCE_MS = 40000;
+const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
+
+export class EventStream {
+  constructor(port) {
+    this.port = port;
+    this.state = "connecting"; // connecting | live | reconnecting | stopped
+    this.listeners = new Map(); // type ("*" for all) -> Set of functions
+    this.stateListeners = new Set();
+    this.failures = 0;
+    this.connectedOnce = false;
+    this.lastByte = 0;
+    this.controller = null;
+    this.retryTimer = 0;
+    this.watchdog = 0;
+    this.onVisible = () => {
+      if (document.visibilityState === "visible") this.check();
+    };
+  }
+
+  /** on(type, fn) calls fn(event) for each event of type ("*": every event); returns an unsubscribe function. */
+  on(type, fn) {
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
+    this.listeners.get(type).add(fn);
+    return () => this.listeners.get(type)?.delete(fn);
+  }
+
+  /** onState(fn) calls fn(state) on every change of the connection state; returns an unsubscribe function. */
+  onState(fn) {
+    this.stateListeners.add(fn);
+    fn(this.state);
+    return () => this.stateListeners.delete(fn);
+  }
+
+  start() {
+    document.addEventListener("visibilitychange", this.onVisible);
+    this.watchdog = setInterval(() => this.check(), 5000);
+    this.connect();
+  }
+
+  stop() {
+    document.removeEventListener("visibilitychange", this.onVisible);
+    clearInterval(this.watchdog);
+    clearTimeout(this.retryTimer);
+    this.setState("stopped");
+    this.controller?.abort();
+    this.controller = null;
+  }
+
+  /** check reconnects at once a stream that went silent, or that waits for its next try. */
+  check() {
+    if (this.state === "stopped") return;
+    if (this.state === "live" && Date.now() - this.lastByte > SILENCE_MS) {
+      this.controller?.abort(); // the read loop notices and reconnects
+    } else if (this.state === "reconnecting" && this.retryTimer && document.visibilityState === "visible") {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = 0;
+      this.connect();
+    }
+  }
+
+  setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    for (const fn of this.stateListeners) fn(state);
+  }
+
+  emit(event) {
+    for (const key of [event.type, "*"]) {
+      for (const fn of this.listeners.get(key) || []) {
+        try {
+          fn(event);
+        } catch (err) {
+          console.error("event listener failed", event.type, err);
+        }
+      }
+    }
+  }
+
+  async connect() {
+    this.retryTimer = 0;
+    const controller = new AbortController();
+    this.controller = controller;
+    try {
+      const res = await fetch(api.url(`opencode/${this.port}/events`), {
+        headers: { "X-Portal-Client": "web", "Accept": "text/event-stream" },
+        credentials: "same-origin",
+        cache: "no-store",
+        signal: controller.signal,
+      });
+      if (res.status === 401) {
+        window.dispatchEvent(new CustomEvent(UNAUTHORIZED_EVENT));
+      }
+      if (!res.ok || !res.body) throw new Error(`event stream: ${res.status}`);
+      this.lastByte = Date.now();
+      this.failures = 0;
+      this.setState("live");
+      if (this.connectedOnce) this.emit({ id: "", type: "portal.resync", properties: { reason: "client-reconnect" } });
+      this.connectedOnce = true;
+      await this.read(res.body, controller.signal);
+    } catch (err) {
+      if (this.state !== "stopped") console.debug("event stream ended", err);
+    }
+    if (this.state === "stopped" || this.controller !== controller) return;
+    this.setState("reconnecting");
+    const delay = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)];
+    this.failures++;
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  // read parses text/event-stream: "data:" lines joined by "\n", dispatched
+  // at a blank line; other fields and comments are ignored.
+  async read(body, signal) {
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    signal.addEventListener("abort", () => reader.cancel().catch(() => {}), { once: true });
+    let buffer = "";
+    let data = [];
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      this.lastByte = Date.now();
+      buffer += value;
+      let start = 0;
+      for (;;) {
+        const m = /\r\n|\r|\n/.exec(buffer.slice(start));
+        // A CR at the end may be the first half of a CRLF: wait for more.
+        if (!m || (m[0] === "\r" && start + m.index === buffer.length - 1)) break;
+        const line = buffer.slice(start, start + m.index);
+        start += m.index + m[0].length;
+        if (line === "") {
+          if (data.length > 0) this.dispatch(data.join("\n"));
+          data = [];
+        } else if (line.startsWith("data:")) {
+          data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
+        }
+      }
+      buffer = buffer.slice(start);
+    }
+  }
+
+  dispatch(text) {
+    let event;
+    try {
+      event = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (event && typeof event.type === "string") this.emit({ properties: {}, ...event });
+  }
+}
