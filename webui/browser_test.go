@@ -1,0 +1,317 @@
+package webui_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/opencode-portal/portal/internal/testwait"
+	"github.com/opencode-portal/portal/portaltest"
+)
+
+// The streamed reply: its chunks come one by one, with a pause between.
+var streamChunks = []string{"Streaming ", "one ", "piece ", "at ", "a ", "time."}
+
+// uiModel answers the prompts the test types: each word picks a reply;
+// a turn that goes on after a tool ran gets the default text.
+func uiModel(repo string) func(r *portaltest.ModelRequest) (portaltest.Reply, bool) {
+	return func(r *portaltest.ModelRequest) (portaltest.Reply, bool) {
+		for i := len(r.Messages) - 1; i >= 0 && r.Messages[i].Role != "user"; i-- {
+			if r.Messages[i].Role == "tool" {
+				return portaltest.Reply{}, false
+			}
+		}
+		switch r.LastUser() {
+		case "stream":
+			return portaltest.Reply{Chunks: streamChunks, Delay: 400 * time.Millisecond}, true
+		case "write":
+			return portaltest.ToolCallReply("write", map[string]string{"filePath": filepath.Join(repo, "hello.txt"), "content": "hello from the agent\n"}), true
+		case "run":
+			return portaltest.ToolCallReply("bash", map[string]string{"command": "echo allowed", "description": "Echo"}), true
+		case "run again":
+			return portaltest.ToolCallReply("bash", map[string]string{"command": "touch rejected.txt", "description": "Touch"}), true
+		case "ask":
+			return portaltest.ToolCallReply("question", map[string]any{"questions": []any{map[string]any{
+				"question": "Which colour?", "header": "Colour",
+				"options": []any{map[string]string{"label": "Red", "description": "warm"}, map[string]string{"label": "Blue", "description": "cool"}},
+			}}}), true
+		case "ask elsewhere":
+			return portaltest.ToolCallReply("question", map[string]any{"questions": []any{map[string]any{
+				"question": "Go on?", "header": "Confirm", "options": []any{map[string]string{"label": "Yes", "description": "go on"}},
+			}}}), true
+		case "stall":
+			return portaltest.StallReply(nil), true
+		case "while away":
+			return portaltest.TextReply("Written while the page was away."), true
+		}
+		return portaltest.Reply{}, false
+	}
+}
+
+// q is a JavaScript expression for the first element with data-testid id
+// (and more of a CSS selector after it).
+func q(testid string, more ...string) string {
+	return fmt.Sprintf("document.querySelector(%q)", fmt.Sprintf("[data-testid=%q]", testid)+strings.Join(more, ""))
+}
+
+// TestWebUIOnAPhone drives the UI in a real Chromium the size of a phone,
+// against a real portal and a real OpenCode answered by the fake model:
+// it starts an instance for a folder, creates a session, sees a reply
+// stream in, a write tool call, allows and rejects a permission, answers a
+// question in the session and dismisses one from the sheet, aborts a
+// stalled turn, and loses its event stream: the page says it is
+// reconnecting, then shows what happened meanwhile, once.
+func TestWebUIOnAPhone(t *testing.T) {
+	requireChromium(t)
+	portaltest.RequireOpenCode(t)
+	repo := portaltest.NewGitRepo(t)
+	model := portaltest.NewFakeModel(t)
+	model.SetHandler(uiModel(repo))
+	browser := newBrowser(t)
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(browser) }() // Chromium starts while the portal does
+	up := newUIPortal(t, model)
+	if err := <-started; err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	ph := newPhone(t, browser)
+
+	// Instances: start one for the repository.
+	ph.do("opening the UI", chromedp.Navigate(up.URL+"/"), chromedp.WaitVisible(`[data-testid="instance-start-dir"]`))
+	ph.waitFor("the empty list", q("empty")+" !== null")
+	ph.screenshot("instances-empty")
+	ph.do("starting an instance",
+		chromedp.SendKeys(`[data-testid="instance-start-dir"]`, repo),
+		chromedp.Click(`[data-testid="instance-start"]`))
+	ph.waitFor("the running instance", q("instance-row", `[data-state="running"]`)+" !== null")
+	port := eval[string](ph, q("instance-row")+".dataset.port")
+	ph.do("reading its log", chromedp.Click(`[data-testid="instance-logs"]`))
+	ph.waitFor("the log", q("instance-log")+".textContent.includes('listening')")
+	ph.screenshot("instance-running")
+
+	// Sessions: open the instance, make a session.
+	ph.do("opening the instance", chromedp.Click(`[data-testid="instance-row"] a.button`))
+	ph.waitFor("the sessions screen", q("session-new")+" !== null && "+q("nav-changes")+" !== null && "+q("connection-state")+".dataset.state === 'live'")
+	ph.do("making a session", chromedp.Click(`[data-testid="session-new"]`))
+	ph.waitFor("the session screen", q("composer")+" !== null")
+	session := strings.TrimPrefix(eval[string](ph, "location.hash"), "#/i/"+port+"/s/")
+	if !strings.HasPrefix(session, "ses") {
+		t.Fatalf("the new session's route is %q", eval[string](ph, "location.hash"))
+	}
+	ph.screenshot("session-new")
+
+	send := func(text string) {
+		t.Helper()
+		ph.do("sending "+text,
+			chromedp.SendKeys(`[data-testid="composer"]`, text),
+			chromedp.Click(`[data-testid="send"]`))
+		ph.waitFor("the composer to empty", q("composer")+".value === ''")
+	}
+	lastText := `([...document.querySelectorAll('[data-testid="message"][data-role="assistant"] [data-testid="part-text"]')].map(n => n.textContent).at(-1) || "")`
+	idle := q("abort") + ".hidden"
+
+	// A reply streams in: two or more partial texts before the whole.
+	send("stream")
+	final := strings.Join(streamChunks, "")
+	var seen []string
+	deadline := time.Now().Add(testwait.Limit)
+	for {
+		text := eval[string](ph, lastText)
+		if len(seen) == 0 || seen[len(seen)-1] != text {
+			seen = append(seen, text)
+			if len(seen) == 3 {
+				ph.screenshot("streaming")
+			}
+		}
+		if text == final {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the reply did not come whole: the page showed %q", seen)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var partial []string
+	for _, s := range seen {
+		if s != "" && s != final {
+			if !strings.HasPrefix(final, s) {
+				t.Errorf("the page showed %q, which does not begin the reply %q", s, final)
+			}
+			partial = append(partial, s)
+		}
+	}
+	if len(partial) < 2 {
+		t.Errorf("the page showed %q on the way: want two partial texts or more before %q", seen, final)
+	}
+	ph.waitFor("the turn's end", idle)
+	ph.screenshot("streamed")
+
+	// A write tool call.
+	send("write")
+	ph.waitFor("the write call", q("part-tool", `[data-tool="write"][data-status="completed"]`)+" !== null")
+	if data, err := os.ReadFile(filepath.Join(repo, "hello.txt")); err != nil || string(data) != "hello from the agent\n" {
+		t.Errorf("the write call left hello.txt as %q, %v", data, err)
+	}
+	ph.waitFor("the turn's end", idle)
+	ph.do("opening the call", chromedp.Click(`[data-testid="part-tool"][data-tool="write"] summary`))
+	ph.waitFor("the call's input", q("part-tool", `[data-tool="write"] [data-testid="tool-input"]`)+".textContent.includes('hello.txt')")
+	ph.screenshot("write-tool")
+
+	// A permission allowed once, inline, with the badge up.
+	send("run")
+	ph.waitFor("the permission card", q("permission-card")+" !== null && !"+q("pending-badge")+".hidden")
+	if eval[bool](ph, q("pending-sheet")+".hidden === false") {
+		t.Error("the permission of the open session opened the sheet: want it inline only")
+	}
+	ph.screenshot("permission")
+	ph.do("allowing once", chromedp.Click(`[data-testid="permission-once"]`))
+	ph.waitFor("the allowed call", q("part-tool", `[data-tool="bash"][data-status="completed"]`)+" !== null && "+q("permission-card")+" === null && "+q("pending-badge")+".hidden")
+	ph.waitFor("the turn's end", idle)
+
+	// A permission rejected: the call fails, nothing runs.
+	send("run again")
+	ph.waitFor("the permission card", q("permission-card")+" !== null")
+	ph.do("rejecting", chromedp.Click(`[data-testid="permission-reject"]`))
+	ph.waitFor("the rejected call", q("part-tool", `[data-tool="bash"][data-status="error"]`)+" !== null && "+q("permission-card")+" === null")
+	ph.waitFor("the turn's end", idle)
+	if _, err := os.Stat(filepath.Join(repo, "rejected.txt")); err == nil {
+		t.Error("the rejected command ran")
+	}
+	ph.screenshot("permission-rejected")
+
+	// A question answered in one tap.
+	send("ask")
+	ph.waitFor("the question card", q("question-card")+" !== null")
+	ph.screenshot("question")
+	ph.do("answering", chromedp.Click(`[data-testid="question-option"]:nth-of-type(2)`))
+	ph.waitFor("the answered question", q("part-tool", `[data-tool="question"][data-status="completed"]`)+" !== null && "+q("question-card")+" === null")
+	ph.waitFor("the turn's end", idle)
+	if answer := toolResult(t, model, "question"); !strings.Contains(answer, "Blue") {
+		t.Errorf("the model got %q as the question's answer, want Blue in it", answer)
+	}
+
+	// A stalled turn aborted.
+	send("stall")
+	ph.waitFor("the abort button", "!"+q("abort")+".hidden")
+	ph.screenshot("stalled")
+	ph.do("aborting", chromedp.Click(`[data-testid="abort"]`))
+	ph.waitFor("the aborted turn", q("turn-error")+" !== null && "+q("turn-error")+".textContent.includes('aborted') && "+idle)
+	ph.screenshot("aborted")
+
+	// A question of a session not on screen shows in the sheet.
+	api := apiClient{t: t, base: up.URL + "/api/opencode/" + port + "/"}
+	var other struct{ ID string }
+	api.call("POST", "session/create", `{"title":"elsewhere"}`, &other)
+	ph.do("going to the sessions", chromedp.Click(`[data-testid="back"]`))
+	ph.waitFor("the sessions", q("session-row", fmt.Sprintf(`[data-id=%q]`, other.ID))+" !== null")
+	api.call("POST", "session/"+other.ID+"/prompt_async", `{"text":"ask elsewhere"}`, nil)
+	ph.waitFor("the sheet with the question", "!"+q("pending-sheet")+".hidden && "+q("pending-sheet", ` [data-testid="question-card"]`)+" !== null")
+	ph.screenshot("question-sheet")
+	ph.do("dismissing", chromedp.Click(`[data-testid="question-dismiss"]`))
+	ph.waitFor("the sheet to close", q("pending-sheet")+".hidden && "+q("pending-badge")+".hidden")
+
+	// The event stream drops; a turn runs meanwhile; the page catches up, once.
+	ph.do("back to the session", chromedp.Navigate(up.URL+"/#/i/"+port+"/s/"+session))
+	ph.waitFor("the session", q("connection-state")+".dataset.state === 'live' && "+q("message")+" !== null")
+	before := up.cutter.streams()
+	up.cutter.drop()
+	ph.waitFor("the reconnecting state", q("connection-state")+".dataset.state === 'reconnecting' && "+q("connection-state")+".textContent.includes('reconnecting')")
+	ph.screenshot("reconnecting")
+	api.call("POST", "session/"+session+"/prompt", `{"text":"while away"}`, nil)
+	up.cutter.restore()
+	ph.waitFor("the stream again", q("connection-state")+".dataset.state === 'live'")
+	if up.cutter.streams() <= before {
+		t.Error("the page shows a live stream without having opened a new one")
+	}
+	ph.waitFor("the turn that ran meanwhile", lastText+" === 'Written while the page was away.'")
+	ph.screenshot("caught-up")
+
+	var messages []struct {
+		Info  struct{ ID, Role string }
+		Parts []struct{ ID, Type, Text string }
+	}
+	api.call("GET", "session/"+session+"/messages", "", &messages)
+	var want []string
+	for _, m := range messages {
+		want = append(want, m.Info.Role+" "+m.Info.ID)
+	}
+	got := eval[[]string](ph, `[...document.querySelectorAll('[data-testid="message"]')].map(n => n.dataset.role + " " + n.dataset.id)`)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the page's messages differ from the session's (-want +got):\n%s", diff)
+	}
+	wantTexts := 0
+	for _, m := range messages {
+		for _, p := range m.Parts {
+			if p.Type == "text" && p.Text != "" && (m.Info.Role == "assistant" || !strings.HasPrefix(p.Text, "<")) {
+				wantTexts++
+			}
+		}
+	}
+	if n := eval[int](ph, `document.querySelectorAll('[data-testid="part-text"]').length`); n < len(messages)/2 || n > wantTexts {
+		t.Errorf("the page shows %d texts for %d messages with %d texts", n, len(messages), wantTexts)
+	}
+}
+
+// toolResult returns what the model was last told a call of the tool gave.
+func toolResult(t *testing.T, model *portaltest.FakeModel, tool string) string {
+	t.Helper()
+	reqs := model.AgentRequests()
+	for _, r := range slices.Backward(reqs) {
+		for _, m := range r.Messages {
+			for _, c := range m.ToolCalls {
+				if c.Name == tool {
+					if out, ok := r.ToolResult(c.ID); ok {
+						return out
+					}
+				}
+			}
+		}
+	}
+	t.Fatalf("the model was never told the result of a %s call", tool)
+	return ""
+}
+
+// apiClient calls the portal's API as a program would (no browser).
+type apiClient struct {
+	t    *testing.T
+	base string
+}
+
+func (c apiClient) call(method, path, body string, out any) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Limit)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode/100 != 2 {
+		c.t.Fatalf("%s %s: %s %s %v", method, path, strconv.Itoa(resp.StatusCode), data, err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			c.t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+}

@@ -1,0 +1,295 @@
+package webui_test
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/testwait"
+	"github.com/opencode-portal/portal/portaltest"
+	"github.com/opencode-portal/portal/webui"
+)
+
+// requireChromium returns the Chromium executable: $CHROMIUM_BIN, else
+// /usr/bin/chromium. Without one the test fails when the CI environment
+// variable is set and is skipped otherwise.
+func requireChromium(t testing.TB) string {
+	t.Helper()
+	bin := cmp.Or(os.Getenv("CHROMIUM_BIN"), "/usr/bin/chromium")
+	if _, err := exec.LookPath(bin); err != nil {
+		msg := fmt.Sprintf("Chromium not found (%v): run scripts/ensure-chromium (apt-get install chromium) or set CHROMIUM_BIN", err)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip("skipping: " + msg)
+	}
+	return bin
+}
+
+// newBrowser prepares one headless Chromium with a fresh profile and
+// without the browser's background work, stopped when the test ends. The
+// first action run in the returned context starts it.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(requireChromium(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-breakpad", true),
+		chromedp.Flag("disable-client-side-phishing-detection", true),
+		chromedp.Flag("metrics-recording-only", true),
+		chromedp.Flag("no-pings", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater"),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	return browser
+}
+
+// The Content-Security-Policy the portal sends with its embedded UI: the
+// test serves the UI with it, so that the browser refuses whatever the UI
+// does that the policy forbids, and the test sees it.
+const uiCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// uiHandler serves the UI's files with the headers of the embedded UI.
+func uiHandler() http.Handler {
+	files := http.FileServerFS(webui.FS())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", uiCSP)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "no-cache")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// streamCutter passes requests to the API, and can end the event streams
+// it passes and refuse new ones for a while, as a network that drops the
+// page's connections would.
+type streamCutter struct {
+	api http.Handler
+
+	mu      sync.Mutex
+	cut     bool
+	cancels map[int]context.CancelFunc
+	next    int
+	opened  int // event streams passed
+}
+
+func (c *streamCutter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasSuffix(r.URL.Path, "/events") {
+		c.api.ServeHTTP(w, r)
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	c.mu.Lock()
+	if c.cut {
+		c.mu.Unlock()
+		http.Error(w, `{"statusCode":503,"statusMessage":"Service Unavailable","message":"cut by the test"}`, http.StatusServiceUnavailable)
+		return
+	}
+	id := c.next
+	c.next++
+	c.opened++
+	c.cancels[id] = cancel
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.cancels, id)
+		c.mu.Unlock()
+	}()
+	c.api.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// drop ends every event stream and refuses new ones until restore.
+func (c *streamCutter) drop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cut = true
+	for _, cancel := range c.cancels {
+		cancel()
+	}
+}
+
+// restore lets event streams through again.
+func (c *streamCutter) restore() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cut = false
+}
+
+// streams returns how many event streams were passed so far.
+func (c *streamCutter) streams() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.opened
+}
+
+// uiPortal is a real portal, its registry in a temporary folder, whose
+// instances run offline against model, served over HTTP with the UI at /
+// and the API at /api/ as `portal serve` does.
+type uiPortal struct {
+	*httptest.Server
+	cutter *streamCutter
+}
+
+func newUIPortal(t *testing.T, model *portaltest.FakeModel) *uiPortal {
+	t.Helper()
+	home := t.TempDir()
+	if err := portaltest.PrepareHome(home); err != nil {
+		t.Fatal(err)
+	}
+	p, err := portal.New(portal.Config{
+		RegistryPath: filepath.Join(t.TempDir(), "portal.json"),
+		OpenCodeBin:  portaltest.RequireOpenCode(t),
+		StartTimeout: testwait.Limit,
+		Env:          portaltest.Env(home, portaltest.Config(model.URL())),
+		StopOnClose:  true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cutter := &streamCutter{api: httpapi.New(p), cancels: map[int]context.CancelFunc{}}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", cutter)
+	mux.Handle("/", uiHandler())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+		p.Close()
+	})
+	return &uiPortal{Server: srv, cutter: cutter}
+}
+
+// phone is one tab of Chromium the size of a phone (390×844), with the
+// page's console watched: an uncaught exception, a console.error or a
+// refusal of the Content-Security-Policy fails the test.
+type phone struct {
+	t     *testing.T
+	tab   context.Context
+	shots string // folder of the screenshots
+	shot  int
+
+	mu       sync.Mutex
+	problems []string
+}
+
+func newPhone(t *testing.T, browser context.Context) *phone {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
+		t.Fatalf("opening a tab: %v", err)
+	}
+	shots := os.Getenv("PORTAL_ARTIFACTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else {
+		shots = filepath.Join(shots, t.Name())
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("screenshots in %s", shots)
+	ph := &phone{t: t, tab: tab, shots: shots}
+	messages := chromedp.Console(tab)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			bad := m.IsException() || m.Type == chromedp.ConsoleError && m.Source == "" ||
+				strings.Contains(m.Text, "Content Security Policy")
+			if bad {
+				ph.mu.Lock()
+				ph.problems = append(ph.problems, m.String())
+				ph.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		ph.mu.Lock()
+		defer ph.mu.Unlock()
+		for _, p := range ph.problems {
+			t.Errorf("the page's console: %s", p)
+		}
+	})
+	return ph
+}
+
+// do runs actions in the tab, failing the test on an error or after testwait.Limit.
+func (ph *phone) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	ph.t.Helper()
+	ctx, cancel := context.WithTimeout(ph.tab, testwait.Limit)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		ph.screenshot("failed")
+		ph.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates a JavaScript expression in the page.
+func eval[T any](ph *phone, expr string) T {
+	ph.t.Helper()
+	ctx, cancel := context.WithTimeout(ph.tab, testwait.Limit)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		ph.t.Fatalf("evaluating %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor waits until the JavaScript expression is true in the page.
+func (ph *phone) waitFor(what, expr string) {
+	ph.t.Helper()
+	deadline := time.Now().Add(testwait.Limit)
+	for !eval[bool](ph, expr) {
+		if time.Now().After(deadline) {
+			ph.screenshot("timeout")
+			ph.t.Logf("the page:\n%s", eval[string](ph, "document.body.outerHTML"))
+			ph.t.Fatalf("gave up waiting for %s (%s) after %s", what, expr, testwait.Limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// screenshot saves what the phone shows as NN-name.png.
+func (ph *phone) screenshot(name string) {
+	ph.t.Helper()
+	ph.shot++
+	png, err := chromedp.Run(ph.tab, chromedp.CaptureScreenshot())
+	if err != nil {
+		ph.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	path := filepath.Join(ph.shots, fmt.Sprintf("%02d-%s.png", ph.shot, name))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		ph.t.Logf("screenshot %s: %v", name, err)
+	}
+}
