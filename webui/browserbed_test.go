@@ -70,23 +70,7 @@ func newBrowser(t *testing.T) context.Context {
 	return browser
 }
 
-// The Content-Security-Policy the portal sends with its embedded UI: the
-// test serves the UI with it, so that the browser refuses whatever the UI
-// does that the policy forbids, and the test sees it.
-const uiCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-
-// uiHandler serves the UI's files with the headers of the embedded UI.
-func uiHandler() http.Handler {
-	files := http.FileServerFS(webui.FS())
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", uiCSP)
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Cache-Control", "no-cache")
-		files.ServeHTTP(w, r)
-	})
-}
-
-// streamCutter passes requests to the API, and can end the event streams
+// streamCutter passes requests to the portal, and can end the event streams
 // it passes and refuse new ones for a while, as a network that drops the
 // page's connections would.
 type streamCutter struct {
@@ -151,7 +135,8 @@ func (c *streamCutter) streams() int {
 
 // uiPortal is a real portal, its registry in a temporary folder, whose
 // instances run offline against model, served over HTTP with the UI at /
-// and the API at /api/ as `portal serve` does.
+// and the API at /api/ as `portal serve` does (httpapi.WithUI, with its
+// Content-Security-Policy).
 type uiPortal struct {
 	*httptest.Server
 	cutter *streamCutter
@@ -173,11 +158,8 @@ func newUIPortal(t *testing.T, model *portaltest.FakeModel) *uiPortal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cutter := &streamCutter{api: httpapi.New(p), cancels: map[int]context.CancelFunc{}}
-	mux := http.NewServeMux()
-	mux.Handle("/api/", cutter)
-	mux.Handle("/", uiHandler())
-	srv := httptest.NewServer(mux)
+	cutter := &streamCutter{api: httpapi.New(p, httpapi.WithUI(webui.FS())), cancels: map[int]context.CancelFunc{}}
+	srv := httptest.NewServer(cutter)
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
 		srv.Close()
