@@ -22,7 +22,7 @@ const uiCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 
 // the httpapi browser tests: a fresh profile, no background work, one
 // renderer per browser context), stopped when the test ends. Without
 // Chromium the test fails when CI is set and is skipped otherwise.
-func xssBrowser(t *testing.T) context.Context {
+func xssBrowser(t testing.TB) context.Context {
 	t.Helper()
 	bin := cmp.Or(os.Getenv("CHROMIUM_BIN"), "/usr/bin/chromium")
 	if _, err := exec.LookPath(bin); err != nil {
@@ -64,7 +64,7 @@ func xssBrowser(t *testing.T) context.Context {
 
 // viewsPage serves the test page (testdata/views.html and its driver) with
 // the UI's modules under js/, with the UI's CSP or without it.
-func viewsPage(t *testing.T, csp bool) string {
+func viewsPage(t testing.TB, csp bool) string {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("GET /js/", http.FileServerFS(os.DirFS("static")))
@@ -85,7 +85,7 @@ func viewsPage(t *testing.T, csp bool) string {
 
 // openViewsPage opens the test page in a tab of its own and waits for its
 // driver; the tab closes when the test ends.
-func openViewsPage(t *testing.T, browser context.Context, url string) context.Context {
+func openViewsPage(t testing.TB, browser context.Context, url string) context.Context {
 	t.Helper()
 	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
@@ -105,7 +105,7 @@ func openViewsPage(t *testing.T, browser context.Context, url string) context.Co
 
 // evalPage runs expr (a driver call) in the test page and returns its
 // answer, awaited and decoded.
-func evalPage[T any](t *testing.T, tab context.Context, expr string) T {
+func evalPage[T any](t testing.TB, tab context.Context, expr string) T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, 2*time.Minute)
 	defer cancel()
@@ -117,7 +117,7 @@ func evalPage[T any](t *testing.T, tab context.Context, expr string) T {
 }
 
 // jsArg writes v as a JavaScript expression (JSON).
-func jsArg(t *testing.T, v any) string {
+func jsArg(t testing.TB, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -181,4 +181,13 @@ window.viewsHostile = async (answers, fileQueries) => {
   return { reports, pwned: window.__pwned ?? null };
 };
 
+
+
+// mdTime renders text reps times and returns the milliseconds it took.
+window.mdTime = (text, reps) => {
+  const start = performance.now();
+  for (let i = 0; i < reps; i++) renderMarkdown(text);
+  return performance.now() - start;
+};
+
 window.harnessReady = true;

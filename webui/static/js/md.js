@@ -35,15 +35,16 @@ export function renderMarkdown(text) {
 
 // ---- blocks ----
 
-// expandIndent turns the tabs of a line's indentation into spaces (tab
-// stops of 4), so indentation is counted in one unit.
+// expandIndent turns the tabs of a line's indentation, and of the list and
+// quote markers in it, into spaces (tab stops of 4), so indentation is
+// counted in one unit.
 function expandIndent(line) {
   let i = 0;
-  while (i < line.length && (line[i] === " " || line[i] === "\t")) i++;
+  while (i < line.length && " \t>-*+0123456789.)".includes(line[i])) i++;
   if (line.lastIndexOf("\t", i - 1) < 0) return line;
-  let col = 0;
-  for (let k = 0; k < i; k++) col = line[k] === "\t" ? col + 4 - (col % 4) : col + 1;
-  return " ".repeat(col) + line.slice(i);
+  let prefix = "";
+  for (let k = 0; k < i; k++) prefix += line[k] === "\t" ? " ".repeat(4 - (prefix.length % 4)) : line[k];
+  return prefix + line.slice(i);
 }
 
 function indentOf(line) {
