@@ -1,39 +1,31 @@
-package webui
+package webui_test
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
-	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
+	"path/filepath"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/webui"
 )
 
-// uiCSP is the Content-Security-Policy the portal sends with its UI.
-const uiCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-
-// xssBrowser starts one headless Chromium for the test (with the flags of
-// the httpapi browser tests: a fresh profile, no background work, one
-// renderer per browser context), stopped when the test ends. Without
-// Chromium the test fails when CI is set and is skipped otherwise.
+// xssBrowser starts one headless Chromium for the test or benchmark, with
+// the flags of newBrowser (which takes a *testing.T only), stopped when it
+// ends.
 func xssBrowser(t testing.TB) context.Context {
 	t.Helper()
-	bin := cmp.Or(os.Getenv("CHROMIUM_BIN"), "/usr/bin/chromium")
-	if _, err := exec.LookPath(bin); err != nil {
-		msg := fmt.Sprintf("Chromium not found (%v): run scripts/ensure-chromium (apt-get install chromium) or set CHROMIUM_BIN", err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip("skipping: " + msg)
-	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin),
+		chromedp.ExecPath(requireChromium(t)),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -50,8 +42,7 @@ func xssBrowser(t testing.TB) context.Context {
 		chromedp.Flag("no-pings", true),
 		chromedp.Flag("mute-audio", true),
 		chromedp.Flag("password-store", "basic"),
-		chromedp.Flag("disable-site-isolation-trials", true),
-		chromedp.Flag("disable-features", "IsolateOrigins,site-per-process,Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater"),
+		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater"),
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	browser, cancelBrowser := chromedp.NewContext(alloc)
@@ -62,23 +53,47 @@ func xssBrowser(t testing.TB) context.Context {
 	return browser
 }
 
-// viewsPage serves the test page (testdata/views.html and its driver) with
-// the UI's modules under js/, with the UI's CSP or without it.
+// viewsPageFS is the UI's files with the test page as index.html and its
+// driver as testdata/views_harness.js.
+func viewsPageFS(t testing.TB) fs.FS {
+	t.Helper()
+	page := fstest.MapFS{}
+	err := fs.WalkDir(webui.FS(), ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(webui.FS(), name)
+		page[name] = &fstest.MapFile{Data: data}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, from := range map[string]string{"index.html": "testdata/views.html", "testdata/views_harness.js": "testdata/views_harness.js"} {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page[name] = &fstest.MapFile{Data: data}
+	}
+	return page
+}
+
+// viewsPage serves the test page and returns its URL: with csp, through
+// httpapi.WithUI, as portal serve sends the UI (its Content-Security-
+// Policy included); without, from a plain file server.
 func viewsPage(t testing.TB, csp bool) string {
 	t.Helper()
-	mux := http.NewServeMux()
-	mux.Handle("GET /js/", http.FileServerFS(os.DirFS("static")))
-	mux.Handle("GET /testdata/", http.FileServerFS(os.DirFS(".")))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, "testdata/views.html")
-	})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if csp {
-			w.Header().Set("Content-Security-Policy", uiCSP)
+	var h http.Handler = http.FileServerFS(viewsPageFS(t))
+	if csp {
+		p, err := portal.New(portal.Config{RegistryPath: filepath.Join(t.TempDir(), "portal.json")})
+		if err != nil {
+			t.Fatal(err)
 		}
-		w.Header().Set("Cache-Control", "no-store")
-		mux.ServeHTTP(w, r)
-	}))
+		t.Cleanup(func() { p.Close() })
+		h = httpapi.New(p, httpapi.WithUI(viewsPageFS(t)))
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL + "/"
 }
