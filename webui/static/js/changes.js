@@ -3,7 +3,7 @@
 // unstage / discard per file, commit, fetch / pull / push, and switching
 // branches. Everything goes through ctx.api; errors go to ctx.notify.
 
-import { h, isAbort } from "./views-dom.js";
+import { h, isAbort, looks, styled } from "./views-dom.js";
 
 const REFRESH_EVENTS = ["file.edited", "file.watcher.updated", "session.idle"];
 const REFRESH_DELAY_MS = 500;
@@ -192,7 +192,7 @@ export function mountChanges(el, ctx) {
     const q = new URLSearchParams({ path: which.path });
     if (which.kind === "staged") q.set("staged", "true");
     if (which.kind === "untracked") q.set("untracked", "true");
-    const view = row.querySelector("[data-testid=diff-view]") ?? h("div", { class: "diff", testid: "diff-view", "data-kind": which.kind });
+    const view = row.querySelector("[data-testid=diff-view]") ?? h("div", { class: "diff code", testid: "diff-view", "data-kind": which.kind });
     row.append(view);
     try {
       const d = await ctx.api.get(git("diff") + "?" + q, { signal: ac.signal });
@@ -257,6 +257,6 @@ export function diffLines(diff) {
     else if (line[0] === "+") kind = "add";
     else if (line[0] === "-") kind = "del";
     else if (line[0] === "\\") kind = "meta";
-    return h("div", { class: `diff-line diff-${kind}` }, line);
+    return styled(h("div", { class: `diff-line diff-${kind}` }, line), looks[kind]);
   });
 }

@@ -2,7 +2,7 @@
 // file (files/read): text with line numbers, an image through the raw
 // route, any other binary file as its size and a download link.
 
-import { h, humanSize, isAbort } from "./views-dom.js";
+import { h, humanSize, isAbort, looks, styled } from "./views-dom.js";
 
 // Image types a browser shows in an <img> (which runs no script, even for
 // SVG; the raw route also sends a sandboxing CSP).
@@ -86,14 +86,14 @@ export function mountFiles(el, ctx) {
     if (file.type === "text") {
       const lines = file.content.endsWith("\n") ? file.content.slice(0, -1).split("\n") : file.content.split("\n");
       return h("div", { class: "file" }, head,
-        h("div", { class: "file-text", testid: "file-view" }, lines.map((line, i) =>
+        h("div", { class: "file-text code", testid: "file-view" }, lines.map((line, i) =>
           h("div", { class: "file-line", testid: "file-line" },
-            h("span", { class: "line-number", "aria-hidden": "true" }, String(i + 1)),
+            styled(h("span", { class: "line-number", "aria-hidden": "true" }, String(i + 1)), looks.lineNumber),
             h("span", { class: "line-text" }, line)))));
     }
     const name = file.path.split("/").pop();
     const download = h("a", { href: raw, download: name, testid: "file-download" }, "Download");
-    if (IMAGE_TYPES.has(file.mimeType)) {
+    if (IMAGE_TYPES.has(String(file.mimeType).split(";")[0].trim().toLowerCase())) {
       return h("div", { class: "file" }, head,
         h("div", { class: "file-binary", testid: "file-view" }, h("img", { src: raw, alt: file.path, testid: "file-image" }), download));
     }
