@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,8 +18,11 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
+	"github.com/opencode-portal/portal/webui"
 )
 
 // The streamed reply: its chunks come one by one, with a pause between.
@@ -66,26 +70,78 @@ func q(testid string, more ...string) string {
 	return fmt.Sprintf("document.querySelector(%q)", fmt.Sprintf("[data-testid=%q]", testid)+strings.Join(more, ""))
 }
 
-// TestWebUIOnAPhone drives the UI in a real Chromium the size of a phone,
-// against a real portal and a real OpenCode answered by the fake model:
-// it starts an instance for a folder, creates a session, sees a reply
-// stream in, a write tool call, allows and rejects a permission, answers a
-// question in the session and dismisses one from the sheet, aborts a
-// stalled turn, and loses its event stream: the page says it is
-// reconnecting, then shows what happened meanwhile, once.
-func TestWebUIOnAPhone(t *testing.T) {
+// TestWebUI drives the UI in one real Chromium the size of a phone.
+func TestWebUI(t *testing.T) {
 	requireChromium(t)
+	browser := newBrowser(t)
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(browser) }() // Chromium starts while the first portal does
+	ready := func(t *testing.T) {
+		t.Helper()
+		if err := <-started; err != nil {
+			t.Fatalf("starting Chromium: %v", err)
+		}
+		started <- nil
+	}
+	t.Run("sign in under a prefix", func(t *testing.T) { signInUnderAPrefix(t, browser, ready) })
+	t.Run("drive an agent", func(t *testing.T) { driveAnAgent(t, browser, ready) })
+}
+
+// signInUnderAPrefix serves a portal with a password under /portal/: the
+// page asks for the password, says when it is wrong, keeps it nowhere the
+// page can read, and goes back to the sign-in when the portal no longer
+// takes its cookie.
+func signInUnderAPrefix(t *testing.T, browser context.Context, ready func(*testing.T)) {
+	const password = "correct horse battery"
+	p, err := portal.New(portal.Config{RegistryPath: filepath.Join(t.TempDir(), "portal.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/portal/", http.StripPrefix("/portal", httpapi.New(p, httpapi.WithPassword(password), httpapi.WithUI(webui.FS()))))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() { srv.Close(); p.Close() })
+	ready(t)
+	ph := newPhone(t, browser)
+
+	ph.do("opening the UI", chromedp.Navigate(srv.URL+"/portal/"))
+	ph.waitFor("the sign-in", "location.hash === '#/login' && "+q("login-password")+" !== null")
+	ph.screenshot("sign-in")
+	ph.do("a wrong password",
+		chromedp.SendKeys(`[data-testid="login-password"]`, "not the password"),
+		chromedp.Click(`[data-testid="login-submit"]`))
+	ph.waitFor("the refusal", "!"+q("login-error")+".hidden && "+q("login-error")+".textContent === 'Wrong password.'")
+	if v := eval[string](ph, q("login-password")+".value"); v != "" {
+		t.Errorf("the password field still holds %q after the attempt", v)
+	}
+	ph.do("the password",
+		chromedp.SendKeys(`[data-testid="login-password"]`, password),
+		chromedp.Click(`[data-testid="login-submit"]`))
+	ph.waitFor("the instances", "location.hash === '#/' && "+q("instance-start-dir")+" !== null && "+q("empty")+" !== null")
+	ph.screenshot("signed-in")
+	kept := eval[string](ph, `document.cookie + "|" + JSON.stringify(localStorage) + "|" + JSON.stringify(sessionStorage) + "|" + location.href`)
+	if strings.Contains(kept, "horse") || kept != "|{}|{}|"+srv.URL+"/portal/#/" {
+		t.Errorf("the page keeps %q (cookie|localStorage|sessionStorage|URL), want nothing but the URL", kept)
+	}
+
+	// The sign-in ends behind the page's back: its next call gets 401.
+	eval[bool](ph, `fetch("api/auth/logout", {method: "POST", headers: {"X-Portal-Client": "web"}}).then(r => r.ok)`)
+	ph.waitFor("the sign-in again", "location.hash === '#/login' && "+q("login-password")+" !== null")
+}
+
+// driveAnAgent starts an instance for a folder from the UI, against a real
+// portal and a real OpenCode answered by the fake model, creates a session,
+// sees a reply stream in, a write tool call, allows and rejects a
+// permission, answers a question in the session and dismisses one from the
+// sheet, aborts a stalled turn, and loses its event stream: the page says
+// it is reconnecting, then shows what happened meanwhile, once.
+func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T)) {
 	portaltest.RequireOpenCode(t)
 	repo := portaltest.NewGitRepo(t)
 	model := portaltest.NewFakeModel(t)
 	model.SetHandler(uiModel(repo))
-	browser := newBrowser(t)
-	started := make(chan error, 1)
-	go func() { started <- chromedp.Do(browser) }() // Chromium starts while the portal does
 	up := newUIPortal(t, model)
-	if err := <-started; err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
+	ready(t)
 	ph := newPhone(t, browser)
 
 	// Instances: start one for the repository.
@@ -97,6 +153,7 @@ func TestWebUIOnAPhone(t *testing.T) {
 		chromedp.Click(`[data-testid="instance-start"]`))
 	ph.waitFor("the running instance", q("instance-row", `[data-state="running"]`)+" !== null")
 	port := eval[string](ph, q("instance-row")+".dataset.port")
+	api := apiClient{t: t, base: up.URL + "/api/opencode/" + port + "/"}
 	ph.do("reading its log", chromedp.Click(`[data-testid="instance-logs"]`))
 	ph.waitFor("the log", q("instance-log")+".textContent.includes('listening')")
 	ph.screenshot("instance-running")
@@ -211,7 +268,6 @@ func TestWebUIOnAPhone(t *testing.T) {
 	ph.screenshot("aborted")
 
 	// A question of a session not on screen shows in the sheet.
-	api := apiClient{t: t, base: up.URL + "/api/opencode/" + port + "/"}
 	var other struct{ ID string }
 	api.call("POST", "session/create", `{"title":"elsewhere"}`, &other)
 	ph.do("going to the sessions", chromedp.Click(`[data-testid="back"]`))
@@ -221,6 +277,27 @@ func TestWebUIOnAPhone(t *testing.T) {
 	ph.screenshot("question-sheet")
 	ph.do("dismissing", chromedp.Click(`[data-testid="question-dismiss"]`))
 	ph.waitFor("the sheet to close", q("pending-sheet")+".hidden && "+q("pending-badge")+".hidden")
+
+	// Sessions: rename one, fork it, delete the fork (a second tap confirms).
+	row := func(id string) string { return q("session-row", fmt.Sprintf(`[data-id=%q]`, id)) }
+	ph.do("renaming", chromedp.Click(fmt.Sprintf(`[data-testid="session-row"][data-id=%q] [data-testid="session-rename"]`, other.ID)))
+	ph.do("typing the title",
+		chromedp.SetValue(`[data-testid="session-title-input"]`, "renamed in the browser"),
+		chromedp.Click(`[data-testid="session-rename-save"]`))
+	ph.waitFor("the new title", row(other.ID)+"?.querySelector('.row-title')?.textContent === 'renamed in the browser'")
+	ph.do("forking", chromedp.Click(fmt.Sprintf(`[data-testid="session-row"][data-id=%q] [data-testid="session-fork"]`, other.ID)))
+	ph.waitFor("the fork's screen", "location.hash.includes('/s/') && !location.hash.endsWith("+strconv.Quote(other.ID)+")")
+	fork := eval[string](ph, "location.hash.split('/s/')[1]")
+	ph.do("back to the sessions", chromedp.Click(`[data-testid="back"]`))
+	ph.waitFor("the fork in the list", row(fork)+" !== null")
+	ph.screenshot("sessions")
+	deleteFork := fmt.Sprintf(`[data-testid="session-row"][data-id=%q] [data-testid="session-delete"]`, fork)
+	ph.do("deleting, once", chromedp.Click(deleteFork))
+	if eval[bool](ph, row(fork)+" === null") {
+		t.Fatal("one tap on Delete deleted the session: want a second tap to confirm")
+	}
+	ph.do("deleting, twice", chromedp.Click(deleteFork))
+	ph.waitFor("the fork gone", row(fork)+" === null && "+row(other.ID)+" !== null")
 
 	// The event stream drops; a turn runs meanwhile; the page catches up, once.
 	ph.do("back to the session", chromedp.Navigate(up.URL+"/#/i/"+port+"/s/"+session))
@@ -261,6 +338,36 @@ func TestWebUIOnAPhone(t *testing.T) {
 	}
 	if n := eval[int](ph, `document.querySelectorAll('[data-testid="part-text"]').length`); n < len(messages)/2 || n > wantTexts {
 		t.Errorf("the page shows %d texts for %d messages with %d texts", n, len(messages), wantTexts)
+	}
+
+	// Last, as the next prompts would go to the plan agent: "@hel" offers
+	// the file, a tap puts its path in, the agent and model picked go with the prompt.
+	ph.do("typing a mention", chromedp.SendKeys(`[data-testid="composer"]`, "look at @hel"))
+	ph.waitFor("the file offered", q("mention-option")+" !== null && "+q("mention-option")+".textContent === 'hello.txt'")
+	ph.screenshot("mention")
+	ph.do("picking it", chromedp.Click(`[data-testid="mention-option"]`))
+	if got := eval[string](ph, q("composer")+".value"); got != "look at @hello.txt " {
+		t.Errorf("the composer holds %q after the mention, want %q", got, "look at @hello.txt ")
+	}
+	ph.waitFor("the agents", q("agent-picker", ` option[value="plan"]`)+" !== null && "+q("model-picker", ` option[value="fake/fake-model"]`)+" !== null")
+	ph.do("picking an agent and a model",
+		chromedp.SetValue(`[data-testid="agent-picker"]`, "plan"),
+		chromedp.SetValue(`[data-testid="model-picker"]`, "fake/fake-model"),
+		chromedp.Click(`[data-testid="send"]`))
+	ph.waitFor("the composer to empty", q("composer")+".value === ''")
+	ph.waitFor("the turn's end", idle+" && "+lastText+" === 'OK'")
+	ph.screenshot("agent-picked")
+	var sent []struct {
+		Info struct {
+			Role, Agent string
+			Model       struct{ ProviderID, ModelID string }
+		}
+		Parts []struct{ Type, Text string }
+	}
+	api.call("GET", "session/"+session+"/messages", "", &sent)
+	last := sent[len(sent)-2] // the user's, before the answer
+	if last.Info.Role != "user" || last.Info.Agent != "plan" || last.Info.Model.ModelID != "fake-model" || len(last.Parts) == 0 || last.Parts[0].Text != "look at @hello.txt " {
+		t.Errorf("the prompt sent was %+v, want the text with the mention, agent plan, model fake-model", last)
 	}
 }
 

@@ -235,12 +235,12 @@ func (ph *phone) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// eval evaluates a JavaScript expression in the page.
+// eval evaluates a JavaScript expression in the page (awaiting a promise).
 func eval[T any](ph *phone, expr string) T {
 	ph.t.Helper()
 	ctx, cancel := context.WithTimeout(ph.tab, testwait.Limit)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
 		ph.t.Fatalf("evaluating %s: %v", expr, err)
 	}
