@@ -372,3 +372,43 @@ func TestSessionsConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionCookieOpensEventStream: the session cookie opens an
+// instance's event stream, as an EventSource sends it.
+func TestSessionCookieOpensEventStream(t *testing.T) {
+	b := newGuardBed(t, httpapi.WithPassword(testPassword))
+	resp, err := http.Post(b.url+"/api/auth/login", "application/json", strings.NewReader(loginBody(testPassword)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := resp.Cookies()
+	if resp.StatusCode != 204 || len(cookies) != 1 {
+		t.Fatalf("login: %d, cookies %v", resp.StatusCode, cookies)
+	}
+	events := b.url + b.path(t, "GET /api/opencode/{port}/events")
+	for _, tt := range []struct {
+		name   string
+		cookie *http.Cookie
+		status int
+	}{
+		{"signed in", cookies[0], 200},
+		{"no cookie", nil, 401},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, "GET", events, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		if tt.cookie != nil {
+			req.AddCookie(tt.cookie)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != tt.status || tt.status == 200 && !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+			t.Errorf("%s: %d %s, want %d", tt.name, resp.StatusCode, resp.Header.Get("Content-Type"), tt.status)
+		}
+		resp.Body.Close()
+		cancel()
+	}
+}
