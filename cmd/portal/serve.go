@@ -17,6 +17,7 @@ import (
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/internal/credentials"
+	"github.com/opencode-portal/portal/webui"
 )
 
 // defaultMaxConnections is serve's default for --max-connections: far more
@@ -89,7 +90,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	ui, err := openUI(*uiFlag, builtinUI())
+	ui, err := openUI(*uiFlag, webui.FS())
 	if err != nil {
 		return err
 	}

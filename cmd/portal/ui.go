@@ -9,10 +9,6 @@ import (
 	"github.com/opencode-portal/portal/httpapi"
 )
 
-// builtinUI is the web UI built into the binary, which serve serves unless
-// --ui says otherwise; nil while the binary holds none.
-func builtinUI() fs.FS { return nil }
-
 // uiNone is the --ui value that serves no web UI.
 const uiNone = "none"
 
@@ -23,16 +19,13 @@ type webUI struct {
 }
 
 // openUI returns the web UI the --ui value asks for: "" the one built into
-// the binary (builtin; none when it is nil), "none" no UI, anything else a
+// the binary (builtin: webui.FS), "none" no UI, anything else a
 // folder holding index.html, served with the credentials the API needs
 // (see httpapi.WithExternalUI). Files are read from the folder as they are
 // asked for, and never from outside it (os.Root).
 func openUI(value string, builtin fs.FS) (webUI, error) {
 	switch value {
 	case "":
-		if builtin == nil {
-			return webUI{}, nil
-		}
 		return webUI{option: httpapi.WithUI(builtin)}, nil
 	case uiNone:
 		return webUI{}, nil

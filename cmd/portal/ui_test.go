@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/opencode-portal/portal/webui"
 )
 
 // uiFolder makes a folder holding index.html with content and returns it.
@@ -34,26 +36,20 @@ func TestOpenUI(t *testing.T) {
 	tests := []struct {
 		name    string
 		value   string
-		builtin bool
 		served  bool
 		wantErr string
 	}{
-		{"default", "", true, true, ""},
-		{"default, none built in", "", false, false, ""},
-		{"none", "none", true, false, ""},
-		{"a folder with index.html", good, true, true, ""},
-		{"a folder without", empty, true, false, "--ui " + empty + ": the folder has no index.html"},
-		{"index.html a folder", indexDir, true, false, "the folder has no index.html"},
-		{"missing folder", filepath.Join(empty, "nope"), true, false, "no such file or directory; give the folder of a built web app"},
-		{"a file", file, true, false, "not a directory"},
+		{"default", "", true, ""},
+		{"none", "none", false, ""},
+		{"a folder with index.html", good, true, ""},
+		{"a folder without", empty, false, "--ui " + empty + ": the folder has no index.html"},
+		{"index.html a folder", indexDir, false, "the folder has no index.html"},
+		{"missing folder", filepath.Join(empty, "nope"), false, "no such file or directory; give the folder of a built web app"},
+		{"a file", file, false, "not a directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var fsys fs.FS
-			if tt.builtin {
-				fsys = builtin
-			}
-			ui, err := openUI(tt.value, fsys)
+			ui, err := openUI(tt.value, builtin)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err %v, want one saying %q", err, tt.wantErr)
@@ -114,9 +110,20 @@ func get(t *testing.T, url, header string) (int, string, string) {
 
 func TestServeUI(t *testing.T) {
 	t.Setenv("PORTAL_PASSWORD", "")
+	index, err := fs.ReadFile(webui.FS(), "index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin := startServe(t)
+	status, csp, body := get(t, "http://"+builtin.addr+"/i/3101", "Content-Security-Policy")
+	if status != 200 || body != string(index) || !strings.HasPrefix(csp, "default-src 'none'; script-src 'self';") {
+		t.Errorf("default, GET /i/3101: %d %.40q…, CSP %q; want the built-in index.html, under the strict policy", status, body, csp)
+	}
+	builtin.stop(t)
+
 	dir := uiFolder(t, "<p>another web app</p>")
 	s := startServe(t, "--ui", dir)
-	status, csp, body := get(t, "http://"+s.addr+"/sessions/1", "Content-Security-Policy")
+	status, csp, body = get(t, "http://"+s.addr+"/sessions/1", "Content-Security-Policy")
 	if status != 200 || body != "<p>another web app</p>" || csp != "frame-ancestors 'none'" {
 		t.Errorf("--ui DIR, GET /sessions/1: %d %q, CSP %q; want the folder's index.html, framing refused", status, body, csp)
 	}

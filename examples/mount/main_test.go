@@ -3,14 +3,15 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
-	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/webui"
 )
 
 func TestMountedUnderPrefix(t *testing.T) {
@@ -19,11 +20,15 @@ func TestMountedUnderPrefix(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	ui := fstest.MapFS{
-		"index.html": {Data: []byte("<!doctype html><script type=module src=js/main.js></script>")},
-		"js/main.js": {Data: []byte("fetch('api/instances')")},
+	index, err := fs.ReadFile(webui.FS(), "index.html")
+	if err != nil {
+		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newMux(p, ui))
+	mainJS, err := fs.ReadFile(webui.FS(), "js/main.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newMux(p, webui.FS()))
 	defer srv.Close()
 
 	tests := []struct {
@@ -32,9 +37,9 @@ func TestMountedUnderPrefix(t *testing.T) {
 		want   string
 	}{
 		{"/hello", 200, "hello from the host program\n"},
-		{"/portal/", 200, "<!doctype html><script type=module src=js/main.js></script>"},
-		{"/portal/js/main.js", 200, "fetch('api/instances')"},
-		{"/portal/i/3101", 200, "<!doctype html><script type=module src=js/main.js></script>"},
+		{"/portal/", 200, string(index)},
+		{"/portal/js/main.js", 200, string(mainJS)},
+		{"/portal/i/3101", 200, string(index)},
 		{"/portal/api/instances", 200, `{"instances":[],"total":0}`},
 		{"/portal/api/nope", 404, `{"code":"ENOTFOUND","message":"No route for GET /api/nope; see the API table in the README","statusCode":404,"statusMessage":"Not Found"}`},
 		{"/portal/api/opencode/abc/config", 400, `{"code":"EINVALID","message":"Invalid port","statusCode":400,"statusMessage":"Bad Request"}`},
