@@ -26,6 +26,18 @@ var mdShapes = []struct {
 	{"nested quotes", func(int) string { return ">" }},
 	{"nested lists", func(int) string { return "- " }},
 	{"table columns", func(int) string { return "|a" }},
+	{"url closing parens", func(i int) string {
+		if i == 0 {
+			return "https://a.test/"
+		}
+		return ")"
+	}},
+	{"reference links", func(i int) string {
+		if i == 0 {
+			return "[r]: https://r.test/\n\n"
+		}
+		return "[r]"
+	}},
 	{"link definitions", func(i int) string { return fmt.Sprintf("[l%d]: https://x.test/%d\n", i, i) }},
 }
 

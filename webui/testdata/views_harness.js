@@ -194,4 +194,33 @@ window.mdTime = (text, reps) => {
   return performance.now() - start;
 };
 
+// script mounts the screen ("changes" or "files", with query) on a stub
+// API, runs steps ({click: selector}, {choose: [selector, value]},
+// {type: [selector, text]}) each once the screen is idle, and reports the
+// requests, notices and navigations.
+window.script = async (screen, answers, query, steps) => {
+  const stub = stubCtx(answers, query);
+  const div = document.createElement("div");
+  out.append(div);
+  const cleanup = (screen === "changes" ? mountChanges : mountFiles)(div, stub.ctx);
+  await idle(stub);
+  for (const step of steps ?? []) {
+    const sel = step.click ?? step.choose?.[0] ?? step.type?.[0];
+    const e = div.querySelector(sel);
+    if (!e) throw new Error("no element " + sel + " in " + div.innerHTML);
+    if (step.click) e.click();
+    if (step.choose) {
+      e.value = step.choose[1];
+      e.dispatchEvent(new Event("change"));
+    }
+    if (step.type) e.value = step.type[1];
+    await idle(stub);
+  }
+  const found = (sel) => [...div.querySelectorAll(sel)].map((e) => e.getAttribute("href") ?? e.getAttribute("src") ?? e.textContent);
+  const report = { calls: stub.calls, notes: stub.notes, navigations: stub.navigations, links: found("a[href], img[src]") };
+  cleanup();
+  out.replaceChildren();
+  return report;
+};
+
 window.harnessReady = true;

@@ -412,7 +412,7 @@ function isPunct(c) {
 
 // safeHref returns dest if a link may point there: an absolute http:,
 // https: or mailto: URL without whitespace or control characters; else "".
-export function safeHref(dest) {
+function safeHref(dest) {
   if (typeof dest !== "string" || /[\x00-\x20\x7f-\x9f]/.test(dest)) return "";
   if (!/^(?:https?:\/\/|mailto:)/i.test(dest)) return "";
   let url;
@@ -545,18 +545,18 @@ function bareURL(s, i) {
   while (j < s.length && s[j] > " " && s[j] !== "<" && s[j] !== "\x7f") j++;
   let end = j;
   while (end > i && /[?!.,:*_~'"]/.test(s[end - 1])) end--;
-  let url = s.slice(i, end);
   // A trailing ")" belongs to the URL only when it closes one of its own.
-  while (url.endsWith(")")) {
-    let opens = 0;
-    let closes = 0;
-    for (const c of url) {
-      if (c === "(") opens++;
-      else if (c === ")") closes++;
-    }
-    if (closes <= opens) break;
-    url = url.slice(0, -1);
+  let opens = 0;
+  let closes = 0;
+  for (let k = i; k < end; k++) {
+    if (s[k] === "(") opens++;
+    else if (s[k] === ")") closes++;
   }
+  while (end > i && s[end - 1] === ")" && closes > opens) {
+    end--;
+    closes--;
+  }
+  const url = s.slice(i, end);
   const scheme = url.indexOf("://") + 3;
   return url.length > scheme ? url : "";
 }
@@ -771,7 +771,7 @@ function parseInlines(s, refs) {
       title = tail.title;
       end = tail.end;
     } else if (refs.size > 0) {
-      let label = s.slice(opener.start, p);
+      let label = p - opener.start <= MAX_LABEL ? s.slice(opener.start, p) : "";
       if (s[p + 1] === "[") {
         const close = s.indexOf("]", p + 2);
         const explicit = close > 0 ? s.slice(p + 2, close) : null;
@@ -882,23 +882,29 @@ function renderBlock(b, refs) {
 // and for a link inside a link, the nodes' content is appended flat.
 function renderInlines(parent, text, refs) {
   const root = parseInlines(text, refs);
-  const stack = [{ node: root.first, into: parent, depth: 0, inLink: false }];
+  // Adjacent text goes in as one text node: buf holds it until an element
+  // comes or the level ends.
+  const stack = [{ node: root.first, into: parent, depth: 0, inLink: false, buf: "" }];
+  const flush = (top) => {
+    if (top.buf) top.into.append(top.buf);
+    top.buf = "";
+  };
   while (stack.length) {
     const top = stack[stack.length - 1];
     const n = top.node;
     if (!n) {
+      flush(top);
       stack.pop();
       continue;
     }
     top.node = n.next;
+    if (n.type === "text" || n.type === "softbreak") {
+      top.buf += n.type === "text" ? n.text : "\n";
+      continue;
+    }
+    flush(top);
     let e = null;
     switch (n.type) {
-      case "text":
-        if (n.text) top.into.append(n.text);
-        continue;
-      case "softbreak":
-        top.into.append("\n");
-        continue;
       case "br":
         top.into.append(el("br"));
         continue;
@@ -918,12 +924,10 @@ function renderInlines(parent, text, refs) {
           if (n.title) e.setAttribute("title", n.title);
           if (n.image) e.className = "md-image";
         }
-        if (n.image && !n.first) {
-          (e ?? top.into).append(n.href);
-        }
         break;
     }
     if (e) top.into.append(e);
-    stack.push({ node: n.first, into: e ?? top.into, depth: top.depth + (e ? 1 : 0), inLink: top.inLink || n.type === "link" });
+    if (n.image && !n.first) (e ?? top.into).append(n.href);
+    stack.push({ node: n.first, into: e ?? top.into, depth: top.depth + (e ? 1 : 0), inLink: top.inLink || n.type === "link", buf: "" });
   }
 }
