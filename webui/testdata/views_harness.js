@@ -14,15 +14,22 @@ window.print = trap;
 
 const out = document.getElementById("out");
 
-// settle waits until an image the page asked for before now has failed to
-// load (so an injected <img src=x onerror> would have fired), then a turn.
-function settle() {
-  return new Promise((resolve) => {
-    const img = document.createElement("img");
-    img.onload = img.onerror = () => { img.remove(); setTimeout(resolve, 0); };
-    img.src = "settle-" + Math.random() + ".png";
-    document.body.append(img);
+// settle waits until every image in the page has loaded or failed (a
+// listener added now runs after any handler the image came with, such as
+// an injected onerror), then for one more image of its own.
+async function settle() {
+  const done = (img) => new Promise((resolve) => {
+    if (img.complete) resolve();
+    img.addEventListener("load", resolve, { once: true });
+    img.addEventListener("error", resolve, { once: true });
   });
+  await Promise.all([...document.images].map(done));
+  const img = document.createElement("img");
+  img.src = "settle-" + Math.random() + ".png";
+  document.body.append(img);
+  await done(img);
+  img.remove();
+  await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 const ALLOWED_TAGS = new Set(["P", "H1", "H2", "H3", "H4", "H5", "H6", "EM", "STRONG", "CODE", "PRE", "A", "UL", "OL", "LI",
@@ -104,14 +111,17 @@ class StubError extends Error {
 // {error, status} rejects. It records every request.
 function stubCtx(answers, query) {
   const calls = [];
+  let inFlight = 0;
   const answer = (method, path, body) => {
     calls.push({ method, path, body: body ?? null });
+    inFlight++;
     const [bare, query] = path.split("?");
     const decoded = query === undefined ? bare : bare + "?" + [...new URLSearchParams(query)].map(([k, v]) => `${k}=${v}`).join("&");
     const key = Object.keys(answers).filter((k) => decoded.endsWith(k) || bare.endsWith(k)).sort((a, b) => b.length - a.length)[0];
     const a = key === undefined ? { error: "no answer for " + path, status: 404 } : answers[key];
     const found = typeof a === "function" ? a(path) : a;
     return new Promise((resolve, reject) => setTimeout(() => {
+      inFlight--;
       if (found && found.error) reject(new StubError(found.error, found.status));
       else resolve(structuredClone(found));
     }, 0));
@@ -120,6 +130,7 @@ function stubCtx(answers, query) {
   const notes = [];
   return {
     calls, navigations, notes,
+    inFlight: () => inFlight,
     ctx: {
       api: {
         get: (p) => answer("GET", p),
@@ -137,9 +148,10 @@ function stubCtx(answers, query) {
   };
 }
 
+// idle waits until no request is in flight and none was made for a turn
+// of 10 ms (the screen renders an answer before it asks anything more).
 async function idle(stub) {
-  // Wait until no request is in flight for two turns.
-  for (let seen = -1; seen !== stub.calls.length;) {
+  for (let seen = -1; seen !== stub.calls.length || stub.inFlight() > 0;) {
     seen = stub.calls.length;
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -16,6 +16,7 @@ export function mountChanges(el, ctx) {
   const ac = new AbortController();
   const git = (route) => `opencode/${encodeURIComponent(ctx.port)}/git/${route}`;
   let status = null;
+  let shown = ""; // the status on screen, as JSON: the same one is not drawn again
   let open = null; // {path, kind: "staged"|"unstaged"|"untracked"} whose diff is shown
   let busy = false;
   let refreshTimer = 0;
@@ -117,6 +118,21 @@ export function mountChanges(el, ctx) {
 
   function showStatus(st) {
     status = st;
+    // Drawing the same status again would close an open discard prompt
+    // under the user's finger (an event refreshes at any time).
+    const key = JSON.stringify(st);
+    if (key !== shown) {
+      shown = key;
+      drawStatus(st);
+    }
+    if (open) {
+      const row = [...lists.querySelectorAll("[data-testid=changes-file]")].find((r) => r.dataset.path === open.path && r.dataset.kind === open.kind);
+      if (row) showDiff(row, open);
+      else open = null;
+    }
+  }
+
+  function drawStatus(st) {
     const parts = [];
     if (st.detached) parts.push(`detached at ${short(st.head)}`);
     if (st.upstream) parts.push(`${st.upstream}: ${st.ahead} ahead, ${st.behind} behind`);
@@ -144,11 +160,6 @@ export function mountChanges(el, ctx) {
     }
     if (!sections.length) sections.push(h("p", { class: "muted", testid: "changes-clean" }, "No changes"));
     lists.replaceChildren(...sections);
-    if (open) {
-      const row = [...lists.querySelectorAll("[data-testid=changes-file]")].find((r) => r.dataset.path === open.path && r.dataset.kind === open.kind);
-      if (row) showDiff(row, open);
-      else open = null;
-    }
   }
 
   function fileRow(f, kind) {
@@ -171,7 +182,7 @@ export function mountChanges(el, ctx) {
     const what = kind === "untracked" ? `Delete the new file ${f.path}?` : `Discard the changes to ${f.path} that are not staged?`;
     const box = h("div", { class: "confirm", role: "alertdialog" },
       h("span", {}, what, " This cannot be undone."),
-      h("button", { type: "button", class: "danger", testid: "discard-confirm", on: { click: () => act(() => ctx.api.post(git("discard"), { paths: [f.path] })) } }, kind === "untracked" ? "Delete" : "Discard"),
+      h("button", { type: "button", class: "danger", testid: "discard-confirm", on: { click: () => { box.remove(); act(() => ctx.api.post(git("discard"), { paths: [f.path] })); } } }, kind === "untracked" ? "Delete" : "Discard"),
       h("button", { type: "button", testid: "discard-cancel", on: { click: () => box.remove() } }, "Cancel"));
     row.append(box);
   }
