@@ -23,6 +23,7 @@ type scriptReport struct {
 	}
 	Navigations []string
 	Links       []string
+	Diff        []string // the open diff's lines: "class: text"
 }
 
 // runScript mounts a screen on the stub API of the test page and runs
@@ -180,5 +181,39 @@ func TestFilesLinks(t *testing.T) {
 				t.Errorf("notice: %s: %s", n.Kind, n.Message)
 			}
 		})
+	}
+}
+
+// TestChangesDiffView checks how a diff is drawn: one element per line,
+// classed by kind, and a note when a file's unstaged diff (against HEAD,
+// the only comparison the API makes with the worktree) holds staged
+// changes too.
+func TestChangesDiffView(t *testing.T) {
+	status := map[string]any{"worktree": "/w", "branch": "main", "head": "0123456789",
+		"files": []any{map[string]any{"path": "both.go", "index": "M", "worktree": "M"}}}
+	answers := map[string]any{
+		"/git/status":   status,
+		"/git/branches": map[string]any{"current": "main", "local": []any{map[string]any{"name": "main", "current": true}}},
+		"/git/log":      []any{},
+		"/git/diff": map[string]any{"worktree": "/w", "diff": "diff --git a/both.go b/both.go\nindex 1..2 100644\n--- a/both.go\n+++ b/both.go\n" +
+			"@@ -1,2 +1,2 @@ package x\n-old\n+new\n same\n\\ No newline at end of file\n"},
+	}
+	tab := openViewsPage(t, xssBrowser(t), viewsPage(t, true))
+	got := runScript(t, tab, "changes", answers, "",
+		map[string]any{"click": `[data-testid="changes-file"][data-path="both.go"][data-kind="unstaged"] .file-name`})
+	want := []string{
+		"diff-line diff-note muted: Against HEAD: the staged changes are included",
+		"diff-line diff-meta: diff --git a/both.go b/both.go",
+		"diff-line diff-meta: index 1..2 100644",
+		"diff-line diff-meta: --- a/both.go",
+		"diff-line diff-meta: +++ b/both.go",
+		"diff-line diff-hunk: @@ -1,2 +1,2 @@ package x",
+		"diff-line diff-del: -old",
+		"diff-line diff-add: +new",
+		"diff-line diff-ctx:  same",
+		"diff-line diff-meta: \\ No newline at end of file",
+	}
+	if diff := cmp.Diff(want, got.Diff); diff != "" {
+		t.Errorf("the diff view (-want +got):\n%s", diff)
 	}
 }

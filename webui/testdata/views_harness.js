@@ -229,7 +229,10 @@ window.script = async (screen, answers, query, steps) => {
     await idle(stub);
   }
   const found = (sel) => [...div.querySelectorAll(sel)].map((e) => e.getAttribute("href") ?? e.getAttribute("src") ?? e.textContent);
-  const report = { calls: stub.calls, notes: stub.notes, navigations: stub.navigations, links: found("a[href], img[src]") };
+  const report = {
+    calls: stub.calls, notes: stub.notes, navigations: stub.navigations, links: found("a[href], img[src]"),
+    diff: [...div.querySelectorAll("[data-testid=diff-view] > *")].map((e) => `${e.className}: ${e.textContent}`),
+  };
   cleanup();
   out.replaceChildren();
   return report;

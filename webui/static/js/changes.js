@@ -207,7 +207,12 @@ export function mountChanges(el, ctx) {
     row.append(view);
     try {
       const d = await ctx.api.get(git("diff") + "?" + q, { signal: ac.signal });
-      view.replaceChildren(...diffLines(d?.diff ?? ""));
+      // The API compares the worktree with HEAD or the index with HEAD:
+      // a file with staged changes too shows both here.
+      const alsoStaged = which.kind === "unstaged" && status?.files?.some((f) => f.path === which.path && f.index !== "." && f.index !== "?");
+      view.replaceChildren(
+        ...(alsoStaged ? [h("div", { class: "diff-line diff-note muted" }, "Against HEAD: the staged changes are included")] : []),
+        ...diffLines(d?.diff ?? ""));
     } catch (err) {
       if (isAbort(err)) return;
       view.remove();
