@@ -57,6 +57,8 @@ func uiModel(repo string) func(r *portaltest.ModelRequest) (portaltest.Reply, bo
 			}}}), true
 		case "stall":
 			return portaltest.StallReply(nil), true
+		case "fail":
+			return portaltest.ErrorReply(http.StatusBadRequest, "the model refused the request"), true
 		case "while away":
 			return portaltest.TextReply("Written while the page was away."), true
 		}
@@ -266,6 +268,11 @@ func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T))
 	ph.do("aborting", chromedp.Click(`[data-testid="abort"]`))
 	ph.waitFor("the aborted turn", q("turn-error")+" !== null && "+q("turn-error")+".textContent.includes('aborted') && "+idle)
 	ph.screenshot("aborted")
+
+	// A failed turn says why.
+	send("fail")
+	ph.waitFor("the failed turn", `[...document.querySelectorAll('[data-testid="turn-error"]')].some(n => n.textContent.includes('the model refused the request')) && `+idle)
+	ph.screenshot("failed")
 
 	// A question of a session not on screen shows in the sheet.
 	var other struct{ ID string }

@@ -42,7 +42,7 @@ func requireChromium(t testing.TB) string {
 // newBrowser prepares one headless Chromium with a fresh profile and
 // without the browser's background work, stopped when the test ends. The
 // first action run in the returned context starts it.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(requireChromium(t)),

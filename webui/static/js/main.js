@@ -4,7 +4,7 @@
 
 import { api, ApiError, UNAUTHORIZED_EVENT } from "./api.js";
 import { EventStream } from "./events.js";
-import { Pending, pendingCard } from "./pending.js";
+import { Pending, syncCards } from "./pending.js";
 import { h, clear } from "./ui.js";
 import { mountInstances } from "./instances.js";
 import { mountSessions } from "./sessions.js";
@@ -62,7 +62,7 @@ export function navigate(hash) {
 }
 
 export function notify(message, kind = "info") {
-  const toast = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status", testid: "toast" }, message);
+  const toast = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status", testid: "toast", onclick: () => toast.remove() }, message);
   toasts.append(toast);
   setTimeout(() => toast.remove(), kind === "error" ? 8000 : 4000);
 }
@@ -111,12 +111,12 @@ function useInstance(port) {
 }
 
 function renderSheet() {
-  clear(sheetBody);
   const items = app.pending ? app.pending.list() : [];
-  if (items.length === 0) sheetBody.append(h("p", { class: "muted" }, "Nothing is waiting for you."));
-  for (const item of items) {
-    sheetBody.append(pendingCard(app.pending, item, { showSession: true, port: app.pending.port }));
+  if (items.length === 0) {
+    sheetBody.replaceChildren(h("p", { class: "muted" }, "Nothing is waiting for you."));
+    return;
   }
+  syncCards(sheetBody, app.pending, items, { showSession: true, port: app.pending.port });
 }
 
 function openSheet() {

@@ -92,6 +92,17 @@ export class Pending {
   }
 }
 
+/**
+ * syncCards makes container hold a card per item, in order, keeping the
+ * cards it already holds (a half-typed answer, a reply under way survive
+ * every other change).
+ */
+export function syncCards(container, pending, items, opts) {
+  const old = new Map([...container.children].map((n) => [n.dataset.request, n]));
+  const cards = items.map((item) => old.get(item.req.id) || pendingCard(pending, item, opts));
+  container.replaceChildren(...cards);
+}
+
 /** pendingCard renders one pending item as a card answered in one tap. */
 export function pendingCard(pending, item, { showSession = false, port } = {}) {
   const card = item.kind === "permission" ? permissionCard(pending, item.req) : questionCard(pending, item.req);

@@ -4,7 +4,7 @@
 // and the composer.
 
 import { h, clear, errorText } from "./ui.js";
-import { pendingCard } from "./pending.js";
+import { syncCards } from "./pending.js";
 import { mountComposer } from "./composer.js";
 
 // renderMarkdown comes from md.js when the build has it; text shows as
@@ -283,9 +283,8 @@ export function mountSession(el, ctx) {
   // --- pending requests of this session ---------------------------------
 
   function drawPending() {
-    clear(pendingEl);
     if (!ctx.pending) return;
-    for (const item of ctx.pending.list(sessionID)) pendingEl.append(pendingCard(ctx.pending, item));
+    syncCards(pendingEl, ctx.pending, ctx.pending.list(sessionID));
   }
   const offPending = ctx.pending ? ctx.pending.onChange(drawPending) : () => {};
   drawPending();
@@ -340,9 +339,15 @@ export function mountSession(el, ctx) {
     notify("This session was deleted.", "info");
     navigate(`#/i/${port}`);
   });
+  // A turn's error shows on its message; one that reaches no message (the
+  // turn failed before its answer began) shows as a toast.
   events.on("session.error", (e) => {
     const err = e.properties && e.properties.error;
-    if (mine(e) && err && err.name !== "MessageAbortedError") notify(`${err.name}: ${(err.data && err.data.message) || ""}`, "error");
+    if (!mine(e) || !err || err.name === "MessageAbortedError") return;
+    setTimeout(() => {
+      const last = [...messages.values()].filter((m) => m.info.role === "assistant").at(-1);
+      if (!(last && last.info.error && last.info.error.name === err.name)) notify(`${err.name}: ${(err.data && err.data.message) || ""}`, "error");
+    }, 1000);
   });
   events.on("portal.resync", load);
   events.on("portal.instance", (e) => {
