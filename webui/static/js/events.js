@@ -127,9 +127,9 @@ export class EventStream {
     let data = [];
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return;
-      this.lastByte = Date.now();
-      buffer += value;
+      // At the end a last CR ends its line: it cannot be half of a CRLF any more.
+      buffer += done ? (buffer.endsWith("\r") ? "\n" : "") : value;
+      if (!done) this.lastByte = Date.now();
       let start = 0;
       for (;;) {
         const m = /\r\n|\r|\n/.exec(buffer.slice(start));
@@ -145,6 +145,7 @@ export class EventStream {
         }
       }
       buffer = buffer.slice(start);
+      if (done) return;
     }
   }
 
