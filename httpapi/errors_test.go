@@ -30,12 +30,22 @@ func fakeOpenCode(t *testing.T, s *apiServer, h http.HandlerFunc) int {
 
 func TestErrorPaths(t *testing.T) {
 	reg := filepath.Join(t.TempDir(), "portal.json")
-	p, err := portal.New(portal.Config{RegistryPath: reg, RequestTimeout: 200 * time.Millisecond})
+	p, err := portal.New(portal.Config{RegistryPath: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(newHandler(t, p, httpapi.WithMaxBodyBytes(64)))
 	t.Cleanup(srv.Close)
+	// The cases of an OpenCode that never answers go through a second
+	// portal on the same registry, with a short time limit; the others keep
+	// the default one, which a loaded machine does not outrun.
+	impatient, err := portal.New(portal.Config{RegistryPath: reg, RequestTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { impatient.Close() })
+	impatientSrv := httptest.NewServer(newHandler(t, impatient))
+	t.Cleanup(impatientSrv.Close)
 	s := &apiServer{Server: srv, Portal: p, Registry: reg}
 
 	notFound := fakeOpenCode(t, s, func(w http.ResponseWriter, r *http.Request) {
@@ -93,9 +103,15 @@ func TestErrorPaths(t *testing.T) {
 		{"unknown route", "GET", "/api/nope", 404, "No route for GET /api/nope; …"},
 		{"wrong method", "DELETE", "/api/instances", 405, "Method DELETE is not allowed on /api/instances; …"},
 	}
+	// The cases sent through the portal with the short time limit.
+	short := map[string]bool{"opencode slow": true, "opencode slow health": true}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, got := getJSON(t, tt.method, srv.URL+tt.path, nil)
+			base := srv.URL
+			if short[tt.name] {
+				base = impatientSrv.URL
+			}
+			status, got := getJSON(t, tt.method, base+tt.path, nil)
 			env, ok := got.(envelope)
 			if !ok {
 				t.Fatalf("body is not an object: %v", got)
