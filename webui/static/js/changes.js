@@ -259,7 +259,7 @@ function short(hash) {
  * text node, classed by kind: diff-add, diff-del, diff-hunk, diff-meta or
  * diff-ctx.
  */
-export function diffLines(diff) {
+function diffLines(diff) {
   if (diff === "") return [h("div", { class: "diff-line muted" }, "No differences")];
   const lines = diff.endsWith("\n") ? diff.slice(0, -1).split("\n") : diff.split("\n");
   let inHunk = false;

@@ -453,9 +453,9 @@ function unlink(parent, n) {
   n.prev = n.next = null;
 }
 
-// wrapBetween moves the nodes strictly between a and b (both in parent)
-// into the new node w, which takes their place.
-function wrapBetween(parent, a, b, w) {
+// wrapBetween moves the nodes strictly between a and b (siblings, a
+// first) into the new node w, which takes their place.
+function wrapBetween(a, b, w) {
   const f = a.next;
   if (f !== b) {
     w.first = f;
@@ -727,7 +727,7 @@ function parseInlines(s, refs) {
         closer.count -= use;
         opener.node.text = opener.node.text.slice(0, opener.count);
         closer.node.text = closer.node.text.slice(0, closer.count);
-        wrapBetween(root, opener.node, closer.node, inode(use === 2 ? "strong" : "em"));
+        wrapBetween(opener.node, closer.node, inode(use === 2 ? "strong" : "em"));
         // The delimiters between them are used up.
         opener.next = closer;
         closer.prev = opener;
