@@ -277,17 +277,19 @@ func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T))
 
 	// A question of a session not on screen shows in the sheet.
 	var other struct{ ID string }
+	row := func(id string) string { return q("session-row", fmt.Sprintf(`[data-id=%q]`, id)) }
 	api.call("POST", "session/create", `{"title":"elsewhere"}`, &other)
 	ph.do("going to the sessions", chromedp.Click(`[data-testid="back"]`))
 	ph.waitFor("the sessions", q("session-row", fmt.Sprintf(`[data-id=%q]`, other.ID))+" !== null")
 	api.call("POST", "session/"+other.ID+"/prompt_async", `{"text":"ask elsewhere"}`, nil)
 	ph.waitFor("the sheet with the question", "!"+q("pending-sheet")+".hidden && "+q("pending-sheet", ` [data-testid="question-card"]`)+" !== null")
+	ph.waitFor("the session busy in the list", row(other.ID)+".dataset.status === 'busy'")
 	ph.screenshot("question-sheet")
 	ph.do("dismissing", chromedp.Click(`[data-testid="question-dismiss"]`))
 	ph.waitFor("the sheet to close", q("pending-sheet")+".hidden && "+q("pending-badge")+".hidden")
+	ph.waitFor("the session idle in the list", row(other.ID)+".dataset.status === 'idle'")
 
 	// Sessions: rename one, fork it, delete the fork (a second tap confirms).
-	row := func(id string) string { return q("session-row", fmt.Sprintf(`[data-id=%q]`, id)) }
 	ph.do("renaming", chromedp.Click(fmt.Sprintf(`[data-testid="session-row"][data-id=%q] [data-testid="session-rename"]`, other.ID)))
 	ph.do("typing the title",
 		chromedp.SetValue(`[data-testid="session-title-input"]`, "renamed in the browser"),
@@ -377,6 +379,17 @@ func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T))
 	if last.Info.Role != "user" || last.Info.Agent != "plan" || last.Info.Model.ModelID != "fake-model" || len(last.Parts) == 0 || last.Parts[0].Text != "look at @hello.txt " {
 		t.Errorf("the prompt sent was %+v, want the text with the mention, agent plan, model fake-model", last)
 	}
+
+	// Stop it from the instances screen: a second tap confirms.
+	ph.do("going to the instances", chromedp.Navigate(up.URL+"/#/"))
+	ph.waitFor("the instance", q("instance-row", `[data-state="running"]`)+" !== null")
+	ph.do("stopping, once", chromedp.Click(`[data-testid="instance-stop"]`))
+	if eval[string](ph, q("instance-row")+".dataset.state") != "running" {
+		t.Fatal("one tap on Stop stopped the instance: want a second tap to confirm")
+	}
+	ph.do("stopping, twice", chromedp.Click(`[data-testid="instance-stop"]`))
+	ph.waitFor("the instance gone (a stop through the API removes it)", q("instance-row")+" === null && "+q("empty")+" !== null")
+	ph.screenshot("instance-stopped")
 }
 
 // toolResult returns what the model was last told a call of the tool gave.

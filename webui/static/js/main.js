@@ -106,6 +106,18 @@ function useInstance(port) {
       if (n === 0) closeSheet();
     }),
   );
+  // The instance's own state (a crash, a restart) shows in the connection chip and a toast.
+  stream.on("portal.instance", (e) => {
+    const state = e.properties && e.properties.state;
+    if (!state) return;
+    if (state === "running") {
+      connEl.textContent = "live";
+      notify("The instance runs again.");
+    } else {
+      connEl.textContent = state === "starting" ? "instance starting…" : `instance ${state}`;
+      if (state !== "starting") notify(`The instance ${state}.`, state === "crashed" ? "error" : "info");
+    }
+  });
   stream.start();
   pending.start();
 }
