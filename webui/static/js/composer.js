@@ -8,7 +8,6 @@ const MENTION = /(^|\s)@([^\s@]*)$/;
 export function mountComposer({ api, port, sessionID, notify, onSent, onAbort }) {
   const base = `opencode/${port}/`;
   let sending = false;
-  let busy = false;
   let searchAbort = null;
   let searchTimer = 0;
 
@@ -139,8 +138,7 @@ export function mountComposer({ api, port, sessionID, notify, onSent, onAbort })
   return {
     node: form,
     loadChoices,
-    setBusy(b) {
-      busy = b;
+    setBusy(busy) {
       abort.hidden = !busy;
     },
     destroy() {

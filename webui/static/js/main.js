@@ -56,12 +56,12 @@ function parseRoute(hash) {
   return { name: "instances", query, back: null };
 }
 
-export function navigate(hash) {
+function navigate(hash) {
   if (location.hash === hash) render();
   else location.hash = hash;
 }
 
-export function notify(message, kind = "info") {
+function notify(message, kind = "info") {
   const toast = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status", testid: "toast", onclick: () => toast.remove() }, message);
   toasts.append(toast);
   setTimeout(() => toast.remove(), kind === "error" ? 8000 : 4000);
@@ -188,7 +188,6 @@ async function render() {
   try {
     switch (route.name) {
       case "login":
-        useInstance(undefined);
         cleanup = mountLogin(view, ctx);
         break;
       case "sessions":
@@ -206,7 +205,6 @@ async function render() {
         cleanup = await mountOther(view, ctx, "./files.js", "mountFiles", "Files");
         break;
       default:
-        useInstance(undefined);
         cleanup = mountInstances(view, ctx);
     }
   } catch (err) {

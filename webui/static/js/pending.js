@@ -104,7 +104,7 @@ export function syncCards(container, pending, items, opts) {
 }
 
 /** pendingCard renders one pending item as a card answered in one tap. */
-export function pendingCard(pending, item, { showSession = false, port } = {}) {
+function pendingCard(pending, item, { showSession = false, port } = {}) {
   const card = item.kind === "permission" ? permissionCard(pending, item.req) : questionCard(pending, item.req);
   if (showSession && item.req.sessionID) {
     card.prepend(h("a", { class: "card-session", href: `#/i/${port}/s/${encodeURIComponent(item.req.sessionID)}` }, "Open the session"));

@@ -25,7 +25,6 @@ export function mountSession(el, ctx) {
 
   const messages = new Map(); // message id -> {info, parts: Map(part id -> part), node, partNodes: Map}
   let touched = new Set(); // messages changed by events while a snapshot is read
-  let busy = false;
   let scheduled = new Set(); // parts to draw on the next frame
   let frame = 0;
 
@@ -46,7 +45,6 @@ export function mountSession(el, ctx) {
   }
 
   function setBusy(b) {
-    busy = b;
     composer.setBusy(b);
     el.dataset.busy = String(b);
   }

@@ -42,11 +42,6 @@ export function clear(node) {
   return node;
 }
 
-/** link makes an <a> to a hash route the UI built itself. */
-export function link(hash, text, props = {}) {
-  return h("a", { ...props, href: hash }, text);
-}
-
 /** ago says how long ago a time in epoch milliseconds was. */
 export function ago(ms) {
   if (!ms) return "";
