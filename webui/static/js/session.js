@@ -26,6 +26,8 @@ export function mountSession(el, ctx) {
   const messages = new Map(); // message id -> {info, parts: Map(part id -> part), node, partNodes: Map}
   let touched = new Set(); // messages changed by events while a snapshot is read
   let scheduled = new Set(); // parts to draw on the next frame
+  const nextDraw = new Map(); // part key -> earliest time to draw it again
+  const waiting = new Set(); // part keys with a later drawing set up
   let frame = 0;
 
   const list = h("div", { class: "messages", testid: "messages" });
@@ -150,6 +152,7 @@ export function mountSession(el, ctx) {
   // --- drawing ---------------------------------------------------------
 
   function schedule(m, partID) {
+    if (abort.signal.aborted) return; // the screen is gone
     scheduled.add(m.info.id + "\u0000" + partID);
     if (!frame) frame = requestAnimationFrame(flush);
   }
@@ -159,10 +162,29 @@ export function mountSession(el, ctx) {
     const near = nearBottom();
     const todo = scheduled;
     scheduled = new Set();
+    const now = performance.now();
     for (const key of todo) {
       const [mid, pid] = key.split("\u0000");
       const m = messages.get(mid);
-      if (m) drawPart(m, pid);
+      if (!m) continue;
+      // A streaming text is drawn again at most every 4 times what its last
+      // drawing took (markdown costs about a microsecond a byte): a long
+      // reply does not take every frame.
+      const due = nextDraw.get(key) || 0;
+      if (now < due) {
+        if (!waiting.has(key)) {
+          waiting.add(key);
+          setTimeout(() => {
+            waiting.delete(key);
+            schedule(m, pid);
+          }, due - now);
+        }
+        continue;
+      }
+      const start = performance.now();
+      drawPart(m, pid);
+      const took = performance.now() - start;
+      if (took > 4) nextDraw.set(key, start + 4 * took);
     }
     follow(near);
   }
