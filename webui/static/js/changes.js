@@ -21,14 +21,14 @@ export function mountChanges(el, ctx) {
   let busy = false;
   let refreshTimer = 0;
 
-  const branchPicker = h("select", { testid: "branch-picker", "aria-label": "Branch", on: { change: () => checkout(branchPicker.value) } });
+  const branchPicker = h("select", { testid: "branch-picker", "aria-label": "Branch", onchange: () => checkout(branchPicker.value) });
   const aheadBehind = h("span", { class: "ahead-behind", testid: "ahead-behind" });
   const notice = h("p", { class: "notice", testid: "git-notice", hidden: true });
   const lists = h("div", { class: "changes-lists" });
   const message = h("textarea", { testid: "commit-message", rows: 3, placeholder: "Commit message", "aria-label": "Commit message" });
-  const commitButton = h("button", { type: "button", testid: "commit", on: { click: commit } }, "Commit");
+  const commitButton = h("button", { type: "button", testid: "commit", onclick: commit }, "Commit");
   const log = h("ol", { class: "commit-log", testid: "commit-log" });
-  const remoteButton = (label, testid, run) => h("button", { type: "button", testid, on: { click: run } }, label);
+  const remoteButton = (label, testid, run) => h("button", { type: "button", testid, onclick: run }, label);
 
   el.replaceChildren(
     h("div", { class: "changes" },
@@ -164,14 +164,14 @@ export function mountChanges(el, ctx) {
 
   function fileRow(f, kind) {
     const code = kind === "untracked" ? "?" : kind === "staged" ? f.index : kind === "unstaged" ? f.worktree : `${f.index}${f.worktree}`;
-    const name = h("button", { type: "button", class: "file-name", on: { click: () => toggleDiff(row, { path: f.path, kind }) } },
+    const name = h("button", { type: "button", class: "file-name", onclick: () => toggleDiff(row, { path: f.path, kind }) },
       h("span", { class: `status status-${code === "?" ? "new" : code}` }, code),
       " ",
       f.oldPath ? `${f.oldPath} → ${f.path}` : f.path);
     const buttons = [];
-    if (kind !== "staged") buttons.push(h("button", { type: "button", testid: "stage", on: { click: () => act(() => ctx.api.post(git("stage"), { paths: [f.path] })) } }, kind === "conflicted" ? "Mark resolved" : "Stage"));
-    if (kind === "staged") buttons.push(h("button", { type: "button", testid: "unstage", on: { click: () => act(() => ctx.api.post(git("unstage"), { paths: [f.path] })) } }, "Unstage"));
-    if (kind === "unstaged" || kind === "untracked") buttons.push(h("button", { type: "button", testid: "discard", on: { click: () => confirmDiscard(row, f, kind) } }, kind === "untracked" ? "Delete" : "Discard"));
+    if (kind !== "staged") buttons.push(h("button", { type: "button", testid: "stage", onclick: () => act(() => ctx.api.post(git("stage"), { paths: [f.path] })) }, kind === "conflicted" ? "Mark resolved" : "Stage"));
+    if (kind === "staged") buttons.push(h("button", { type: "button", testid: "unstage", onclick: () => act(() => ctx.api.post(git("unstage"), { paths: [f.path] })) }, "Unstage"));
+    if (kind === "unstaged" || kind === "untracked") buttons.push(h("button", { type: "button", testid: "discard", onclick: () => confirmDiscard(row, f, kind) }, kind === "untracked" ? "Delete" : "Discard"));
     const row = h("li", { class: "changes-file", testid: "changes-file", "data-path": f.path, "data-kind": kind },
       name, h("span", { class: "actions" }, buttons));
     return row;
@@ -182,8 +182,8 @@ export function mountChanges(el, ctx) {
     const what = kind === "untracked" ? `Delete the new file ${f.path}?` : `Discard the changes to ${f.path} that are not staged?`;
     const box = h("div", { class: "confirm", role: "alertdialog" },
       h("span", {}, what, " This cannot be undone."),
-      h("button", { type: "button", class: "danger", testid: "discard-confirm", on: { click: () => { box.remove(); act(() => ctx.api.post(git("discard"), { paths: [f.path] })); } } }, kind === "untracked" ? "Delete" : "Discard"),
-      h("button", { type: "button", testid: "discard-cancel", on: { click: () => box.remove() } }, "Cancel"));
+      h("button", { type: "button", class: "danger", testid: "discard-confirm", onclick: () => { box.remove(); act(() => ctx.api.post(git("discard"), { paths: [f.path] })); } }, kind === "untracked" ? "Delete" : "Discard"),
+      h("button", { type: "button", testid: "discard-cancel", onclick: () => box.remove() }, "Cancel"));
     row.append(box);
   }
 

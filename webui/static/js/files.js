@@ -30,7 +30,7 @@ export function mountFiles(el, ctx) {
     return h("a", {
       ...attrs,
       href: hashFor(p),
-      on: { click: (ev) => { ev.preventDefault(); ctx.navigate(hashFor(p)); } },
+      onclick: (ev) => { ev.preventDefault(); ctx.navigate(hashFor(p)); },
     }, ...children);
   }
 

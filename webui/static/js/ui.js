@@ -2,7 +2,8 @@
 
 /**
  * h(tag, props, ...children) makes an element. props: class, testid
- * (data-testid), text (textContent), on{Event} listeners (onclick, ...),
+ * (data-testid), text (textContent), on{Event} listeners (onclick, ...;
+ * only functions: anything else throws, as it would be an inline handler),
  * hidden/disabled/value/checked/open/type as properties, and any other key
  * as an attribute (null or false leaves it out). Children are nodes,
  * strings (text) or arrays of them; null and false are skipped.
@@ -14,7 +15,11 @@ export function h(tag, props = {}, ...children) {
     if (key === "class") node.className = value;
     else if (key === "testid") node.dataset.testid = value;
     else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else if (key.startsWith("on")) {
+      // Only a function listens; a string would be an inline handler.
+      if (typeof value !== "function") throw new Error("h: no inline handlers: " + key);
+      node.addEventListener(key.slice(2), value);
+    }
     else if (["hidden", "disabled", "value", "checked", "open", "type", "placeholder", "title"].includes(key)) node[key] = value;
     else node.setAttribute(key, value === true ? "" : String(value));
   }

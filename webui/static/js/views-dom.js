@@ -1,29 +1,8 @@
 // DOM helpers of the Changes and Files screens: every element is built with
 // createElement, every piece of text goes in as a text node.
 
-/**
- * h builds an element. attrs: "class", "testid" (data-testid), "text"
- * (textContent), "on" ({event: handler}), and plain attributes, which must
- * never be URLs or handlers built from untrusted text. children: nodes or
- * strings (text nodes); null and false are skipped.
- */
-export function h(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === "class") e.className = v;
-    else if (k === "testid") e.dataset.testid = v;
-    else if (k === "text") e.textContent = v;
-    else if (k === "on") for (const [type, fn] of Object.entries(v)) e.addEventListener(type, fn);
-    else if (k.startsWith("on")) throw new Error("h: no inline handlers: " + k);
-    else e.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    e.append(c);
-  }
-  return e;
-}
+// h is the page's one element builder (ui.js), which the screens use too.
+export { h } from "./ui.js";
 
 /**
  * Looks of the Changes and Files screens that they need whatever the style
