@@ -19,34 +19,12 @@ import (
 	"github.com/opencode-portal/portal/webui"
 )
 
-// xssBrowser starts one headless Chromium for the test or benchmark, with
-// the flags of newBrowser (which takes a *testing.T only), stopped when it
-// ends.
-func xssBrowser(t testing.TB) context.Context {
+// startedBrowser is newBrowser, started: the views' tests and benchmark
+// open their tab with a time limit, and a tab's first action would
+// otherwise start the browser under it.
+func startedBrowser(t testing.TB) context.Context {
 	t.Helper()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(requireChromium(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-breakpad", true),
-		chromedp.Flag("disable-client-side-phishing-detection", true),
-		chromedp.Flag("metrics-recording-only", true),
-		chromedp.Flag("no-pings", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.Flag("password-store", "basic"),
-		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater"),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	browser := newBrowser(t)
 	if err := chromedp.Do(browser); err != nil {
 		t.Fatalf("starting Chromium: %v", err)
 	}
