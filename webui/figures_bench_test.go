@@ -47,7 +47,6 @@ import (
 // $PORTAL_ARTIFACTS (else a temporary folder).
 func BenchmarkWebUI(b *testing.B) {
 	requireChromium(b)
-	portaltest.RequireOpenCode(b)
 	bed := newFiguresBed(b)
 	browser := startedBrowser(b)
 	session := shortConversation(b, bed)
