@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
@@ -22,67 +20,18 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/browsertest"
 	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
-// requireChromium returns the Chromium executable: $CHROMIUM_BIN, else
-// /usr/bin/chromium. Without one the test fails when the CI environment
-// variable is set and is skipped otherwise.
-func requireChromium(t testing.TB) string {
-	t.Helper()
-	bin := cmp.Or(os.Getenv("CHROMIUM_BIN"), "/usr/bin/chromium")
-	if _, err := exec.LookPath(bin); err != nil {
-		msg := fmt.Sprintf("Chromium not found (%v): run scripts/ensure-chromium (apt-get install chromium) or set CHROMIUM_BIN", err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip("skipping: " + msg)
-	}
-	return bin
-}
-
-// newBrowser prepares one headless Chromium for the test, with a fresh
-// profile, that resolves evil.test, attacker.test and trusted.test to
-// 127.0.0.1 (as a DNS-rebinding attacker's resolver would for evil.test).
-// The first action run in the returned context starts it; it is stopped
-// when the test ends. It runs without the browser's background work
-// (extensions, component updates, crash reports, translation, metrics) and
-// puts the pages of every site in one renderer process per browser context
-// rather than one per site: what a page may do, and what it sends, does
-// not change; the CPU the test costs does.
+// newBrowser prepares one headless Chromium for the test
+// (browsertest.New) that resolves evil.test, attacker.test and
+// trusted.test to 127.0.0.1, as a DNS-rebinding attacker's resolver would
+// for evil.test.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	bin := requireChromium(t)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-component-extensions-with-background-pages", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-breakpad", true),
-		chromedp.Flag("disable-client-side-phishing-detection", true),
-		chromedp.Flag("disable-hang-monitor", true),
-		chromedp.Flag("metrics-recording-only", true),
-		chromedp.Flag("no-pings", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.Flag("password-store", "basic"),
-		chromedp.Flag("disable-site-isolation-trials", true),
-		chromedp.Flag("disable-features", "IsolateOrigins,site-per-process,Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("host-resolver-rules", "MAP evil.test 127.0.0.1, MAP attacker.test 127.0.0.1, MAP trusted.test 127.0.0.1"),
-	)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
-	return browser
+	return browsertest.New(t, chromedp.Flag("host-resolver-rules", "MAP evil.test 127.0.0.1, MAP attacker.test 127.0.0.1, MAP trusted.test 127.0.0.1"))
 }
 
 // startBrowserAndOpenCode starts Chromium (newBrowser) and a real OpenCode

@@ -20,6 +20,7 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/browsertest"
 	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 	"github.com/opencode-portal/portal/webui"
@@ -74,7 +75,7 @@ func q(testid string, more ...string) string {
 
 // TestWebUI drives the UI in one real Chromium the size of a phone.
 func TestWebUI(t *testing.T) {
-	requireChromium(t)
+	browsertest.Require(t)
 	browser := newBrowser(t)
 	started := make(chan error, 1)
 	go func() { started <- chromedp.Do(browser) }() // Chromium starts while the first portal does

@@ -1,13 +1,11 @@
 package webui_test
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,56 +16,17 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/browsertest"
 	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 	"github.com/opencode-portal/portal/webui"
 )
 
-// requireChromium returns the Chromium executable: $CHROMIUM_BIN, else
-// /usr/bin/chromium. Without one the test fails when the CI environment
-// variable is set and is skipped otherwise.
-func requireChromium(t testing.TB) string {
-	t.Helper()
-	bin := cmp.Or(os.Getenv("CHROMIUM_BIN"), "/usr/bin/chromium")
-	if _, err := exec.LookPath(bin); err != nil {
-		msg := fmt.Sprintf("Chromium not found (%v): run scripts/ensure-chromium (apt-get install chromium) or set CHROMIUM_BIN", err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip("skipping: " + msg)
-	}
-	return bin
-}
-
-// newBrowser prepares one headless Chromium with a fresh profile and
-// without the browser's background work, stopped when the test ends. The
-// first action run in the returned context starts it.
+// newBrowser prepares one headless Chromium (browsertest.New), stopped
+// when the test ends; the first action run in it starts it.
 func newBrowser(t testing.TB) context.Context {
 	t.Helper()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(requireChromium(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-breakpad", true),
-		chromedp.Flag("disable-client-side-phishing-detection", true),
-		chromedp.Flag("metrics-recording-only", true),
-		chromedp.Flag("no-pings", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.Flag("password-store", "basic"),
-		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater"),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
-	return browser
+	return browsertest.New(t)
 }
 
 // streamCutter passes requests to the portal, and can end the event streams

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/opencode-portal/portal/internal/browsertest"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -19,7 +20,7 @@ import (
 // commit), a change to a tracked file shows in its diff and is discarded,
 // and the file browser lists the folder and shows a file with line numbers.
 func TestChangesAndFilesOnAPortal(t *testing.T) {
-	requireChromium(t)
+	browsertest.Require(t)
 	portaltest.RequireOpenCode(t)
 	repo := portaltest.NewGitRepo(t)
 	model := portaltest.NewFakeModel(t)
