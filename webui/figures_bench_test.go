@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/opencode-portal/portal/internal/browsertest"
 	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
@@ -46,7 +47,7 @@ import (
 // It also saves a screenshot of the session, webui-phone.png, in
 // $PORTAL_ARTIFACTS (else a temporary folder).
 func BenchmarkWebUI(b *testing.B) {
-	requireChromium(b)
+	browsertest.Require(b)
 	bed := newFiguresBed(b)
 	browser := startedBrowser(b)
 	session := shortConversation(b, bed)
