@@ -22,11 +22,21 @@ import (
 	"github.com/opencode-portal/portal/webui"
 )
 
-// newBrowser prepares one headless Chromium (browsertest.New), stopped
-// when the test ends; the first action run in it starts it.
+// browsers is the package's one Chromium, which TestMain stops.
+var browsers = &browsertest.Shared{}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	browsers.Close()
+	os.Exit(code)
+}
+
+// newBrowser returns a browser context of the test's own (its own cookies
+// and storage) in the package's Chromium, closed when the test ends; the
+// first action run in it opens its first tab.
 func newBrowser(t testing.TB) context.Context {
 	t.Helper()
-	return browsertest.New(t)
+	return browsers.Context(t)
 }
 
 // streamCutter passes requests to the portal, and can end the event streams

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -38,8 +39,18 @@ func Require(tb testing.TB) string {
 // do, and what it sends, does not change; the CPU the test costs does.
 func New(tb testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	tb.Helper()
-	opts := append([]chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(Require(tb)),
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(options(Require(tb), tb.TempDir()), extra...)...)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	tb.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	return browser
+}
+
+// options are the flags of every Chromium the tests start: headless, with
+// the profile folder given, without background work and with one renderer
+// process per browser context (New).
+func options(bin, profile string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -61,10 +72,57 @@ func New(tb testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 		chromedp.Flag("password-store", "basic"),
 		chromedp.Flag("disable-site-isolation-trials", true),
 		chromedp.Flag("disable-features", "IsolateOrigins,site-per-process,Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater"),
-		chromedp.UserDataDir(tb.TempDir()),
-	}, extra...)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	tb.Cleanup(func() { cancelBrowser(); cancelAlloc() })
-	return browser
+		chromedp.UserDataDir(profile),
+	}
+}
+
+// Shared is one Chromium for a package's tests, started on first use: each
+// test gets a browser context of its own in it (as a new incognito window,
+// with its own cookies and storage), so a package pays for one browser
+// start. The zero value is ready; TestMain calls Close once the tests are
+// over.
+type Shared struct {
+	mu      sync.Mutex
+	browser context.Context // the started browser, nil until first use
+	cancel  func()
+	profile string
+}
+
+// Context returns a new browser context in the shared Chromium, closed when
+// the test ends. The first action run in it opens its first tab.
+func (s *Shared) Context(tb testing.TB) context.Context {
+	tb.Helper()
+	bin := Require(tb)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.browser == nil {
+		profile, err := os.MkdirTemp("", "browsertest-profile-*")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), options(bin, profile)...)
+		browser, cancelBrowser := chromedp.NewContext(alloc)
+		if err := chromedp.Do(browser); err != nil {
+			cancelBrowser()
+			cancelAlloc()
+			os.RemoveAll(profile)
+			tb.Fatalf("starting Chromium: %v", err)
+		}
+		s.browser, s.profile = browser, profile
+		s.cancel = func() { cancelBrowser(); cancelAlloc() }
+	}
+	ctx, cancel := chromedp.NewContext(s.browser, chromedp.WithNewBrowserContext())
+	tb.Cleanup(cancel)
+	return ctx
+}
+
+// Close stops the shared Chromium, if it was started.
+func (s *Shared) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.browser != nil {
+		s.cancel()
+		os.RemoveAll(s.profile)
+		s.browser = nil
+	}
 }
