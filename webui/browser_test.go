@@ -62,6 +62,8 @@ func uiModel(repo string) func(r *portaltest.ModelRequest) (portaltest.Reply, bo
 			return portaltest.ErrorReply(http.StatusBadRequest, "the model refused the request"), true
 		case "while away":
 			return portaltest.TextReply("Written while the page was away."), true
+		case "after the restart":
+			return portaltest.TextReply("Written after the restart."), true
 		}
 		return portaltest.Reply{}, false
 	}
@@ -330,15 +332,32 @@ func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T))
 		Info  struct{ ID, Role string }
 		Parts []struct{ ID, Type, Text string }
 	}
-	api.call("GET", "session/"+session+"/messages", "", &messages)
-	var want []string
-	for _, m := range messages {
-		want = append(want, m.Info.Role+" "+m.Info.ID)
+	// sameMessages checks that the page shows the session's messages, each
+	// once and in order.
+	sameMessages := func(when string) {
+		t.Helper()
+		messages = nil
+		api.call("GET", "session/"+session+"/messages", "", &messages)
+		var want []string
+		for _, m := range messages {
+			want = append(want, m.Info.Role+" "+m.Info.ID)
+		}
+		got := eval[[]string](ph, `[...document.querySelectorAll('[data-testid="message"]')].map(n => n.dataset.role + " " + n.dataset.id)`)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s, the page's messages differ from the session's (-want +got):\n%s", when, diff)
+		}
 	}
-	got := eval[[]string](ph, `[...document.querySelectorAll('[data-testid="message"]')].map(n => n.dataset.role + " " + n.dataset.id)`)
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("the page's messages differ from the session's (-want +got):\n%s", diff)
-	}
+	sameMessages("after the page's stream dropped")
+
+	// Upstream, the portal's own stream from OpenCode ends: the instance
+	// restarts (a new OpenCode process on the same port). The page keeps its
+	// stream to the portal, and shows a turn run on the new process, once.
+	instances := apiClient{t: t, base: up.URL + "/api/instances/"}
+	instances.call("POST", port+"/restart", "", nil)
+	api.call("POST", "session/"+session+"/prompt", `{"text":"after the restart"}`, nil)
+	ph.waitFor("the turn run after the restart", lastText+" === 'Written after the restart.'")
+	ph.screenshot("after-restart")
+	sameMessages("after the instance restarted")
 	wantTexts := 0
 	for _, m := range messages {
 		for _, p := range m.Parts {
