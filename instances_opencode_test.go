@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -22,10 +23,9 @@ import (
 )
 
 // openCodeConfig returns a Config that starts the real OpenCode, offline,
-// with home as its isolated HOME and a fresh registry. Its first port is one
-// the system just handed out, so that tests running in parallel do not
-// pick the same one. Without opencode the test fails under CI and is
-// skipped elsewhere.
+// with home as its isolated HOME and a fresh registry. Its first port is a
+// free one at random below the system's ephemeral range (newOpenCodeConfig).
+// Without opencode the test fails under CI and is skipped elsewhere.
 func openCodeConfig(t testing.TB, home string) portal.Config {
 	t.Helper()
 	cfg, err := newOpenCodeConfig(portaltest.RequireOpenCode(t), home, t.TempDir())
@@ -41,7 +41,12 @@ func newOpenCodeConfig(bin, home, regDir string) (portal.Config, error) {
 	if err := portaltest.PrepareHome(home); err != nil {
 		return portal.Config{}, err
 	}
-	first, err := portaltest.FreePort()
+	// A first port below the system's ephemeral range (32768 and up here),
+	// picked at random so that tests running in parallel start apart: a
+	// port in that range can be taken at any time as the local end of some
+	// other connection, which a check that a stopped instance's port is
+	// free would take for the instance still holding it.
+	first, err := supervisor.FreePort("127.0.0.1", 20000+rand.IntN(10000), nil)
 	return portal.Config{
 		RegistryPath: filepath.Join(regDir, "portal.json"),
 		OpenCodeBin:  bin,
