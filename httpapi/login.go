@@ -171,7 +171,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !ok {
-		return portal.Errorf(portal.EUNAUTHORIZED, "Wrong password or token: give the portal's password (serve's --password-file or PORTAL_PASSWORD) or an access token from portal token create")
+		return portal.Errorf(portal.EUNAUTHORIZED, "Wrong password or token: give the password the portal was started with, or one of its access tokens")
 	}
 	http.SetCookie(w, newSessionCookie(r, h.sessions.create(now, tokenID), int(SessionMaxAge/time.Second)))
 	w.WriteHeader(http.StatusNoContent)

@@ -118,12 +118,12 @@ func (u *ui) serve(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if err != nil {
-		return portal.Errorf(portal.EINTERNAL, "Reading the web UI's %s failed: %v", name, err)
+		return uiReadError(name, err)
 	}
 	defer f.Close()
 	file, content, err := u.file(name, f, info)
 	if err != nil {
-		return portal.Errorf(portal.EINTERNAL, "Reading the web UI's %s failed: %v", name, err)
+		return uiReadError(name, err)
 	}
 
 	hdr := w.Header()
@@ -148,7 +148,7 @@ func (u *ui) serve(w http.ResponseWriter, r *http.Request) error {
 		if !ok {
 			data, err := io.ReadAll(f)
 			if err != nil {
-				return portal.Errorf(portal.EINTERNAL, "Reading the web UI's %s failed: %v", name, err)
+				return uiReadError(name, err)
 			}
 			seeker = bytes.NewReader(data)
 		}
@@ -290,4 +290,9 @@ func compressible(t string) bool {
 		return true
 	}
 	return strings.HasPrefix(mt, "text/")
+}
+
+// uiReadError says that reading the UI file name failed, and what to do.
+func uiReadError(name string, err error) error {
+	return portal.Errorf(portal.EINTERNAL, "Reading the web UI's %s failed: %v; check that the portal's user can read the UI's folder, then reload the page", name, err)
 }
