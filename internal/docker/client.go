@@ -27,7 +27,7 @@ type Client struct {
 // with it. It fails with an *Error of kind Unavailable when the engine
 // does not answer.
 func New(ctx context.Context, cfg Config) (*Client, error) {
-	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	opts := []client.Opt{client.FromEnv} // the client negotiates the API version on its first request
 	if cfg.Host != "" {
 		opts = append(opts, client.WithHost(cfg.Host))
 	}
