@@ -2,7 +2,10 @@ package docker
 
 import (
 	"context"
+	"strings"
 
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 )
 
@@ -15,3 +18,76 @@ func (c *Client) EngineAPIVersion(ctx context.Context) (string, error) {
 
 // MaxAPIVersion is the newest API version the client speaks.
 const MaxAPIVersion = client.MaxAPIVersion
+
+// RunOptions is a command to run in a container of an image, for tests.
+type RunOptions struct {
+	Image   string
+	Cmd     []string // with the image's entrypoint; Entrypoint replaces it
+	Entry   []string
+	User    string
+	Env     []string
+	Binds   []string
+	Network string // "none" for no network
+	Workdir string
+}
+
+// Run runs a container as opts says, waits for it to end, removes it, and
+// returns its output (stdout then stderr) and exit status.
+func (c *Client) Run(ctx context.Context, opts RunOptions) (stdout, stderr string, status int64, err error) {
+	created, err := c.api.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Image:      opts.Image,
+		Config:     &container.Config{Cmd: opts.Cmd, Entrypoint: opts.Entry, User: opts.User, Env: opts.Env},
+		HostConfig: &container.HostConfig{Binds: opts.Binds, NetworkMode: container.NetworkMode(opts.Network)},
+	})
+	if err != nil {
+		return "", "", 0, err
+	}
+	defer c.api.ContainerRemove(context.WithoutCancel(ctx), created.ID, client.ContainerRemoveOptions{Force: true})
+	wait := c.api.ContainerWait(ctx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	if _, err := c.api.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+		return "", "", 0, err
+	}
+	select {
+	case res := <-wait.Result:
+		status = res.StatusCode
+	case err := <-wait.Error:
+		return "", "", 0, err
+	}
+	logs, err := c.api.ContainerLogs(ctx, created.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+	if err != nil {
+		return "", "", 0, err
+	}
+	defer logs.Close()
+	var out, errOut strings.Builder
+	if _, err := stdcopy.StdCopy(&out, &errOut, logs); err != nil {
+		return "", "", 0, err
+	}
+	return out.String(), errOut.String(), status, nil
+}
+
+// StartDetached starts a container as opts says and returns its ID.
+func (c *Client) StartDetached(ctx context.Context, opts RunOptions) (string, error) {
+	created, err := c.api.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Image:      opts.Image,
+		Config:     &container.Config{Cmd: opts.Cmd, Entrypoint: opts.Entry, User: opts.User, Env: opts.Env, WorkingDir: opts.Workdir},
+		HostConfig: &container.HostConfig{Binds: opts.Binds, NetworkMode: container.NetworkMode(opts.Network)},
+	})
+	if err != nil {
+		return "", err
+	}
+	_, err = c.api.ContainerStart(ctx, created.ID, client.ContainerStartOptions{})
+	return created.ID, err
+}
+
+// StopDetached removes the container and returns its output.
+func (c *Client) StopDetached(ctx context.Context, id string) (string, string) {
+	defer c.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
+	logs, err := c.api.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+	if err != nil {
+		return "", err.Error()
+	}
+	defer logs.Close()
+	var out, errOut strings.Builder
+	stdcopy.StdCopy(&out, &errOut, logs)
+	return out.String(), errOut.String()
+}

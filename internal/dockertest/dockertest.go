@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opencode-portal/portal/internal/docker"
+	"github.com/opencode-portal/portal/portaltest"
 )
 
 // Require returns a client of the Docker Engine named by DOCKER_HOST, else
@@ -29,4 +30,21 @@ func Require(tb testing.TB) *docker.Client {
 	}
 	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+// Image returns the tag of the portal's OpenCode image of the opencode
+// the tests use ($OPENCODE_BIN, see portaltest.RequireOpenCode), built in
+// the engine of Require when it does not hold it yet; an image with the
+// same content is reused, so the first test of a run pays for the build.
+func Image(tb testing.TB) string {
+	tb.Helper()
+	c := Require(tb)
+	bin := portaltest.RequireOpenCode(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	img, err := c.BuildImage(ctx, docker.BuildOptions{OpenCode: bin})
+	if err != nil {
+		tb.Fatalf("building the OpenCode image: %v", err)
+	}
+	return img.Tag
 }
