@@ -28,7 +28,6 @@ type RunOptions struct {
 	Env     []string
 	Binds   []string
 	Network string // "none" for no network
-	Workdir string
 }
 
 // Run runs a container as opts says, waits for it to end, removes it, and
@@ -63,31 +62,4 @@ func (c *Client) Run(ctx context.Context, opts RunOptions) (stdout, stderr strin
 		return "", "", 0, err
 	}
 	return out.String(), errOut.String(), status, nil
-}
-
-// StartDetached starts a container as opts says and returns its ID.
-func (c *Client) StartDetached(ctx context.Context, opts RunOptions) (string, error) {
-	created, err := c.api.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Image:      opts.Image,
-		Config:     &container.Config{Cmd: opts.Cmd, Entrypoint: opts.Entry, User: opts.User, Env: opts.Env, WorkingDir: opts.Workdir},
-		HostConfig: &container.HostConfig{Binds: opts.Binds, NetworkMode: container.NetworkMode(opts.Network)},
-	})
-	if err != nil {
-		return "", err
-	}
-	_, err = c.api.ContainerStart(ctx, created.ID, client.ContainerStartOptions{})
-	return created.ID, err
-}
-
-// StopDetached removes the container and returns its output.
-func (c *Client) StopDetached(ctx context.Context, id string) (string, string) {
-	defer c.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
-	logs, err := c.api.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
-	if err != nil {
-		return "", err.Error()
-	}
-	defer logs.Close()
-	var out, errOut strings.Builder
-	stdcopy.StdCopy(&out, &errOut, logs)
-	return out.String(), errOut.String()
 }
