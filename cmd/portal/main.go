@@ -6,6 +6,7 @@
 //	portal stop [--name NAME | -d DIR]
 //	portal clean
 //	portal token create [--name NAME] | token list | token revoke ID
+//	portal image build [--tag T] [--opencode PATH]
 package main
 
 import (
@@ -32,6 +33,7 @@ func commands() []command {
 		{"stop", "stop an instance: stop [--name N | -d DIR]", runStop},
 		{"clean", "remove registry entries whose processes are gone", runClean},
 		{"token", "manage the access tokens serve accepts: " + tokenUsage, runToken},
+		{"image", "build the OpenCode image docker instances run, offline: " + imageUsage, runImage},
 	}
 }
 

@@ -210,13 +210,14 @@ func imageDockerfile(libraryFolders []string) string {
 // symbolic link, or is a launcher script that runs the binary of the
 // platform package beside it (opencode-linux-x64, …-baseline, …-musl).
 func openCodeBinary(path string) (string, error) {
+	where := "at " + path
 	if path == "" {
-		path = "opencode"
+		path, where = "opencode", "on PATH"
 	}
 	found, err := exec.LookPath(path)
 	if err != nil {
 		return "", &Error{Kind: Invalid, Err: err, Message: fmt.Sprintf(
-			"OpenCode was not found at %s: install it (npm install opencode-ai) and give the path of its node_modules/.bin/opencode", path)}
+			"OpenCode was not found %s: install it (npm install opencode-ai) and give the path of its node_modules/.bin/opencode", where)}
 	}
 	real, err := filepath.EvalSymlinks(found)
 	if err != nil {
