@@ -5,6 +5,7 @@ package dockertest
 import (
 	"context"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,16 +36,28 @@ func Require(tb testing.TB) *docker.Client {
 // Image returns the tag of the portal's OpenCode image of the opencode
 // the tests use ($OPENCODE_BIN, see portaltest.RequireOpenCode), built in
 // the engine of Require when it does not hold it yet; an image with the
-// same content is reused, so the first test of a run pays for the build.
+// same content is reused, so the first test of a run pays for the build,
+// and the first of each test binary for the check (seconds: it reads
+// every file of the image).
 func Image(tb testing.TB) string {
 	tb.Helper()
 	c := Require(tb)
 	bin := portaltest.RequireOpenCode(tb)
+	key := c.Host() + " " + bin
+	if tag, ok := images.Load(key); ok {
+		return tag.(string)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	img, err := c.BuildImage(ctx, docker.BuildOptions{OpenCode: bin})
 	if err != nil {
 		tb.Fatalf("building the OpenCode image: %v", err)
 	}
+	images.Store(key, img.Tag)
 	return img.Tag
 }
+
+// images holds the tags of the images Image built or found up to date in
+// this test binary, by engine and opencode: the one state kept across
+// tests, so that each binary checks its image once.
+var images sync.Map
