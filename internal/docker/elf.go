@@ -52,18 +52,21 @@ func (lp libraryPath) runtimeFiles(path string) ([]string, error) {
 }
 
 // needed appends to files the libraries the object obj (at path) needs
-// that are not in found yet, then theirs. rpath is the DT_RPATH of the
-// objects that loaded obj, which the loader searches too.
-func (lp libraryPath) needed(path string, obj *elf.File, rpath []string, found map[string]bool, files *[]string) error {
+// that are not in found yet, then theirs. loaders is the DT_RPATH of the
+// objects that loaded obj, nearest first, which the loader searches too.
+func (lp libraryPath) needed(path string, obj *elf.File, loaders []string, found map[string]bool, files *[]string) error {
 	names, err := obj.DynString(elf.DT_NEEDED)
 	if err != nil {
 		return fmt.Errorf("reading the libraries %s needs: %w", path, err)
 	}
+	// An object with a DT_RUNPATH has its own DT_RPATH ignored, and does
+	// not search its loaders' for its own needs; the libraries it loads
+	// still search the loaders' (as glibc's ld.so does).
 	runpath := dynPath(obj, elf.DT_RUNPATH, path)
+	var rpath []string
 	if len(runpath) == 0 {
-		rpath = append(dynPath(obj, elf.DT_RPATH, path), rpath...)
-	} else {
-		rpath = nil // DT_RUNPATH turns DT_RPATH off, for this object's own needs
+		loaders = append(dynPath(obj, elf.DT_RPATH, path), loaders...)
+		rpath = loaders
 	}
 	for _, name := range names {
 		lib, libFile, err := lp.find(name, obj, rpath, runpath)
@@ -76,7 +79,7 @@ func (lp libraryPath) needed(path string, obj *elf.File, rpath []string, found m
 		}
 		found[lib] = true
 		*files = append(*files, lib)
-		err = lp.needed(lib, libFile, rpath, found, files)
+		err = lp.needed(lib, libFile, loaders, found, files)
 		libFile.Close()
 		if err != nil {
 			return err

@@ -88,31 +88,98 @@ func TestRuntimeFilesAreWhatTheLoaderLoads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := exec.Command("ldd", bin).Output()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want []string
-			for _, line := range strings.Split(string(out), "\n") {
-				// "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" or "/lib64/ld-linux-x86-64.so.2 (0x…)"
-				fields := strings.Fields(line)
-				if len(fields) >= 3 && fields[1] == "=>" {
-					want = append(want, realPath(t, fields[2]))
-				} else if len(fields) == 2 && filepath.IsAbs(fields[0]) {
-					want = append(want, realPath(t, fields[0]))
-				}
-			}
 			var got []string
 			for _, f := range files {
 				got = append(got, realPath(t, f))
 			}
-			slices.Sort(want)
 			slices.Sort(got)
-			if diff := cmp.Diff(slices.Compact(want), slices.Compact(got)); diff != "" {
+			if diff := cmp.Diff(lddFiles(t, bin), slices.Compact(got)); diff != "" {
 				t.Errorf("runtimeFiles(%s) against ldd (-ldd +got):\n%s", bin, diff)
 			}
 		})
 	}
+}
+
+// Libraries found through DT_RPATH and DT_RUNPATH, with $ORIGIN, are
+// those the loader loads: a library with a DT_RUNPATH does not search its
+// loaders' DT_RPATH for its own needs, but the libraries it loads do.
+func TestRuntimeFilesFollowRpathAndRunpath(t *testing.T) {
+	for _, tool := range []string{"cc", "ldd"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s on this host", tool)
+		}
+	}
+	dir := t.TempDir()
+	cc := func(args ...string) {
+		out, err := exec.Command("cc", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("cc %v: %v\n%s", args, err, out)
+		}
+	}
+	src := func(name, code string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(code), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, d := range []string{"a", "b", "c", "bin"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// prog (DT_RPATH: b, a) → libb (DT_RUNPATH: c) → libc2 (none) → liba,
+	// which only prog's DT_RPATH finds.
+	cc("-shared", "-fPIC", "-o", filepath.Join(dir, "a", "liba.so"), src("a.c", "int a(void) { return 1; }\n"))
+	cc("-shared", "-fPIC", "-o", filepath.Join(dir, "c", "libc2.so"), src("c.c", "int a(void); int c(void) { return a(); }\n"),
+		"-L"+filepath.Join(dir, "a"), "-la")
+	cc("-shared", "-fPIC", "-o", filepath.Join(dir, "b", "libb.so"), src("b.c", "int c(void); int b(void) { return c(); }\n"),
+		"-L"+filepath.Join(dir, "c"), "-lc2", "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../c")
+	prog := filepath.Join(dir, "bin", "prog")
+	cc("-o", prog, src("main.c", "int b(void); int main(void) { return b() - 1; }\n"),
+		"-L"+filepath.Join(dir, "b"), "-lb", "-Wl,--disable-new-dtags,-rpath,$ORIGIN/../b:$ORIGIN/../a", "-Wl,-rpath-link,"+filepath.Join(dir, "a")+":"+filepath.Join(dir, "c"))
+	if out, err := exec.Command(prog).CombinedOutput(); err != nil {
+		t.Fatalf("%s does not run: %v\n%s", prog, err, out)
+	}
+	files, err := hostLibraryPath().runtimeFiles(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		got = append(got, realPath(t, f))
+	}
+	want := lddFiles(t, prog)
+	slices.Sort(got)
+	if diff := cmp.Diff(want, slices.Compact(got)); diff != "" {
+		t.Errorf("runtimeFiles against ldd (-ldd +got):\n%s", diff)
+	}
+	for _, lib := range []string{"a/liba.so", "b/libb.so", "c/libc2.so"} {
+		if !slices.Contains(got, realPath(t, filepath.Join(dir, lib))) {
+			t.Errorf("%s not found: %v", lib, got)
+		}
+	}
+}
+
+// lddFiles returns the files ldd says the program loads, symbolic links
+// resolved, sorted, each once.
+func lddFiles(t *testing.T, bin string) []string {
+	out, err := exec.Command("ldd", bin).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, line := range strings.Split(string(out), "\n") {
+		// "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" or "/lib64/ld-linux-x86-64.so.2 (0x…)"
+		fields := strings.Fields(line)
+		if len(fields) >= 3 && fields[1] == "=>" {
+			files = append(files, realPath(t, fields[2]))
+		} else if len(fields) == 2 && filepath.IsAbs(fields[0]) {
+			files = append(files, realPath(t, fields[0]))
+		}
+	}
+	slices.Sort(files)
+	return slices.Compact(files)
 }
 
 func realPath(t *testing.T, path string) string {

@@ -17,18 +17,22 @@ import (
 func TestImageRunsOffline(t *testing.T) {
 	c := dockertest.Require(t)
 	tag := dockertest.Image(t)
-	tests := []struct {
-		name  string
-		entry []string // nil for the image's entrypoint, opencode
-		cmd   []string
-		want  string // what its output starts with
-	}{
+	type run struct {
+		name       string
+		entry, cmd []string // entry nil for the image's entrypoint, opencode
+		want       string   // what its output starts with
+	}
+	tests := []run{
 		{"opencode", nil, []string{"--version"}, portaltest.OpenCodeVersion + "\n"},
 		{"sh", []string{"/bin/sh", "-c"}, []string{"echo $((6*7)) >/tmp/n && cat /tmp/n ~/.config/opencode/package-lock.json"},
 			"42\n" + `{"packages":{"":{"dependencies":{"@opencode-ai/plugin":"` + portaltest.OpenCodeVersion + `"}}}}`},
 		{"git", []string{"git"}, []string{"--version"}, "git version "},
 		{"git snapshot", []string{"/bin/sh", "-c"}, []string{snapshot}, hostSnapshot(t)},
 		{"bash", []string{"bash", "-c"}, []string{`[[ a == a ]] && ls -d /tmp`}, "/tmp\n"},
+	}
+	if _, err := exec.LookPath("rg"); err == nil {
+		// OpenCode's grep and glob tools: shipped when the host has it.
+		tests = append(tests, run{"ripgrep", []string{"/bin/sh", "-c"}, []string{"echo needle >/tmp/hay && rg -l needle /tmp"}, "/tmp/hay\n"})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -145,13 +145,14 @@ func (fs *rootfs) addBase(version string) error {
 	return nil
 }
 
-// addPrograms puts in the image each of imagePrograms the host has, at
+// addPrograms puts in the image each of imagePrograms the host has as a
+// program (a script, such as a wrapper on PATH, is left out), at
 // /usr/bin, and /bin/sh; it returns their names.
 func (fs *rootfs) addPrograms() ([]string, error) {
 	var names []string
 	for _, name := range imagePrograms {
 		host, err := exec.LookPath(name)
-		if err != nil {
+		if err != nil || !isELF(host) {
 			continue
 		}
 		if err := fs.addProgram(path.Join("/usr/bin", name), host); err != nil {
