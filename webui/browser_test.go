@@ -62,6 +62,8 @@ func uiModel(repo string) func(r *portaltest.ModelRequest) (portaltest.Reply, bo
 			return portaltest.ErrorReply(http.StatusBadRequest, "the model refused the request"), true
 		case "while away":
 			return portaltest.TextReply("Written while the page was away."), true
+		case "while asleep":
+			return portaltest.TextReply("Written while the phone slept."), true
 		case "after the restart":
 			return portaltest.TextReply("Written after the restart."), true
 		}
@@ -315,14 +317,14 @@ func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T))
 	// The event stream drops; a turn runs meanwhile; the page catches up, once.
 	ph.do("back to the session", chromedp.Navigate(up.URL+"/#/i/"+port+"/s/"+session))
 	ph.waitFor("the session", q("connection-state")+".dataset.state === 'live' && "+q("message")+" !== null")
-	before := up.cutter.streams()
+	before := up.cutter.passed()
 	up.cutter.drop()
 	ph.waitFor("the reconnecting state", q("connection-state")+".dataset.state === 'reconnecting' && "+q("connection-state")+".textContent.includes('reconnecting')")
 	ph.screenshot("reconnecting")
 	api.call("POST", "session/"+session+"/prompt", `{"text":"while away"}`, nil)
 	up.cutter.restore()
 	ph.waitFor("the stream again", q("connection-state")+".dataset.state === 'live'")
-	if up.cutter.streams() <= before {
+	if up.cutter.passed() <= before {
 		t.Error("the page shows a live stream without having opened a new one")
 	}
 	ph.waitFor("the turn that ran meanwhile", lastText+" === 'Written while the page was away.'")
@@ -348,6 +350,35 @@ func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T))
 		}
 	}
 	sameMessages("after the page's stream dropped")
+
+	// The phone sleeps: the page is hidden, then frozen, and its stream goes
+	// deaf (open, passing nothing) while a turn runs. On waking it does not
+	// trust its stream: it says it is reconnecting while the portal cannot
+	// be reached, and once it can, shows the turn, once.
+	eval[bool](ph, `(window.__visibility = [], document.addEventListener("visibilitychange", () => __visibility.push(document.visibilityState)), true)`)
+	lastByte := up.cutter.deafen()
+	ph.sleep()
+	api.call("POST", "session/"+session+"/prompt", `{"text":"while asleep"}`, nil)
+	ph.wake()
+	ph.waitFor("the page shown again, reconnecting", `document.visibilityState === "visible" && `+q("connection-state")+".dataset.state === 'reconnecting'")
+	ph.screenshot("woken-offline")
+	testwait.Until(t, "the page to try a new stream", func() bool { return len(up.cutter.refusals()) > 0 })
+	// Its stream's watchdog gives up after 40 s without a byte: a try
+	// sooner than that after the last byte was the wake's doing.
+	if tried := up.cutter.refusals()[0]; tried.Sub(lastByte) >= 40*time.Second {
+		t.Errorf("the page tried a new stream %s after the last byte it got: not on waking", tried.Sub(lastByte))
+	}
+	before = up.cutter.passed()
+	up.cutter.restore()
+	ph.waitFor("the turn that ran while the phone slept", q("connection-state")+".dataset.state === 'live' && "+lastText+" === 'Written while the phone slept.'")
+	ph.screenshot("woken")
+	if up.cutter.passed() <= before {
+		t.Error("the page shows a live stream without having opened a new one")
+	}
+	if got := eval[[]string](ph, "__visibility"); !slices.Equal(got, []string{"hidden", "visible"}) {
+		t.Errorf("the page saw its visibility go %q, want hidden then visible", got)
+	}
+	sameMessages("after the phone slept")
 
 	// Upstream, the portal's own stream from OpenCode ends: the instance
 	// restarts (a new OpenCode process on the same port). The page keeps its

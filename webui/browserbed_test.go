@@ -7,11 +7,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/opencode-portal/portal"
@@ -41,15 +44,24 @@ func newBrowser(t testing.TB) context.Context {
 
 // streamCutter passes requests to the portal, and can end the event streams
 // it passes and refuse new ones for a while, as a network that drops the
-// page's connections would.
+// page's connections would, or let them go deaf, as the connections of a
+// phone that sleeps do: open but passing nothing.
 type streamCutter struct {
 	api http.Handler
 
-	mu      sync.Mutex
-	cut     bool
-	cancels map[int]context.CancelFunc
-	next    int
-	opened  int // event streams passed
+	mu       sync.Mutex
+	cut      bool
+	streams  map[int]*cutStream
+	next     int
+	opened   int       // event streams passed
+	lastByte time.Time // when bytes of an event stream were last passed
+	refused  []time.Time
+}
+
+// cutStream is one event stream the cutter passes.
+type cutStream struct {
+	cancel context.CancelFunc
+	deaf   bool // its bytes go nowhere
 }
 
 func (c *streamCutter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -61,6 +73,7 @@ func (c *streamCutter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	c.mu.Lock()
 	if c.cut {
+		c.refused = append(c.refused, time.Now())
 		c.mu.Unlock()
 		http.Error(w, `{"statusCode":503,"statusMessage":"Service Unavailable","message":"cut by the test"}`, http.StatusServiceUnavailable)
 		return
@@ -68,24 +81,72 @@ func (c *streamCutter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := c.next
 	c.next++
 	c.opened++
-	c.cancels[id] = cancel
+	s := &cutStream{cancel: cancel}
+	c.streams[id] = s
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
-		delete(c.cancels, id)
+		delete(c.streams, id)
 		c.mu.Unlock()
 	}()
-	c.api.ServeHTTP(w, r.WithContext(ctx))
+	c.api.ServeHTTP(&cutWriter{ResponseWriter: w, c: c, s: s}, r.WithContext(ctx))
 }
+
+// cutWriter passes an event stream's bytes on, but while its stream is deaf.
+type cutWriter struct {
+	http.ResponseWriter
+	c *streamCutter
+	s *cutStream
+}
+
+func (w *cutWriter) Write(p []byte) (int, error) {
+	w.c.mu.Lock()
+	deaf := w.s.deaf
+	if !deaf {
+		w.c.lastByte = time.Now()
+	}
+	w.c.mu.Unlock()
+	if deaf {
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *cutWriter) FlushError() error {
+	w.c.mu.Lock()
+	deaf := w.s.deaf
+	w.c.mu.Unlock()
+	if deaf {
+		return nil
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *cutWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // drop ends every event stream and refuses new ones until restore.
 func (c *streamCutter) drop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cut = true
-	for _, cancel := range c.cancels {
-		cancel()
+	c.refused = nil
+	for _, s := range c.streams {
+		s.cancel()
 	}
+}
+
+// deafen lets every event stream go on with nothing passed, for good, and
+// refuses new ones until restore. It returns when the streams last passed
+// bytes.
+func (c *streamCutter) deafen() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cut = true
+	c.refused = nil
+	for _, s := range c.streams {
+		s.deaf = true
+	}
+	return c.lastByte
 }
 
 // restore lets event streams through again.
@@ -95,11 +156,19 @@ func (c *streamCutter) restore() {
 	c.cut = false
 }
 
-// streams returns how many event streams were passed so far.
-func (c *streamCutter) streams() int {
+// passed returns how many event streams were passed so far.
+func (c *streamCutter) passed() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.opened
+}
+
+// refusals returns when event streams were refused since the last drop or
+// deafen, in order.
+func (c *streamCutter) refusals() []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.refused)
 }
 
 // uiPortal is a real portal, its registry in a temporary folder, whose
@@ -127,7 +196,7 @@ func newUIPortal(t *testing.T, model *portaltest.FakeModel) *uiPortal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cutter := &streamCutter{api: httpapi.New(p, httpapi.WithUI(webui.FS())), cancels: map[int]context.CancelFunc{}}
+	cutter := &streamCutter{api: httpapi.New(p, httpapi.WithUI(webui.FS())), streams: map[int]*cutStream{}}
 	srv := httptest.NewServer(cutter)
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
@@ -145,6 +214,7 @@ type phone struct {
 	tab   context.Context
 	shots string // folder of the screenshots
 	shot  int
+	away  target.ID // the tab in front while the phone sleeps
 
 	mu       sync.Mutex
 	problems []string
@@ -242,5 +312,37 @@ func (ph *phone) screenshot(name string) {
 	path := filepath.Join(ph.shots, fmt.Sprintf("%02d-%s.png", ph.shot, name))
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		ph.t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
+// sleep does to the page what a phone going to sleep does: another tab
+// comes to the front (the page is hidden, visibilitychange), then the
+// page is frozen (freeze: no script runs, no timer fires).
+func (ph *phone) sleep() {
+	ph.t.Helper()
+	c := chromedp.FromContext(ph.tab)
+	away, err := chromedp.CallBrowser(ph.tab, target.CreateTarget, target.CreateTargetParams{URL: "about:blank", BrowserContextID: c.BrowserContextID})
+	if err != nil {
+		ph.t.Fatalf("opening a tab in front: %v", err)
+	}
+	ph.away = away.TargetID
+	ph.waitFor("the page hidden", `document.visibilityState === "hidden"`)
+	if _, err := chromedp.Call(ph.tab, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: page.SetWebLifecycleStateStateFrozen}); err != nil {
+		ph.t.Fatalf("freezing the page: %v", err)
+	}
+}
+
+// wake undoes sleep: the page runs again (resume), its tab comes to the
+// front (visibilitychange) and the other tab closes.
+func (ph *phone) wake() {
+	ph.t.Helper()
+	if _, err := chromedp.Call(ph.tab, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: page.SetWebLifecycleStateStateActive}); err != nil {
+		ph.t.Fatalf("resuming the page: %v", err)
+	}
+	if _, err := chromedp.CallBrowser(ph.tab, target.ActivateTarget, target.ActivateTargetParams{TargetID: chromedp.FromContext(ph.tab).Target.TargetID}); err != nil {
+		ph.t.Fatalf("bringing the page to the front: %v", err)
+	}
+	if _, err := chromedp.CallBrowser(ph.tab, target.CloseTarget, target.CloseTargetParams{TargetID: ph.away}); err != nil {
+		ph.t.Fatalf("closing the tab in front: %v", err)
 	}
 }

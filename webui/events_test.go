@@ -82,4 +82,42 @@ func eventStreamParser(t *testing.T, browser context.Context, ready func(*testin
 			t.Errorf("%s: events (-want +got):\n%s", tt.Name, diff)
 		}
 	}
+	eventStreamWake(t, ph)
+}
+
+// eventStreamWake checks js/events.js's re-check when the page shows again
+// or resumes: a stream is replaced at once after the page was away longer
+// than a heartbeat's interval or frozen, a waiting one tries at once, and a
+// live one is kept after a short absence. Its connect is a stand-in that
+// counts.
+func eventStreamWake(t *testing.T, ph *phone) {
+	tests := []struct {
+		name, setup, act string
+		want             string // connect calls and the state after
+	}{
+		{"shown after 16 s away", `s.state = "live"; s.lastByte = Date.now(); s.hiddenAt = Date.now() - 16000`, `s.onVisibility()`, "1 reconnecting"},
+		{"shown after 1 s away", `s.state = "live"; s.lastByte = Date.now(); s.hiddenAt = Date.now() - 1000`, `s.onVisibility()`, "0 live"},
+		{"shown while waiting to retry", `s.state = "reconnecting"; s.retryTimer = setTimeout(() => {}, 60000); s.hiddenAt = Date.now() - 1000`, `s.onVisibility()`, "1 reconnecting"},
+		{"shown while silent past the watchdog", `s.state = "live"; s.lastByte = Date.now() - 41000; s.controller = { abort: () => s.setState("reconnecting") }`, `s.onVisibility()`, "0 reconnecting"},
+		{"resumed", `s.state = "live"; s.lastByte = Date.now()`, `document.dispatchEvent(new Event("resume"))`, "1 reconnecting"},
+		{"stopped, then resumed", `s.state = "live"; s.stop()`, `document.dispatchEvent(new Event("resume"))`, "0 stopped"},
+	}
+	for _, tt := range tests {
+		got := eval[string](ph, fmt.Sprintf(`(async () => {
+			const { EventStream } = await import("./js/events.js");
+			const s = new EventStream(0);
+			let calls = 0;
+			s.connect = () => { calls++; };
+			s.start();
+			calls = 0;
+			%s;
+			%s;
+			const out = calls + " " + s.state;
+			s.stop();
+			return out;
+		})()`, tt.setup, tt.act))
+		if got != tt.want {
+			t.Errorf("%s: %q (connect calls, state), want %q", tt.name, got, tt.want)
+		}
+	}
 }

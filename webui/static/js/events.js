@@ -1,14 +1,20 @@
 // The live event stream of one instance (api/opencode/{port}/events), read
 // with fetch() so that the X-Portal-Client header and the session cookie go
 // with it. Events are objects {id, type, properties}. The stream reconnects
-// with backoff; after every reconnection it delivers a portal.resync of its
-// own ({reason: "client-reconnect"}), as events may have been missed.
+// with backoff, and at once when the page resumes from being frozen or shows
+// again after a long absence (a phone that slept); after every reconnection
+// it delivers a portal.resync of its own ({reason: "client-reconnect"}), as
+// events may have been missed.
 
 import { api, UNAUTHORIZED_EVENT } from "./api.js";
 
 // The portal sends portal.heartbeat every 15 s: a stream silent for longer
 // than this is dead, whatever the socket says.
 const SILENCE_MS = 40000;
+// A page hidden for longer than a heartbeat's interval (a phone that slept)
+// may hold a stream whose connection died meanwhile without a word: it is
+// not trusted when the page shows again.
+const AWAY_MS = 15000;
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 
 export class EventStream {
@@ -23,9 +29,20 @@ export class EventStream {
     this.controller = null;
     this.retryTimer = 0;
     this.watchdog = 0;
-    this.onVisible = () => {
-      if (document.visibilityState === "visible") this.check();
+    this.hiddenAt = document.visibilityState === "visible" ? 0 : Date.now();
+    this.onVisibility = () => {
+      if (document.visibilityState !== "visible") {
+        this.hiddenAt ||= Date.now();
+        return;
+      }
+      const away = this.hiddenAt !== 0 && Date.now() - this.hiddenAt > AWAY_MS;
+      this.hiddenAt = 0;
+      if (away) this.renew();
+      else this.check();
     };
+    // The browser froze the page (a background tab, a phone asleep): no
+    // byte was read meanwhile, the connection may be gone.
+    this.onResume = () => this.renew();
   }
 
   /** on(type, fn) calls fn(event) for each event of type ("*": every event); returns an unsubscribe function. */
@@ -43,13 +60,15 @@ export class EventStream {
   }
 
   start() {
-    document.addEventListener("visibilitychange", this.onVisible);
+    document.addEventListener("visibilitychange", this.onVisibility);
+    document.addEventListener("resume", this.onResume);
     this.watchdog = setInterval(() => this.check(), 5000);
     this.connect();
   }
 
   stop() {
-    document.removeEventListener("visibilitychange", this.onVisible);
+    document.removeEventListener("visibilitychange", this.onVisibility);
+    document.removeEventListener("resume", this.onResume);
     clearInterval(this.watchdog);
     clearTimeout(this.retryTimer);
     this.setState("stopped");
@@ -67,6 +86,16 @@ export class EventStream {
       this.retryTimer = 0;
       this.connect();
     }
+  }
+
+  /** renew replaces the stream at once: a live one may be dead without knowing it, a waiting one tries now. */
+  renew() {
+    if (this.state === "stopped") return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = 0;
+    this.controller?.abort(); // its read loop sees it was replaced, and ends
+    this.setState("reconnecting");
+    this.connect();
   }
 
   setState(state) {
