@@ -16,7 +16,8 @@
 // # Web UI and signing in
 //
 // [WithUI] serves a web UI's files at / beside the API (any path outside
-// /api/ that names no file answers with index.html), without credentials
+// /api/ that names no file answers with index.html, but a missing script,
+// style sheet or image asked for as such: 404), without credentials
 // and under a strict Content-Security-Policy; [WithExternalUI] serves a UI
 // built elsewhere, behind the API's credentials. GET /api/auth says whether
 // credentials are needed; POST /api/auth/login takes the password or a

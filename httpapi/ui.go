@@ -36,7 +36,9 @@ const maxGzipBytes = 8 << 20
 
 // WithUI serves the web UI in fsys at / (GET and HEAD): "/" is
 // index.html, a path naming a file is that file, and any other path outside
-// /api/ is index.html too, so that a page's own routes can be reloaded.
+// /api/ is index.html too, so that a page's own routes can be reloaded;
+// but for a name with an extension asked for by other than a navigation
+// (a script, a style sheet, an image), which is 404.
 // Paths under /api/ never reach it. Directories are not listed, and names
 // with a segment starting with "." are not served. Files are sent with an
 // ETag (a hash of their content) and Cache-Control: no-cache, so a browser
@@ -102,7 +104,7 @@ func uiName(urlPath string) string {
 }
 
 // serve answers r with a file of the UI, or with index.html when r's path
-// names no file.
+// names no file and r asks for a page (pageRequest).
 func (u *ui) serve(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -111,6 +113,9 @@ func (u *ui) serve(w http.ResponseWriter, r *http.Request) error {
 	name := uiName(r.URL.Path)
 	f, info, err := u.open(name)
 	if errors.Is(err, fs.ErrNotExist) {
+		if name != "index.html" && !pageRequest(r, name) {
+			return portal.Errorf(portal.ENOTFOUND, "The web UI has no file %s; reload the page, as the UI may have changed since it was loaded", r.URL.Path)
+		}
 		name = "index.html"
 		f, info, err = u.open(name)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -156,6 +161,15 @@ func (u *ui) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.ServeContent(w, r, name, info.ModTime(), content)
 	return nil
+}
+
+// pageRequest reports whether r, for the UI's file name that is not
+// there, asks for a page, which index.html answers: the browser navigates
+// to it (it accepts HTML), or its last segment has no extension, as the
+// page's own routes have none. A missing script, style sheet, image or
+// font gets a 404, not an HTML page in its place.
+func pageRequest(r *http.Request, name string) bool {
+	return path.Ext(name) == "" || strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // open opens the UI's file name. A name that is not valid in an fs.FS,

@@ -71,52 +71,62 @@ func TestUIFiles(t *testing.T) {
 	h := newUIHandler(t, httpapi.WithUI(ui))
 	index := string(ui["index.html"].Data)
 	const html, js = "text/html; charset=utf-8", "text/javascript; charset=utf-8"
+	const page = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" // a browser's navigation
 	tests := []struct {
 		method, path string
+		accept       string
 		status       int
 		contentType  string
 		body         string // "" for none
 	}{
-		{"GET", "/", 200, html, index},
-		{"GET", "/index.html", 200, html, index},
-		{"HEAD", "/", 200, html, ""},
-		{"GET", "/app.css", 200, "text/css; charset=utf-8", string(ui["app.css"].Data)},
-		{"HEAD", "/app.css", 200, "text/css; charset=utf-8", ""},
-		{"GET", "/js/main.js", 200, js, string(ui["js/main.js"].Data)},
-		{"GET", "/icon.svg", 200, "image/svg+xml", string(ui["icon.svg"].Data)},
-		{"GET", "/manifest.webmanifest", 200, "application/manifest+json", string(ui["manifest.webmanifest"].Data)},
-		{"GET", "/data.json", 200, "application/json", string(ui["data.json"].Data)},
-		{"GET", "/logo.png", 200, "image/png", string(ui["logo.png"].Data)},
-		{"GET", "/font.woff2", 200, "font/woff2", string(ui["font.woff2"].Data)},
-		{"GET", "/notes.unknownext", 200, "application/octet-stream", "text"},
-		// The page's own routes, a missing file and directories: index.html.
-		{"GET", "/i/3101/s/ses_1", 200, html, index},
-		{"GET", "/login?next=%2F", 200, html, index},
-		{"GET", "/js/missing.js", 200, html, index},
-		{"GET", "/js", 200, html, index},
-		{"GET", "/js/", 200, html, index},
-		{"GET", "/apix", 200, html, index},
+		{"GET", "/", "", 200, html, index},
+		{"GET", "/index.html", "", 200, html, index},
+		{"HEAD", "/", "", 200, html, ""},
+		{"GET", "/app.css", "", 200, "text/css; charset=utf-8", string(ui["app.css"].Data)},
+		{"HEAD", "/app.css", "", 200, "text/css; charset=utf-8", ""},
+		{"GET", "/js/main.js", "", 200, js, string(ui["js/main.js"].Data)},
+		{"GET", "/icon.svg", "", 200, "image/svg+xml", string(ui["icon.svg"].Data)},
+		{"GET", "/manifest.webmanifest", "", 200, "application/manifest+json", string(ui["manifest.webmanifest"].Data)},
+		{"GET", "/data.json", "", 200, "application/json", string(ui["data.json"].Data)},
+		{"GET", "/logo.png", "", 200, "image/png", string(ui["logo.png"].Data)},
+		{"GET", "/font.woff2", "", 200, "font/woff2", string(ui["font.woff2"].Data)},
+		{"GET", "/notes.unknownext", "", 200, "application/octet-stream", "text"},
+		// The page's own routes and directories: index.html.
+		{"GET", "/i/3101/s/ses_1", "", 200, html, index},
+		{"GET", "/login?next=%2F", "", 200, html, index},
+		{"GET", "/session/ses_1.2", page, 200, html, index},
+		{"GET", "/js", "", 200, html, index},
+		{"GET", "/js/", "", 200, html, index},
+		{"GET", "/apix", "", 200, html, index},
+		// A missing file: 404 to a script, a style sheet, an image (a build's
+		// stale chunk, a missing icon), index.html to a navigation.
+		{"GET", "/js/missing.js", "", 404, "application/json", ""},
+		{"GET", "/js/missing.js", "*/*", 404, "application/json", ""},
+		{"GET", "/missing.svg", "image/avif,image/webp,image/svg+xml,image/*,*/*;q=0.8", 404, "application/json", ""},
+		{"HEAD", "/missing.css", "text/css,*/*;q=0.1", 404, "application/json", ""},
+		{"GET", "/missing.html", page, 200, html, index},
 		// Hidden files are not served.
-		{"GET", "/.env", 200, html, index},
-		{"GET", "/js/.secret.js", 200, html, index},
+		{"GET", "/.env", "", 404, "application/json", ""},
+		{"GET", "/.env", page, 200, html, index},
+		{"GET", "/js/.secret.js", "", 404, "application/json", ""},
 		// Cleaned paths stay inside the tree.
-		{"GET", "/js/../app.css", 200, "text/css; charset=utf-8", string(ui["app.css"].Data)},
-		{"GET", "/../../etc/passwd", 200, html, index},
-		{"GET", "/%2e%2e/%2e%2e/etc/passwd", 200, html, index},
-		{"GET", "//app.css", 200, "text/css; charset=utf-8", string(ui["app.css"].Data)},
+		{"GET", "/js/../app.css", "", 200, "text/css; charset=utf-8", string(ui["app.css"].Data)},
+		{"GET", "/../../etc/passwd", "", 200, html, index},
+		{"GET", "/%2e%2e/%2e%2e/etc/passwd", "", 200, html, index},
+		{"GET", "//app.css", "", 200, "text/css; charset=utf-8", string(ui["app.css"].Data)},
 		// The API never falls back to the UI.
-		{"GET", "/api/x", 404, "application/json", ""},
-		{"GET", "/api", 404, "application/json", ""},
-		{"GET", "/api/", 404, "application/json", ""},
-		{"HEAD", "/api/nope", 404, "application/json", ""},
-		{"GET", "/api/instances", 200, "application/json", ""},
+		{"GET", "/api/x", "", 404, "application/json", ""},
+		{"GET", "/api", "", 404, "application/json", ""},
+		{"GET", "/api/", "", 404, "application/json", ""},
+		{"HEAD", "/api/nope", "", 404, "application/json", ""},
+		{"GET", "/api/instances", "", 200, "application/json", ""},
 		// Only GET and HEAD.
-		{"DELETE", "/", 405, "application/json", ""},
-		{"PUT", "/app.css", 405, "application/json", ""},
+		{"DELETE", "/", "", 405, "application/json", ""},
+		{"PUT", "/app.css", "", 405, "application/json", ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
-			rec := uiRequest(h, tt.method, tt.path, nil)
+		t.Run(tt.method+" "+tt.path+" "+tt.accept, func(t *testing.T) {
+			rec := uiRequest(h, tt.method, tt.path, map[string]string{"Accept": tt.accept})
 			if rec.Code != tt.status || rec.Header().Get("Content-Type") != tt.contentType {
 				t.Fatalf("%d %s, want %d %s: %s", rec.Code, rec.Header().Get("Content-Type"), tt.status, tt.contentType, rec.Body)
 			}
@@ -351,8 +361,12 @@ func TestUITraversal(t *testing.T) {
 		h := newUIHandler(t, httpapi.WithUI(fsys))
 		for _, p := range paths {
 			rec := uiRequest(h, "GET", p, nil)
+			if strings.Contains(rec.Body.String(), secret) || rec.Code != 404 {
+				t.Errorf("%s, GET %s: %d %.60q; want 404", name, p, rec.Code, rec.Body.String())
+			}
+			rec = uiRequest(h, "GET", p, map[string]string{"Accept": "text/html"})
 			if strings.Contains(rec.Body.String(), secret) || rec.Code != 200 || rec.Body.String() != uiIndex {
-				t.Errorf("%s, GET %s: %d %.60q; want index.html", name, p, rec.Code, rec.Body.String())
+				t.Errorf("%s, GET %s as a page: %d %.60q; want index.html", name, p, rec.Code, rec.Body.String())
 			}
 		}
 	}
