@@ -383,12 +383,22 @@ func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T))
 	// Upstream, the portal's own stream from OpenCode ends: the instance
 	// restarts (a new OpenCode process on the same port). The page keeps its
 	// stream to the portal, and shows a turn run on the new process, once.
+	// The top bar and the toasts say so as it happens.
+	eval[bool](ph, `(window.__said = [], new MutationObserver((records) => {
+		for (const r of records) for (const n of r.addedNodes) __said.push(n.textContent);
+	}).observe(document.body, {childList: true, subtree: true}), true)`)
 	instances := apiClient{t: t, base: up.URL + "/api/instances/"}
 	instances.call("POST", port+"/restart", "", nil)
 	api.call("POST", "session/"+session+"/prompt", `{"text":"after the restart"}`, nil)
 	ph.waitFor("the turn run after the restart", lastText+" === 'Written after the restart.'")
 	ph.screenshot("after-restart")
 	sameMessages("after the instance restarted")
+	said := eval[[]string](ph, "__said")
+	for _, want := range []string{"instance starting…", "The instance runs again."} {
+		if !slices.Contains(said, want) {
+			t.Errorf("the page never said %q while the instance restarted; it said %q", want, said)
+		}
+	}
 	wantTexts := 0
 	for _, m := range messages {
 		for _, p := range m.Parts {
@@ -431,9 +441,14 @@ func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T))
 		t.Errorf("the prompt sent was %+v, want the text with the mention, agent plan, model fake-model", last)
 	}
 
-	// Stop it from the instances screen: a second tap confirms.
+	// Restart it from the instances screen, then stop it: a second tap confirms.
 	ph.do("going to the instances", chromedp.Navigate(up.URL+"/#/"))
 	ph.waitFor("the instance", q("instance-row", `[data-state="running"]`)+" !== null")
+	pid := eval[string](ph, q("instance-row")+".dataset.pid")
+	ph.do("restarting", chromedp.Click(`[data-testid="instance-restart"]`))
+	ph.waitFor("the instance running again, a new process", q("instance-row")+"?.dataset.state === 'running' && "+
+		q("instance-row")+".dataset.pid !== "+strconv.Quote(pid)+" && !"+q("instance-restart")+".disabled")
+	ph.screenshot("instance-restarted")
 	ph.do("stopping, once", chromedp.Click(`[data-testid="instance-stop"]`))
 	if eval[string](ph, q("instance-row")+".dataset.state") != "running" {
 		t.Fatal("one tap on Stop stopped the instance: want a second tap to confirm")

@@ -95,7 +95,7 @@ export function mountInstances(el, ctx) {
     const restart = h("button", { type: "button", testid: "instance-restart",
       onclick: () => run(restart, "Restart", () => api.post(`instances/${encodeURIComponent(inst.id)}/restart`)) }, down ? "Start again" : "Restart");
     const logsButton = h("button", { type: "button", testid: "instance-logs", onclick: () => toggleLogs(inst, panel) }, "Logs");
-    const node = h("article", { class: "row", testid: "instance-row", "data-id": inst.id, "data-port": inst.port, "data-state": inst.state },
+    const node = h("article", { class: "row", testid: "instance-row", "data-id": inst.id, "data-port": inst.port, "data-state": inst.state, "data-pid": inst.opencodePid ?? "" },
       h("div", { class: "row-main" },
         name,
         h("span", { class: `state state-${inst.state}`, testid: "instance-state" }, inst.state),
