@@ -384,19 +384,16 @@ func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T))
 	// restarts (a new OpenCode process on the same port). The page keeps its
 	// stream to the portal, and shows a turn run on the new process, once.
 	// The top bar and the toasts say so as it happens.
-	eval[bool](ph, `(window.__said = [], new MutationObserver((records) => {
-		for (const r of records) for (const n of r.addedNodes) __said.push(n.textContent);
-	}).observe(document.body, {childList: true, subtree: true}), true)`)
+	ph.listen()
 	instances := apiClient{t: t, base: up.URL + "/api/instances/"}
 	instances.call("POST", port+"/restart", "", nil)
 	api.call("POST", "session/"+session+"/prompt", `{"text":"after the restart"}`, nil)
 	ph.waitFor("the turn run after the restart", lastText+" === 'Written after the restart.'")
 	ph.screenshot("after-restart")
 	sameMessages("after the instance restarted")
-	said := eval[[]string](ph, "__said")
 	for _, want := range []string{"instance starting…", "The instance runs again."} {
-		if !slices.Contains(said, want) {
-			t.Errorf("the page never said %q while the instance restarted; it said %q", want, said)
+		if !ph.said(want) {
+			t.Errorf("the page never said %q while the instance restarted; it said %q", want, eval[[]string](ph, "__said"))
 		}
 	}
 	wantTexts := 0

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -345,4 +346,19 @@ func (ph *phone) wake() {
 	if _, err := chromedp.CallBrowser(ph.tab, target.CloseTarget, target.CloseTargetParams{TargetID: ph.away}); err != nil {
 		ph.t.Fatalf("closing the tab in front: %v", err)
 	}
+}
+
+// listen starts recording the text of every node added to the page (a
+// toast, a state in the top bar), for said.
+func (ph *phone) listen() {
+	ph.t.Helper()
+	eval[bool](ph, `(window.__said = [], new MutationObserver((records) => {
+		for (const r of records) for (const n of r.addedNodes) __said.push(n.textContent);
+	}).observe(document.body, {childList: true, subtree: true}), true)`)
+}
+
+// said reports whether a node with exactly text was added since listen.
+func (ph *phone) said(text string) bool {
+	ph.t.Helper()
+	return eval[bool](ph, "__said.includes("+strconv.Quote(text)+")")
 }

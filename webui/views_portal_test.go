@@ -15,14 +15,17 @@ import (
 )
 
 // TestChangesAndFilesOnAPortal drives the Changes and Files screens in
-// Chromium against a real portal, a real OpenCode and a git repository:
-// a new file is staged and committed through the page (git log shows the
-// commit), a change to a tracked file shows in its diff and is discarded,
-// and the file browser lists the folder and shows a file with line numbers.
+// Chromium against a real portal, a real OpenCode and a git repository
+// with a remote: a new file is staged, unstaged, staged again and committed
+// through the page (git log shows the commit), a change to a tracked file
+// shows in its diff and is discarded, the commit is pushed, a commit made
+// elsewhere fetched and pulled, a branch only the remote has switched to;
+// the file browser lists the folder and shows a file with line numbers.
 func TestChangesAndFilesOnAPortal(t *testing.T) {
 	browsertest.Require(t)
 	portaltest.RequireOpenCode(t)
 	repo := portaltest.NewGitRepo(t)
+	remote := filepath.Join(t.TempDir(), "remote.git")
 	model := portaltest.NewFakeModel(t)
 	browser := newBrowser(t)
 	started := make(chan error, 1)
@@ -52,6 +55,9 @@ func TestChangesAndFilesOnAPortal(t *testing.T) {
 		}
 		return strings.TrimSpace(string(out))
 	}
+	git("init", "-q", "--bare", remote)
+	git("remote", "add", "origin", remote)
+	git("push", "-q", "-u", "origin", "HEAD")
 	row := func(path, kind string) string {
 		return q("changes-file", `[data-path="`+path+`"][data-kind="`+kind+`"]`)
 	}
@@ -67,8 +73,18 @@ func TestChangesAndFilesOnAPortal(t *testing.T) {
 	if diff := cmp.Diff([]string{"+# To do", "+", "+- ship"}, added); diff != "" {
 		t.Errorf("the added lines of the diff (-want +got):\n%s", diff)
 	}
-	ph.do("staging it", chromedp.Click(`[data-testid="changes-file"][data-path="notes/todo.md"] [data-testid="stage"]`))
-	ph.waitFor("the staged file", row("notes/todo.md", "staged")+" !== null")
+	stage := func() {
+		t.Helper()
+		ph.do("staging it", chromedp.Click(`[data-testid="changes-file"][data-path="notes/todo.md"] [data-testid="stage"]`))
+		ph.waitFor("the staged file", row("notes/todo.md", "staged")+" !== null")
+	}
+	stage()
+	ph.do("unstaging it", chromedp.Click(`[data-testid="changes-file"][data-path="notes/todo.md"] [data-testid="unstage"]`))
+	ph.waitFor("the file untracked again", row("notes/todo.md", "untracked")+" !== null && "+row("notes/todo.md", "staged")+" === null")
+	if got := git("status", "--porcelain"); got != "?? notes/" {
+		t.Errorf("git status after unstaging: %q", got)
+	}
+	stage()
 	ph.screenshot("changes-staged")
 	ph.do("committing",
 		chromedp.SendKeys(`[data-testid="commit-message"]`, "Add the to-do list"),
@@ -89,6 +105,37 @@ func TestChangesAndFilesOnAPortal(t *testing.T) {
 	if data, err := os.ReadFile(filepath.Join(repo, "notes/todo.md")); err != nil || string(data) != "# To do\n\n- ship\n" {
 		t.Errorf("after discard, the file holds %q (%v)", data, err)
 	}
+
+	// Remotes: push the commit; fetch and pull one made elsewhere; switch
+	// to a branch only the remote has.
+	ph.listen()
+	ph.do("pushing", chromedp.Click(`[data-testid="push"]`))
+	ph.waitFor("the push done", "__said.includes('Pushed')")
+	branch := git("rev-parse", "--abbrev-ref", "HEAD")
+	if got := git("--git-dir", remote, "log", "-1", "--format=%s", branch); got != "Add the to-do list" {
+		t.Errorf("the remote's last commit after the push: %q", got)
+	}
+	other := filepath.Join(t.TempDir(), "other")
+	git("clone", "-q", "-b", branch, remote, other)
+	git("-C", other, "-c", "user.name=Elsewhere", "-c", "user.email=elsewhere@example.com", "commit", "-q", "--allow-empty", "-m", "From elsewhere")
+	git("-C", other, "push", "-q", "origin", "HEAD:refs/heads/"+branch, "HEAD:refs/heads/feature")
+	ph.do("fetching", chromedp.Click(`[data-testid="fetch"]`))
+	ph.waitFor("the fetch done, one commit behind", "__said.includes('Fetched') && "+q("ahead-behind")+".textContent.includes('1 behind')")
+	ph.do("pulling", chromedp.Click(`[data-testid="pull"]`))
+	ph.waitFor("the pull done", "__said.some((s) => s.startsWith('Pulled '))")
+	if got := git("log", "-1", "--format=%s"); got != "From elsewhere" {
+		t.Errorf("the last commit after the pull: %q", got)
+	}
+	ph.waitFor("the remote branch offered", q("branch-picker", ` option[value="feature"]`)+" !== null")
+	ph.do("switching to it", chromedp.SetValue(`[data-testid="branch-picker"]`, "feature"))
+	eval[bool](ph, q("branch-picker")+`.dispatchEvent(new Event("change"))`)
+	ph.waitFor("the switch done", "__said.includes('Switched to feature') && "+q("branch-picker")+".value === 'feature'")
+	if got := git("rev-parse", "--abbrev-ref", "HEAD"); got != "feature" {
+		t.Errorf("the branch after the switch: %q", got)
+	}
+	ph.screenshot("changes-remote")
+	// The notices are tapped away, as they would cover the rows below.
+	eval[bool](ph, `(document.querySelectorAll('[data-testid="toast"]').forEach((n) => n.click()), true)`)
 
 	// Files: browse into the folder and open the file.
 	ph.do("opening Files", chromedp.Navigate(base+"/files"))
