@@ -1,6 +1,9 @@
 package webui_test
 
 import (
+	"bytes"
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +23,8 @@ import (
 // through the page (git log shows the commit), a change to a tracked file
 // shows in its diff and is discarded, the commit is pushed, a commit made
 // elsewhere fetched and pulled, a branch only the remote has switched to;
-// the file browser lists the folder and shows a file with line numbers.
+// the file browser lists the folder, shows a file with line numbers and
+// an image.
 func TestChangesAndFilesOnAPortal(t *testing.T) {
 	browsertest.Require(t)
 	portaltest.RequireOpenCode(t)
@@ -153,4 +157,19 @@ func TestChangesAndFilesOnAPortal(t *testing.T) {
 		t.Errorf("the breadcrumbs (-want +got):\n%s", diff)
 	}
 	ph.screenshot("file")
+
+	// Files: an image shows, read through the raw route.
+	var img bytes.Buffer
+	if err := png.Encode(&img, image.NewRGBA(image.Rect(0, 0, 3, 2))); err != nil {
+		t.Fatal(err)
+	}
+	write("notes/pixel.png", img.String())
+	ph.do("back to the folder", chromedp.Click(`[data-testid="breadcrumb"][data-path="notes"]`))
+	ph.waitFor("the image", q("file-entry", `[data-path="notes/pixel.png"]`)+" !== null")
+	ph.do("opening the image", chromedp.Click(`[data-testid="file-entry"][data-path="notes/pixel.png"]`))
+	ph.waitFor("the image loaded", "!!"+q("file-image")+"?.complete && "+q("file-image")+".naturalWidth === 3 && "+q("file-image")+".naturalHeight === 2")
+	if src := eval[string](ph, q("file-image")+".getAttribute('src')"); !strings.Contains(src, "raw=1") {
+		t.Errorf("the image's src is %q, want the raw route", src)
+	}
+	ph.screenshot("image")
 }
