@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 )
@@ -74,6 +75,9 @@ type Image struct {
 // When the engine already holds an image under the tag with the same
 // content, it is returned as it is.
 func (c *Client) BuildImage(ctx context.Context, opts BuildOptions) (Image, error) {
+	if err := checkTag(opts.Tag); err != nil {
+		return Image{}, err
+	}
 	bin, err := openCodeBinary(opts.OpenCode)
 	if err != nil {
 		return Image{}, err
@@ -115,6 +119,24 @@ func (c *Client) BuildImage(ctx context.Context, opts BuildOptions) (Image, erro
 	}
 	img.Size = got.Size
 	return img, nil
+}
+
+// checkTag says why tag ("" for the default) can not name an image built.
+func checkTag(tag string) error {
+	if tag == "" {
+		return nil
+	}
+	ref, err := reference.ParseNormalizedNamed(tag)
+	if err == nil {
+		if _, digest := ref.(reference.Digested); digest {
+			err = errors.New("a digest names an image's content, not a tag")
+		}
+	}
+	if err != nil {
+		return &Error{Kind: Invalid, Err: err, Message: fmt.Sprintf(
+			"The image tag %q is not one Docker accepts (%v): give one like %s:dev or registry.example/%s:1", tag, err, ImageRepository, ImageRepository)}
+	}
+	return nil
 }
 
 // build sends the build context of fs to the engine and returns the ID

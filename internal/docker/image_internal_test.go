@@ -3,6 +3,8 @@ package docker
 import (
 	"archive/tar"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -322,5 +324,30 @@ func TestBuildContext(t *testing.T) {
 	}
 	if !strings.HasPrefix(dockerfile, "FROM scratch\n") || !strings.Contains(dockerfile, `ENTRYPOINT ["/usr/local/bin/opencode"]`) {
 		t.Errorf("Dockerfile:\n%s", dockerfile)
+	}
+}
+
+// A tag Docker refuses is refused before any file is read.
+func TestBuildImageChecksTheTag(t *testing.T) {
+	tests := []struct {
+		tag  string
+		fail bool
+	}{
+		{"", false},
+		{"portal-opencode:dev", false},
+		{"registry.example:5000/team/portal-opencode:1.18.33", false},
+		{"Bad Tag", true},
+		{"portal-opencode:", true},
+		{"portal-opencode@sha256:" + strings.Repeat("a", 64), true},
+	}
+	for _, tt := range tests {
+		err := checkTag(tt.tag)
+		var de *Error
+		if tt.fail != (err != nil) || (err != nil && (!errors.As(err, &de) || de.Kind != Invalid || !strings.Contains(err.Error(), "portal-opencode:dev"))) {
+			t.Errorf("checkTag(%q) = %v, want failure %v (an *Error of kind Invalid saying what to give)", tt.tag, err, tt.fail)
+		}
+	}
+	if _, err := (&Client{}).BuildImage(context.Background(), BuildOptions{Tag: "Bad Tag", OpenCode: "/nonexistent"}); err == nil || !strings.Contains(err.Error(), `"Bad Tag"`) {
+		t.Errorf("BuildImage with a bad tag: %v, want the tag refused first", err)
 	}
 }
