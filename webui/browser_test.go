@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -438,11 +439,22 @@ func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T))
 		t.Errorf("the prompt sent was %+v, want the text with the mention, agent plan, model fake-model", last)
 	}
 
-	// Restart it from the instances screen, then stop it: a second tap confirms.
+	// OpenCode dies: the instances screen says it crashed and starts it
+	// again; then it is stopped (a second tap confirms).
 	ph.do("going to the instances", chromedp.Navigate(up.URL+"/#/"))
 	ph.waitFor("the instance", q("instance-row", `[data-state="running"]`)+" !== null")
 	pid := eval[string](ph, q("instance-row")+".dataset.pid")
-	ph.do("restarting", chromedp.Click(`[data-testid="instance-restart"]`))
+	n, err := strconv.Atoi(pid)
+	if err != nil {
+		t.Fatalf("the instance's row gives the pid %q", pid)
+	}
+	if err := syscall.Kill(n, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	ph.waitFor("the crashed instance", q("instance-row", `[data-state="crashed"]`)+" !== null && "+
+		q("instance-state")+".textContent === 'crashed' && "+q("instance-restart")+".textContent === 'Start again'")
+	ph.screenshot("instance-crashed")
+	ph.do("starting it again", chromedp.Click(`[data-testid="instance-restart"]`))
 	ph.waitFor("the instance running again, a new process", q("instance-row")+"?.dataset.state === 'running' && "+
 		q("instance-row")+".dataset.pid !== "+strconv.Quote(pid)+" && !"+q("instance-restart")+".disabled")
 	ph.screenshot("instance-restarted")
