@@ -19,7 +19,7 @@ func (m *Manager) adopt() error {
 	}
 	var found []registry.Entry
 	for _, e := range f.Instances {
-		if e.OpencodePID != nil && *e.OpencodePID != os.Getpid() && e.OpencodePort != 0 && !OwnerAlive(e.Owner) && m.Alive(e) {
+		if names(e) && e.OpencodePort != 0 && !OwnerAlive(e.Owner) && m.Alive(e) {
 			found = append(found, e)
 		}
 	}
@@ -52,7 +52,7 @@ func (m *Manager) adopt() error {
 		for i := range f.Instances {
 			e := &f.Instances[i]
 			for j, c := range found {
-				if runs[j] != nil && e.ID == c.ID && e.Owner == c.Owner && samePID(e.OpencodePID, c.OpencodePID) {
+				if runs[j] != nil && e.ID == c.ID && e.Owner == c.Owner && sameRun(*e, c) {
 					e.Owner = m.owner
 					e.State, e.Restarts, e.LastExit = StateRunning, 0, "" // as supervised from now on
 					claimed[e.ID] = true
@@ -74,7 +74,7 @@ func (m *Manager) adopt() error {
 		case run == nil:
 		case claimed[found[j].ID]:
 			m.add(found[j], run, false)
-			m.cfg.Logger.Info("adopted instance", "instance", found[j].ID, "pid", *found[j].OpencodePID, "port", found[j].OpencodePort)
+			m.cfg.Logger.Info("adopted instance", "instance", found[j].ID, "port", found[j].OpencodePort)
 		default:
 			run.Detach()
 		}
@@ -82,4 +82,18 @@ func (m *Manager) adopt() error {
 	return nil
 }
 
-func samePID(a, b *int) bool { return a != nil && b != nil && *a == *b }
+// names reports whether the entry names a run to adopt: a process other
+// than this one, or a container.
+func names(e registry.Entry) bool {
+	return e.OpencodePID != nil && *e.OpencodePID != os.Getpid() || e.ContainerID != nil && *e.ContainerID != ""
+}
+
+// sameRun reports whether two versions of an entry name the same run: the
+// same process and the same container.
+func sameRun(a, b registry.Entry) bool {
+	return same(a.OpencodePID, b.OpencodePID) && same(a.ContainerID, b.ContainerID)
+}
+
+func same[T comparable](a, b *T) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}

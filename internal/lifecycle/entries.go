@@ -61,6 +61,10 @@ func (m *Manager) changed(id string, s Status) {
 			pid := s.PID
 			e.OpencodePID = &pid
 		}
+		if s.Container != "" {
+			id := s.Container
+			e.ContainerID = &id
+		}
 		if s.Port > 0 {
 			e.OpencodePort = s.Port
 		}

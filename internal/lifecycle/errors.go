@@ -113,6 +113,10 @@ func startError(dir string, err error) error {
 		return &Error{Kind: Conflict, Err: err, Message: fmt.Sprintf(
 			"The instance for %s was stopped meanwhile; start it again", dir)}
 	}
+	var le *Error
+	if errors.As(err, &le) { // a Runner's own failure, which says what to do
+		return &Error{Kind: le.Kind, Err: err, Message: fmt.Sprintf("Starting OpenCode for %s failed: %s", dir, le.Message)}
+	}
 	return &Error{Kind: Internal, Err: err, Hint: HintOpenCodeBin, Message: fmt.Sprintf(
 		"Starting OpenCode for %s failed: %v; check which opencode executable the portal runs", dir, err)}
 }

@@ -3,7 +3,9 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -49,7 +51,7 @@ func (f *fakeRunner) Start(ctx context.Context, spec Spec) (Proc, error) {
 	}
 	p := f.proc(spec)
 	if spec.Spawned != nil {
-		spec.Spawned(p.pid)
+		spec.Spawned(p.pid, "")
 	}
 	if crash != "" {
 		p.crash(crash)
@@ -85,6 +87,18 @@ func (f *fakeRunner) Logs(e registry.Entry, tail int) ([]string, error) {
 	return []string{"output of " + e.ID}, nil
 }
 
+func (f *fakeRunner) Holds(registry.Entry, netip.AddrPort) error { return nil }
+
+func (f *fakeRunner) Remove(e registry.Entry) error {
+	if e.LogFile == "" {
+		return nil
+	}
+	if err := os.Remove(e.LogFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
 func (f *fakeRunner) starts() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -115,6 +129,7 @@ func (p *fakeProc) PID() int                   { return p.pid }
 func (p *fakeProc) Port() int                  { return p.spec.Entry.OpencodePort }
 func (p *fakeProc) Done() <-chan struct{}      { return p.done }
 func (p *fakeProc) Holds(netip.AddrPort) error { return nil }
+func (p *fakeProc) Container() string          { return "" }
 
 func (p *fakeProc) Exit() (string, bool) {
 	p.mu.Lock()

@@ -1,6 +1,8 @@
 package lifecycle
 
 import (
+	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -63,4 +65,18 @@ func EntryState(e registry.Entry, alive bool, healthy func() bool) (string, bool
 		return e.State, true
 	}
 	return StateStopped, false
+}
+
+// Holds reports whether the socket listening at addr is that of the
+// entry's OpenCode: its current run's when supervised here, else as the
+// runner of its type tells (see Proc.Holds).
+func (m *Manager) Holds(e registry.Entry, addr netip.AddrPort) error {
+	if s := m.get(e.ID); s != nil {
+		return s.run.Holds(addr)
+	}
+	r, ok := m.runnerFor(e)
+	if !ok {
+		return fmt.Errorf("this portal can not tell who holds the sockets of instances of type %q", e.InstanceType)
+	}
+	return r.Holds(e, addr)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/opencode-portal/portal/internal/procfs"
@@ -38,7 +40,7 @@ func (r ProcessRunner) options(spec Spec) supervisor.Options {
 	if spec.Spawned != nil {
 		o.Notify = func(s supervisor.Status) {
 			if s.State == supervisor.StateStarting && s.PID > 0 {
-				spec.Spawned(s.PID)
+				spec.Spawned(s.PID, "")
 			}
 		}
 	}
@@ -95,10 +97,31 @@ func (ProcessRunner) Logs(e registry.Entry, tail int) ([]string, error) {
 	return supervisor.TailFile(e.LogFile, tail)
 }
 
+// Holds reports whether the socket at addr is held by the entry's process
+// or one of its descendants.
+func (ProcessRunner) Holds(e registry.Entry, addr netip.AddrPort) error {
+	if e.OpencodePID == nil {
+		return procfs.ErrNoListener
+	}
+	return procfs.ListenerHeldBy(*e.OpencodePID, addr)
+}
+
+// Remove removes the entry's log file.
+func (ProcessRunner) Remove(e registry.Entry) error {
+	if e.LogFile == "" {
+		return nil
+	}
+	if err := os.Remove(e.LogFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
 // processProc is a supervisor.Process as a Proc.
 type processProc struct{ p *supervisor.Process }
 
 func (r processProc) PID() int                       { return r.p.Status().PID }
+func (r processProc) Container() string              { return "" }
 func (r processProc) Port() int                      { return r.p.Status().Port }
 func (r processProc) Done() <-chan struct{}          { return r.p.Done() }
 func (r processProc) Logs(n int) []string            { return r.p.Logs(n) }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
+	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/opencode-portal/portal/internal/procfs"
 	"github.com/opencode-portal/portal/internal/registry"
 	"github.com/opencode-portal/portal/internal/ringlog"
 )
@@ -113,7 +113,9 @@ func adopt(ctx context.Context, runner Runner, e registry.Entry, sv supervision)
 		return nil, err
 	}
 	s.cur = p
-	s.setStatus(func(st *Status) { st.State, st.PID, st.Port = StateRunning, p.PID(), p.Port() })
+	s.setStatus(func(st *Status) {
+		st.State, st.PID, st.Container, st.Port = StateRunning, p.PID(), p.Container(), p.Port()
+	})
 	go s.loop()
 	return s, nil
 }
@@ -122,8 +124,8 @@ func adopt(ctx context.Context, runner Runner, e registry.Entry, sv supervision)
 func (s *keptRun) spec() Spec {
 	return Spec{
 		Entry: s.entry,
-		Spawned: func(pid int) {
-			s.setStatus(func(st *Status) { st.State, st.PID = StateStarting, pid })
+		Spawned: func(pid int, container string) {
+			s.setStatus(func(st *Status) { st.State, st.PID, st.Container = StateStarting, pid, container })
 			s.notify()
 		},
 		Logger: s.sv.Logger,
@@ -145,7 +147,7 @@ func (s *keptRun) start(ctx context.Context) error {
 	now := time.Now()
 	s.mu.Lock()
 	s.cur = p
-	s.status.State, s.status.PID, s.status.Port, s.status.StartedAt = StateRunning, p.PID(), p.Port(), now
+	s.status.State, s.status.PID, s.status.Container, s.status.Port, s.status.StartedAt = StateRunning, p.PID(), p.Container(), p.Port(), now
 	s.mu.Unlock()
 	s.notify()
 	return nil
@@ -309,13 +311,20 @@ func (s *keptRun) finish() {
 		exit, _ := s.ended().Exit()
 		s.setStatus(func(st *Status) { st.LastExit = exit })
 	}
-	if f := s.entry.LogFile; f != "" {
-		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			s.sv.Logger.Warn("remove output file", "err", err)
-		}
+	if err := s.runner.Remove(s.entry); err != nil {
+		s.sv.Logger.Warn("remove what the instance kept", "err", err)
 	}
 	s.setStatus(func(st *Status) { st.State, st.PID = StateStopped, 0 })
 	s.notify()
+}
+
+// Holds reports whether the socket at addr is the current run's.
+func (s *keptRun) Holds(addr netip.AddrPort) error {
+	p := s.current()
+	if p == nil {
+		return procfs.ErrNoListener
+	}
+	return p.Holds(addr)
 }
 
 // Status returns where the run is now.

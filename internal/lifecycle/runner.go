@@ -13,12 +13,12 @@ import (
 )
 
 // Runner starts and stops the OpenCode servers of one instance type (the
-// registry's instanceType: "process" today), one run at a time: the
+// registry's instanceType: "process", "docker"), one run at a time: the
 // lifecycle restarts them by its policy. Its methods are safe for
 // concurrent use.
 type Runner interface {
 	// Start starts the OpenCode of spec.Entry once, tells spec.Spawned its
-	// pid, and returns once spec.AwaitReady says it answers. A failed start
+	// pid (and container), and returns once spec.AwaitReady says it answers. A failed start
 	// leaves nothing running; its error wraps ErrStartTimeout, ErrExited
 	// or a context error, and may be a *StartError with the last lines
 	// OpenCode printed.
@@ -39,14 +39,25 @@ type Runner interface {
 	// it. An error wrapping fs.ErrNotExist means its output is gone;
 	// ErrNoOutput that it was never captured.
 	Logs(e registry.Entry, tail int) ([]string, error)
+	// Holds reports, as Proc.Holds does, whether the socket listening at
+	// addr is that of the OpenCode the entry names, which no portal
+	// supervises here.
+	Holds(e registry.Entry, addr netip.AddrPort) error
+	// Remove removes what the runner kept for the entry's instance across
+	// its runs (its output, its data), once it is stopped for good and no
+	// run of it is left. What is already gone is not an error.
+	Remove(e registry.Entry) error
 }
 
 // Proc is one run of an instance's OpenCode, started or adopted by a
 // Runner, until it exits, Stop or Detach. Its methods are safe for
 // concurrent use.
 type Proc interface {
-	// PID is the process (or container's main process) it runs as.
+	// PID is the process (or container's main process, as the host sees
+	// it) it runs as.
 	PID() int
+	// Container is the id of the container it runs in; "" for a process.
+	Container() string
 	// Port is the port it answers on.
 	Port() int
 	// Done is closed once it exited, on its own or by Stop, or was
@@ -61,7 +72,9 @@ type Proc interface {
 	// Holds reports whether the socket listening at addr is its own, and
 	// why not; an error wrapping errors.ErrUnsupported where that can not
 	// be told. The health check, which carries the password, goes only to
-	// its own socket.
+	// its own socket. A process's own sockets are those it or its
+	// descendants hold; a container's, that of the Engine's proxy that
+	// publishes its port.
 	Holds(addr netip.AddrPort) error
 	// Stop ends it, gracefully within the Runner's stop timeout or at
 	// once when ctx ends, and waits until it is gone.
@@ -88,6 +101,10 @@ type Run interface {
 	// Detach ends supervision and leaves OpenCode running, for a portal to
 	// adopt later.
 	Detach()
+	// Holds reports whether the socket listening at addr is that of the
+	// current OpenCode (see Proc.Holds); an error wrapping
+	// procfs.ErrNoListener when none runs.
+	Holds(addr netip.AddrPort) error
 }
 
 // Spec is what a Runner starts or adopts.
@@ -95,10 +112,10 @@ type Spec struct {
 	// Entry is the instance's registry entry: folder, hostname, port,
 	// password, log file; for Adopt also its pid (or container).
 	Entry registry.Entry
-	// Spawned, if set, is told the pid as soon as OpenCode runs, before it
-	// answers, so that the registry names it should this portal die
-	// during the start.
-	Spawned func(pid int)
+	// Spawned, if set, is told the pid (and the container, "" for a
+	// process) as soon as OpenCode runs, before it answers, so that the
+	// registry names it should this portal die during the start.
+	Spawned func(pid int, container string)
 	Logger  *slog.Logger
 	ready   *readiness
 }
@@ -125,7 +142,8 @@ const (
 // Status is a snapshot of a Run.
 type Status struct {
 	State     string
-	PID       int // 0 when none runs
+	PID       int    // 0 when none runs
+	Container string // the id of the container it runs in; "" for a process, or none
 	Port      int
 	Restarts  int       // starts after the first one
 	LastExit  string    // how the last run ended ("exit status 1", "signal: killed"), "" if none did

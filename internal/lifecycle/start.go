@@ -20,6 +20,13 @@ type StartOptions struct {
 	Name      string // default: the folder's name
 	Port      int    // default: the first free port from Config.FirstPort
 	Hostname  string
+	// Type is the instance type, whose Runner runs it (default
+	// ProcessType); Image, CPUs and Memory are a container's (see
+	// registry.Entry), checked by the caller.
+	Type   string
+	Image  string
+	CPUs   float64
+	Memory int64
 }
 
 // Started is what Start returns: the folder's instance, with its run when it
@@ -93,6 +100,9 @@ func (m *Manager) start(ctx context.Context, opts StartOptions) (Started, error)
 	dir := opts.Directory
 	if err := m.open(); err != nil {
 		return Started{}, err
+	}
+	if _, ok := m.cfg.Runners[cmp.Or(opts.Type, ProcessType)]; !ok {
+		return Started{}, errorf(Conflict, "This portal can not run instances of type %q; start the folder as a process", opts.Type)
 	}
 	for attempt := 1; ; attempt++ {
 		r, err := m.reserve(ctx, opts)
@@ -189,7 +199,10 @@ func (m *Manager) reserve(ctx context.Context, opts StartOptions) (reservation, 
 			OpencodePort: port,
 			Hostname:     opts.Hostname,
 			StartedAt:    Timestamp(time.Now()),
-			InstanceType: ProcessType,
+			InstanceType: cmp.Or(opts.Type, ProcessType),
+			Image:        opts.Image,
+			CPUs:         opts.CPUs,
+			Memory:       opts.Memory,
 			Password:     newPasswordText(),
 			Owner:        m.owner,
 			LogFile:      filepath.Join(m.cfg.LogDir, id+".log"),

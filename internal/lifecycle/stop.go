@@ -29,8 +29,8 @@ func (m *Manager) Stop(ctx context.Context, e registry.Entry) error {
 		if webAlive(e) { // the original CLI's web UI
 			err = errors.Join(err, supervisor.Terminate(ctx, *e.WebPID, m.cfg.StopTimeout))
 		}
-		if e.LogFile != "" {
-			os.Remove(e.LogFile)
+		if r, ok := m.runnerFor(e); ok {
+			err = errors.Join(err, r.Remove(e))
 		}
 	}
 	if err != nil {
@@ -62,7 +62,7 @@ func (m *Manager) Restart(ctx context.Context, e registry.Entry) (Started, error
 	// Claim the entry first, so the portal that supervised it lets it go.
 	old := e
 	err := m.updateEntry(ctx, e.ID, false, func(e *registry.Entry) {
-		e.Owner, e.OpencodePID, e.State = m.owner, nil, StateStarting
+		e.Owner, e.OpencodePID, e.ContainerID, e.State = m.owner, nil, nil, StateStarting
 		if e.LogFile == "" {
 			e.LogFile = filepath.Join(m.cfg.LogDir, e.ID+".log")
 		}

@@ -176,16 +176,8 @@ func children(pid int) []int {
 
 // childrenByParent returns the processes whose parent is pid.
 func childrenByParent(pid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
 	var out []int
-	for _, e := range entries {
-		n, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
+	for _, n := range Pids() {
 		if f, ok := statFields(n); ok && f[1] == strconv.Itoa(pid) {
 			out = append(out, n)
 		}

@@ -57,6 +57,11 @@ type Entry struct {
 	// killed"), and Restarts counts the starts after the first there.
 	LastExit string `json:"portalLastExit,omitempty"`
 	Restarts int    `json:"portalRestarts,omitempty"`
+	// Image, CPUs and Memory are a docker instance's image and limits (in
+	// CPUs and bytes; 0 for none), for each of its runs.
+	Image  string  `json:"portalImage,omitempty"`
+	CPUs   float64 `json:"portalCpus,omitempty"`
+	Memory int64   `json:"portalMemory,omitempty"`
 
 	// Extra holds the fields this package does not know, written back as read.
 	Extra map[string]json.RawMessage `json:"-"`
