@@ -10,6 +10,7 @@ import (
 
 	"github.com/opencode-portal/portal/internal/lifecycle"
 	"github.com/opencode-portal/portal/internal/procfs"
+	"github.com/opencode-portal/portal/internal/registry"
 )
 
 // dialFunc is the DialContext of an http.Transport.
@@ -46,12 +47,12 @@ func (p *Portal) guardDial(dial dialFunc) dialFunc {
 		if err != nil {
 			return nil, fmt.Errorf("dial %s: bad port", addr)
 		}
-		pid, id, err := p.runningPID(port)
+		e, err := p.runningEntry(port)
 		if err != nil {
 			return nil, err
 		}
 		if to, err := netip.ParseAddrPort(addr); err == nil {
-			if err := heldError(port, id, procfs.ListenerHeldBy(pid, to)); err != nil {
+			if err := heldError(port, e.ID, p.life.Holds(e, to)); err != nil {
 				return nil, err
 			}
 		}
@@ -64,7 +65,7 @@ func (p *Portal) guardDial(dial dialFunc) dialFunc {
 			conn.Close()
 			return nil, fmt.Errorf("dial %s: not a TCP connection", addr)
 		}
-		if err := heldError(port, id, procfs.ListenerHeldBy(pid, remote.AddrPort())); err != nil {
+		if err := heldError(port, e.ID, p.life.Holds(e, remote.AddrPort())); err != nil {
 			conn.Close()
 			return nil, err
 		}
@@ -72,23 +73,27 @@ func (p *Portal) guardDial(dial dialFunc) dialFunc {
 	}
 }
 
-// runningPID returns the pid of the OpenCode process of the instance
-// registered on port, and the instance's id. An instance supervised here
-// must be running; any other must have a live process, else the client and
+// runningEntry returns the entry of the instance registered on port, whose
+// OpenCode must run. An instance supervised here must be running; any
+// other must have a live process (or container), else the client and
 // repository kept for it are dropped.
-func (p *Portal) runningPID(port int) (pid int, id string, err error) {
+func (p *Portal) runningEntry(port int) (registry.Entry, error) {
 	e, err := p.registeredOn(port)
 	if err != nil {
-		return 0, "", err
+		return e, err
 	}
 	if run := p.life.Run(e.ID); run != nil {
 		st := run.Status()
 		if st.State != StateRunning || st.PID == 0 {
-			return 0, e.ID, notRunning(port, e.ID, st.State)
+			return e, notRunning(port, e.ID, st.State)
 		}
-		return st.PID, e.ID, nil
+		return e, nil
 	}
-	if e.OpencodePID == nil || !procfs.Alive(*e.OpencodePID) {
+	alive := e.OpencodePID != nil && procfs.Alive(*e.OpencodePID)
+	if e.ContainerID != nil { // a container runs when its Engine says so
+		alive = p.life.Alive(e)
+	}
+	if !alive {
 		// Another portal's (or no portal's) instance that stopped: what
 		// was kept for it goes now, not when its port is reused.
 		p.instanceEnded(port, false)
@@ -98,9 +103,9 @@ func (p *Portal) runningPID(port int) (pid int, id string, err error) {
 		if state == StateRunning { // the original CLI's web UI outlived it
 			state = "its OpenCode process has exited"
 		}
-		return 0, e.ID, notRunning(port, e.ID, state)
+		return e, notRunning(port, e.ID, state)
 	}
-	return *e.OpencodePID, e.ID, nil
+	return e, nil
 }
 
 // notRunning is the error for a relay to an instance whose OpenCode is not

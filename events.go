@@ -87,11 +87,11 @@ func (p *Portal) Subscribe(ctx context.Context, port int, filter EventFilter) (<
 	if err := CheckPort(port); err != nil {
 		return nil, err
 	}
-	_, id, err := p.runningPID(port)
+	e, err := p.runningEntry(port)
 	if err != nil {
 		return nil, err
 	}
-	hub, err := p.events.hub(p, port, id)
+	hub, err := p.events.hub(p, port, e.ID)
 	if err != nil {
 		return nil, err
 	}

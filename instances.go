@@ -37,7 +37,8 @@ type Instance struct {
 	PID       *int
 	WebPID    *int
 	StartedAt string
-	// InstanceType is "process" (or "docker" for entries of old CLIs).
+	// InstanceType is how OpenCode runs: "process" or "docker" (a
+	// container, whose id is ContainerID).
 	InstanceType string
 	ContainerID  *string
 	State        string
@@ -60,8 +61,16 @@ type StartOptions struct {
 	Name string
 	// Port defaults to the first free port from Config.FirstPort.
 	Port int
-	// Hostname defaults to Config.Hostname.
+	// Hostname defaults to Config.Hostname. A docker instance is published
+	// on 127.0.0.1 only.
 	Hostname string
+	// Runtime is how OpenCode runs; default Config.DefaultRuntime.
+	Runtime Runtime
+	// Image, CPUs and Memory are a docker instance's image and limits (CPUs,
+	// bytes); default Config.Docker's.
+	Image  string
+	CPUs   float64
+	Memory int64
 }
 
 // StartInstance starts `opencode serve` in opts.Directory and returns once
@@ -81,12 +90,12 @@ func (p *Portal) StartInstance(ctx context.Context, opts StartOptions) (Instance
 	if opts.Port != 0 && CheckPort(opts.Port) != nil {
 		return Instance{}, Errorf(EINVALID, "Invalid port %d: give a port in 1-65535, or none to pick a free one", opts.Port)
 	}
-	in, err := p.life.Start(ctx, lifecycle.StartOptions{
-		Directory: dir,
-		Name:      opts.Name,
-		Port:      opts.Port,
-		Hostname:  cmp.Or(opts.Hostname, p.cfg.Hostname),
-	})
+	lo, err := p.instanceRuntime(ctx, opts)
+	if err != nil {
+		return Instance{}, err
+	}
+	lo.Directory, lo.Name, lo.Port = dir, opts.Name, opts.Port
+	in, err := p.life.Start(ctx, lo)
 	if err != nil && err == ctx.Err() { // the start goes on for the others
 		return Instance{}, &Error{Code: ETIMEOUT, Err: ctx.Err(), Message: fmt.Sprintf(
 			"Stopped waiting for OpenCode for %s to be ready (%v); its start goes on: list the instances to see when it runs", dir, ctx.Err())}
@@ -323,6 +332,9 @@ func supervisedInstance(e registry.Entry, st lifecycle.Status) Instance {
 	if st.PID > 0 {
 		in.PID = &st.PID
 	}
+	if st.Container != "" {
+		in.ContainerID = &st.Container
+	}
 	if st.Port > 0 {
 		in.Port = st.Port
 		in.URL = instanceURL(e.Hostname, st.Port)
@@ -345,7 +357,7 @@ func instanceFromEntry(e registry.Entry, state string) Instance {
 		PID:          e.OpencodePID,
 		WebPID:       e.WebPID,
 		StartedAt:    e.StartedAt,
-		InstanceType: "process",
+		InstanceType: cmp.Or(e.InstanceType, lifecycle.ProcessType),
 		ContainerID:  e.ContainerID,
 		State:        state,
 		Restarts:     e.Restarts,

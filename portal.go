@@ -2,6 +2,7 @@ package portal
 
 import (
 	"cmp"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opencode-portal/portal/internal/dockerrun"
 	"github.com/opencode-portal/portal/internal/lifecycle"
 	"github.com/opencode-portal/portal/internal/opencode"
 	"github.com/opencode-portal/portal/internal/registry"
@@ -70,6 +72,11 @@ type Config struct {
 	// default they keep running, like the original CLI's, and the next
 	// Portal adopts them.
 	StopOnClose bool
+	// DefaultRuntime is how an instance runs when its start names no
+	// runtime: RuntimeProcess (the default) or RuntimeDocker.
+	DefaultRuntime Runtime
+	// Docker configures the instances run in containers.
+	Docker DockerConfig
 }
 
 // DefaultRegistryPath returns the registry file a zero Config.RegistryPath
@@ -106,6 +113,13 @@ func (c Config) withDefaults() (Config, error) {
 	c.StartTimeout = cmp.Or(c.StartTimeout, time.Minute)
 	c.StopTimeout = cmp.Or(c.StopTimeout, 5*time.Second)
 	c.MaxInstances = cmp.Or(c.MaxInstances, DefaultMaxInstances)
+	c.DefaultRuntime = cmp.Or(c.DefaultRuntime, RuntimeProcess)
+	if c.DefaultRuntime != RuntimeProcess && c.DefaultRuntime != RuntimeDocker {
+		return c, Errorf(EINVALID, "Invalid default runtime %q: use %q or %q", c.DefaultRuntime, RuntimeProcess, RuntimeDocker)
+	}
+	if err := checkLimits(c.Docker.CPUs, c.Docker.Memory); err != nil {
+		return c, err
+	}
 	roots, err := resolveRoots(c.AllowedRoots)
 	if err != nil {
 		return c, err
@@ -134,6 +148,7 @@ type Portal struct {
 	// subsystems
 	prompts *prompts           // sync prompt calls, detached from their callers
 	life    *lifecycle.Manager // the instances: started, adopted, supervised here
+	docker  *dockerrun.Runner  // runs the docker instances, connected to the Engine at its first need
 	events  *eventHubs         // one shared live event stream per instance
 	lists   *sessionLists      // each instance's own session listing, kept while its events tell of no change
 	git     *gitRepos          // one git repository handle per worktree
@@ -158,7 +173,9 @@ func New(cfg Config) (*Portal, error) {
 	p.events = newEventHubs()
 	p.lists = newSessionLists()
 	p.git = newGitRepos()
+	p.docker = p.newDockerRunner()
 	if p.life, err = p.newLifecycle(); err != nil {
+		p.docker.Close()
 		return nil, err
 	}
 	return p, nil
@@ -176,5 +193,5 @@ func (p *Portal) Close() error {
 	p.events.close()
 	p.prompts.close()
 	p.transport.CloseIdleConnections()
-	return err
+	return errors.Join(err, p.docker.Close())
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path/filepath"
 
+	"github.com/opencode-portal/portal/internal/dockerrun"
 	"github.com/opencode-portal/portal/internal/lifecycle"
 )
 
@@ -19,16 +20,20 @@ const (
 )
 
 // newLifecycle returns the lifecycle of the Portal's instances, run as
-// local processes, having adopted those no live portal supervises.
+// local processes or in containers, having adopted those no live portal
+// supervises.
 func (p *Portal) newLifecycle() (*lifecycle.Manager, error) {
 	cfg := p.cfg
 	m, err := lifecycle.New(lifecycle.Config{
 		Registry: p.registry,
-		Runners: map[string]lifecycle.Runner{lifecycle.ProcessType: lifecycle.ProcessRunner{
-			Bin:         cfg.OpenCodeBin,
-			Env:         cfg.Env,
-			StopTimeout: cfg.StopTimeout,
-		}},
+		Runners: map[string]lifecycle.Runner{
+			lifecycle.ProcessType: lifecycle.ProcessRunner{
+				Bin:         cfg.OpenCodeBin,
+				Env:         cfg.Env,
+				StopTimeout: cfg.StopTimeout,
+			},
+			dockerrun.Type: p.docker,
+		},
 		LogDir:       filepath.Join(filepath.Dir(cfg.RegistryPath), ".portal-logs"),
 		FirstPort:    cfg.FirstPort,
 		MaxInstances: cfg.MaxInstances,

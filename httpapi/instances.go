@@ -83,14 +83,27 @@ func (h *handler) listInstances(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) startInstance(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
-		Directory string `json:"directory"`
-		Name      string `json:"name"`
-		Port      int    `json:"port"`
+		Directory string  `json:"directory"`
+		Name      string  `json:"name"`
+		Port      int     `json:"port"`
+		Runtime   string  `json:"runtime"`
+		CPUs      float64 `json:"cpus"`
+		Memory    string  `json:"memory"`
+		Image     string  `json:"image"`
 	}
 	if err := decodeJSON(r, &body); err != nil {
 		return err
 	}
-	in, err := h.p.StartInstance(r.Context(), portal.StartOptions{Directory: body.Directory, Name: body.Name, Port: body.Port})
+	var memory int64
+	if body.Memory != "" {
+		m, err := portal.ParseMemory(body.Memory)
+		if err != nil {
+			return err
+		}
+		memory = m
+	}
+	in, err := h.p.StartInstance(r.Context(), portal.StartOptions{Directory: body.Directory, Name: body.Name, Port: body.Port,
+		Runtime: portal.Runtime(body.Runtime), CPUs: body.CPUs, Memory: memory, Image: body.Image})
 	if err != nil {
 		return err
 	}

@@ -39,13 +39,13 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return nil
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tPORT\tSTATE\tPID\tDIRECTORY")
+	fmt.Fprintln(w, "ID\tNAME\tPORT\tSTATE\tRUNTIME\tPID\tDIRECTORY")
 	for _, in := range list {
 		pid := "-"
 		if in.PID != nil {
 			pid = fmt.Sprint(*in.PID)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\n", in.ID, in.Name, in.Port, in.State, pid, in.Directory)
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", in.ID, in.Name, in.Port, in.State, in.InstanceType, pid, in.Directory)
 	}
 	return w.Flush()
 }

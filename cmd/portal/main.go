@@ -28,7 +28,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the HTTP server (the API and the instances it drives)", runServe},
-		{"run", "start OpenCode for a folder and print its URL: run [DIR] [--name N] [--opencode-port P] [--hostname H]", runRun},
+		{"run", "start OpenCode for a folder and print its URL: run [DIR] [--name N] [--opencode-port P] [--hostname H] [--docker [--cpus N] [--memory SIZE] [--image I]]", runRun},
 		{"list", "list the instances: list [--json]", runList},
 		{"stop", "stop an instance: stop [--name N | -d DIR]", runStop},
 		{"clean", "remove registry entries whose processes are gone", runClean},
