@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -214,13 +215,38 @@ func NewFakeModel(tb testing.TB) *FakeModel {
 
 // StartFakeModel starts a FakeModel on a loopback port. The caller must Close it.
 func StartFakeModel() *FakeModel {
+	return startFakeModel(nil)
+}
+
+// NewFakeModelAt starts a FakeModel listening at addr ("host:port"; port 0
+// for a free one), as OpenCode in a container reaches the host on its
+// bridge address, and closes it when tb's test ends.
+func NewFakeModelAt(tb testing.TB, addr string) *FakeModel {
+	tb.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		tb.Fatalf("fake model: %v", err)
+	}
+	m := startFakeModel(l)
+	tb.Cleanup(m.Close)
+	return m
+}
+
+// startFakeModel starts a FakeModel on l, or on a loopback port when l is
+// nil.
+func startFakeModel(l net.Listener) *FakeModel {
 	m := &FakeModel{done: make(chan struct{}), changed: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", m.serveCompletions)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "the fake model serves only POST /v1/chat/completions")
 	})
-	m.srv = httptest.NewServer(mux)
+	m.srv = httptest.NewUnstartedServer(mux)
+	if l != nil {
+		m.srv.Listener.Close()
+		m.srv.Listener = l
+	}
+	m.srv.Start()
 	return m
 }
 
