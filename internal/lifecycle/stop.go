@@ -29,8 +29,8 @@ func (m *Manager) Stop(ctx context.Context, e registry.Entry) error {
 		if webAlive(e) { // the original CLI's web UI
 			err = errors.Join(err, supervisor.Terminate(ctx, *e.WebPID, m.cfg.StopTimeout))
 		}
-		if r, ok := m.runnerFor(e); ok {
-			err = errors.Join(err, r.Remove(e))
+		if err == nil {
+			m.removeKept(e)
 		}
 	}
 	if err != nil {
@@ -161,11 +161,23 @@ func (m *Manager) Clean(ctx context.Context) ([]Started, error) {
 	}
 	for _, in := range removed {
 		m.letGo(in.Entry.ID)
+		m.removeKept(in.Entry)
 		if !held[in.Entry.OpencodePort] {
 			m.released(in.Entry.OpencodePort)
 		}
 	}
 	return removed, nil
+}
+
+// removeKept removes what the runner kept for the entry's instance, which
+// is stopped for good; a failure is logged, as the instance is gone all
+// the same.
+func (m *Manager) removeKept(e registry.Entry) {
+	if r, ok := m.runnerFor(e); ok {
+		if err := r.Remove(e); err != nil {
+			m.cfg.Logger.Warn("removing what a stopped instance kept", "instance", e.ID, "err", err)
+		}
+	}
 }
 
 // Close ends supervision: with stop, the instances this Manager started are
