@@ -44,6 +44,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxBodyMiB := fs.Int64("max-body-mib", httpapi.DefaultMaxBodyBytes>>20, "largest request body, in MiB, of every route but the prompt routes")
 	maxPromptMiB := fs.Int64("max-prompt-mib", httpapi.DefaultMaxPromptBytes>>20, "largest request body, in MiB, of the prompt and prompt_async routes (a pasted log or file)")
 	maxConns := fs.Int("max-connections", defaultMaxConnections, "connections served at once; more wait until one closes (each open page holds one or more for its live events)")
+	runtime := fs.String("runtime", string(portal.RuntimeProcess), "how instances run when a start names no runtime: process, or docker (a container that sees only the project)")
+	dockerImage := fs.String("docker-image", "", "image of docker instances (default: portal-opencode:<OpenCode version>, made by portal image build)")
+	dockerCPUs := fs.Float64("docker-cpus", 0, "CPU limit of docker instances that give none (default: none)")
+	dockerMemory := fs.String("docker-memory", "", "memory limit of docker instances that give none, as 512m or 2g (default: none)")
 	uiFlag := fs.String("ui", "", "web UI to serve at /: a `DIR` holding index.html, such as the original Portal web app's build (it then needs the credentials the API needs), or none (default: the UI built in)")
 	var allowedHosts, allowedOrigins []string
 	fs.Func("allow-host", "also answer requests addressed to this host `name`, e.g. the server's name on the network (repeatable; localhost and IP addresses are always answered)", func(s string) error {
@@ -103,6 +107,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	cfg := pf.config()
 	cfg.Logger = log
+	cfg.DefaultRuntime = portal.Runtime(*runtime)
+	cfg.Docker = portal.DockerConfig{Image: *dockerImage, CPUs: *dockerCPUs}
+	if *dockerMemory != "" {
+		if cfg.Docker.Memory, err = portal.ParseMemory(*dockerMemory); err != nil {
+			return err
+		}
+	}
 	p, err := portal.New(cfg)
 	if err != nil {
 		return err
