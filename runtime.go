@@ -123,6 +123,7 @@ func (p *Portal) newDockerRunner() *dockerrun.Runner {
 	return &dockerrun.Runner{
 		Engine:      docker.Config{Host: cfg.Docker.Host},
 		Image:       cfg.Docker.Image,
+		OpenCodeBin: cfg.OpenCodeBin,
 		CPUs:        cfg.Docker.CPUs,
 		Memory:      cfg.Docker.Memory,
 		Env:         cfg.Env,

@@ -71,8 +71,10 @@ const probeTimeout = 5 * time.Second
 // and again after a failed connection.
 type Runner struct {
 	Engine docker.Config
-	// Image runs the entries that name none.
-	Image string
+	// Image runs the entries that name none; "" for the portal's image of
+	// OpenCodeBin's version (docker.DefaultTag), asked of it once.
+	Image       string
+	OpenCodeBin string
 	// CPUs and Memory are the limits of the entries that give none (in
 	// CPUs and bytes); 0 for no limit.
 	CPUs   float64
@@ -93,6 +95,9 @@ type Runner struct {
 
 	mu     sync.Mutex
 	client *docker.Client
+
+	imageMu      sync.Mutex
+	defaultImage string
 }
 
 var _ lifecycle.Runner = (*Runner)(nil)
@@ -125,11 +130,28 @@ func (r *Runner) Close() error {
 	return err
 }
 
+// image returns the image of the entry's container.
+func (r *Runner) image(ctx context.Context, e registry.Entry) (string, error) {
+	if img := cmp.Or(e.Image, r.Image); img != "" {
+		return img, nil
+	}
+	r.imageMu.Lock()
+	defer r.imageMu.Unlock()
+	if r.defaultImage == "" {
+		tag, err := docker.DefaultTag(ctx, r.OpenCodeBin)
+		if err != nil {
+			return "", err
+		}
+		r.defaultImage = tag
+	}
+	return r.defaultImage, nil
+}
+
 // home is the host folder of the entry's OpenCode home.
 func (r *Runner) home(e registry.Entry) string { return filepath.Join(r.DataDir, e.ID) }
 
-// spec describes the container of the entry's next run.
-func (r *Runner) spec(e registry.Entry) docker.ContainerSpec {
+// spec describes the container of image for the entry's next run.
+func (r *Runner) spec(e registry.Entry, image string) docker.ContainerSpec {
 	env := make([]string, 0, len(r.Env)+8)
 	for _, kv := range r.Env {
 		if k, _, _ := strings.Cut(kv, "="); !runnerSets(k) {
@@ -147,7 +169,7 @@ func (r *Runner) spec(e registry.Entry) docker.ContainerSpec {
 	cpus := cmp.Or(e.CPUs, r.CPUs)
 	return docker.ContainerSpec{
 		Name:       "portal-" + e.ID,
-		Image:      cmp.Or(e.Image, r.Image),
+		Image:      image,
 		Cmd:        []string{"serve", "--hostname", "0.0.0.0", "--port", strconv.Itoa(e.OpencodePort)},
 		Env:        env,
 		User:       fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
@@ -183,10 +205,14 @@ func (r *Runner) start(ctx context.Context, spec lifecycle.Spec) (lifecycle.Proc
 	if err != nil {
 		return nil, err
 	}
+	image, err := r.image(ctx, e)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(r.home(e), 0o700); err != nil {
 		return nil, fmt.Errorf("creating OpenCode's home folder for the container: %w", err)
 	}
-	cs := r.spec(e)
+	cs := r.spec(e, image)
 	// A container of an earlier run that was not removed (the portal died)
 	// holds the name.
 	if err := c.RemoveContainer(ctx, cs.Name); err != nil {

@@ -15,10 +15,10 @@ import (
 )
 
 func TestSpec(t *testing.T) {
-	r := &Runner{Image: "portal-opencode:1", CPUs: 2, Memory: 1 << 30, DataDir: "/reg/.portal-data",
+	r := &Runner{CPUs: 2, Memory: 1 << 30, DataDir: "/reg/.portal-data",
 		Env: []string{"HOME=/host/home", "XDG_DATA_HOME=/host/data", "OPENCODE_SERVER_PASSWORD=old", "OPENCODE_CONFIG_CONTENT={}", "NO_COLOR=1"}}
 	e := registry.Entry{ID: "abc12345", Directory: "/work/app", OpencodePort: 3101, Password: "s3cret", CPUs: 0.5}
-	got := r.spec(e)
+	got := r.spec(e, "portal-opencode:1")
 	want := docker.ContainerSpec{
 		Name:  "portal-abc12345",
 		Image: "portal-opencode:1",
