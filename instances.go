@@ -200,7 +200,7 @@ func (p *Portal) Instances(ctx context.Context, opts ...ListOptions) ([]Instance
 	var wg sync.WaitGroup
 	for i, e := range f.Instances {
 		if !p.life.Driven(e) {
-			continue // containers of old CLIs: this portal can not check or drive them
+			continue // of a type this portal can not check or drive
 		}
 		wg.Go(func() { out[i], live[i] = p.describe(ctx, e) })
 	}

@@ -6,7 +6,7 @@
 //
 // Running OpenCode is a Runner's: start, stop, observe exit, logs,
 // liveness and adoption, one Runner per instance type of the registry
-// ("process" today). The rest (registry, ports, passwords, ownership, the
+// ("process", "docker"). The rest (registry, ports, passwords, ownership, the
 // restart policy given to the Runner, the states) is the same for every
 // type.
 package lifecycle
@@ -133,7 +133,7 @@ func (m *Manager) runnerFor(e registry.Entry) (Runner, bool) {
 }
 
 // Driven reports whether a Runner drives the entry's instance type; the
-// others (the containers of old CLIs, today) are left alone.
+// others (types a portal does not know) are left alone.
 func (m *Manager) Driven(e registry.Entry) bool {
 	_, ok := m.runnerFor(e)
 	return ok
