@@ -129,6 +129,11 @@ func TestDockerInstance(t *testing.T) {
 				t.Errorf("label %s holds the password", k)
 			}
 		}
+		// Nothing of the Engine's is made for it but the container: stop
+		// removes it all.
+		if len(st.Volumes) != 0 || !slices.Equal(st.Networks, []string{"bridge"}) {
+			t.Errorf("volumes %q, networks %q; want none, the default bridge", st.Volumes, st.Networks)
+		}
 		loopback := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
 		if got := st.Published[port]; !slices.Equal(got, []netip.AddrPort{loopback}) {
 			t.Errorf("port %d published at %v, want %v only", port, got, loopback)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 )
@@ -55,6 +56,11 @@ type ContainerState struct {
 	// Published are the host addresses its TCP ports are published on,
 	// by container port.
 	Published map[int][]netip.AddrPort
+	// Volumes names the volumes mounted in it (named or anonymous; bind
+	// mounts of host folders are not volumes), Networks the networks it
+	// is attached to.
+	Volumes  []string
+	Networks []string
 }
 
 // CreateContainer creates, without starting it, the container spec
@@ -120,9 +126,17 @@ func (c *Client) InspectContainer(ctx context.Context, id string) (ContainerStat
 	if in.Config != nil {
 		st.Labels = in.Config.Labels
 	}
+	for _, m := range in.Mounts {
+		if m.Type == mount.TypeVolume {
+			st.Volumes = append(st.Volumes, m.Name)
+		}
+	}
 	if ns := in.NetworkSettings; ns != nil {
 		if br := ns.Networks["bridge"]; br != nil {
 			st.IP = br.IPAddress
+		}
+		for name := range ns.Networks {
+			st.Networks = append(st.Networks, name)
 		}
 		for p, bindings := range ns.Ports {
 			for _, b := range bindings {
