@@ -6,10 +6,6 @@ import (
 	"path/filepath"
 )
 
-// versionLabel is the image label that names the OpenCode release it runs
-// (the portal's image has it).
-const versionLabel = "portal.opencode.version"
-
 // prepareHome prepares OpenCode's configuration folder in home for
 // OpenCode of the given version, so that it does not install its plugin
 // package from npm at its first request: OpenCode installs a dependency it

@@ -224,7 +224,7 @@ func (r *Runner) start(ctx context.Context, spec lifecycle.Spec) (lifecycle.Proc
 	}
 	st, err := c.InspectContainer(ctx, id)
 	if err == nil {
-		err = prepareHome(r.home(e), st.Labels[versionLabel])
+		err = prepareHome(r.home(e), st.Labels[docker.LabelOpenCodeVersion])
 	}
 	if err == nil {
 		err = c.StartContainer(ctx, id)
