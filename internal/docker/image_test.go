@@ -2,6 +2,7 @@ package docker_test
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -33,6 +34,8 @@ func TestImageRunsOffline(t *testing.T) {
 	if _, err := exec.LookPath("rg"); err == nil {
 		// OpenCode's grep and glob tools: shipped when the host has it.
 		tests = append(tests, run{"ripgrep", []string{"/bin/sh", "-c"}, []string{"echo needle >/tmp/hay && rg -l needle /tmp"}, "/tmp/hay\n"})
+	} else if os.Getenv("CI") != "" {
+		t.Error("the host has no rg, so the image has no ripgrep for OpenCode's grep and glob tools: scripts/ensure-docker installs Debian's ripgrep")
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
