@@ -138,8 +138,22 @@ func TestChangesAndFilesOnAPortal(t *testing.T) {
 		t.Errorf("the branch after the switch: %q", got)
 	}
 	ph.screenshot("changes-remote")
-	// The notices are tapped away, as they would cover the rows below.
-	eval[bool](ph, `(document.querySelectorAll('[data-testid="toast"]').forEach((n) => n.click()), true)`)
+	// A notice, over the rows below now, lets taps through to them (the
+	// file taps below go through any still shown); an error catches a tap,
+	// which takes it away.
+	taps := eval[[]bool](ph, `[["toast", "notice"], ["toast error", "error"]].map(([cls, text]) => {
+		const n = document.createElement("div");
+		n.className = cls;
+		n.textContent = text;
+		document.querySelector(".toasts").append(n);
+		const r = n.getBoundingClientRect();
+		const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+		n.remove();
+		return hit === n;
+	})`)
+	if diff := cmp.Diff([]bool{false, true}, taps); diff != "" {
+		t.Errorf("whether a notice and an error catch a tap on them (-want +got):\n%s", diff)
+	}
 
 	// Files: browse into the folder and open the file.
 	ph.do("opening Files", chromedp.Navigate(base+"/files"))
