@@ -3,6 +3,7 @@ package gitrepo
 import (
 	"context"
 	"crypto/sha1"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -253,7 +254,8 @@ const (
 )
 
 // TestMain runs one Log for BenchmarkLogMemory when started as its child,
-// else the tests, with the folder of the repositories they share.
+// else the tests, with the folder of the repositories they share, their
+// temporary folders on a tmpfs when there is one (useTmpfs).
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(rssChildEnv); dir != "" {
 		path := os.Getenv(rssChildPathEnv)
@@ -267,14 +269,18 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	flag.Parse()
+	removeTmpfs := useTmpfs()
 	root, err := os.MkdirTemp("", "gitrepo-fixtures-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
+		removeTmpfs()
 		os.Exit(1)
 	}
 	fixtureRoot = root
 	code := m.Run()
 	os.RemoveAll(root)
+	removeTmpfs()
 	os.Exit(code)
 }
 
