@@ -67,9 +67,10 @@ type ContainerState struct {
 // describes, and returns its id. The container is not removed when it
 // exits: its exit code and output stay until RemoveContainer.
 func (c *Client) CreateContainer(ctx context.Context, spec ContainerSpec) (string, error) {
-	binds := make([]string, len(spec.Binds))
+	// Mounts, not "source:target" binds: a folder's name may hold a colon.
+	mounts := make([]mount.Mount, len(spec.Binds))
 	for i, b := range spec.Binds {
-		binds[i] = b.Source + ":" + b.Target + ":rw"
+		mounts[i] = mount.Mount{Type: mount.TypeBind, Source: b.Source, Target: b.Target}
 	}
 	port, err := network.ParsePort(strconv.Itoa(spec.Port) + "/tcp")
 	if err != nil {
@@ -88,7 +89,7 @@ func (c *Client) CreateContainer(ctx context.Context, spec ContainerSpec) (strin
 			ExposedPorts: network.PortSet{port: {}},
 		},
 		HostConfig: &container.HostConfig{
-			Binds:        binds,
+			Mounts:       mounts,
 			PortBindings: network.PortMap{port: {{HostIP: spec.HostIP, HostPort: strconv.Itoa(spec.Port)}}},
 			ExtraHosts:   spec.ExtraHosts,
 			Init:         &init,

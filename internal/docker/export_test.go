@@ -6,6 +6,7 @@ import (
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
 )
 
@@ -62,4 +63,26 @@ func (c *Client) Run(ctx context.Context, opts RunOptions) (stdout, stderr strin
 		return "", "", 0, err
 	}
 	return out.String(), errOut.String(), status, nil
+}
+
+// BindMounts returns the host folders mounted in the container, by their
+// path in it, with whether each is writable.
+func (c *Client) BindMounts(ctx context.Context, id string) (map[string]BindMount, error) {
+	res, err := c.api.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return nil, err
+	}
+	got := make(map[string]BindMount)
+	for _, m := range res.Container.Mounts {
+		if m.Type == mount.TypeBind {
+			got[m.Destination] = BindMount{Source: m.Source, RW: m.RW}
+		}
+	}
+	return got, nil
+}
+
+// BindMount is a host folder mounted in a container, as inspected.
+type BindMount struct {
+	Source string
+	RW     bool
 }
