@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -39,17 +40,33 @@ func Require(tb testing.TB) string {
 // do, and what it sends, does not change; the CPU the test costs does.
 func New(tb testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	tb.Helper()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(options(Require(tb), tb.TempDir()), extra...)...)
+	bin := Require(tb)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(options(bin, folders(tb, tb.TempDir())), extra...)...)
 	browser, cancelBrowser := chromedp.NewContext(alloc)
 	tb.Cleanup(func() { cancelBrowser(); cancelAlloc() })
 	return browser
 }
 
+// folders makes, in root, the profile folder of a Chromium and the folder
+// it keeps its temporary files in (its TMPDIR), and returns root. Chromium
+// leaves a folder of its own in the system's temporary folder when it is
+// killed, as a test's end does: in root, it goes with root.
+func folders(tb testing.TB, root string) string {
+	tb.Helper()
+	for _, dir := range []string{"profile", "tmp"} {
+		if err := os.Mkdir(filepath.Join(root, dir), 0o700); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return root
+}
+
 // options are the flags of every Chromium the tests start: headless, with
-// the profile folder given, without background work and with one renderer
-// process per browser context (New).
-func options(bin, profile string) []chromedp.ExecAllocatorOption {
+// its profile and temporary files in root's folders (folders), without
+// background work and with one renderer process per browser context (New).
+func options(bin, root string) []chromedp.ExecAllocatorOption {
 	return []chromedp.ExecAllocatorOption{
+		chromedp.Env("TMPDIR=" + filepath.Join(root, "tmp")),
 		chromedp.ExecPath(bin),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -72,7 +89,7 @@ func options(bin, profile string) []chromedp.ExecAllocatorOption {
 		chromedp.Flag("password-store", "basic"),
 		chromedp.Flag("disable-site-isolation-trials", true),
 		chromedp.Flag("disable-features", "IsolateOrigins,site-per-process,Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater"),
-		chromedp.UserDataDir(profile),
+		chromedp.UserDataDir(filepath.Join(root, "profile")),
 	}
 }
 
@@ -85,7 +102,7 @@ type Shared struct {
 	mu      sync.Mutex
 	browser context.Context // the started browser, nil until first use
 	cancel  func()
-	profile string
+	root    string // its folders
 }
 
 // Context returns a new browser context in the shared Chromium, closed when
@@ -96,19 +113,19 @@ func (s *Shared) Context(tb testing.TB) context.Context {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.browser == nil {
-		profile, err := os.MkdirTemp("", "browsertest-profile-*")
+		root, err := os.MkdirTemp("", "browsertest-*")
 		if err != nil {
 			tb.Fatal(err)
 		}
-		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), options(bin, profile)...)
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), options(bin, folders(tb, root))...)
 		browser, cancelBrowser := chromedp.NewContext(alloc)
 		if err := chromedp.Do(browser); err != nil {
 			cancelBrowser()
 			cancelAlloc()
-			os.RemoveAll(profile)
+			os.RemoveAll(root)
 			tb.Fatalf("starting Chromium: %v", err)
 		}
-		s.browser, s.profile = browser, profile
+		s.browser, s.root = browser, root
 		s.cancel = func() { cancelBrowser(); cancelAlloc() }
 	}
 	ctx, cancel := chromedp.NewContext(s.browser, chromedp.WithNewBrowserContext())
@@ -122,7 +139,7 @@ func (s *Shared) Close() {
 	defer s.mu.Unlock()
 	if s.browser != nil {
 		s.cancel()
-		os.RemoveAll(s.profile)
+		os.RemoveAll(s.root)
 		s.browser = nil
 	}
 }
