@@ -59,7 +59,8 @@ func newDockerBed(t testing.TB) *dockerBed {
 	// the container keeps it from.
 	conf["permission"] = map[string]any{"bash": "allow", "edit": "allow", "external_directory": "allow"}
 	cfg := openCodeConfig(t, t.TempDir())
-	cfg.Env = portaltest.Env(dockerrun.Home, conf)
+	// The container's own /tmp, not one in the home the runner makes.
+	cfg.Env = slices.DeleteFunc(portaltest.Env(dockerrun.Home, conf), func(kv string) bool { return strings.HasPrefix(kv, "TMPDIR=") })
 	cfg.DefaultRuntime = portal.RuntimeDocker
 	cfg.Docker = portal.DockerConfig{CPUs: 1, Memory: 1 << 30}
 	cfg.Restart, cfg.RestartBackoff = portal.RestartOnFailure, 100*time.Millisecond

@@ -65,7 +65,8 @@ func TestSessionsWithOpenCode(t *testing.T) {
 // testOpenCodeInstalledNothing checks, once the tests before it have
 // prompted OpenCode, that its HOME prepared by portaltest.PrepareHome kept
 // it from installing its plugin package from npm: that install writes a
-// package.json in the global config folder and fills npm's cache in HOME.
+// package.json in the global config folder and fills npm's cache in HOME;
+// and that its temporary files are in its HOME too, not left in /tmp.
 func testOpenCodeInstalledNothing(t *testing.T, b *openCodeBed) {
 	for _, name := range []string{".config/opencode/package.json", ".npm"} {
 		if _, err := os.Stat(filepath.Join(b.OC.Home, name)); !errors.Is(err, os.ErrNotExist) {
@@ -75,6 +76,10 @@ func testOpenCodeInstalledNothing(t *testing.T, b *openCodeBed) {
 	modules, err := os.ReadDir(filepath.Join(b.OC.Home, ".config", "opencode", "node_modules"))
 	if err != nil || len(modules) > 0 {
 		t.Errorf("node_modules of OpenCode's global config folder: %d entries, error %v; want 0 entries", len(modules), err)
+	}
+	// What OpenCode unpacks and leaves in its TMPDIR goes with its HOME.
+	if tmp, err := os.ReadDir(filepath.Join(b.OC.Home, "tmp")); err != nil || len(tmp) == 0 {
+		t.Errorf("OpenCode's TMPDIR in its HOME: %d entries, error %v; want what it unpacked at its start", len(tmp), err)
 	}
 }
 

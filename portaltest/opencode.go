@@ -104,9 +104,13 @@ func Config(modelURL string) map[string]any {
 // installed. Otherwise OpenCode, on the first request to a folder, installs
 // @opencode-ai/plugin there from the npm registry in the background: 64 MB
 // and some 15 s of CPU for each new HOME, or a failure logged when offline.
+// It also makes the folder Env gives OpenCode as TMPDIR, home's "tmp".
 // StartOpenCode calls it; call it for a HOME given to OpenCode some other
 // way, such as a portal's Config.Env. It keeps what home already holds.
 func PrepareHome(home string) error {
+	if err := os.MkdirAll(filepath.Join(home, "tmp"), 0o755); err != nil {
+		return err
+	}
 	dir := filepath.Join(home, ".config", "opencode")
 	if err := os.MkdirAll(filepath.Join(dir, "node_modules"), 0o755); err != nil {
 		return err
@@ -124,11 +128,14 @@ func PrepareHome(home string) error {
 // Env returns the environment that isolates an OpenCode process in home
 // (prepared by PrepareHome) and keeps it offline, with config as
 // OPENCODE_CONFIG_CONTENT. It does not include the rest of the process
-// environment.
+// environment. Its temporary files go in home too: OpenCode unpacks a
+// 5.5 MB library of its file search into TMPDIR at each start and leaves
+// it there.
 func Env(home string, config map[string]any) []string {
 	content, _ := json.Marshal(config)
 	return []string{
 		"HOME=" + home,
+		"TMPDIR=" + filepath.Join(home, "tmp"),
 		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
 		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
 		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
