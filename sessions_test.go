@@ -79,7 +79,7 @@ func testOpenCodeInstalledNothing(t *testing.T, b *openCodeBed) {
 	}
 	// What OpenCode unpacks and leaves in its TMPDIR goes with its HOME.
 	if tmp, err := os.ReadDir(filepath.Join(b.OC.Home, "tmp")); err != nil || len(tmp) == 0 {
-		t.Errorf("OpenCode's TMPDIR in its HOME: %d entries, error %v; want what it unpacked at its start", len(tmp), err)
+		t.Errorf("OpenCode's TMPDIR in its HOME: %d entries, error %v; want what it unpacked there", len(tmp), err)
 	}
 }
 

@@ -128,9 +128,9 @@ func PrepareHome(home string) error {
 // Env returns the environment that isolates an OpenCode process in home
 // (prepared by PrepareHome) and keeps it offline, with config as
 // OPENCODE_CONFIG_CONTENT. It does not include the rest of the process
-// environment. Its temporary files go in home too: OpenCode unpacks a
-// 5.5 MB library of its file search into TMPDIR at each start and leaves
-// it there.
+// environment. Its temporary files go in home too: once running, OpenCode
+// unpacks a 5.5 MB library of its file search into TMPDIR and leaves it
+// there when it exits.
 func Env(home string, config map[string]any) []string {
 	content, _ := json.Marshal(config)
 	return []string{
