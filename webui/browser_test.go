@@ -166,6 +166,14 @@ func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T))
 	ph.do("reading its log", chromedp.Click(`[data-testid="instance-logs"]`))
 	ph.waitFor("the log", q("instance-log")+".textContent.includes('listening')")
 	ph.screenshot("instance-running")
+	// A poll that finds the instances as they were leaves the list's rows
+	// where they are, so a tap lands on the row it aimed at.
+	polls := `performance.getEntriesByType("resource").filter((e) => e.name.endsWith("instances?all=1")).length`
+	eval[bool](ph, `(window.__rowMoves = 0, window.__polls = `+polls+`, new MutationObserver((m) => { window.__rowMoves += m.length }).observe(`+q("instance-row")+`.parentNode, {childList: true}), true)`)
+	ph.waitFor("the next poll of the instances", polls+" > window.__polls")
+	if moves := eval[int](ph, `new Promise((done) => setTimeout(() => done(window.__rowMoves), 100))`); moves != 0 {
+		t.Errorf("a poll that found the same instances changed the list's rows %d times", moves)
+	}
 
 	// Sessions: open the instance, make a session.
 	ph.do("opening the instance", chromedp.Click(`[data-testid="instance-row"] a.button`))

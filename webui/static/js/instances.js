@@ -125,8 +125,10 @@ export function mountInstances(el, ctx) {
         next.set(inst.id, old && old.key === key ? old : { key, node: row(inst) });
       }
       rendered = next;
+      const nodes = [...next.values()].map((r) => r.node);
       if (items.length === 0) list.replaceChildren(h("p", { class: "muted", testid: "empty" }, "No instances yet. Start one for a project folder above."));
-      else list.replaceChildren(...[...next.values()].map((r) => r.node));
+      // The same rows in the same order are left in place: taken out and put back, a row under a finger loses the tap.
+      else if (nodes.length !== list.children.length || nodes.some((n, i) => list.children[i] !== n)) list.replaceChildren(...nodes);
       loadedOnce = true;
     } catch (err) {
       if (err.name === "AbortError") return;
