@@ -28,7 +28,7 @@ type proc struct {
 	port        int
 	stopTimeout time.Duration
 	lines       *ringlog.Lines
-	proxy       proxyCache
+	proxy       *proxyCache // the runner's
 
 	ctx    context.Context // ends on Detach
 	cancel context.CancelFunc
@@ -48,6 +48,7 @@ func (r *Runner) follow(c *docker.Client, e registry.Entry, st docker.ContainerS
 		port:        e.OpencodePort,
 		stopTimeout: r.StopTimeout,
 		lines:       ringlog.New(outputLines),
+		proxy:       &r.proxies,
 		done:        make(chan struct{}),
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())

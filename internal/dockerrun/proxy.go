@@ -15,11 +15,14 @@ import (
 	"github.com/opencode-portal/portal/internal/procfs"
 )
 
-// proxyCache remembers the docker-proxy process found for a container, so
-// that a check does not walk every process of the machine.
+// proxyCache remembers the docker-proxy process found at each published
+// address, so that a check (two at each connection to an instance) does
+// not walk every process of the machine. A remembered process is checked
+// again at each use: a pid reused, or a proxy of another container, is
+// looked for anew.
 type proxyCache struct {
-	mu  sync.Mutex
-	pid int
+	mu   sync.Mutex
+	pids map[netip.AddrPort]int // by the published address
 }
 
 // holds reports whether the socket at addr is the one the Engine publishes
@@ -50,17 +53,20 @@ func (c *proxyCache) find(st docker.ContainerState, port int, addr netip.AddrPor
 	want := proxyArgs(st.IP, port, addr)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.pid != 0 && isProxy(procfs.Args(c.pid), want) {
-		return c.pid
+	if pid := c.pids[addr]; pid != 0 && isProxy(procfs.Args(pid), want) {
+		return pid
 	}
-	c.pid = 0
+	delete(c.pids, addr)
 	for _, pid := range procfs.Pids() {
 		if isProxy(procfs.Args(pid), want) {
-			c.pid = pid
-			break
+			if c.pids == nil {
+				c.pids = make(map[netip.AddrPort]int)
+			}
+			c.pids[addr] = pid
+			return pid
 		}
 	}
-	return c.pid
+	return 0
 }
 
 // proxyArgs are the flags and values of the command line of the

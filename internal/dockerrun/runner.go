@@ -98,6 +98,8 @@ type Runner struct {
 
 	imageMu      sync.Mutex
 	defaultImage string
+
+	proxies proxyCache // of every container, adopted or started here
 }
 
 var _ lifecycle.Runner = (*Runner)(nil)
@@ -363,8 +365,7 @@ func (r *Runner) Holds(e registry.Entry, addr netip.AddrPort) error {
 	if err != nil {
 		return err
 	}
-	var proxy proxyCache
-	return proxy.holds(st, e.OpencodePort, addr)
+	return r.proxies.holds(st, e.OpencodePort, addr)
 }
 
 // Remove removes the entry's OpenCode home, and the container of its last
