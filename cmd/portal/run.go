@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/internal/docker"
 )
 
 // runRun starts OpenCode (only) for a folder and prints its URL. The
@@ -86,7 +87,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	where := fmt.Sprintf("pid %d", pid)
 	if in.ContainerID != nil {
-		where = "container " + (*in.ContainerID)[:min(12, len(*in.ContainerID))]
+		where = "container " + docker.ShortID(*in.ContainerID)
 	}
 	fmt.Fprintf(stdout, "OpenCode API at %s (instance %s %q, %s)\n", in.URL, in.ID, in.Name, where)
 	return nil

@@ -107,7 +107,7 @@ func (c *Client) CreateContainer(ctx context.Context, spec ContainerSpec) (strin
 // StartContainer starts a created container.
 func (c *Client) StartContainer(ctx context.Context, id string) error {
 	if _, err := c.api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
-		return c.fail(err, "starting container "+short(id))
+		return c.fail(err, "starting container "+ShortID(id))
 	}
 	return nil
 }
@@ -117,7 +117,7 @@ func (c *Client) StartContainer(ctx context.Context, id string) error {
 func (c *Client) InspectContainer(ctx context.Context, id string) (ContainerState, error) {
 	res, err := c.api.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
-		return ContainerState{}, c.fail(err, "inspecting container "+short(id))
+		return ContainerState{}, c.fail(err, "inspecting container "+ShortID(id))
 	}
 	in := res.Container
 	st := ContainerState{ID: in.ID, Published: make(map[int][]netip.AddrPort)}
@@ -158,11 +158,11 @@ func (c *Client) WaitContainer(ctx context.Context, id string) (int, error) {
 	select {
 	case res := <-w.Result:
 		if res.Error != nil && res.Error.Message != "" {
-			return int(res.StatusCode), &Error{Kind: Internal, Message: "Waiting for container " + short(id) + " failed: " + res.Error.Message}
+			return int(res.StatusCode), &Error{Kind: Internal, Message: "Waiting for container " + ShortID(id) + " failed: " + res.Error.Message}
 		}
 		return int(res.StatusCode), nil
 	case err := <-w.Error:
-		return 0, c.fail(err, "waiting for container "+short(id))
+		return 0, c.fail(err, "waiting for container "+ShortID(id))
 	}
 }
 
@@ -171,7 +171,7 @@ func (c *Client) WaitContainer(ctx context.Context, id string) (int, error) {
 func (c *Client) StopContainer(ctx context.Context, id string, grace time.Duration) error {
 	secs := int(grace.Round(time.Second) / time.Second)
 	if _, err := c.api.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &secs}); err != nil {
-		return c.fail(err, "stopping container "+short(id))
+		return c.fail(err, "stopping container "+ShortID(id))
 	}
 	return nil
 }
@@ -179,7 +179,7 @@ func (c *Client) StopContainer(ctx context.Context, id string, grace time.Durati
 // KillContainer sends the container's main process SIGKILL.
 func (c *Client) KillContainer(ctx context.Context, id string) error {
 	if _, err := c.api.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
-		return c.fail(err, "killing container "+short(id))
+		return c.fail(err, "killing container "+ShortID(id))
 	}
 	return nil
 }
@@ -191,17 +191,13 @@ func (c *Client) RemoveContainer(ctx context.Context, id string) error {
 	if err == nil {
 		return nil
 	}
-	err = c.fail(err, "removing container "+short(id))
+	err = c.fail(err, "removing container "+ShortID(id))
 	if de, ok := err.(*Error); ok && de.Kind == NotFound {
 		return nil
 	}
 	return err
 }
 
-// short is the 12-character form of a container id that messages use.
-func short(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
+// ShortID is the 12-character form of a container id, as messages and
+// `docker ps` show it.
+func ShortID(id string) string { return id[:min(12, len(id))] }

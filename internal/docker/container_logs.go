@@ -45,7 +45,7 @@ func (c *Client) logs(ctx context.Context, id string, tail int, follow bool, lin
 	}
 	rc, err := c.api.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: follow, Tail: t})
 	if err != nil {
-		return c.fail(err, "reading the output of container "+short(id))
+		return c.fail(err, "reading the output of container "+ShortID(id))
 	}
 	defer rc.Close()
 	pr, pw := io.Pipe()
@@ -60,7 +60,7 @@ func (c *Client) logs(ctx context.Context, id string, tail int, follow bool, lin
 		line(sc.Text())
 	}
 	if err := sc.Err(); err != nil {
-		return c.fail(err, "reading the output of container "+short(id))
+		return c.fail(err, "reading the output of container "+ShortID(id))
 	}
 	return nil
 }
@@ -71,12 +71,12 @@ func (c *Client) logs(ctx context.Context, id string, tail int, follow bool, lin
 func (c *Client) MemoryUsage(ctx context.Context, id string) (uint64, error) {
 	res, err := c.api.ContainerStats(ctx, id, client.ContainerStatsOptions{Stream: false})
 	if err != nil {
-		return 0, c.fail(err, "reading the statistics of container "+short(id))
+		return 0, c.fail(err, "reading the statistics of container "+ShortID(id))
 	}
 	defer res.Body.Close()
 	var st container.StatsResponse
 	if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
-		return 0, c.fail(err, "reading the statistics of container "+short(id))
+		return 0, c.fail(err, "reading the statistics of container "+ShortID(id))
 	}
 	m := st.MemoryStats
 	cache := m.Stats["inactive_file"]                // cgroup v2

@@ -122,7 +122,7 @@ func (p *proc) Exit() (string, bool) {
 func (p *proc) Holds(addr netip.AddrPort) error {
 	select {
 	case <-p.done:
-		return fmt.Errorf("container %s has exited", short(p.st.ID))
+		return fmt.Errorf("container %s has exited", docker.ShortID(p.st.ID))
 	default:
 	}
 	return p.proxy.holds(p.st, p.port, addr)

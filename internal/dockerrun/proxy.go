@@ -33,11 +33,11 @@ type proxyCache struct {
 // root's, where the proxy is, as the proxy's (no other user can make one).
 func (c *proxyCache) holds(st docker.ContainerState, port int, addr netip.AddrPort) error {
 	if !slices.Contains(st.Published[port], addr) {
-		return fmt.Errorf("the Docker Engine does not publish port %d of container %s at %s: %w", port, short(st.ID), addr, procfs.ErrNotHeld)
+		return fmt.Errorf("the Docker Engine does not publish port %d of container %s at %s: %w", port, docker.ShortID(st.ID), addr, procfs.ErrNotHeld)
 	}
 	pid := c.find(st, port, addr)
 	if pid == 0 {
-		return fmt.Errorf("no docker-proxy forwards %s to container %s (the Engine's userland proxy may be off): %w", addr, short(st.ID), errors.ErrUnsupported)
+		return fmt.Errorf("no docker-proxy forwards %s to container %s (the Engine's userland proxy may be off): %w", addr, docker.ShortID(st.ID), errors.ErrUnsupported)
 	}
 	err := procfs.ListenerHeldBy(pid, addr)
 	var nh *procfs.NotHeldError

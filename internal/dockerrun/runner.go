@@ -274,7 +274,7 @@ func (r *Runner) Adopt(ctx context.Context, spec lifecycle.Spec) (lifecycle.Proc
 	p := r.follow(c, e, st, 1000)
 	if err := spec.Answers(ctx, p); err != nil {
 		p.Detach()
-		return nil, fmt.Errorf("container %s on port %d does not answer as the instance's OpenCode: %w", short(st.ID), e.OpencodePort, err)
+		return nil, fmt.Errorf("container %s on port %d does not answer as the instance's OpenCode: %w", docker.ShortID(st.ID), e.OpencodePort, err)
 	}
 	return p, nil
 }
@@ -291,11 +291,11 @@ func (r *Runner) inspect(ctx context.Context, c *docker.Client, e registry.Entry
 	case err != nil:
 		return st, err
 	case !st.Running:
-		return st, fmt.Errorf("container %s is not running", short(st.ID))
+		return st, fmt.Errorf("container %s is not running", docker.ShortID(st.ID))
 	case st.Labels[LabelID] != "" && st.Labels[LabelID] != e.ID:
-		return st, fmt.Errorf("container %s belongs to instance %s, not %s", short(st.ID), st.Labels[LabelID], e.ID)
+		return st, fmt.Errorf("container %s belongs to instance %s, not %s", docker.ShortID(st.ID), st.Labels[LabelID], e.ID)
 	case len(st.Published[e.OpencodePort]) == 0:
-		return st, fmt.Errorf("container %s does not publish port %d", short(st.ID), e.OpencodePort)
+		return st, fmt.Errorf("container %s does not publish port %d", docker.ShortID(st.ID), e.OpencodePort)
 	}
 	return st, nil
 }
@@ -347,7 +347,7 @@ func (r *Runner) Logs(e registry.Entry, tail int) ([]string, error) {
 	}
 	lines, err := c.Logs(ctx, *e.ContainerID, tail)
 	if notFound(err) {
-		return nil, fmt.Errorf("container %s is gone: %w", short(*e.ContainerID), fs.ErrNotExist)
+		return nil, fmt.Errorf("container %s is gone: %w", docker.ShortID(*e.ContainerID), fs.ErrNotExist)
 	}
 	return lines, err
 }
@@ -406,6 +406,3 @@ func notFound(err error) bool {
 	var de *docker.Error
 	return errors.As(err, &de) && de.Kind == docker.NotFound
 }
-
-// short is the 12-character form of a container id.
-func short(id string) string { return id[:min(12, len(id))] }
