@@ -357,8 +357,8 @@ func TestDockerAdoptsOriginalCLIContainer(t *testing.T) {
 }
 
 // TestDockerStartRefused asks for docker instances that can not start
-// (no Engine answers; an address other than loopback): a clear error, and
-// nothing registered.
+// (no Engine answers; an address other than loopback; an image name the
+// Engine would refuse): a clear error, and nothing registered.
 func TestDockerStartRefused(t *testing.T) {
 	cfg := portal.Config{RegistryPath: filepath.Join(t.TempDir(), "portal.json")}
 	cfg.Docker.Host = "unix://" + filepath.Join(t.TempDir(), "no-engine.sock")
@@ -372,6 +372,7 @@ func TestDockerStartRefused(t *testing.T) {
 		{"no Engine", portal.StartOptions{Runtime: portal.RuntimeDocker}, portal.EUNAVAILABLE, "does not answer: start dockerd or set DOCKER_HOST"},
 		{"all addresses", portal.StartOptions{Runtime: portal.RuntimeDocker, Hostname: "0.0.0.0"}, portal.EINVALID, "Docker instances are published on 127.0.0.1 only, not on 0.0.0.0"},
 		{"a LAN address", portal.StartOptions{Runtime: portal.RuntimeDocker, Hostname: "192.168.1.2"}, portal.EINVALID, "published on 127.0.0.1 only"},
+		{"an image name Docker refuses", portal.StartOptions{Runtime: portal.RuntimeDocker, Image: "Portal:latest"}, portal.EINVALID, `Invalid image "Portal:latest"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

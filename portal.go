@@ -120,6 +120,9 @@ func (c Config) withDefaults() (Config, error) {
 	if err := checkLimits(c.Docker.CPUs, c.Docker.Memory); err != nil {
 		return c, err
 	}
+	if err := checkImage(c.Docker.Image); err != nil {
+		return c, err
+	}
 	roots, err := resolveRoots(c.AllowedRoots)
 	if err != nil {
 		return c, err

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/distribution/reference"
+
 	"github.com/opencode-portal/portal/internal/docker"
 	"github.com/opencode-portal/portal/internal/dockerrun"
 	"github.com/opencode-portal/portal/internal/lifecycle"
@@ -67,6 +69,9 @@ func (p *Portal) instanceRuntime(ctx context.Context, opts StartOptions) (lifecy
 	if err := checkLimits(opts.CPUs, opts.Memory); err != nil {
 		return lo, err
 	}
+	if err := checkImage(opts.Image); err != nil {
+		return lo, err
+	}
 	if a, err := netip.ParseAddr(lo.Hostname); lo.Hostname != "localhost" && (err != nil || !a.IsLoopback()) {
 		return lo, Errorf(EINVALID, "Docker instances are published on 127.0.0.1 only, not on %s; leave the hostname out", lo.Hostname)
 	}
@@ -86,6 +91,18 @@ func checkLimits(cpus float64, memory int64) error {
 	}
 	if memory < 0 || memory != 0 && memory < minMemory {
 		return Errorf(EINVALID, "Invalid memory %d bytes: give at least 6m, or none for no limit", memory)
+	}
+	return nil
+}
+
+// checkImage checks the name of the image a docker instance runs ("" for
+// the default), which the Engine would refuse only once asked to run it.
+func checkImage(image string) error {
+	if image == "" {
+		return nil
+	}
+	if _, err := reference.ParseNormalizedNamed(image); err != nil {
+		return Errorf(EINVALID, "Invalid image %q (%v): give an image name such as %s:1.2.3 or registry.example/opencode:1, or none for the portal's image", image, err, docker.ImageRepository)
 	}
 	return nil
 }

@@ -45,6 +45,7 @@ func TestConfigRefusesBadDockerDefaults(t *testing.T) {
 		{"runtime", portal.Config{DefaultRuntime: "lxc"}},
 		{"cpus", portal.Config{Docker: portal.DockerConfig{CPUs: -1}}},
 		{"memory", portal.Config{Docker: portal.DockerConfig{Memory: 1024}}},
+		{"image", portal.Config{Docker: portal.DockerConfig{Image: "Portal OpenCode"}}},
 	}
 	for _, tt := range tests {
 		tt.cfg.RegistryPath = t.TempDir() + "/portal.json"
