@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opencode-portal/portal/internal/sse"
+	"github.com/opencode-portal/portal/internal/ssetest"
 )
 
 // arrival is when a watcher saw the event of one benchmark iteration.
@@ -26,42 +26,21 @@ var benchMarker = []byte(`"title":"bench-`)
 // arrives. Portal and OpenCode streams are read by this same code.
 func watch(tb testing.TB, req *http.Request) <-chan arrival {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
-	if err != nil {
-		cancel()
-		tb.Fatal(err)
-	}
-	if resp.StatusCode != 200 {
-		cancel()
-		tb.Fatalf("GET %s: %s", req.URL, resp.Status)
-	}
 	out := make(chan arrival, 1024)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer resp.Body.Close()
-		rd := sse.NewReader(resp.Body, sse.ReaderOptions{})
-		for {
-			ev, err := rd.Next()
-			if err != nil {
-				return
-			}
-			i := bytes.Index(ev.Data, benchMarker)
-			if i < 0 {
-				continue
-			}
-			rest := ev.Data[i+len(benchMarker):]
-			end := bytes.IndexByte(rest, '"')
-			if n, err := strconv.Atoi(string(rest[:max(end, 0)])); err == nil {
-				select {
-				case out <- arrival{n, time.Now()}:
-				default: // the benchmark is not reading: it failed
-				}
+	ssetest.Watch(tb, req, func(ev sse.Event) {
+		i := bytes.Index(ev.Data, benchMarker)
+		if i < 0 {
+			return
+		}
+		rest := ev.Data[i+len(benchMarker):]
+		end := bytes.IndexByte(rest, '"')
+		if n, err := strconv.Atoi(string(rest[:max(end, 0)])); err == nil {
+			select {
+			case out <- arrival{n, time.Now()}:
+			default: // the benchmark is not reading: it failed
 			}
 		}
-	}()
-	tb.Cleanup(func() { cancel(); <-done })
+	})
 	return out
 }
 

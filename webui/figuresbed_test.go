@@ -22,6 +22,7 @@ import (
 	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/internal/opencode"
 	"github.com/opencode-portal/portal/internal/sse"
+	"github.com/opencode-portal/portal/internal/ssetest"
 	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 	"github.com/opencode-portal/portal/webui"
@@ -138,42 +139,18 @@ func newModelTap(tb testing.TB, model *portaltest.FakeModel) (url string, seen *
 // returns when each event arrived.
 func watchOpenCode(tb testing.TB, oc *portaltest.OpenCode) *sightings {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, oc.URL+"/event", nil)
+	req, err := http.NewRequest(http.MethodGet, oc.URL+"/event", nil)
 	if err != nil {
-		cancel()
 		tb.Fatal(err)
 	}
 	req.SetBasicAuth(opencode.DefaultUsername, oc.Password)
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		cancel()
-		tb.Fatalf("opening OpenCode's event stream: %v", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		cancel()
-		tb.Fatalf("opening OpenCode's event stream: %s", resp.Status)
-	}
 	seen := newSightings()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer resp.Body.Close()
-		rd := sse.NewReader(resp.Body, sse.ReaderOptions{})
-		for {
-			ev, err := rd.Next()
-			if err != nil {
-				return
-			}
-			at := time.Now()
-			if e, err := opencode.DecodeEvent(ev.Data); err == nil {
-				seen.note(e.Type, ev.Data, at)
-			}
+	ssetest.Watch(tb, req, func(ev sse.Event) {
+		at := time.Now()
+		if e, err := opencode.DecodeEvent(ev.Data); err == nil {
+			seen.note(e.Type, ev.Data, at)
 		}
-	}()
-	tb.Cleanup(func() { cancel(); <-done })
+	})
 	return seen
 }
 
