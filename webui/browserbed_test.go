@@ -223,11 +223,8 @@ type phone struct {
 
 func newPhone(t *testing.T, browser context.Context) *phone {
 	t.Helper()
-	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	tab, cancel := phoneTab(t, browser)
 	t.Cleanup(cancel)
-	if err := chromedp.Do(tab, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
-		t.Fatalf("opening a tab: %v", err)
-	}
 	shots := os.Getenv("PORTAL_ARTIFACTS")
 	if shots == "" {
 		shots = t.TempDir()
@@ -278,13 +275,7 @@ func (ph *phone) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 // eval evaluates a JavaScript expression in the page (awaiting a promise).
 func eval[T any](ph *phone, expr string) T {
 	ph.t.Helper()
-	ctx, cancel := context.WithTimeout(ph.tab, testwait.Limit)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		ph.t.Fatalf("evaluating %s: %v", expr, err)
-	}
-	return v
+	return evalPage[T](ph.t, ph.tab, expr)
 }
 
 // waitFor waits until the JavaScript expression is true in the page.

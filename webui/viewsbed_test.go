@@ -16,6 +16,7 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/webui"
 )
 
@@ -100,11 +101,11 @@ func openViewsPage(t testing.TB, browser context.Context, url string) context.Co
 // answer, awaited and decoded.
 func evalPage[T any](t testing.TB, tab context.Context, expr string) T {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(tab, testwait.Limit)
 	defer cancel()
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
-		t.Fatalf("%.200s: %v", expr, err)
+		t.Fatalf("evaluating %.200s: %v", expr, err)
 	}
 	return got
 }
