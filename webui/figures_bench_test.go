@@ -49,7 +49,7 @@ import (
 func BenchmarkWebUI(b *testing.B) {
 	browsertest.Require(b)
 	bed := newFiguresBed(b)
-	browser := startedBrowser(b)
+	browser := newBrowser(b)
 	session := shortConversation(b, bed)
 	saveScreenshot(b, browser, bed.sessionURL(session))
 

@@ -45,7 +45,7 @@ var mdShapes = []struct {
 // mdShapes at 25 KB and 100 KB: a linear renderer takes about four times
 // as long for four times the input ("ms/render" and "ns/byte").
 func BenchmarkRenderMarkdown(b *testing.B) {
-	tab := openViewsPage(b, startedBrowser(b), viewsPage(b, true))
+	tab := openViewsPage(b, newBrowser(b), viewsPage(b, true))
 	for _, s := range mdShapes {
 		for _, n := range []int{25_000, 100_000} {
 			var sb strings.Builder

@@ -68,7 +68,7 @@ var mdCases = []struct{ name, md, html string }{
 // TestRenderMarkdown checks the HTML renderMarkdown builds for each of
 // mdCases, in Chromium.
 func TestRenderMarkdown(t *testing.T) {
-	tab := openViewsPage(t, startedBrowser(t), viewsPage(t, true))
+	tab := openViewsPage(t, newBrowser(t), viewsPage(t, true))
 	inputs := make([]string, len(mdCases))
 	for i, c := range mdCases {
 		inputs[i] = c.md

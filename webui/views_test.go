@@ -71,7 +71,7 @@ func TestChangesRequests(t *testing.T) {
 	file := func(path, kind string) string {
 		return fmt.Sprintf(`[data-testid="changes-file"][data-path=%q][data-kind=%q]`, path, kind)
 	}
-	tab := openViewsPage(t, startedBrowser(t), viewsPage(t, true))
+	tab := openViewsPage(t, newBrowser(t), viewsPage(t, true))
 	got := runScript(t, tab, "changes", answers, "",
 		map[string]any{"click": file("a b.go", "staged") + " .file-name"},
 		map[string]any{"click": file("new.txt", "untracked") + " .file-name"},
@@ -143,7 +143,7 @@ func TestFilesLinks(t *testing.T) {
 		"/files/read?path=img/a b.png": map[string]any{"type": "binary", "mimeType": "image/png", "path": "img/a b.png", "size": 5},
 		"/files/read?path=x.bin":       map[string]any{"type": "binary", "mimeType": "application/octet-stream", "path": "x.bin", "size": 2048},
 	}
-	tab := openViewsPage(t, startedBrowser(t), viewsPage(t, true))
+	tab := openViewsPage(t, newBrowser(t), viewsPage(t, true))
 	for _, tc := range []struct {
 		name, query string
 		steps       []map[string]any
@@ -198,7 +198,7 @@ func TestChangesDiffView(t *testing.T) {
 		"/git/diff": map[string]any{"worktree": "/w", "diff": "diff --git a/both.go b/both.go\nindex 1..2 100644\n--- a/both.go\n+++ b/both.go\n" +
 			"@@ -1,2 +1,2 @@ package x\n-old\n+new\n same\n\\ No newline at end of file\n"},
 	}
-	tab := openViewsPage(t, startedBrowser(t), viewsPage(t, true))
+	tab := openViewsPage(t, newBrowser(t), viewsPage(t, true))
 	got := runScript(t, tab, "changes", answers, "",
 		map[string]any{"click": `[data-testid="changes-file"][data-path="both.go"][data-kind="unstaged"] .file-name`})
 	want := []string{

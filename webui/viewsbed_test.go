@@ -20,18 +20,6 @@ import (
 	"github.com/opencode-portal/portal/webui"
 )
 
-// startedBrowser is newBrowser, started: the views' tests and benchmark
-// open their tab with a time limit, and a tab's first action would
-// otherwise start the browser under it.
-func startedBrowser(t testing.TB) context.Context {
-	t.Helper()
-	browser := newBrowser(t)
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	return browser
-}
-
 // viewsPageFS is the UI's files with the test page as index.html and its
 // driver as testdata/views_harness.js.
 func viewsPageFS(t testing.TB) fs.FS {
