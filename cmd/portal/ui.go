@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -34,7 +35,12 @@ func openUI(value string, builtin fs.FS) (webUI, error) {
 	if err != nil {
 		return webUI{}, fmt.Errorf("--ui %s: %w; give the folder of a built web app, holding index.html, or --ui none", value, err)
 	}
-	if info, err := root.Stat("index.html"); err != nil || !info.Mode().IsRegular() {
+	info, err := root.Stat("index.html")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		root.Close()
+		return webUI{}, fmt.Errorf("--ui %s: cannot read its index.html: %w; give a folder the portal's user can read, whose files link nowhere outside it, or --ui none", value, err)
+	}
+	if err != nil || !info.Mode().IsRegular() {
 		root.Close()
 		return webUI{}, fmt.Errorf("--ui %s: the folder has no index.html; give the folder of a built web app (such as the original Portal's build output), or --ui none", value)
 	}

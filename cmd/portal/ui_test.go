@@ -33,6 +33,10 @@ func TestOpenUI(t *testing.T) {
 	indexDir := t.TempDir()
 	os.Mkdir(filepath.Join(indexDir, "index.html"), 0o755)
 	file := filepath.Join(good, "index.html")
+	linkOut := t.TempDir()
+	if err := os.Symlink(file, filepath.Join(linkOut, "index.html")); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		value   string
@@ -46,6 +50,7 @@ func TestOpenUI(t *testing.T) {
 		{"index.html a folder", indexDir, false, "the folder has no index.html"},
 		{"missing folder", filepath.Join(empty, "nope"), false, "no such file or directory; give the folder of a built web app"},
 		{"a file", file, false, "not a directory"},
+		{"index.html a link out of the folder", linkOut, false, "cannot read its index.html: statat index.html: path escapes from parent; give a folder"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
