@@ -7,12 +7,15 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/webui"
 )
 
@@ -40,17 +43,17 @@ func TestOpenUI(t *testing.T) {
 	tests := []struct {
 		name    string
 		value   string
-		served  bool
+		served  string // the body of GET /; "" for no UI
 		wantErr string
 	}{
-		{"default", "", true, ""},
-		{"none", "none", false, ""},
-		{"a folder with index.html", good, true, ""},
-		{"a folder without", empty, false, "--ui " + empty + ": the folder has no index.html"},
-		{"index.html a folder", indexDir, false, "the folder has no index.html"},
-		{"missing folder", filepath.Join(empty, "nope"), false, "no such file or directory; give the folder of a built web app"},
-		{"a file", file, false, "not a directory"},
-		{"index.html a link out of the folder", linkOut, false, "cannot read its index.html: statat index.html: path escapes from parent; give a folder"},
+		{"default", "", "built in", ""},
+		{"none", "none", "", ""},
+		{"a folder with index.html", good, "from a folder", ""},
+		{"a folder without", empty, "", "--ui " + empty + ": the folder has no index.html"},
+		{"index.html a folder", indexDir, "", "the folder has no index.html"},
+		{"missing folder", filepath.Join(empty, "nope"), "", "no such file or directory; give the folder of a built web app"},
+		{"a file", file, "", "not a directory"},
+		{"index.html a link out of the folder", linkOut, "", "cannot read its index.html: statat index.html: path escapes from parent; give a folder"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,8 +68,21 @@ func TestOpenUI(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer ui.close()
-			if got := ui.option != nil; got != tt.served {
-				t.Errorf("served %v, want %v", got, tt.served)
+			if got := ui.option != nil; got != (tt.served != "") {
+				t.Errorf("serves a UI: %v, want %v", got, tt.served != "")
+			}
+			if tt.served == "" {
+				return
+			}
+			p, err := portal.New(portal.Config{RegistryPath: filepath.Join(t.TempDir(), "portal.json")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			rec := httptest.NewRecorder()
+			httpapi.New(p, ui.options()...).ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1:3000/", nil))
+			if rec.Code != 200 || rec.Body.String() != tt.served {
+				t.Errorf("GET /: %d %q, want 200 %q", rec.Code, rec.Body, tt.served)
 			}
 		})
 	}
