@@ -44,6 +44,7 @@ func eventStreamParser(t *testing.T, browser context.Context, ready func(*testin
 		{streamCase{"cut amid a line", `data: {"type":"a"}` + "\n\n", []int{2, 9, 19}}, []string{"a"}},
 		{streamCase{"CRLF cut in two", `data: {"type":"a"}` + "\r\n\r\n" + `data: {"type":"b"}` + "\r\r", []int{19, 21}}, []string{"a", "b"}},
 		{streamCase{"several in a chunk, comments and other fields", ": hello\nevent: x\nid: 7\nretry: 10\ndata: {\"type\":\"a\"}\n\ndata:{\"type\":\"b\"}\n\n", nil}, []string{"a", "b"}},
+		{streamCase{"a line over three chunks, then a CRLF cut in two", `data: {"type":"l","properties":{"text":"abcdef"}}` + "\r\n\r\n", []int{10, 30, 50}}, []string{"l abcdef"}},
 		{streamCase{"data on two lines", "data: {\"type\":\ndata: \"c\"}\n\n", []int{14}}, []string{"c"}},
 		{streamCase{"UTF-8 cut amid a character", `data: {"type":"t","properties":{"text":"été"}}` + "\n\n", []int{41, 42}}, []string{"t été"}},
 		{streamCase{"an event not ended is dropped", `data: {"type":"a"}` + "\n\n" + `data: {"type":"z"}` + "\n", nil}, []string{"a"}},

@@ -152,20 +152,31 @@ export class EventStream {
   async read(body, signal) {
     const reader = body.pipeThrough(new TextDecoderStream()).getReader();
     signal.addEventListener("abort", () => reader.cancel().catch(() => {}), { once: true });
-    let buffer = "";
+    // The unfinished line is kept in pieces: a long line over many chunks
+    // is joined once, when its end comes, and searched for line ends once.
+    const eol = /\r\n|\r|\n/g;
+    let pieces = [];
+    let scanned = 0; // the joined pieces hold no line end before this
     let data = [];
     for (;;) {
       const { value, done } = await reader.read();
-      // At the end a last CR ends its line: it cannot be half of a CRLF any more.
-      buffer += done ? (buffer.endsWith("\r") ? "\n" : "") : value;
       if (!done) this.lastByte = Date.now();
+      // A chunk without a line end, after no CR, only lengthens the line.
+      if (!done && !/[\r\n]/.test(value) && !pieces.at(-1)?.endsWith("\r")) {
+        pieces.push(value);
+        continue;
+      }
+      let buffer = pieces.join("") + (done ? "" : value);
+      // At the end a last CR ends its line: it cannot be half of a CRLF any more.
+      if (done && buffer.endsWith("\r")) buffer += "\n";
       let start = 0;
+      eol.lastIndex = scanned;
       for (;;) {
-        const m = /\r\n|\r|\n/.exec(buffer.slice(start));
+        const m = eol.exec(buffer);
         // A CR at the end may be the first half of a CRLF: wait for more.
-        if (!m || (m[0] === "\r" && start + m.index === buffer.length - 1)) break;
-        const line = buffer.slice(start, start + m.index);
-        start += m.index + m[0].length;
+        if (!m || (m[0] === "\r" && m.index === buffer.length - 1)) break;
+        const line = buffer.slice(start, m.index);
+        start = eol.lastIndex;
         if (line === "") {
           if (data.length > 0) this.dispatch(data.join("\n"));
           data = [];
@@ -173,7 +184,10 @@ export class EventStream {
           data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
         }
       }
-      buffer = buffer.slice(start);
+      const rest = buffer.slice(start);
+      pieces = [rest];
+      // The rest holds no line end, but for a last CR that waits for its LF.
+      scanned = Math.max(0, rest.length - 1);
       if (done) return;
     }
   }
