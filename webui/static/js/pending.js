@@ -22,10 +22,8 @@ export class Pending {
     for (const type of ["permission.replied", "question.replied", "question.rejected"]) {
       s.on(type, (e) => this.remove(e.properties.requestID));
     }
+    // An instance that runs again is followed by a resync too.
     s.on("portal.resync", () => this.load());
-    s.on("portal.instance", (e) => {
-      if (e.properties.state === "running") this.load();
-    });
     this.load();
   }
 

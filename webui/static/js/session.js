@@ -369,10 +369,8 @@ export function mountSession(el, ctx) {
       if (!(last && last.info.error && last.info.error.name === err.name)) notify(`${err.name}: ${(err.data && err.data.message) || ""}`, "error");
     }, 1000);
   });
+  // An instance that runs again is followed by a resync too.
   events.on("portal.resync", load);
-  events.on("portal.instance", (e) => {
-    if (e.properties.state === "running") load();
-  });
 
   markdownLoaded.then(() => {
     if (!markdown) return;

@@ -126,10 +126,8 @@ export function mountSessions(el, ctx) {
   events.on("session.created", reload);
   events.on("session.updated", reload);
   events.on("session.deleted", reload);
+  // An instance that runs again is followed by a resync too.
   events.on("portal.resync", reload);
-  events.on("portal.instance", (e) => {
-    if (e.properties.state === "running") reload();
-  });
   events.on("session.status", (e) => {
     const { sessionID, status: st } = e.properties;
     if (!sessionID) return;
