@@ -3,7 +3,7 @@
 // unstage / discard per file, commit, fetch / pull / push, and switching
 // branches. Everything goes through ctx.api; errors go to ctx.notify.
 
-import { h, isAbort, looks, styled } from "./views-dom.js";
+import { h, isAbort } from "./views-dom.js";
 
 const REFRESH_EVENTS = ["file.edited", "file.watcher.updated", "session.idle"];
 const REFRESH_DELAY_MS = 500;
@@ -273,6 +273,6 @@ function diffLines(diff) {
     else if (line[0] === "+") kind = "add";
     else if (line[0] === "-") kind = "del";
     else if (line[0] === "\\") kind = "meta";
-    return styled(h("div", { class: `diff-line diff-${kind}` }, line), looks[kind]);
+    return h("div", { class: `diff-line diff-${kind}` }, line);
   });
 }

@@ -2,7 +2,7 @@
 // file (files/read): text with line numbers, an image through the raw
 // route, any other binary file as its size and a download link.
 
-import { h, humanSize, isAbort, looks, styled } from "./views-dom.js";
+import { h, humanSize, isAbort } from "./views-dom.js";
 
 // Image types a browser shows in an <img> (which runs no script, even for
 // SVG; the raw route also sends a sandboxing CSP).
@@ -88,7 +88,7 @@ export function mountFiles(el, ctx) {
       return h("div", { class: "file" }, head,
         h("div", { class: "file-text code", testid: "file-view" }, lines.map((line, i) =>
           h("div", { class: "file-line", testid: "file-line" },
-            styled(h("span", { class: "line-number", "aria-hidden": "true" }, String(i + 1)), looks.lineNumber),
+            h("span", { class: "line-number", "aria-hidden": "true" }, String(i + 1)),
             h("span", { class: "line-text" }, line)))));
     }
     const name = file.path.split("/").pop();
