@@ -1,6 +1,7 @@
 // The test page's driver: renders markdown and mounts the Changes and Files
 // screens with a stub ctx whose API answers what a test gives it, and
 // reports what the DOM holds. The Go tests call the functions on window.
+import { api } from "../js/api.js";
 import { renderMarkdown } from "../js/md.js";
 import { mountChanges } from "../js/changes.js";
 import { mountFiles } from "../js/files.js";
@@ -236,6 +237,31 @@ window.script = async (screen, answers, query, steps) => {
   cleanup();
   out.replaceChildren();
   return report;
+};
+
+// apiErrors has api.get meet each answer in turn (a Response's body, status
+// and JSON or not; or null: the network fails) and returns the message of
+// each error it throws.
+window.apiErrors = async (answers) => {
+  const real = window.fetch;
+  const messages = [];
+  try {
+    for (const a of answers) {
+      window.fetch = async () => {
+        if (a === null) throw new TypeError("Failed to fetch");
+        return new Response(a.body, { status: a.status, headers: { "Content-Type": a.json ? "application/json" : "text/plain" } });
+      };
+      try {
+        await api.get("anything");
+        messages.push("(no error)");
+      } catch (err) {
+        messages.push(err.message);
+      }
+    }
+  } finally {
+    window.fetch = real;
+  }
+  return messages;
 };
 
 window.harnessReady = true;

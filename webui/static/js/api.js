@@ -27,7 +27,7 @@ async function request(method, path, body, signal) {
     res = await fetch(api.url(path), init);
   } catch (err) {
     if (err.name === "AbortError") throw err;
-    throw new ApiError("The portal cannot be reached: " + err.message, 0, "ENETWORK");
+    throw new ApiError(`The portal cannot be reached (${err.message}): check the connection and that the portal runs, then try again.`, 0, "ENETWORK");
   }
   const text = await res.text();
   let data = null;
@@ -39,7 +39,10 @@ async function request(method, path, body, signal) {
     }
   }
   if (!res.ok) {
-    const message = (data && typeof data.message === "string" && data.message) || `${res.status} ${res.statusText}`;
+    // The portal's errors say what failed and what to do; an answer
+    // without one came from something in between (a proxy, a gateway).
+    const message = (data && typeof data.message === "string" && data.message) ||
+      `The portal answered with status ${res.status} and no message: try again, and if it keeps failing, read the portal's log.`;
     if (res.status === 401) window.dispatchEvent(new CustomEvent(UNAUTHORIZED_EVENT));
     throw new ApiError(message, res.status, data && data.code);
   }
