@@ -40,6 +40,7 @@ func passwordOf(t *testing.T, pid int) string {
 // a new process on the same port with a new password, and Stop ends it and
 // removes its output.
 func TestProcessCrashIsRestarted(t *testing.T) {
+	t.Parallel()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -67,6 +67,7 @@ func startedOrDone(ctx context.Context, pidfile string, n int) {
 }
 
 func TestStartFailsAndLeavesNothing(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		env      []string
@@ -106,11 +107,20 @@ func TestStartFailsAndLeavesNothing(t *testing.T) {
 			wantText: []string{"fake: booting"},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			pidfile := filepath.Join(t.TempDir(), "pids")
-			runner, spec := fakeProcess(t, append(tt.env, "FAKE_GRANDCHILD=1", "FAKE_PIDFILE="+pidfile)...)
-			spec.ready = newReadiness(3*time.Second, 500*time.Millisecond)
+	// Three cases wait for the start timeout to expire: every case starts at
+	// once, and each subtest then checks its own start's outcome.
+	type outcome struct {
+		err     error
+		pidfile string
+		logFile string
+	}
+	outcomes := make([]chan outcome, len(tests))
+	for i, tt := range tests {
+		pidfile := filepath.Join(t.TempDir(), "pids")
+		runner, spec := fakeProcess(t, append(tt.env, "FAKE_GRANDCHILD=1", "FAKE_PIDFILE="+pidfile)...)
+		spec.ready = newReadiness(3*time.Second, 500*time.Millisecond)
+		outcomes[i] = make(chan outcome, 1)
+		go func() {
 			ctx := context.Background()
 			if tt.giveUp {
 				spec.ready = newReadiness(time.Hour, 500*time.Millisecond)
@@ -127,6 +137,15 @@ func TestStartFailsAndLeavesNothing(t *testing.T) {
 			p, err := runner.Start(ctx, spec)
 			if err == nil {
 				p.Stop(context.Background())
+			}
+			outcomes[i] <- outcome{err, pidfile, spec.Entry.LogFile}
+		}()
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := <-outcomes[i]
+			err := o.err
+			if err == nil {
 				t.Fatal("Start succeeded")
 			}
 			var se *StartError
@@ -141,12 +160,12 @@ func TestStartFailsAndLeavesNothing(t *testing.T) {
 					t.Errorf("error text lacks %q:\n%v", s, err)
 				}
 			}
-			for _, pid := range fakeopencode.ReadPIDs(t, pidfile) {
+			for _, pid := range fakeopencode.ReadPIDs(t, o.pidfile) {
 				if procfs.Alive(pid) {
 					t.Errorf("pid %d (or its group) left behind", pid)
 				}
 			}
-			if _, err := os.Stat(spec.Entry.LogFile); !errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Stat(o.logFile); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("log file left after a failed start: %v", err)
 			}
 		})
@@ -154,6 +173,7 @@ func TestStartFailsAndLeavesNothing(t *testing.T) {
 }
 
 func TestHangingFirstProbeIsRetried(t *testing.T) {
+	t.Parallel()
 	// The first health check hangs far longer than the whole start may take:
 	// only a short per-request timeout and a retry can make the start succeed.
 	runner, spec := fakeProcess(t, "FAKE_HEALTH_HANG_MS=60000")
