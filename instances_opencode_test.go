@@ -108,7 +108,9 @@ func sessionRoundTrip(t testing.TB, api string, port int) {
 // TestInstancesWithOpenCode runs the instance lifecycle against the real
 // OpenCode. Its subtests run in parallel, each with its own HOME (OpenCode
 // starts no faster in a HOME it used before); the on-failure one checks the
-// crash TestInstanceEventsAcrossACrash shares.
+// crash TestInstanceEventsAcrossACrash shares. (What a kill -9 leaves under
+// the restart policy never, TestPortSquatterGetsNothingWithOpenCode checks
+// on the crash it makes.)
 func TestInstancesWithOpenCode(t *testing.T) {
 	t.Parallel()
 	portaltest.RequireOpenCode(t)
@@ -190,31 +192,6 @@ func TestInstancesWithOpenCode(t *testing.T) {
 		api := httptest.NewServer(httpapi.New(p))
 		defer api.Close()
 		sessionRoundTrip(t, api.URL, got.Port)
-	})
-
-	t.Run("kill -9 stays down under never", func(t *testing.T) {
-		t.Parallel()
-		cfg := openCodeConfig(t, t.TempDir())
-		p := portal.NewTestPortal(t, cfg)
-		in, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: portaltest.NewGitRepo(t)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		pid := pidOf(t, in)
-		syscall.Kill(pid, syscall.SIGKILL)
-		testwait.Until(t, "the crash to be noticed", func() bool {
-			got, err := p.Instance(context.Background(), in.ID)
-			return err == nil && got.State == portal.StateCrashed
-		})
-		time.Sleep(time.Second) // a wrong restart would have happened by now
-		got, err := p.Instance(context.Background(), in.ID)
-		if err != nil || got.State != portal.StateCrashed || got.PID != nil || got.Restarts != 0 || got.LastExit != "signal: killed" {
-			t.Errorf("after the crash: %+v, %v", got, err)
-		}
-		// The entry keeps the dead pid: it reads as down, not as being started.
-		if e := readRegistry(t, cfg.RegistryPath)[0]; e.OpencodePID == nil || *e.OpencodePID != pid {
-			t.Errorf("registry names pid %v, want the last one, %d", e.OpencodePID, pid)
-		}
 	})
 
 	t.Run("a new portal adopts the instance of a portal killed with -9", func(t *testing.T) {

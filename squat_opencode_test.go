@@ -11,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
@@ -50,7 +51,8 @@ func (b *logBuffer) count(words ...string) int {
 // instance while a client follows its events, lets another program take its
 // port, and checks that neither the relayed routes nor the event stream's
 // reconnections send it anything; once the port is free again, a restart
-// (with a new password) serves as before.
+// (with a new password) serves as before. Killed under the restart policy
+// never, the instance stays down until that restart.
 func TestPortSquatterGetsNothingWithOpenCode(t *testing.T) {
 	t.Parallel()
 	cfg := openCodeConfig(t, t.TempDir())
@@ -79,11 +81,23 @@ func TestPortSquatterGetsNothingWithOpenCode(t *testing.T) {
 		}
 	}()
 
-	syscall.Kill(-pidOf(t, in), syscall.SIGKILL)
+	pid := pidOf(t, in)
+	syscall.Kill(-pid, syscall.SIGKILL)
 	testwait.Until(t, "the crash to be noticed", func() bool {
 		got, err := p.Instance(ctx, in.ID)
 		return err == nil && got.State == portal.StateCrashed
 	})
+	// Under the restart policy never (the default) the instance stays
+	// down.
+	time.Sleep(time.Second) // a wrong restart would have happened by now
+	got, err := p.Instance(ctx, in.ID)
+	if err != nil || got.State != portal.StateCrashed || got.PID != nil || got.Restarts != 0 || got.LastExit != "signal: killed" {
+		t.Errorf("after the crash: %+v, %v", got, err)
+	}
+	// The entry keeps the dead pid: it reads as down, not as being started.
+	if e := readRegistry(t, cfg.RegistryPath)[0]; e.OpencodePID == nil || *e.OpencodePID != pid {
+		t.Errorf("registry names pid %v, want the last one, %d", e.OpencodePID, pid)
+	}
 	refused := logs.count("reconnecting", "is not running")
 	squatter, record := startSquatter(t, in.Port)
 	checkRefused(t, api.URL, in.Port, "is not running (crashed); restart it")
