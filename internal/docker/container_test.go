@@ -18,8 +18,12 @@ import (
 func TestContainerMountsFoldersOfAnyName(t *testing.T) {
 	c := dockertest.Require(t)
 	tag := dockertest.Image(t)
+	// Each container waits on the Engine: they are made beside the
+	// package's other tests, and each other.
+	t.Parallel()
 	for _, name := range []string{"plain", "a:b", "x:/etc:ro", "with space, comma", "ro", "=eq"} {
 		t.Run(filepath.Base(name), func(t *testing.T) {
+			t.Parallel()
 			dir := filepath.Join(t.TempDir(), name)
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				t.Fatal(err)

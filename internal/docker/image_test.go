@@ -18,6 +18,9 @@ import (
 func TestImageRunsOffline(t *testing.T) {
 	c := dockertest.Require(t)
 	tag := dockertest.Image(t)
+	// The containers' runs wait on the Engine: they run beside the
+	// package's other tests, and each other.
+	t.Parallel()
 	type run struct {
 		name       string
 		entry, cmd []string // entry nil for the image's entrypoint, opencode
@@ -39,6 +42,7 @@ func TestImageRunsOffline(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			out, errOut, status, err := c.Run(context.Background(), docker.RunOptions{
 				Image: tag, Entry: tt.entry, Cmd: tt.cmd, User: "12345:12345", Network: "none"})
 			if err != nil {
@@ -69,6 +73,7 @@ func hostSnapshot(t *testing.T) string {
 func TestBuildImageReusesItsImage(t *testing.T) {
 	c := dockertest.Require(t)
 	dockertest.Image(t)
+	t.Parallel()
 	img, err := c.BuildImage(context.Background(), docker.BuildOptions{OpenCode: portaltest.RequireOpenCode(t)})
 	if err != nil {
 		t.Fatal(err)
