@@ -12,14 +12,24 @@ import (
 )
 
 // portal image build prints the tag and ID of the image it built, or
-// found up to date.
+// found up to date. Checking an image reads every file of it (seconds of
+// CPU), so the image is checked once: by the command, which builds it if
+// the Engine lacks it, and then finds it up to date when run again.
 func TestImageBuild(t *testing.T) {
-	dockertest.Image(t) // built once; the command finds it up to date
+	dockertest.Require(t)
 	bin := portaltest.RequireOpenCode(t)
-	code, out, errOut := portalCmd(t, "image", "build", "--opencode", bin)
 	tag := docker.ImageRepository + ":" + portaltest.OpenCodeVersion
-	if code != 0 || !regexp.MustCompile(`^`+regexp.QuoteMeta(tag)+` sha256:[0-9a-f]{64}\n$`).MatchString(out) {
-		t.Fatalf("image build: exit %d, stdout %q, stderr %q; want the tag and the ID", code, out, errOut)
+	build := func() string {
+		t.Helper()
+		code, out, errOut := portalCmd(t, "image", "build", "--opencode", bin)
+		if code != 0 || !regexp.MustCompile(`^`+regexp.QuoteMeta(tag)+` sha256:[0-9a-f]{64}\n$`).MatchString(out) {
+			t.Fatalf("image build: exit %d, stdout %q, stderr %q; want the tag and the ID", code, out, errOut)
+		}
+		return errOut
+	}
+	errOut := build()
+	if strings.Contains(errOut, "Built image "+tag) {
+		errOut = build() // the Engine lacked it
 	}
 	if !strings.Contains(errOut, "Image "+tag+" is up to date") || !strings.Contains(errOut, "OpenCode "+portaltest.OpenCodeVersion+" with sh, bash, git") {
 		t.Errorf("image build stderr %q: want what the image holds, up to date", errOut)
