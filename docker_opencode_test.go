@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -21,7 +20,6 @@ import (
 	"github.com/opencode-portal/portal/internal/dockerrun"
 	"github.com/opencode-portal/portal/internal/dockertest"
 	"github.com/opencode-portal/portal/internal/registry"
-	"github.com/opencode-portal/portal/internal/supervisor"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -81,6 +79,9 @@ func (b *dockerBed) removeContainer(t *testing.T, id string) {
 // container is killed, and stopped with nothing left behind.
 func TestDockerInstance(t *testing.T) {
 	b := newDockerBed(t)
+	// The test waits on the Engine and the container's OpenCode most of
+	// its time: it runs beside the others, once the image is checked.
+	t.Parallel()
 	ctx := context.Background()
 	dir := portaltest.NewGitRepo(t)
 
@@ -300,9 +301,10 @@ func TestDockerInstance(t *testing.T) {
 // stops it.
 func TestDockerAdoptsOriginalCLIContainer(t *testing.T) {
 	b := newDockerBed(t)
+	t.Parallel()
 	ctx := ctxTimeout(t, 3*time.Minute)
 	dir := portaltest.NewGitRepo(t)
-	port, err := supervisor.FreePort("127.0.0.1", 20000+rand.IntN(10000), nil)
+	port, err := firstPort()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,12 +41,7 @@ func newOpenCodeConfig(bin, home, regDir string) (portal.Config, error) {
 	if err := portaltest.PrepareHome(home); err != nil {
 		return portal.Config{}, err
 	}
-	// A first port below the system's ephemeral range (32768 and up here),
-	// picked at random so that tests running in parallel start apart: a
-	// port in that range can be taken at any time as the local end of some
-	// other connection, which a check that a stopped instance's port is
-	// free would take for the instance still holding it.
-	first, err := supervisor.FreePort("127.0.0.1", 20000+rand.IntN(10000), nil)
+	first, err := firstPort()
 	return portal.Config{
 		RegistryPath: filepath.Join(regDir, "portal.json"),
 		OpenCodeBin:  bin,
@@ -55,6 +50,15 @@ func newOpenCodeConfig(bin, home, regDir string) (portal.Config, error) {
 		StartTimeout: 2 * time.Minute, // a loaded 2-core machine
 		StopOnClose:  true,
 	}, err
+}
+
+// firstPort returns a free port below the system's ephemeral range (32768
+// and up here), picked at random so that tests running in parallel start
+// their instances apart: a port in that range can be taken at any time as
+// the local end of some other connection, which a check that a stopped
+// instance's port is free would take for the instance still holding it.
+func firstPort() (int, error) {
+	return supervisor.FreePort("127.0.0.1", 20000+rand.IntN(10000), nil)
 }
 
 // call does an HTTP request against the portal's API, body sent as JSON, and

@@ -13,7 +13,10 @@ import (
 // at once; the first one gives up while OpenCode is still starting. The
 // start is not its own: the nine others get the one instance.
 func TestSharedStartOutlivesItsFirstCaller(t *testing.T) {
-	cfg := fakeConfig(t, "FAKE_DELAY_MS=1500")
+	t.Parallel()
+	// The start lasts long enough for the callers to join it while it is
+	// under way, also on a machine busy with the tests running beside.
+	cfg := fakeConfig(t, "FAKE_DELAY_MS=5000")
 	p := portal.NewTestPortal(t, cfg)
 	dir := t.TempDir()
 

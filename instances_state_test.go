@@ -18,7 +18,10 @@ import (
 // never (crashed, with how it ended); and still crashed once its owner is
 // closed, also to a portal made after that.
 func TestEveryPortalReadsTheSameState(t *testing.T) {
-	cfg := fakeConfig(t, "FAKE_DELAY_MS=1500")
+	t.Parallel()
+	// The start lasts long enough for both portals to be read while it is
+	// under way, also on a machine busy with the tests running beside.
+	cfg := fakeConfig(t, "FAKE_DELAY_MS=5000")
 	cfg.StopOnClose = false
 	owner, err := portal.New(cfg)
 	if err != nil {

@@ -28,11 +28,16 @@ import (
 )
 
 // fakeConfig returns a Config with a fresh registry whose instances run the
-// fake OpenCode (package fakeopencode) with the given FAKE_* settings. The
-// instances a Portal started are stopped when it closes.
+// fake OpenCode (package fakeopencode) with the given FAKE_* settings, from
+// a first port at random (firstPort), so that tests running in parallel
+// start apart. The instances a Portal started are stopped when it closes.
 func fakeConfig(t testing.TB, env ...string) portal.Config {
 	t.Helper()
 	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := firstPort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +45,7 @@ func fakeConfig(t testing.TB, env ...string) portal.Config {
 		RegistryPath: filepath.Join(t.TempDir(), "portal.json"),
 		OpenCodeBin:  exe,
 		Env:          append([]string{fakeopencode.EnvVar + "=1"}, env...),
-		FirstPort:    23100,
+		FirstPort:    first,
 		ProbeTimeout: time.Second,
 		StopTimeout:  2 * time.Second,
 		StopOnClose:  true,
@@ -238,6 +243,7 @@ func TestStartPortConflicts(t *testing.T) {
 }
 
 func TestFailedStartLeavesNothing(t *testing.T) {
+	t.Parallel() // it waits for a start timeout
 	cfg := fakeConfig(t, "FAKE_EXIT=1")
 	p := portal.NewTestPortal(t, cfg)
 	_, err := p.StartInstance(context.Background(), portal.StartOptions{Directory: t.TempDir()})

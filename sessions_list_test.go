@@ -31,6 +31,7 @@ import (
 // only for the instance's folder; every listing goes to the last session,
 // beyond the 10,000 sessions a cap would stop at.
 func TestSessionsListing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	sub := filepath.Join(dir, "sub")
 	other := t.TempDir()
