@@ -112,67 +112,13 @@ func sessionRoundTrip(t testing.TB, api string, port int) {
 // TestInstancesWithOpenCode runs the instance lifecycle against the real
 // OpenCode. Its subtests run in parallel, each with its own HOME (OpenCode
 // starts no faster in a HOME it used before); the on-failure one checks the
-// crash TestInstanceEventsAcrossACrash shares. (What a kill -9 leaves under
-// the restart policy never, TestPortSquatterGetsNothingWithOpenCode checks
-// on the crash it makes.)
+// crash TestInstanceEventsAcrossACrash shares. (An instance started, used
+// and stopped through the API, and what a kill -9 leaves under the restart
+// policy never: TestPortSquatterGetsNothingWithOpenCode, on the instance
+// whose life it follows.)
 func TestInstancesWithOpenCode(t *testing.T) {
 	t.Parallel()
 	portaltest.RequireOpenCode(t)
-
-	t.Run("start, use through the API, stop", func(t *testing.T) {
-		t.Parallel()
-		cfg := openCodeConfig(t, t.TempDir())
-		p := portal.NewTestPortal(t, cfg)
-		api := httptest.NewServer(httpapi.New(p))
-		defer api.Close()
-		dir := portaltest.NewGitRepo(t)
-
-		var in struct {
-			ID, State, URL string
-			Port           int
-			OpencodePID    int
-		}
-		status, body := call(t, "POST", api.URL+"/api/instances", map[string]any{"directory": dir}, &in)
-		if status != http.StatusCreated || in.State != portal.StateRunning || in.OpencodePID == 0 {
-			t.Fatalf("POST /api/instances: %d %s", status, body)
-		}
-		password := readRegistry(t, cfg.RegistryPath)[0].Password
-		var list struct {
-			Total     int
-			Instances []struct{ ID string }
-		}
-		status, listBody := call(t, "GET", api.URL+"/api/instances", nil, &list)
-		if status != 200 || list.Total != 1 || list.Instances[0].ID != in.ID {
-			t.Fatalf("GET /api/instances: %d %s", status, listBody)
-		}
-		if strings.Contains(string(body)+string(listBody), password) {
-			t.Fatal("an API answer carries the instance's password")
-		}
-
-		sessionRoundTrip(t, api.URL, in.Port)
-
-		var logs struct{ Lines []string }
-		if status, body := call(t, "GET", api.URL+"/api/instances/"+in.ID+"/logs?tail=5", nil, &logs); status != 200 ||
-			!strings.Contains(strings.Join(logs.Lines, "\n"), "opencode server listening on") {
-			t.Errorf("logs: %d %s", status, body)
-		}
-
-		if status, body := call(t, "DELETE", api.URL+"/api/instances/"+in.ID, nil, nil); status != http.StatusNoContent {
-			t.Fatalf("DELETE: %d %s", status, body)
-		}
-		if procfs.Alive(in.OpencodePID) {
-			t.Errorf("pid %d alive after DELETE", in.OpencodePID)
-		}
-		if !supervisor.PortFree("127.0.0.1", in.Port) {
-			t.Errorf("port %d still bound after DELETE", in.Port)
-		}
-		if status, body := call(t, "GET", api.URL+"/api/instances", nil, &list); status != 200 || list.Total != 0 {
-			t.Errorf("GET /api/instances after DELETE: %d %s", status, body)
-		}
-		if status, _ := call(t, "GET", api.URL+"/api/instances/"+in.ID, nil, nil); status != http.StatusNotFound {
-			t.Errorf("GET the stopped instance: %d, want 404", status)
-		}
-	})
 
 	t.Run("kill -9 is restarted under on-failure", func(t *testing.T) {
 		t.Parallel()

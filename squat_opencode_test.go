@@ -15,7 +15,10 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/procfs"
+	"github.com/opencode-portal/portal/internal/supervisor"
 	"github.com/opencode-portal/portal/internal/testwait"
+	"github.com/opencode-portal/portal/portaltest"
 )
 
 // logBuffer collects log output for a test to read while it is written.
@@ -47,12 +50,13 @@ func (b *logBuffer) count(words ...string) int {
 	return n
 }
 
-// TestPortSquatterGetsNothingWithOpenCode kills the real OpenCode of an
-// instance while a client follows its events, lets another program take its
-// port, and checks that neither the relayed routes nor the event stream's
-// reconnections send it anything; once the port is free again, a restart
-// (with a new password) serves as before. Killed under the restart policy
-// never, the instance stays down until that restart.
+// TestPortSquatterGetsNothingWithOpenCode runs one instance of the real
+// OpenCode through its life. Started and used through the API, it is
+// killed while a client follows its events: under the restart policy never
+// it stays down. Another program takes its port, and neither the relayed
+// routes nor the event stream's reconnections send it anything; once the
+// port is free again, a restart (with a new password) serves as before,
+// and a stop through the API ends it.
 func TestPortSquatterGetsNothingWithOpenCode(t *testing.T) {
 	t.Parallel()
 	cfg := openCodeConfig(t, t.TempDir())
@@ -62,11 +66,38 @@ func TestPortSquatterGetsNothingWithOpenCode(t *testing.T) {
 	api := httptest.NewServer(httpapi.New(p))
 	defer api.Close()
 	ctx := context.Background()
-	in, err := p.StartInstance(ctx, portal.StartOptions{Directory: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
+
+	var created struct {
+		ID, State, URL string
+		Port           int
+		OpencodePID    int
 	}
-	oldPassword := passwordOf(t, cfg.RegistryPath, in.ID)
+	status, body := call(t, "POST", api.URL+"/api/instances", map[string]any{"directory": portaltest.NewGitRepo(t)}, &created)
+	if status != http.StatusCreated || created.State != portal.StateRunning || created.OpencodePID == 0 {
+		t.Fatalf("POST /api/instances: %d %s", status, body)
+	}
+	oldPassword := passwordOf(t, cfg.RegistryPath, created.ID)
+	var list struct {
+		Total     int
+		Instances []struct{ ID string }
+	}
+	status, listBody := call(t, "GET", api.URL+"/api/instances", nil, &list)
+	if status != 200 || list.Total != 1 || list.Instances[0].ID != created.ID {
+		t.Fatalf("GET /api/instances: %d %s", status, listBody)
+	}
+	if strings.Contains(string(body)+string(listBody), oldPassword) {
+		t.Fatal("an API answer carries the instance's password")
+	}
+	sessionRoundTrip(t, api.URL, created.Port)
+	var lines struct{ Lines []string }
+	if status, body := call(t, "GET", api.URL+"/api/instances/"+created.ID+"/logs?tail=5", nil, &lines); status != 200 ||
+		!strings.Contains(strings.Join(lines.Lines, "\n"), "opencode server listening on") {
+		t.Errorf("logs: %d %s", status, body)
+	}
+	in, err := p.Instance(ctx, created.ID)
+	if err != nil || pidOf(t, in) != created.OpencodePID || in.Port != created.Port {
+		t.Fatalf("Instance = %+v, %v; want pid %d, port %d", in, err, created.OpencodePID, created.Port)
+	}
 
 	// A client follows the instance's events.
 	req, _ := http.NewRequestWithContext(t.Context(), "GET", api.URL+"/api/opencode/"+itoa(in.Port)+"/events", nil)
@@ -111,12 +142,29 @@ func TestPortSquatterGetsNothingWithOpenCode(t *testing.T) {
 	}
 
 	syscall.Kill(squatter, syscall.SIGKILL)
+	var restarted portal.Instance
 	testwait.Until(t, "the port to be free", func() bool {
-		_, err := p.RestartInstance(ctx, in.ID)
+		restarted, err = p.RestartInstance(ctx, in.ID)
 		return err == nil
 	})
 	if pw := passwordOf(t, cfg.RegistryPath, in.ID); pw == oldPassword {
 		t.Error("the restart kept the crashed run's password")
 	}
 	sessionRoundTrip(t, api.URL, in.Port)
+
+	if status, body := call(t, "DELETE", api.URL+"/api/instances/"+in.ID, nil, nil); status != http.StatusNoContent {
+		t.Fatalf("DELETE: %d %s", status, body)
+	}
+	if pid := pidOf(t, restarted); procfs.Alive(pid) {
+		t.Errorf("pid %d alive after DELETE", pid)
+	}
+	if !supervisor.PortFree("127.0.0.1", in.Port) {
+		t.Errorf("port %d still bound after DELETE", in.Port)
+	}
+	if status, body := call(t, "GET", api.URL+"/api/instances", nil, &list); status != 200 || list.Total != 0 {
+		t.Errorf("GET /api/instances after DELETE: %d %s", status, body)
+	}
+	if status, _ := call(t, "GET", api.URL+"/api/instances/"+in.ID, nil, nil); status != http.StatusNotFound {
+		t.Errorf("GET the stopped instance: %d, want 404", status)
+	}
 }
