@@ -79,15 +79,16 @@ func (b *dockerBed) removeContainer(t *testing.T, id string) {
 // container is killed, and stopped with nothing left behind.
 func TestDockerInstance(t *testing.T) {
 	b := newDockerBed(t)
-	// The test waits on the Engine and the container's OpenCode most of
-	// its time: it runs beside the others, once the image is checked.
-	t.Parallel()
 	ctx := context.Background()
 	dir := portaltest.NewGitRepo(t)
 
 	cfg := b.cfg
 	cfg.StopOnClose = false
 	holder := startRole(t, "hold", roleConfig{Config: cfg, Dir: dir})
+	// The test waits on the Engine and the container's OpenCode most of
+	// its time: it runs beside the others, its container starting already
+	// while the tests that do not run in parallel run.
+	t.Parallel()
 	var held portal.Instance
 	if err := json.Unmarshal([]byte(holder.expect(t, "READY", 3*time.Minute)), &held); err != nil {
 		t.Fatal(err)
@@ -301,7 +302,6 @@ func TestDockerInstance(t *testing.T) {
 // stops it.
 func TestDockerAdoptsOriginalCLIContainer(t *testing.T) {
 	b := newDockerBed(t)
-	t.Parallel()
 	ctx := ctxTimeout(t, 3*time.Minute)
 	dir := portaltest.NewGitRepo(t)
 	port, err := firstPort()
@@ -333,8 +333,10 @@ func TestDockerAdoptsOriginalCLIContainer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Its OpenCode takes a few seconds to listen: a portal adopts it once
-	// it answers.
+	// Its OpenCode takes a few seconds to listen, while the tests that do
+	// not run in parallel run: a portal adopts it once it answers.
+	t.Parallel()
+	ctx = ctxTimeout(t, 3*time.Minute)
 	var in portal.Instance
 	for {
 		p := portal.NewTestPortal(t, b.cfg)
