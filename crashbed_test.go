@@ -19,8 +19,9 @@ import (
 // the events, the on-failure subtest of TestInstancesWithOpenCode the
 // instance once restarted.
 type crashBed struct {
-	once sync.Once
-	err  error
+	once  sync.Once
+	ready chan struct{} // closed once the crash is set up, or err is set
+	err   error
 
 	cfg      portal.Config
 	portal   *portal.Portal
@@ -37,16 +38,33 @@ type seenEvent struct {
 }
 
 // crashes is the package's one shared crash.
-var crashes = &crashBed{}
+var crashes = &crashBed{ready: make(chan struct{})}
 
-// wait sets the crash up unless a test did, and returns it once the
-// subscriber got the resync that follows the restart (or gave up after 2
-// minutes). Without opencode the test fails under CI and is skipped
-// elsewhere.
+// start sets the crash up in the background unless a test did, and returns
+// at once. A test calls it before t.Parallel, so that OpenCode starts, is
+// killed and starts again while the tests that do not run in parallel run,
+// and waits for it with wait afterwards.
+func (c *crashBed) start() {
+	c.once.Do(func() {
+		shared.goStart(func() {
+			defer close(c.ready)
+			bin, err := portaltest.OpenCodeBinary()
+			if err == nil {
+				err = c.setUp(bin)
+			}
+			c.err = err
+		})
+	})
+}
+
+// wait returns the crash once the subscriber got the resync that follows
+// the restart (or gave up after 2 minutes), setting it up unless a test
+// did. Without opencode the test fails under CI and is skipped elsewhere.
 func (c *crashBed) wait(t testing.TB) *crashBed {
 	t.Helper()
-	bin := portaltest.RequireOpenCode(t)
-	c.once.Do(func() { c.err = c.setUp(bin) })
+	portaltest.RequireOpenCode(t)
+	c.start()
+	<-c.ready
 	if c.err != nil {
 		t.Fatalf("the shared crash: %v", c.err)
 	}

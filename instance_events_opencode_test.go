@@ -17,6 +17,7 @@ import (
 // from the new run is open. The delays from the kill to the crash event
 // and from the new run to the resync are logged (go test -v).
 func TestInstanceEventsAcrossACrash(t *testing.T) {
+	crashes.start()
 	t.Parallel()
 	c := crashes.wait(t)
 	in := c.in

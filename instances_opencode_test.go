@@ -117,6 +117,7 @@ func sessionRoundTrip(t testing.TB, api string, port int) {
 // policy never: TestPortSquatterGetsNothingWithOpenCode, on the instance
 // whose life it follows.)
 func TestInstancesWithOpenCode(t *testing.T) {
+	crashes.start()
 	t.Parallel()
 	portaltest.RequireOpenCode(t)
 
