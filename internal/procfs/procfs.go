@@ -26,10 +26,31 @@ func Alive(pid int) bool {
 	return !zombie(pid)
 }
 
-// zombie reports whether /proc says pid has exited but was not reaped.
+// zombie reports whether /proc says pid has exited but was not reaped. A
+// process whose main thread has exited shows as a zombie too while its
+// other threads run on, holding its sockets and files (a runtime that ends
+// its main thread first on SIGTERM): it is a zombie only once every thread
+// has exited.
 func zombie(pid int) bool {
 	state, _, ok := Stat(pid)
-	return ok && (state == 'Z' || state == 'X')
+	if !ok || (state != 'Z' && state != 'X') {
+		return false
+	}
+	dir := "/proc/" + strconv.Itoa(pid) + "/task/"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return true
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(dir + task.Name() + "/stat")
+		if err != nil {
+			continue // the thread has gone
+		}
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] != 'Z' && b[i+2] != 'X' {
+			return false
+		}
+	}
+	return true
 }
 
 // Stat reads the state and process group of pid from /proc.

@@ -9,16 +9,25 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // helperEnv makes the test binary a helper process: "listen" listens on
 // 127.0.0.1 and prints its address; "wrap" runs a "listen" child, as an npm
 // wrapper runs the real binary, and prints its address. Both live until
-// their stdin closes.
+// their stdin closes. "leader-exits" is "listen" whose main thread exits
+// once the address is printed, while another thread holds the listener.
 const helperEnv = "PROCFS_TEST_HELPER"
+
+func init() {
+	if os.Getenv(helperEnv) == "leader-exits" {
+		runtime.LockOSThread()
+	}
+}
 
 func TestMain(m *testing.M) {
 	switch os.Getenv(helperEnv) {
@@ -31,6 +40,21 @@ func TestMain(m *testing.M) {
 		fmt.Println(l.Addr())
 		io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
+	case "leader-exits":
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		fmt.Println(l.Addr())
+		go func() {
+			io.Copy(io.Discard, os.Stdin)
+			l.Close()
+			os.Exit(0)
+		}()
+		// The main goroutine is locked to the main thread (init): the
+		// exit system call ends that thread only, not the process.
+		syscall.RawSyscall(syscall.SYS_EXIT, 0, 0, 0)
 	case "wrap":
 		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), helperEnv+"=listen")
@@ -163,5 +187,55 @@ func TestPeerUID(t *testing.T) {
 	local, remote = accept(t)
 	if uid, err := PeerUID(local, remote); err != nil || uid != nobody {
 		t.Errorf("PeerUID of another user's connection = %d, %v; want %d", uid, err, nobody)
+	}
+}
+
+// A process whose main thread has exited while another thread still holds
+// its listener is alive: its port is not free yet.
+func TestAliveWhileAThreadOutlivesTheMain(t *testing.T) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), helperEnv+"=leader-exits", "GOGC=off")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { in.Close(); cmd.Wait() }()
+	pid := cmd.Process.Pid
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("helper: %v", err)
+	}
+	addr := strings.TrimSpace(line)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if state, _, _ := Stat(pid); state == 'Z' {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the helper's main thread did not exit")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("the listener's thread should still hold %s: %v", addr, err)
+	}
+	conn.Close()
+	if !Alive(pid) {
+		t.Errorf("Alive = false for a process whose other thread still holds %s", addr)
+	}
+	in.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the helper ended with %v", err)
+	}
+	if Alive(pid) {
+		t.Error("Alive = true once the process has exited")
 	}
 }

@@ -133,7 +133,8 @@ func (p *proc) signal(sig syscall.Signal) error {
 
 // groupGone reports whether no live member of the process group is left.
 // Members that died but wait for init to reap them do not count (some
-// inits reap orphans only every few seconds).
+// inits reap orphans only every few seconds); a member whose main thread
+// exited while its other threads run does (procfs.Alive).
 func (p *proc) groupGone() bool {
 	if !p.group || errors.Is(syscall.Kill(-p.pid, 0), syscall.ESRCH) {
 		return true
@@ -147,8 +148,8 @@ func (p *proc) groupGone() bool {
 		if err != nil {
 			continue
 		}
-		state, pgrp, ok := procfs.Stat(pid)
-		if ok && pgrp == p.pid && state != 'Z' && state != 'X' {
+		_, pgrp, ok := procfs.Stat(pid)
+		if ok && pgrp == p.pid && procfs.Alive(pid) {
 			return false
 		}
 	}
