@@ -213,7 +213,7 @@ func newUIPortal(t *testing.T, model *portaltest.FakeModel) *uiPortal {
 type phone struct {
 	t     *testing.T
 	tab   context.Context
-	shots string // folder of the screenshots
+	shots string // folder of the screenshots, "" to take none
 	shot  int
 	away  target.ID // the tab in front while the phone sleeps
 
@@ -225,17 +225,14 @@ func newPhone(t *testing.T, browser context.Context) *phone {
 	t.Helper()
 	tab, cancel := phoneTab(t, browser)
 	t.Cleanup(cancel)
-	shots := os.Getenv("PORTAL_ARTIFACTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else {
-		shots = filepath.Join(shots, t.Name())
-		if err := os.MkdirAll(shots, 0o755); err != nil {
+	ph := &phone{t: t, tab: tab}
+	if dir := os.Getenv("PORTAL_ARTIFACTS"); dir != "" {
+		ph.shots = filepath.Join(dir, t.Name())
+		if err := os.MkdirAll(ph.shots, 0o755); err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("screenshots in %s", ph.shots)
 	}
-	t.Logf("screenshots in %s", shots)
-	ph := &phone{t: t, tab: tab, shots: shots}
 	messages := chromedp.Console(tab)
 	go func() {
 		for m, err := range messages {
@@ -292,9 +289,14 @@ func (ph *phone) waitFor(what, expr string) {
 	}
 }
 
-// screenshot saves what the phone shows as NN-name.png.
+// screenshot saves what the phone shows as NN-name.png, when
+// $PORTAL_ARTIFACTS names a folder to keep them in: a screenshot nobody
+// reads costs Chromium a capture and a PNG.
 func (ph *phone) screenshot(name string) {
 	ph.t.Helper()
+	if ph.shots == "" {
+		return
+	}
 	ph.shot++
 	png, err := chromedp.Run(ph.tab, chromedp.CaptureScreenshot())
 	if err != nil {
