@@ -21,6 +21,7 @@ import (
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/internal/browsertest"
+	"github.com/opencode-portal/portal/internal/fakeopencode"
 	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 	"github.com/opencode-portal/portal/webui"
@@ -30,6 +31,7 @@ import (
 var browsers = &browsertest.Shared{}
 
 func TestMain(m *testing.M) {
+	fakeopencode.Main() // the test binary re-executed as a fake OpenCode (newFakeUIPortal)
 	code := m.Run()
 	browsers.Close()
 	os.Exit(code)
@@ -172,26 +174,46 @@ func (c *streamCutter) refusals() []time.Time {
 	return slices.Clone(c.refused)
 }
 
-// uiPortal is a real portal, its registry in a temporary folder, whose
-// instances run offline against model, served over HTTP with the UI at /
-// and the API at /api/ as `portal serve` does (httpapi.WithUI, with its
-// Content-Security-Policy).
+// uiPortal is a real portal, its registry in a temporary folder, served
+// over HTTP with the UI at / and the API at /api/ as `portal serve` does
+// (httpapi.WithUI, with its Content-Security-Policy).
 type uiPortal struct {
 	*httptest.Server
 	cutter *streamCutter
 }
 
+// newUIPortal serves a portal whose instances are real OpenCode processes,
+// offline, their agents answered by model.
 func newUIPortal(t *testing.T, model *portaltest.FakeModel) *uiPortal {
 	t.Helper()
 	home := t.TempDir()
 	if err := portaltest.PrepareHome(home); err != nil {
 		t.Fatal(err)
 	}
+	return serveUI(t, portaltest.RequireOpenCode(t), portaltest.Env(home, portaltest.Config(model.URL())))
+}
+
+// newFakeUIPortal serves a portal whose instances are the fake OpenCode
+// (package fakeopencode, this test binary re-executed): for screens whose
+// data the portal reads itself (git, files), where an OpenCode only has
+// to run.
+func newFakeUIPortal(t *testing.T) *uiPortal {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveUI(t, exe, []string{fakeopencode.EnvVar + "=1"})
+}
+
+// serveUI serves a portal whose instances run bin with env added.
+func serveUI(t *testing.T, bin string, env []string) *uiPortal {
+	t.Helper()
 	p, err := portal.New(portal.Config{
 		RegistryPath: filepath.Join(t.TempDir(), "portal.json"),
-		OpenCodeBin:  portaltest.RequireOpenCode(t),
+		OpenCodeBin:  bin,
 		StartTimeout: testwait.Limit,
-		Env:          portaltest.Env(home, portaltest.Config(model.URL())),
+		Env:          env,
 		StopOnClose:  true,
 	})
 	if err != nil {

@@ -18,23 +18,22 @@ import (
 )
 
 // TestChangesAndFilesOnAPortal drives the Changes and Files screens in
-// Chromium against a real portal, a real OpenCode and a git repository
-// with a remote: a new file is staged, unstaged, staged again and committed
-// through the page (git log shows the commit), a change to a tracked file
-// shows in its diff and is discarded, the commit is pushed, a commit made
-// elsewhere fetched and pulled, a branch only the remote has switched to;
-// the file browser lists the folder, shows a file with line numbers and
-// an image.
+// Chromium against a real portal and a git repository with a remote: a
+// new file is staged, unstaged, staged again and committed through the
+// page (git log shows the commit), a change to a tracked file shows in its
+// diff and is discarded, the commit is pushed, a commit made elsewhere
+// fetched and pulled, a branch only the remote has switched to; the file
+// browser lists the folder, shows a file with line numbers and an image.
+// The instance is the fake OpenCode: these screens call only the portal's
+// git and files routes, which read the folder themselves.
 func TestChangesAndFilesOnAPortal(t *testing.T) {
 	browsertest.Require(t)
-	portaltest.RequireOpenCode(t)
 	repo := portaltest.NewGitRepo(t)
 	remote := filepath.Join(t.TempDir(), "remote.git")
-	model := portaltest.NewFakeModel(t)
 	browser := newBrowser(t)
 	started := make(chan error, 1)
 	go func() { started <- chromedp.Do(browser) }() // Chromium starts while the portal does
-	up := newUIPortal(t, model)
+	up := newFakeUIPortal(t)
 	api := apiClient{t: t, base: up.URL + "/api/"}
 	var inst struct{ Port int }
 	api.call("POST", "instances", `{"directory":`+jsArg(t, repo)+`}`, &inst)
