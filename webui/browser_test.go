@@ -143,7 +143,9 @@ func signInUnderAPrefix(t *testing.T, browser context.Context, ready func(*testi
 // sees a reply stream in, a write tool call, allows and rejects a
 // permission, answers a question in the session and dismisses one from the
 // sheet, aborts a stalled turn, and loses its event stream: the page says
-// it is reconnecting, then shows what happened meanwhile, once.
+// it is reconnecting, then shows what happened meanwhile, once. The same
+// holds when the phone sleeps, and when OpenCode is killed under the open
+// session and started again from the instances screen.
 func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T)) {
 	portaltest.RequireOpenCode(t)
 	repo := portaltest.NewGitRepo(t)
@@ -389,18 +391,36 @@ func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T))
 	}
 	sameMessages("after the phone slept")
 
-	// Upstream, the portal's own stream from OpenCode ends: the instance
-	// restarts (a new OpenCode process on the same port). The page keeps its
-	// stream to the portal, and shows a turn run on the new process, once.
-	// The top bar and the toasts say so as it happens.
+	// OpenCode dies: in a second tab, the instances screen says it crashed
+	// and starts it again (a new OpenCode process on the same port).
+	// Upstream, the portal's own stream from OpenCode ended: the session's
+	// page keeps its stream to the portal, its top bar and toasts say what
+	// happens as it happens, and it shows a turn run on the new process,
+	// once.
 	ph.listen()
-	instances := apiClient{t: t, base: up.URL + "/api/instances/"}
-	instances.call("POST", port+"/restart", "", nil)
+	list := newPhone(t, browser)
+	list.do("opening the instances", chromedp.Navigate(up.URL+"/#/"))
+	list.waitFor("the instance", q("instance-row", `[data-state="running"]`)+" !== null")
+	pid := eval[string](list, q("instance-row")+".dataset.pid")
+	n, err := strconv.Atoi(pid)
+	if err != nil {
+		t.Fatalf("the instance's row gives the pid %q", pid)
+	}
+	if err := syscall.Kill(n, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	list.waitFor("the crashed instance", q("instance-row", `[data-state="crashed"]`)+" !== null && "+
+		q("instance-state")+".textContent === 'crashed' && "+q("instance-restart")+".textContent === 'Start again'")
+	list.screenshot("instance-crashed")
+	list.do("starting it again", chromedp.Click(`[data-testid="instance-restart"]`))
+	list.waitFor("the instance running again, a new process", q("instance-row")+"?.dataset.state === 'running' && "+
+		q("instance-row")+".dataset.pid !== "+strconv.Quote(pid)+" && !"+q("instance-restart")+".disabled")
+	list.screenshot("instance-restarted")
 	api.call("POST", "session/"+session+"/prompt", `{"text":"after the restart"}`, nil)
 	ph.waitFor("the turn run after the restart", lastText+" === 'Written after the restart.'")
 	ph.screenshot("after-restart")
 	sameMessages("after the instance restarted")
-	for _, want := range []string{"instance starting…", "The instance runs again."} {
+	for _, want := range []string{"The instance crashed.", "instance starting…", "The instance runs again."} {
 		if !ph.said(want) {
 			t.Errorf("the page never said %q while the instance restarted; it said %q", want, eval[[]string](ph, "__said"))
 		}
@@ -447,25 +467,10 @@ func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T))
 		t.Errorf("the prompt sent was %+v, want the text with the mention, agent plan, model fake-model", last)
 	}
 
-	// OpenCode dies: the instances screen says it crashed and starts it
-	// again; then it is stopped (a second tap confirms).
+	// The instance is stopped from the instances screen (a second tap
+	// confirms).
 	ph.do("going to the instances", chromedp.Navigate(up.URL+"/#/"))
 	ph.waitFor("the instance", q("instance-row", `[data-state="running"]`)+" !== null")
-	pid := eval[string](ph, q("instance-row")+".dataset.pid")
-	n, err := strconv.Atoi(pid)
-	if err != nil {
-		t.Fatalf("the instance's row gives the pid %q", pid)
-	}
-	if err := syscall.Kill(n, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	ph.waitFor("the crashed instance", q("instance-row", `[data-state="crashed"]`)+" !== null && "+
-		q("instance-state")+".textContent === 'crashed' && "+q("instance-restart")+".textContent === 'Start again'")
-	ph.screenshot("instance-crashed")
-	ph.do("starting it again", chromedp.Click(`[data-testid="instance-restart"]`))
-	ph.waitFor("the instance running again, a new process", q("instance-row")+"?.dataset.state === 'running' && "+
-		q("instance-row")+".dataset.pid !== "+strconv.Quote(pid)+" && !"+q("instance-restart")+".disabled")
-	ph.screenshot("instance-restarted")
 	ph.do("stopping, once", chromedp.Click(`[data-testid="instance-stop"]`))
 	if eval[string](ph, q("instance-row")+".dataset.state") != "running" {
 		t.Fatal("one tap on Stop stopped the instance: want a second tap to confirm")
