@@ -10,6 +10,7 @@ import (
 // that are not 2xx and for a network that fails: the portal's own message
 // as it is; otherwise one that says what failed and what to do.
 func TestAPIErrorMessages(t *testing.T) {
+	t.Parallel()
 	type answer struct {
 		Body   string `json:"body"`
 		Status int    `json:"status"`

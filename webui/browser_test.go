@@ -79,7 +79,12 @@ func q(testid string, more ...string) string {
 }
 
 // TestWebUI drives the UI in one real Chromium the size of a phone.
+//
+// It runs beside the package's other tests, which are parallel too:
+// driving an agent spends most of its time waiting for OpenCode and the
+// page's timers, time they fill.
 func TestWebUI(t *testing.T) {
+	t.Parallel()
 	browsertest.Require(t)
 	browser := newBrowser(t)
 	started := make(chan error, 1)

@@ -68,6 +68,7 @@ var mdCases = []struct{ name, md, html string }{
 // TestRenderMarkdown checks the HTML renderMarkdown builds for each of
 // mdCases, in Chromium.
 func TestRenderMarkdown(t *testing.T) {
+	t.Parallel()
 	tab := openViewsPage(t, newBrowser(t), viewsPage(t, true))
 	inputs := make([]string, len(mdCases))
 	for i, c := range mdCases {

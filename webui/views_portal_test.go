@@ -27,6 +27,7 @@ import (
 // The instance is the fake OpenCode: these screens call only the portal's
 // git and files routes, which read the folder themselves.
 func TestChangesAndFilesOnAPortal(t *testing.T) {
+	t.Parallel()
 	browsertest.Require(t)
 	repo := portaltest.NewGitRepo(t)
 	remote := filepath.Join(t.TempDir(), "remote.git")

@@ -48,6 +48,7 @@ func writes(calls []call) []call {
 // TestChangesRequests checks what each control of the Changes screen asks
 // of the API, and that a refused write reaches ctx.notify.
 func TestChangesRequests(t *testing.T) {
+	t.Parallel()
 	status := map[string]any{"worktree": "/w", "branch": "main", "head": "0123456789", "upstream": "origin/main", "ahead": 1, "behind": 0,
 		"files": []any{
 			map[string]any{"path": "a b.go", "index": "M", "worktree": "."},
@@ -133,6 +134,7 @@ func TestChangesRequests(t *testing.T) {
 // after its path turns out not to be a folder, images load from the raw
 // route, other binary files are offered for download.
 func TestFilesLinks(t *testing.T) {
+	t.Parallel()
 	answers := map[string]any{
 		"/files/list?path=": []any{
 			map[string]any{"name": "src dir", "path": "src dir", "type": "directory"},
@@ -189,6 +191,7 @@ func TestFilesLinks(t *testing.T) {
 // the only comparison the API makes with the worktree) holds staged
 // changes too.
 func TestChangesDiffView(t *testing.T) {
+	t.Parallel()
 	status := map[string]any{"worktree": "/w", "branch": "main", "head": "0123456789",
 		"files": []any{map[string]any{"path": "both.go", "index": "M", "worktree": "M"}}}
 	answers := map[string]any{

@@ -132,6 +132,7 @@ type pageReport struct {
 // any, so that the rendering itself is shown safe, not only the policy;
 // a payload put in the unsafe way (innerHTML) shows the trap works.
 func TestXSS(t *testing.T) {
+	t.Parallel()
 	browser := newBrowser(t)
 	for _, tc := range []struct {
 		name string
