@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/internal/registry"
 	"github.com/opencode-portal/portal/portaltest"
@@ -44,16 +45,18 @@ func TestBrowserSecurity(t *testing.T) {
 	browser, oc := ready()
 	rebind := rebindPageHTML(oc.Port)
 
-	// The guarded subtests change nothing: they run side by side.
+	// The guarded subtests change nothing: they run side by side, in this
+	// test's place among the package's parallel tests (parallel subtests
+	// would wait for places of their own behind them, then this test again).
 	t.Run("guarded", func(t *testing.T) {
-		t.Run("attacks refused", func(t *testing.T) {
-			t.Parallel()
-			guardedAttacks(t, browser, oc, model, repo, rebind)
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			t.Run("attacks refused", func(t *testing.T) { guardedAttacks(t, browser, oc, model, repo, rebind) })
 		})
-		t.Run("allowed origin", func(t *testing.T) {
-			t.Parallel()
-			allowedOrigin(t, browser, oc, model, repo, rebind)
+		wg.Go(func() {
+			t.Run("allowed origin", func(t *testing.T) { allowedOrigin(t, browser, oc, model, repo, rebind) })
 		})
+		wg.Wait()
 	})
 
 	t.Run("same origin", func(t *testing.T) {
@@ -67,16 +70,21 @@ func TestBrowserSecurity(t *testing.T) {
 		useLikeTheWebUI(t, newTab(t, browser), bp, oc, model, repo, password)
 	})
 
-	// Last: the attacks restart the OpenCode the other subtests use.
+	// Last: the attacks change the project the other subtests look at. The
+	// instances they start and restart run the fake OpenCode: what they
+	// show is that the portal acted (it started one, it replaced one's
+	// process), which needs no real OpenCode; the real one answers the
+	// attacks on its sessions, files and git.
 	t.Run("unguarded/attacks succeed", func(t *testing.T) {
-		bp := newBrowserPortal(t, oc, model, rebind, httpapi.WithoutGuards())
+		bp := newFakeStartBrowserPortal(t, oc, rebind, httpapi.WithoutGuards())
 		victim := t.TempDir()
+		target := startRestartTarget(t, bp)
 		before := snapshot(t, bp, oc, model, repo)
 		results := map[string]any{}
 		tab := newTab(t, browser)
-		check := func(a *attack, got []seenRequest) {
+		for _, a := range attacks(t, bp, oc, victim, target.ID) {
 			var statuses []int
-			for _, s := range got {
+			for _, s := range runAttack(t, tab, bp, a) {
 				statuses = append(statuses, s.Status)
 			}
 			if diff := cmp.Diff(a.unguarded, statuses); diff != "" {
@@ -84,30 +92,27 @@ func TestBrowserSecurity(t *testing.T) {
 			}
 			results[a.name] = a.result
 		}
-		// The instance start waits seconds for its OpenCode: it runs in a
-		// tab of its own beside the next attacks, up to the restarts.
-		var started func() []seenRequest
-		var startAt *attack
-		for _, a := range attacks(t, bp, oc, victim) {
-			switch {
-			case a.beside:
-				beside, cancel := chromedp.NewContext(tab) // another tab of tab's browser context
-				t.Cleanup(cancel)
-				started, startAt = startAttack(t, beside, bp, a), a
-			case a.restarts && started != nil:
-				check(startAt, started())
-				started = nil
-				fallthrough
-			default:
-				check(a, runAttack(t, tab, bp, a))
-			}
-		}
-		if started != nil {
-			check(startAt, started())
-		}
 		after := snapshot(t, bp, oc, model, repo)
-		checkAttacksSucceeded(t, bp, oc, victim, before, after, results)
+		checkAttacksSucceeded(t, bp, oc, victim, target, before, after, results)
 	})
+}
+
+// startRestartTarget starts an instance through bp's portal, in a folder of
+// its own, for the restart attacks to restart.
+func startRestartTarget(t *testing.T, bp *browserPortal) portal.Instance {
+	t.Helper()
+	port, err := portaltest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := bp.Portal.StartInstance(context.Background(), portal.StartOptions{Directory: t.TempDir(), Port: port})
+	if err != nil {
+		t.Fatalf("starting the instance to restart: %v", err)
+	}
+	if in.PID == nil {
+		t.Fatalf("the instance to restart has no process: %+v", in)
+	}
+	return in
 }
 
 // guardedAttacks runs the attacks against the guarded portal: each must
@@ -117,7 +122,7 @@ func guardedAttacks(t *testing.T, browser context.Context, oc *portaltest.OpenCo
 	victim := t.TempDir()
 	before := snapshot(t, bp, oc, model, repo)
 	tab := newTab(t, browser)
-	for _, a := range attacks(t, bp, oc, victim) {
+	for _, a := range attacks(t, bp, oc, victim, bp.InstID) {
 		checkStatuses(t, a, runAttack(t, tab, bp, a))
 		if strings.Contains(fmt.Sprint(a.result), browserSecret) {
 			t.Errorf("%s: the page read the secret: %v", a.name, a.result)
@@ -320,15 +325,13 @@ type attack struct {
 	guarded   int      // the status the guarded portal answers each with
 	unguarded []int    // the statuses without the guards
 	result    any      // what the page's script saw, when it reports
-	beside    bool     // waits seconds: may run beside the next attacks
-	restarts  bool     // restarts the instance: runs alone, after the others
 }
 
 // attacks returns the attempts against bp: pages of another site
 // (attacker.test), of another local port and of a DNS-rebinding name
 // (evil.test, on the portal's own port). victim is a folder the attacks try
-// to start an instance in.
-func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim string) []*attack {
+// to start an instance in, restartID the instance they try to restart.
+func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim, restartID string) []*attack {
 	t.Helper()
 	target := bp.URL
 	oce := fmt.Sprintf("/api/opencode/%d/", oc.Port)
@@ -337,7 +340,7 @@ func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim st
 		t.Fatal(err)
 	}
 	start, _ := json.Marshal(map[string]any{"directory": victim, "port": newPort})
-	restart := "/api/instances/" + bp.InstID + "/restart"
+	restart := "/api/instances/" + restartID + "/restart"
 	site := newAttackSite(t)
 	site.pages = map[string]string{
 		"fetch-instances": noCORSPage(target, [][2]string{{"/api/instances", string(start)}}),
@@ -360,7 +363,7 @@ func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim st
 	other, local := site.page("attacker.test", ""), site.page("127.0.0.1", "")
 	return []*attack{
 		{name: "fetch no-cors text/plain: start an instance", url: other + "fetch-instances",
-			want: []string{"POST /api/instances"}, guarded: 403, unguarded: []int{201}, beside: true},
+			want: []string{"POST /api/instances"}, guarded: 403, unguarded: []int{201}},
 		{name: "fetch no-cors text/plain: create a session", url: other + "fetch-session",
 			want: []string{"POST " + oce + "session/create"}, guarded: 403, unguarded: []int{200}},
 		{name: "fetch no-cors text/plain: stage and commit", url: other + "fetch-commit",
@@ -380,11 +383,10 @@ func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim st
 			want: []string{"GET " + oce + "files/read", "GET " + oce + "config",
 				"POST " + oce + "session/create", "POST " + oce + "session/*/prompt"},
 			guarded: 421, unguarded: []int{200, 200, 200, 200}},
-		// Restarts last: they replace the OpenCode process.
 		{name: "form urlencoded: restart the instance", url: other + "form-urlencoded",
-			want: []string{"POST " + restart}, guarded: 403, unguarded: []int{200}, restarts: true},
+			want: []string{"POST " + restart}, guarded: 403, unguarded: []int{200}},
 		{name: "fetch no-cors text/plain: restart the instance", url: other + "fetch-restart",
-			want: []string{"POST " + restart}, guarded: 403, unguarded: []int{200}, restarts: true},
+			want: []string{"POST " + restart}, guarded: 403, unguarded: []int{200}},
 	}
 }
 
@@ -393,59 +395,27 @@ func attacks(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim st
 // that reports (window.attack) has its report in a.result.
 func runAttack(t *testing.T, tab context.Context, bp *browserPortal, a *attack) []seenRequest {
 	t.Helper()
-	return startAttack(t, tab, bp, a)()
-}
-
-// startAttack is runAttack in the background: it loads the page at once and
-// returns a function that waits for the answers, for an attack that takes
-// seconds (an instance start) to run beside the next ones.
-func startAttack(t *testing.T, tab context.Context, bp *browserPortal, a *attack) func() []seenRequest {
-	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, 90*time.Second)
+	defer cancel()
 	mark := bp.Rec.mark()
-	loaded := make(chan error, 1)
-	go func() {
-		if err := chromedp.Do(ctx, chromedp.Navigate(a.url)); err != nil {
-			loaded <- fmt.Errorf("loading %s: %w", a.url, err)
-			return
-		}
-		report, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.attack`, chromedp.EvalAwaitPromise))
-		a.result = report
-		if err != nil && !errors.Is(err, chromedp.ErrJSUndefined) {
-			loaded <- reportError{err}
-			return
-		}
-		loaded <- nil
-	}()
-	var once sync.Once
-	var err error
-	wait := func() { once.Do(func() { err = <-loaded; cancel() }) }
-	t.Cleanup(func() { cancel(); wait() }) // when the test ends before it waited
-	return func() []seenRequest {
-		t.Helper()
-		wait()
-		var report reportError
-		if errors.As(err, &report) {
-			t.Logf("%s: the page's report: %v", a.name, report.err)
-		} else if err != nil {
-			t.Fatalf("%s: %v", a.name, err)
-		}
-		got := bp.Rec.await(t, mark, a.want)
-		t.Logf("%s (page %s):", a.name, a.url)
-		for _, s := range got {
-			t.Logf("\t%v", s)
-		}
-		if a.result != nil {
-			t.Logf("\tthe page saw: %.300v", a.result)
-		}
-		return got
+	if err := chromedp.Do(ctx, chromedp.Navigate(a.url)); err != nil {
+		t.Fatalf("%s: loading %s: %v", a.name, a.url, err)
 	}
+	report, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.attack`, chromedp.EvalAwaitPromise))
+	a.result = report
+	if err != nil && !errors.Is(err, chromedp.ErrJSUndefined) {
+		t.Logf("%s: the page's report: %v", a.name, err) // the attack outlives it
+	}
+	got := bp.Rec.await(t, mark, a.want)
+	t.Logf("%s (page %s):", a.name, a.url)
+	for _, s := range got {
+		t.Logf("\t%v", s)
+	}
+	if a.result != nil {
+		t.Logf("\tthe page saw: %.300v", a.result)
+	}
+	return got
 }
-
-// reportError is a page's failure to report, which the attack outlives.
-type reportError struct{ err error }
-
-func (e reportError) Error() string { return e.err.Error() }
 
 // attackSite serves attack pages at /attack/NAME; set pages, then Start.
 type attackSite struct {
@@ -596,8 +566,9 @@ func jsString(s string) string {
 // checkAttacksSucceeded checks, for the unguarded handler, that the attacks
 // did what they tried: an instance started in victim, sessions created,
 // a commit made, a change discarded, the model prompted, the secret and the
-// config read, the instance restarted.
-func checkAttacksSucceeded(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim string, before, after worldState, results map[string]any) {
+// config read, the instance target restarted (its process replaced by
+// one that answers).
+func checkAttacksSucceeded(t *testing.T, bp *browserPortal, oc *portaltest.OpenCode, victim string, target portal.Instance, before, after worldState, results map[string]any) {
 	t.Helper()
 	f, err := registry.New(bp.Registry).Read()
 	if err != nil {
@@ -606,7 +577,7 @@ func checkAttacksSucceeded(t *testing.T, bp *browserPortal, oc *portaltest.OpenC
 	var started, restarted bool
 	for _, e := range f.Instances {
 		started = started || e.Directory == victim
-		if e.ID == bp.InstID && e.OpencodePID != nil && *e.OpencodePID != oc.PID {
+		if e.ID == target.ID && e.OpencodePID != nil && *e.OpencodePID != *target.PID {
 			restarted = true
 		}
 	}
@@ -614,7 +585,10 @@ func checkAttacksSucceeded(t *testing.T, bp *browserPortal, oc *portaltest.OpenC
 		t.Errorf("no instance started in %s; registry: %s", victim, after.Registry)
 	}
 	if !restarted {
-		t.Errorf("instance %s not restarted (pid still %d); registry: %s", bp.InstID, oc.PID, after.Registry)
+		t.Errorf("instance %s not restarted (pid still %d); registry: %s", target.ID, *target.PID, after.Registry)
+	}
+	if in, err := bp.Portal.Instance(context.Background(), target.ID); err != nil || in.State != portal.StateRunning {
+		t.Errorf("instance %s after its restarts: %+v, %v; want it running", target.ID, in, err)
 	}
 	var titles []string
 	for _, s := range after.Sessions {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/internal/browsertest"
+	"github.com/opencode-portal/portal/internal/fakeopencode"
 	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
@@ -256,6 +258,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // origin, as the original web UI does.
 type browserPortal struct {
 	*httptest.Server
+	Portal   *portal.Portal
 	Registry string
 	Rec      *recorder
 	InstID   string // the registry id of the OpenCode registered in it
@@ -269,18 +272,39 @@ const (
 )
 
 // newBrowserPortal serves a portal over HTTP, with handler options opts,
-// and registers oc in its registry. Instances it starts run offline against
-// model, with oc's HOME, and are stopped when the test ends.
+// and registers oc in its registry. Instances it starts run the real
+// OpenCode, offline against model, with oc's HOME, and are stopped when the
+// test ends.
 func newBrowserPortal(t *testing.T, oc *portaltest.OpenCode, model *portaltest.FakeModel, rebindPage string, opts ...httpapi.Option) *browserPortal {
 	t.Helper()
+	return serveBrowserPortal(t, portal.Config{
+		OpenCodeBin: portaltest.RequireOpenCode(t),
+		Env:         portaltest.Env(oc.Home, portaltest.Config(model.URL())), // oc's data: a restart keeps its sessions
+	}, oc, rebindPage, opts...)
+}
+
+// newFakeStartBrowserPortal is newBrowserPortal for a portal whose
+// instances run the fake OpenCode (fakeopencode): for the attacks that
+// start and restart instances, which show what the portal does, not what
+// OpenCode does.
+func newFakeStartBrowserPortal(t *testing.T, oc *portaltest.OpenCode, rebindPage string, opts ...httpapi.Option) *browserPortal {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveBrowserPortal(t, portal.Config{OpenCodeBin: exe, Env: []string{fakeopencode.EnvVar + "=1"}}, oc, rebindPage, opts...)
+}
+
+// serveBrowserPortal serves a portal of cfg, on a registry of its own,
+// for newBrowserPortal.
+func serveBrowserPortal(t *testing.T, cfg portal.Config, oc *portaltest.OpenCode, rebindPage string, opts ...httpapi.Option) *browserPortal {
+	t.Helper()
 	reg := filepath.Join(t.TempDir(), "portal.json")
-	p, err := portal.New(portal.Config{
-		RegistryPath: reg,
-		OpenCodeBin:  portaltest.RequireOpenCode(t),
-		StartTimeout: testwait.Limit,                                          // the attacks start and restart instances, on a machine the package's other tests keep busy
-		Env:          portaltest.Env(oc.Home, portaltest.Config(model.URL())), // oc's data: a restart keeps its sessions
-		StopOnClose:  true,
-	})
+	cfg.RegistryPath = reg
+	cfg.StartTimeout = testwait.Limit // the attacks start and restart instances, on a machine the package's other tests keep busy
+	cfg.StopOnClose = true
+	p, err := portal.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +319,7 @@ func newBrowserPortal(t *testing.T, oc *portaltest.OpenCode, model *portaltest.F
 	mux.Handle(rebindPagePath, htmlPage(rebindPage))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() { srv.Close(); p.Close() })
-	return &browserPortal{Server: srv, Registry: reg, Rec: rec, InstID: id}
+	return &browserPortal{Server: srv, Portal: p, Registry: reg, Rec: rec, InstID: id}
 }
 
 // port returns the port the portal listens on.
