@@ -250,8 +250,7 @@ func titled(sessionID, title string) func(clientEvent) bool {
 	}
 }
 
-func TestEventsShareOneUpstream(t *testing.T) {
-	t.Parallel()
+func testEventsShareOneUpstream(t *testing.T) {
 	oc := sharedOpenCode(t)
 	s := newAPIServer(t)
 	proxy := newEventProxy(t, oc)
@@ -340,10 +339,9 @@ func TestEventsErrors(t *testing.T) {
 	}
 }
 
-// TestEventsDuringTurns drives real turns of the fake model through the
+// testEventsDuringTurns drives real turns of the fake model through the
 // package's shared OpenCode.
-func TestEventsDuringTurns(t *testing.T) {
-	t.Parallel()
+func testEventsDuringTurns(t *testing.T) {
 	oc := sharedOpenCode(t)
 	model := sharedModel(t)
 

@@ -165,10 +165,9 @@ func (b *filesBed) getJSON(tb testing.TB, route string, query url.Values, out an
 	}
 }
 
-// TestFilesOpenCode runs every files test that needs OpenCode on one
+// testFilesOpenCode runs every files test that needs OpenCode on one
 // instance.
-func TestFilesOpenCode(t *testing.T) {
-	t.Parallel()
+func testFilesOpenCode(t *testing.T) {
 	b := newFilesBed(t, nil)
 	t.Run("search", b.testSearch)
 	t.Run("read", b.testRead)

@@ -9,11 +9,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestGitRoutes drives the git routes against the shared real OpenCode's
+// testGitRoutes drives the git routes against the shared real OpenCode's
 // worktree, with the git CLI as the reference, and puts the worktree back
 // as it was afterwards.
-func TestGitRoutes(t *testing.T) {
-	t.Parallel()
+func testGitRoutes(t *testing.T) {
 	oc := sharedOpenCode(t)
 	s := newAPIServer(t)
 	s.register(t, oc)

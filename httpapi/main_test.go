@@ -20,19 +20,46 @@ import (
 
 // shared is one real OpenCode for the whole package, driven by a fake
 // model: it takes seconds to start, so tests share it. TestMain stops it.
-// The tests that use it take turns (takeTurn), so that they may run in
-// parallel with the package's other tests and never with each other.
+// The tests that use it are subtests of TestSharedOpenCode, which runs them
+// one after another, in parallel with the package's other tests.
 var shared struct {
 	once  sync.Once
 	model *portaltest.FakeModel
 	oc    *portaltest.OpenCode
 	err   error
 
-	turn   sync.Mutex // held by the test whose turn it is
-	mu     sync.Mutex
-	holder string // that test's name
-
 	starting sync.Mutex // held while an OpenCode starts (startOpenCode)
+}
+
+// TestSharedOpenCode runs the tests of the package's shared OpenCode, one
+// after another: they may not use it at the same time, and as parallel
+// tests of their own, each would hold one of the package's few parallel
+// places while it waited for its turn, keeping the package's other tests
+// from running.
+func TestSharedOpenCode(t *testing.T) {
+	// The OpenCode starts at once, while the package's sequential tests run.
+	bin := portaltest.RequireOpenCode(t)
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		startShared(bin)
+	}()
+	t.Cleanup(func() { <-started })
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		test func(*testing.T)
+	}{
+		{"PassThroughMatchesOpenCode", testPassThroughMatchesOpenCode},
+		{"InstancesListsTheRegisteredInstance", testInstancesListsTheRegisteredInstance},
+		{"SessionRoutes", testSessionRoutes},
+		{"GitRoutes", testGitRoutes},
+		{"FilesOpenCode", testFilesOpenCode},
+		{"EventsShareOneUpstream", testEventsShareOneUpstream},
+		{"EventsDuringTurns", testEventsDuringTurns},
+	} {
+		t.Run(tt.name, tt.test)
+	}
 }
 
 // startOpenCode is portaltest.StartOpenCode for the package's tests: one
@@ -61,46 +88,31 @@ func TestMain(m *testing.M) {
 }
 
 // sharedOpenCode returns the package's real OpenCode, starting it on first
-// use. Without an opencode binary the test fails under CI and skips elsewhere.
+// use, to a subtest of TestSharedOpenCode or a benchmark (benchmarks run one
+// at a time, after the tests). Without an opencode binary the test fails
+// under CI and skips elsewhere.
 func sharedOpenCode(t testing.TB) *portaltest.OpenCode {
 	t.Helper()
-	bin := portaltest.RequireOpenCode(t)
-	takeTurn(t)
-	shared.once.Do(func() {
-		shared.model = portaltest.StartFakeModel()
-		shared.oc, shared.err = startOpenCode(portaltest.OpenCodeOptions{Bin: bin, ModelURL: shared.model.URL()})
-	})
+	if _, test := t.(*testing.T); test && !strings.HasPrefix(t.Name(), "TestSharedOpenCode/") {
+		t.Fatalf("%s uses the shared OpenCode: make it a subtest of TestSharedOpenCode, which runs them one at a time", t.Name())
+	}
+	startShared(portaltest.RequireOpenCode(t))
 	if shared.err != nil {
 		t.Fatalf("starting OpenCode: %v", shared.err)
 	}
 	return shared.oc
 }
 
-// takeTurn waits until no other test uses the shared OpenCode, and keeps
-// it for t until t ends. A test whose turn it is already (or whose parent's
-// it is) goes on at once. A parallel test takes its turn after calling
-// t.Parallel.
-func takeTurn(t testing.TB) {
-	shared.mu.Lock()
-	holder := shared.holder
-	shared.mu.Unlock()
-	if holder != "" && (t.Name() == holder || strings.HasPrefix(t.Name(), holder+"/")) {
-		return
-	}
-	shared.turn.Lock()
-	shared.mu.Lock()
-	shared.holder = t.Name()
-	shared.mu.Unlock()
-	t.Cleanup(func() {
-		shared.mu.Lock()
-		shared.holder = ""
-		shared.mu.Unlock()
-		shared.turn.Unlock()
+// startShared starts the shared OpenCode with bin, unless it started
+// already, and returns once it did.
+func startShared(bin string) {
+	shared.once.Do(func() {
+		shared.model = portaltest.StartFakeModel()
+		shared.oc, shared.err = startOpenCode(portaltest.OpenCodeOptions{Bin: bin, ModelURL: shared.model.URL()})
 	})
 }
 
-// sharedModel returns the fake model of the shared OpenCode, reset: tests
-// that prompt use it one after another.
+// sharedModel returns the fake model of the shared OpenCode, reset.
 func sharedModel(t testing.TB) *portaltest.FakeModel {
 	t.Helper()
 	sharedOpenCode(t)

@@ -145,10 +145,9 @@ func (m apiMessage) text() string {
 	return s
 }
 
-// TestSessionRoutes runs the session route tests against one real OpenCode,
+// testSessionRoutes runs the session route tests against one real OpenCode,
 // one after another, each with the fake model reset.
-func TestSessionRoutes(t *testing.T) {
-	t.Parallel()
+func testSessionRoutes(t *testing.T) {
 	b := newSessionBed(t)
 	tests := []struct {
 		name string
