@@ -350,6 +350,7 @@ func TestBruteForceTakesTheBackOff(t *testing.T) {
 // TestFailedAttemptsAreBounded: the limiter remembers a bounded number of
 // addresses, and forgets limited ones last.
 func TestFailedAttemptsAreBounded(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	h, _ := newAuthHandler(t, httpapi.WithPassword(testPassword), httpapi.WithAuthClock(clock.now), httpapi.WithFailedAuthLimit(time.Minute, 2))
 	const attacker = "198.51.100.7:5000"

@@ -13,6 +13,7 @@ import (
 // not one: every one answers 400 EINVALID, and those that read no body
 // "Invalid port".
 func TestBadPortEveryRoute(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t)
 	for _, pattern := range httpapi.Patterns(httpapi.New(s.Portal)) {
 		method, path, _ := strings.Cut(pattern, " ")

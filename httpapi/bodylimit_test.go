@@ -61,6 +61,7 @@ func limitMessage(limit string, prompt bool) string {
 // not (chunked): the limit of each route is its own, over it is 413 naming
 // the limit and how to raise it, and nothing reaches OpenCode.
 func TestBodyLimitsPerRoute(t *testing.T) {
+	t.Parallel()
 	const maxBody, maxPrompt = 1000, 3000
 	b := newGuardBed(t, httpapi.WithMaxBodyBytes(maxBody), httpapi.WithMaxPromptBytes(maxPrompt))
 	const jsonType = "application/json"

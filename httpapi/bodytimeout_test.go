@@ -69,6 +69,7 @@ func answer(t *testing.T, c net.Conn) (int, string) {
 }
 
 func TestLimitBodyReads(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		size       int
@@ -97,6 +98,7 @@ func TestLimitBodyReads(t *testing.T) {
 // (a prompt waiting for its answer) and one without a body (an event
 // stream) outlive the body deadlines many times over.
 func TestLimitBodyReadsSparesStreams(t *testing.T) {
+	t.Parallel()
 	const ticks = 10
 	stream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.ReadAll(r.Body); err != nil {

@@ -29,6 +29,7 @@ func fakeOpenCode(t *testing.T, s *apiServer, h http.HandlerFunc) int {
 }
 
 func TestErrorPaths(t *testing.T) {
+	t.Parallel()
 	reg := filepath.Join(t.TempDir(), "portal.json")
 	p, err := portal.New(portal.Config{RegistryPath: reg})
 	if err != nil {
@@ -37,9 +38,10 @@ func TestErrorPaths(t *testing.T) {
 	srv := httptest.NewServer(newHandler(t, p, httpapi.WithMaxBodyBytes(64)))
 	t.Cleanup(srv.Close)
 	// The cases of an OpenCode that never answers go through a second
-	// portal on the same registry, with a short time limit; the others keep
-	// the default one, which a loaded machine does not outrun.
-	impatient, err := portal.New(portal.Config{RegistryPath: reg, RequestTimeout: 200 * time.Millisecond})
+	// portal on the same registry, with short time limits (a call's and a
+	// health probe's); the others keep the default ones, which a loaded
+	// machine does not outrun.
+	impatient, err := portal.New(portal.Config{RegistryPath: reg, RequestTimeout: 200 * time.Millisecond, ProbeTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

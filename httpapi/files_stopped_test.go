@@ -16,6 +16,7 @@ import (
 // the files of an instance whose OpenCode is not running, inside git (the
 // instance in a subfolder: paths are relative to it) and outside.
 func TestFilesRoutesWithOpenCodeStopped(t *testing.T) {
+	t.Parallel()
 	repo := portaltest.NewGitRepo(t)
 	if err := os.Mkdir(filepath.Join(repo, "sub"), 0o755); err != nil {
 		t.Fatal(err)

@@ -276,6 +276,7 @@ func TestGuardsRefuseOnEveryRoute(t *testing.T) {
 // TestGuardsAllowOnEveryRoute sends every route the requests the guards
 // must let through: what answers is the route, not a guard.
 func TestGuardsAllowOnEveryRoute(t *testing.T) {
+	t.Parallel()
 	b := newGuardBed(t, httpapi.WithAllowedHosts("portal.example"), httpapi.WithAllowedOrigins("HTTPS://Trusted.Example"))
 	const jsonType = "application/json"
 	allowed := []guardRequest{
@@ -319,6 +320,7 @@ func TestGuardsAllowOnEveryRoute(t *testing.T) {
 // text/plain cross-site POST starts OpenCode and stages files, and a
 // rebound host name reads the project's files.
 func TestGuardsOff(t *testing.T) {
+	t.Parallel()
 	b := newGuardBed(t, httpapi.WithoutGuards())
 	attack := guardRequest{headers: crossSite, body: "rich", contentType: "text/plain;charset=UTF-8"}
 	before := b.snapshot(t)
@@ -341,6 +343,7 @@ func TestGuardsOff(t *testing.T) {
 // origins to load it (a project's .js file as a script, say), refusals and
 // raw files included, and that without the guards nothing does.
 func TestResourcePolicy(t *testing.T) {
+	t.Parallel()
 	guarded, open := newGuardBed(t), newGuardBed(t, httpapi.WithoutGuards())
 	for _, tt := range []struct {
 		b    *guardBed

@@ -267,6 +267,7 @@ func TestSessionExpiry(t *testing.T) {
 // TestSessionsBounded: beyond MaxSessions, a new sign-in ends the session
 // used least recently.
 func TestSessionsBounded(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	h, _ := newAuthHandler(t, httpapi.WithPassword(testPassword), httpapi.WithAuthClock(clock.now))
 	const addr = "192.0.2.1:1"
@@ -340,6 +341,7 @@ func TestWebClientGetsNoChallenge(t *testing.T) {
 // goroutines at once (run with -race): each session works until its own
 // logout, whatever the others do.
 func TestSessionsConcurrently(t *testing.T) {
+	t.Parallel()
 	h, _ := newAuthHandler(t, httpapi.WithPassword(testPassword))
 	errs := make(chan error, 8)
 	for g := range 8 {

@@ -12,6 +12,7 @@ import (
 // and the instance are not registered: a query string that passes gets the
 // 404 of the lookup that follows, one that is refused a 400 first.
 func TestQueryStringsParsedStrictly(t *testing.T) {
+	t.Parallel()
 	s := newAPIServer(t)
 	type answer struct {
 		Status int

@@ -161,6 +161,7 @@ func gunzip(t *testing.T, data []byte) string {
 }
 
 func TestUIGzipAndETag(t *testing.T) {
+	t.Parallel()
 	ui := testUI()
 	ui["js/huge.js.map"] = &fstest.MapFile{Data: bytes.Repeat([]byte("{}"), 4<<20+1)} // more than 8 MiB
 	h := newUIHandler(t, httpapi.WithUI(ui))
@@ -335,6 +336,7 @@ func TestUISecurityHeaders(t *testing.T) {
 // folder, through os.DirFS, and through os.Root also not by a symbolic
 // link.
 func TestUITraversal(t *testing.T) {
+	t.Parallel()
 	base := t.TempDir()
 	dir := filepath.Join(base, "ui")
 	const secret = "SECRET-OUTSIDE"
