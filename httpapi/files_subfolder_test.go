@@ -26,7 +26,6 @@ import (
 // relative to the repository and limited to the folder, and nothing above
 // the folder reachable.
 func TestFilesSubfolderOpenCode(t *testing.T) {
-	t.Parallel()
 	bin := portaltest.RequireOpenCode(t)
 	mono := portaltest.NewGitRepo(t)
 	for name, data := range map[string]string{
@@ -51,11 +50,9 @@ func TestFilesSubfolderOpenCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	web := filepath.Join(mono, "apps", "web")
-	oc, err := startOpenCode(portaltest.OpenCodeOptions{Bin: bin, Dir: web})
-	if err != nil {
-		t.Fatalf("starting OpenCode: %v", err)
-	}
-	t.Cleanup(func() { oc.Close() })
+	ready := startOpenCodeEarly(t, portaltest.OpenCodeOptions{Bin: bin, Dir: web})
+	t.Parallel()
+	oc := ready()
 	s := newAPIServer(t)
 	s.register(t, oc)
 	direct, err := opencode.New(opencode.Options{BaseURL: oc.URL, Password: oc.Password})

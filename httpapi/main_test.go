@@ -73,6 +73,42 @@ func startOpenCode(opts portaltest.OpenCodeOptions) (*portaltest.OpenCode, error
 	return portaltest.StartOpenCode(context.Background(), opts)
 }
 
+// startOpenCodeEarly is startOpenCode in the background, for a test to call
+// before t.Parallel: the start overlaps the package's sequential tests. The
+// function returned waits for it, and fails the test if it failed. OpenCode
+// is stopped when the test ends.
+func startOpenCodeEarly(t *testing.T, opts portaltest.OpenCodeOptions) func() *portaltest.OpenCode {
+	t.Helper()
+	type started struct {
+		oc  *portaltest.OpenCode
+		err error
+	}
+	done := make(chan started, 1)
+	go func() {
+		oc, err := startOpenCode(opts)
+		done <- started{oc, err}
+	}()
+	var (
+		once sync.Once
+		s    started
+	)
+	wait := func() { once.Do(func() { s = <-done }) }
+	t.Cleanup(func() { // also when the test ends before it waited
+		wait()
+		if s.oc != nil {
+			s.oc.Close()
+		}
+	})
+	return func() *portaltest.OpenCode {
+		t.Helper()
+		wait()
+		if s.err != nil {
+			t.Fatalf("starting OpenCode: %v", s.err)
+		}
+		return s.oc
+	}
+}
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if c, err := contractOnce(); err == nil {
