@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -37,10 +36,10 @@ func newBrowser(t *testing.T) context.Context {
 }
 
 // startBrowserAndOpenCode starts Chromium (newBrowser) and a real OpenCode
-// in the background, at once, as each takes seconds; OpenCode then answers
-// a first prompt (warmUp). It returns at once, so that they start while the
-// package's sequential tests run; the returned function waits for both.
-// OpenCode is stopped when the test ends.
+// (startOpenCodeEarly) in the background, at once, as each takes seconds;
+// OpenCode then answers a first prompt (warmUp). It returns at once, so
+// that they start while the package's sequential tests run; the returned
+// function waits for both. OpenCode is stopped when the test ends.
 func startBrowserAndOpenCode(t *testing.T, opts portaltest.OpenCodeOptions) func() (context.Context, *portaltest.OpenCode) {
 	t.Helper()
 	browser := newBrowser(t)
@@ -49,45 +48,24 @@ func startBrowserAndOpenCode(t *testing.T, opts portaltest.OpenCodeOptions) func
 	}
 	chromium := make(chan error, 1)
 	go func() { chromium <- chromedp.Do(browser) }()
-	type started struct {
-		oc  *portaltest.OpenCode
-		err error
-	}
-	openCode := make(chan started, 1)
-	go func() {
-		oc, err := startOpenCode(opts)
-		if err != nil {
-			err = fmt.Errorf("starting OpenCode: %w", err)
-		} else if err = warmUp(oc); err != nil {
-			err = fmt.Errorf("OpenCode's first prompt: %w", err)
-		}
-		openCode <- started{oc, err}
-	}()
 	var (
-		once               sync.Once
-		oc                 *portaltest.OpenCode
-		ocErr, chromiumErr error
+		once        sync.Once
+		chromiumErr error
 	)
-	join := func() {
-		once.Do(func() {
-			s := <-openCode
-			oc, ocErr = s.oc, s.err
-			if err := <-chromium; err != nil {
-				chromiumErr = fmt.Errorf("starting Chromium: %w", err)
-			}
-		})
-	}
-	t.Cleanup(func() { // also when the test ends before it waited for them
-		join()
-		if oc != nil {
-			oc.Close()
+	join := func() { once.Do(func() { chromiumErr = <-chromium }) }
+	t.Cleanup(join) // also when the test ends before it waited
+	openCode := startOpenCodeEarly(t, opts, func(oc *portaltest.OpenCode) error {
+		if err := warmUp(oc); err != nil {
+			return fmt.Errorf("OpenCode's first prompt: %w", err)
 		}
+		return nil
 	})
 	return func() (context.Context, *portaltest.OpenCode) {
 		t.Helper()
+		oc := openCode()
 		join()
-		if err := cmp.Or(ocErr, chromiumErr); err != nil {
-			t.Fatal(err)
+		if chromiumErr != nil {
+			t.Fatalf("starting Chromium: %v", chromiumErr)
 		}
 		return browser, oc
 	}

@@ -50,7 +50,7 @@ func TestFilesSubfolderOpenCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	web := filepath.Join(mono, "apps", "web")
-	ready := startOpenCodeEarly(t, portaltest.OpenCodeOptions{Bin: bin, Dir: web})
+	ready := startOpenCodeEarly(t, portaltest.OpenCodeOptions{Bin: bin, Dir: web}, nil)
 	t.Parallel()
 	oc := ready()
 	s := newAPIServer(t)

@@ -74,10 +74,11 @@ func startOpenCode(opts portaltest.OpenCodeOptions) (*portaltest.OpenCode, error
 }
 
 // startOpenCodeEarly is startOpenCode in the background, for a test to call
-// before t.Parallel: the start overlaps the package's sequential tests. The
-// function returned waits for it, and fails the test if it failed. OpenCode
-// is stopped when the test ends.
-func startOpenCodeEarly(t *testing.T, opts portaltest.OpenCodeOptions) func() *portaltest.OpenCode {
+// before t.Parallel: the start overlaps the package's sequential tests.
+// Then, still in the background, prepare (unless nil) readies OpenCode. The
+// function returned waits for both, and fails the test if either failed.
+// OpenCode is stopped when the test ends.
+func startOpenCodeEarly(t *testing.T, opts portaltest.OpenCodeOptions, prepare func(*portaltest.OpenCode) error) func() *portaltest.OpenCode {
 	t.Helper()
 	type started struct {
 		oc  *portaltest.OpenCode
@@ -86,6 +87,11 @@ func startOpenCodeEarly(t *testing.T, opts portaltest.OpenCodeOptions) func() *p
 	done := make(chan started, 1)
 	go func() {
 		oc, err := startOpenCode(opts)
+		if err != nil {
+			err = fmt.Errorf("starting OpenCode: %w", err)
+		} else if prepare != nil {
+			err = prepare(oc)
+		}
 		done <- started{oc, err}
 	}()
 	var (
@@ -103,7 +109,7 @@ func startOpenCodeEarly(t *testing.T, opts portaltest.OpenCodeOptions) func() *p
 		t.Helper()
 		wait()
 		if s.err != nil {
-			t.Fatalf("starting OpenCode: %v", s.err)
+			t.Fatal(s.err)
 		}
 		return s.oc
 	}
