@@ -26,6 +26,7 @@ import (
 // relative to the repository and limited to the folder, and nothing above
 // the folder reachable.
 func TestFilesSubfolderOpenCode(t *testing.T) {
+	t.Parallel()
 	bin := portaltest.RequireOpenCode(t)
 	mono := portaltest.NewGitRepo(t)
 	for name, data := range map[string]string{
@@ -50,9 +51,14 @@ func TestFilesSubfolderOpenCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	web := filepath.Join(mono, "apps", "web")
-	ready := startOpenCodeEarly(t, portaltest.OpenCodeOptions{Bin: bin, Dir: web}, nil)
-	t.Parallel()
-	oc := ready()
+	// Started once the test has its parallel place, not before: the
+	// OpenCodes started before (TestBrowserSecurity's, TestSharedOpenCode's)
+	// serve longer tests, and starts run one at a time.
+	oc, err := startOpenCode(portaltest.OpenCodeOptions{Bin: bin, Dir: web})
+	if err != nil {
+		t.Fatalf("starting OpenCode: %v", err)
+	}
+	t.Cleanup(func() { oc.Close() })
 	s := newAPIServer(t)
 	s.register(t, oc)
 	direct, err := opencode.New(opencode.Options{BaseURL: oc.URL, Password: oc.Password})

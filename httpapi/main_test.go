@@ -75,8 +75,8 @@ func startOpenCode(opts portaltest.OpenCodeOptions) (*portaltest.OpenCode, error
 
 // startOpenCodeEarly is startOpenCode in the background, for a test to call
 // before t.Parallel: the start overlaps the package's sequential tests.
-// Then, still in the background, prepare (unless nil) readies OpenCode. The
-// function returned waits for both, and fails the test if either failed.
+// Then, still in the background, prepare readies OpenCode. The function
+// returned waits for both, and fails the test if either failed.
 // OpenCode is stopped when the test ends.
 func startOpenCodeEarly(t *testing.T, opts portaltest.OpenCodeOptions, prepare func(*portaltest.OpenCode) error) func() *portaltest.OpenCode {
 	t.Helper()
@@ -89,7 +89,7 @@ func startOpenCodeEarly(t *testing.T, opts portaltest.OpenCodeOptions, prepare f
 		oc, err := startOpenCode(opts)
 		if err != nil {
 			err = fmt.Errorf("starting OpenCode: %w", err)
-		} else if prepare != nil {
+		} else {
 			err = prepare(oc)
 		}
 		done <- started{oc, err}
