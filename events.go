@@ -10,6 +10,7 @@ import (
 
 	"github.com/opencode-portal/portal/internal/eventhub"
 	"github.com/opencode-portal/portal/internal/opencode"
+	"time"
 )
 
 // Event types the portal adds to OpenCode's own.
@@ -124,6 +125,8 @@ type eventHubs struct {
 	ids    map[int]string // the instance each hub is for
 	states map[int]string // the last state told for each instance port
 	closed bool
+
+	downRetry time.Duration // between tries of a down instance's stream; zero: eventhub's default
 }
 
 func newEventHubs() *eventHubs {
@@ -172,6 +175,7 @@ func (e *eventHubs) hub(p *Portal, port int, id string) (*eventhub.Hub[Event], e
 		Resync:    resyncEvent,
 		Heartbeat: heartbeatEvent,
 		Changes:   func(ev Event) bool { return ev.Type != opencode.HeartbeatEvent },
+		DownRetry: e.downRetry,
 		Logger:    p.log.With("port", port),
 	})
 	e.hubs[port], e.ids[port] = h, id

@@ -63,6 +63,7 @@ func TestPortSquatterGetsNothingWithOpenCode(t *testing.T) {
 	logs := &logBuffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	p := portal.NewTestPortal(t, cfg)
+	portal.RetryDownStreamsEvery(p, time.Second) // not every 30 s: the test waits for a try
 	api := httptest.NewServer(httpapi.New(p))
 	defer api.Close()
 	ctx := context.Background()
@@ -129,11 +130,12 @@ func TestPortSquatterGetsNothingWithOpenCode(t *testing.T) {
 	if e := readRegistry(t, cfg.RegistryPath)[0]; e.OpencodePID == nil || *e.OpencodePID != pid {
 		t.Errorf("registry names pid %v, want the last one, %d", e.OpencodePID, pid)
 	}
-	refused := logs.count("reconnecting", "is not running")
 	squatter, record := startSquatter(t, in.Port)
+	refused := logs.count("reconnecting", "is not running")
 	checkRefused(t, api.URL, in.Port, "is not running (crashed); restart it")
 	// The open event stream tried to reconnect while the port was taken
-	// (a down instance's stream is retried every 30 s), and was refused.
+	// (a down instance's stream is tried again every second here), and
+	// was refused.
 	testwait.Until(t, "a refused reconnection of the event stream", func() bool {
 		return logs.count("reconnecting", "is not running") > refused
 	})
