@@ -11,9 +11,11 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/opencode-portal/portal/internal/testwait"
 )
 
 // helperEnv makes the test binary a helper process: "listen" listens on
@@ -67,12 +69,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// helper starts the test binary in a helper mode and returns its pid and
-// the address it listens on; it ends with the test.
-func helper(t *testing.T, mode string) (int, netip.AddrPort) {
+// helper starts the test binary in a helper mode and returns its pid, the
+// address it listens on, and a stop that closes its stdin and waits for it
+// to exit; the test's end stops it too.
+func helper(t *testing.T, mode string) (int, netip.AddrPort, func() error) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), helperEnv+"="+mode)
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode, "GOGC=off") // no collection: "leader-exits" must not stop the world
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +87,13 @@ func helper(t *testing.T, mode string) (int, netip.AddrPort) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { in.Close(); cmd.Wait() })
+	var once sync.Once
+	var waited error
+	stop := func() error {
+		once.Do(func() { in.Close(); waited = cmd.Wait() })
+		return waited
+	}
+	t.Cleanup(func() { stop() })
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
 		t.Fatalf("helper %s: %v", mode, err)
@@ -93,7 +102,7 @@ func helper(t *testing.T, mode string) (int, netip.AddrPort) {
 	if err != nil {
 		t.Fatalf("helper %s printed %q", mode, line)
 	}
-	return cmd.Process.Pid, addr
+	return cmd.Process.Pid, addr, stop
 }
 
 // listen returns a listener of this process, closed with the test.
@@ -117,8 +126,8 @@ func freeAddr(t *testing.T) netip.AddrPort {
 func TestListenerHeldBy(t *testing.T) {
 	self := os.Getpid()
 	_, own := listen(t)
-	child, childAddr := helper(t, "listen")
-	wrapper, wrappedAddr := helper(t, "wrap")
+	child, childAddr, _ := helper(t, "listen")
+	wrapper, wrappedAddr, _ := helper(t, "wrap")
 	tests := []struct {
 		name string
 		pid  int
@@ -193,37 +202,12 @@ func TestPeerUID(t *testing.T) {
 // A process whose main thread has exited while another thread still holds
 // its listener is alive: its port is not free yet.
 func TestAliveWhileAThreadOutlivesTheMain(t *testing.T) {
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), helperEnv+"=leader-exits", "GOGC=off")
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { in.Close(); cmd.Wait() }()
-	pid := cmd.Process.Pid
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("helper: %v", err)
-	}
-	addr := strings.TrimSpace(line)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if state, _, _ := Stat(pid); state == 'Z' {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the helper's main thread did not exit")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	conn, err := net.Dial("tcp", addr)
+	pid, addr, stop := helper(t, "leader-exits")
+	testwait.Until(t, "the helper's main thread to exit", func() bool {
+		state, _, _ := Stat(pid)
+		return state == 'Z'
+	})
+	conn, err := net.Dial("tcp", addr.String())
 	if err != nil {
 		t.Fatalf("the listener's thread should still hold %s: %v", addr, err)
 	}
@@ -231,8 +215,7 @@ func TestAliveWhileAThreadOutlivesTheMain(t *testing.T) {
 	if !Alive(pid) {
 		t.Errorf("Alive = false for a process whose other thread still holds %s", addr)
 	}
-	in.Close()
-	if err := cmd.Wait(); err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("the helper ended with %v", err)
 	}
 	if Alive(pid) {
