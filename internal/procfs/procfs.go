@@ -42,11 +42,8 @@ func zombie(pid int) bool {
 		return true
 	}
 	for _, task := range tasks {
-		b, err := os.ReadFile(dir + task.Name() + "/stat")
-		if err != nil {
-			continue // the thread has gone
-		}
-		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] != 'Z' && b[i+2] != 'X' {
+		f, ok := readStatFields(dir + task.Name() + "/stat")
+		if ok && f[0] != "Z" && f[0] != "X" { // a thread that has gone cannot be read
 			return false
 		}
 	}
@@ -69,7 +66,13 @@ func Stat(pid int) (state byte, pgrp int, ok bool) {
 // statFields returns the fields of /proc/PID/stat after the command name
 // (state, ppid, pgrp, ...), at least three of them.
 func statFields(pid int) ([]string, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	return readStatFields("/proc/" + strconv.Itoa(pid) + "/stat")
+}
+
+// readStatFields is statFields for the stat file at path (a process's or,
+// under /proc/PID/task, a thread's).
+func readStatFields(path string) ([]string, bool) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, false
 	}
