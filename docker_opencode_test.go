@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/internal/docker"
 	"github.com/opencode-portal/portal/internal/dockerrun"
@@ -188,6 +190,35 @@ func TestDockerInstance(t *testing.T) {
 			case <-ctx.Done():
 				t.Fatalf("events: the write tool's part seen %v, the reply's %v", tool, reply)
 			}
+		}
+	})
+
+	t.Run("another portal relays to it while the Engine runs it", func(t *testing.T) {
+		// A second portal supervises nothing here: it finds the instance
+		// alive by asking the Engine about its container.
+		other := cfg
+		other.StopOnClose = false
+		p2 := portal.NewTestPortal(t, other)
+		mine, err := p.Sessions(ctx, port, portal.SessionListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, err := p2.Sessions(ctx, port, portal.SessionListOptions{})
+		if err != nil {
+			t.Fatalf("sessions through another portal: %v", err)
+		}
+		ids := func(list []portal.Session) []string {
+			var out []string
+			for _, s := range list {
+				out = append(out, s.ID)
+			}
+			return out
+		}
+		if len(mine) == 0 {
+			t.Fatal("no session to compare; the subtest before makes one")
+		}
+		if diff := cmp.Diff(ids(mine), ids(theirs)); diff != "" {
+			t.Errorf("sessions through another portal (-supervising +other):\n%s", diff)
 		}
 	})
 

@@ -3,6 +3,7 @@ package portal_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -160,5 +161,31 @@ func TestNoInstanceNamedSaysWhatToDo(t *testing.T) {
 	want := []string{portal.EINVALID, string(portal.HintListInstances), "Instance id or port required: name an instance by its ID or OpenCode port; list instances to find them"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("error (-want +got):\n%s", diff)
+	}
+}
+
+// TestErrorCodeAndMessage reads the code and the message a user sees from
+// errors of every kind: a portal error however deeply wrapped, any other
+// error (whose text must not reach the user) and none.
+func TestErrorCodeAndMessage(t *testing.T) {
+	notFound := portal.Errorf(portal.ENOTFOUND, "No instance %q; list instances to find one", "x")
+	internal := errors.New("open /home/someone/.portal.json: permission denied")
+	tests := []struct {
+		name string
+		err  error
+		want [2]string // code, message
+	}{
+		{"none", nil, [2]string{"", ""}},
+		{"a portal error", notFound, [2]string{portal.ENOTFOUND, `No instance "x"; list instances to find one`}},
+		{"a wrapped portal error", fmt.Errorf("listing: %w", notFound), [2]string{portal.ENOTFOUND, `No instance "x"; list instances to find one`}},
+		{"a portal error without a message", &portal.Error{Code: portal.ECONFLICT}, [2]string{portal.ECONFLICT, portal.ECONFLICT}},
+		{"another error", internal, [2]string{portal.EINTERNAL, "Internal error; the server log has the details."}},
+		{"another error, wrapped", fmt.Errorf("reading: %w", internal), [2]string{portal.EINTERNAL, "Internal error; the server log has the details."}},
+	}
+	for _, tt := range tests {
+		got := [2]string{portal.ErrorCode(tt.err), portal.ErrorMessage(tt.err)}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: code and message (-want +got):\n%s", tt.name, diff)
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/registry"
 	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
@@ -139,45 +140,74 @@ func TestPortSquatterAfterACrashGetsNothing(t *testing.T) {
 	}
 }
 
+// TestPortHeldByAnotherProcessGetsNothing registers a live process that does
+// not hold its port, on which another program listens. Registered by
+// address, the portal refuses before it connects; registered by name
+// ("localhost"), it learns the address only by connecting, and refuses
+// before it sends a byte.
 func TestPortHeldByAnotherProcessGetsNothing(t *testing.T) {
-	reg := filepath.Join(t.TempDir(), "portal.json")
-	p := portal.NewTestPortal(t, portal.Config{RegistryPath: reg})
-	api := httptest.NewServer(httpapi.New(p))
-	defer api.Close()
-	port, err := portaltest.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	squatter, record := startSquatter(t, port)
+	for _, tc := range []struct {
+		hostname string
+		want     string // what the program on the port records
+	}{
+		{"127.0.0.1", ""},
+		{"localhost", "connection\n"},
+	} {
+		t.Run(tc.hostname, func(t *testing.T) {
+			reg := filepath.Join(t.TempDir(), "portal.json")
+			p := portal.NewTestPortal(t, portal.Config{RegistryPath: reg})
+			api := httptest.NewServer(httpapi.New(p))
+			defer api.Close()
+			port, err := portaltest.FreePort()
+			if err != nil {
+				t.Fatal(err)
+			}
+			squatter, record := startSquatter(t, port)
+			register := func(pid int) {
+				t.Helper()
+				id, err := (&portaltest.OpenCode{Port: port, PID: pid, Dir: t.TempDir(), Password: "pw"}).Register(reg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = registry.New(reg).Update(context.Background(), func(f *registry.File) error {
+					for i := range f.Instances {
+						if f.Instances[i].ID == id {
+							f.Instances[i].Hostname = tc.hostname
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
 
-	// The registered process is alive but another one holds the port: as
-	// after a crash of an instance whose pid was reused, or one that
-	// closed its listener.
-	sleeper := exec.Command("sleep", "600")
-	if err := sleeper.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
-	if _, err := (&portaltest.OpenCode{Port: port, PID: sleeper.Process.Pid, Dir: t.TempDir(), Password: "pw"}).Register(reg); err != nil {
-		t.Fatal(err)
-	}
-	checkRefused(t, api.URL, port, "another program listens on its port, so nothing was sent there")
-	if got := record(); got != "" {
-		t.Errorf("the program holding the port received:\n%s", got)
-	}
+			// The registered process is alive but another one holds the port: as
+			// after a crash of an instance whose pid was reused, or one that
+			// closed its listener.
+			sleeper := exec.Command("sleep", "600")
+			if err := sleeper.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
+			register(sleeper.Process.Pid)
+			checkRefused(t, api.URL, port, "another program listens on its port, so nothing was sent there")
+			if got := strings.ReplaceAll(record(), tc.want, ""); got != "" {
+				t.Errorf("the program holding the port received more than %q on each call:\n%s", tc.want, record())
+			}
 
-	// Control: registered with the pid that does hold the port, the same
-	// program gets the calls, credentials included.
-	if err := p.StopInstance(context.Background(), itoa(port)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (&portaltest.OpenCode{Port: port, PID: squatter, Dir: t.TempDir(), Password: "pw"}).Register(reg); err != nil {
-		t.Fatal(err)
-	}
-	if status, body := call(t, "GET", api.URL+"/api/opencode/"+itoa(port)+"/health", nil, nil); status != http.StatusOK {
-		t.Fatalf("health through the holder of the port: %d %s", status, body)
-	}
-	if got := record(); !strings.Contains(got, "request GET /global/health authorization=true") {
-		t.Errorf("the port's holder recorded %q, want the health check with credentials", got)
+			// Control: registered with the pid that does hold the port, the same
+			// program gets the calls, credentials included.
+			if err := p.StopInstance(context.Background(), itoa(port)); err != nil {
+				t.Fatal(err)
+			}
+			register(squatter)
+			if status, body := call(t, "GET", api.URL+"/api/opencode/"+itoa(port)+"/health", nil, nil); status != http.StatusOK {
+				t.Fatalf("health through the holder of the port: %d %s", status, body)
+			}
+			if got := record(); !strings.Contains(got, "request GET /global/health authorization=true") {
+				t.Errorf("the port's holder recorded %q, want the health check with credentials", got)
+			}
+		})
 	}
 }

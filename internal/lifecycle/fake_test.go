@@ -3,10 +3,13 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +31,9 @@ type fakeRunner struct {
 	crashAtOnce string
 	// startErr, if set, fails every start from now on.
 	startErr error
+	// adoptErr, if set, fails every adoption of a live OpenCode, as one
+	// that does not answer.
+	adoptErr error
 }
 
 func newFakeRunner() *fakeRunner { return &fakeRunner{alive: make(map[string]bool), pid: 1000} }
@@ -62,6 +68,9 @@ func (f *fakeRunner) Start(ctx context.Context, spec Spec) (Proc, error) {
 func (f *fakeRunner) Adopt(ctx context.Context, spec Spec) (Proc, error) {
 	if !f.Alive(spec.Entry) {
 		return nil, errors.New("not running")
+	}
+	if f.adoptErr != nil {
+		return nil, f.adoptErr
 	}
 	return f.proc(spec), nil
 }
@@ -192,7 +201,8 @@ type testBed struct {
 	runner   *fakeRunner
 	mu       sync.Mutex
 	released []int
-	changes  []string // "id state"
+	changes  []string        // "id state"
+	log      strings.Builder // what the Managers logged, as text
 }
 
 func newTestBed(t testing.TB) *testBed {
@@ -212,6 +222,7 @@ func (b *testBed) manager(policy Policy) *Manager {
 		ProbeTimeout: time.Second,
 		StopTimeout:  time.Second,
 		Policy:       policy,
+		Logger:       slog.New(slog.NewTextHandler(lockedWriter{&b.mu, &b.log}, nil)),
 		Changed: func(id string, st Status) {
 			b.mu.Lock()
 			b.changes = append(b.changes, id+" "+st.State)
@@ -228,6 +239,25 @@ func (b *testBed) manager(policy Policy) *Manager {
 	}
 	b.t.Cleanup(func() { m.Close(false) })
 	return m
+}
+
+// logged returns what the bed's Managers logged.
+func (b *testBed) logged() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.log.String()
+}
+
+// lockedWriter writes to w under mu.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // entries reads the registry.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,16 +77,18 @@ func TestCrashFollowsTheRestartPolicy(t *testing.T) {
 func TestAdopt(t *testing.T) {
 	liveOwner := strconv.Itoa(os.Getpid()) + "-live"
 	for _, tc := range []struct {
-		name  string
-		entry registry.Entry
-		alive bool
-		want  bool // adopted
+		name   string
+		entry  registry.Entry
+		alive  bool
+		refuse bool // the live OpenCode does not answer the adoption
+		want   bool // adopted
 	}{
-		{"a dead portal's running instance", registry.Entry{Owner: deadOwner, State: StateRunning}, true, true},
-		{"an original CLI's instance", registry.Entry{}, true, true},
-		{"a live portal's instance", registry.Entry{Owner: liveOwner, State: StateRunning}, true, false},
-		{"a dead portal's dead instance", registry.Entry{Owner: deadOwner, State: StateRunning}, false, false},
-		{"a container of an old CLI", registry.Entry{InstanceType: "docker"}, true, false},
+		{"a dead portal's running instance", registry.Entry{Owner: deadOwner, State: StateRunning}, true, false, true},
+		{"an original CLI's instance", registry.Entry{}, true, false, true},
+		{"a live portal's instance", registry.Entry{Owner: liveOwner, State: StateRunning}, true, false, false},
+		{"a dead portal's dead instance", registry.Entry{Owner: deadOwner, State: StateRunning}, false, false, false},
+		{"a dead portal's instance that does not answer", registry.Entry{Owner: deadOwner, State: StateRunning}, true, true, false},
+		{"a container of an old CLI", registry.Entry{InstanceType: "docker"}, true, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newTestBed(t)
@@ -92,6 +96,9 @@ func TestAdopt(t *testing.T) {
 			e.ID, e.Directory, e.OpencodePort, e.OpencodePID, e.Hostname = "adoptme1", t.TempDir(), 24099, pid(4242), "127.0.0.1"
 			b.write(e)
 			b.runner.alive[e.ID] = tc.alive
+			if tc.refuse {
+				b.runner.adoptErr = errors.New("health check: connection refused")
+			}
 			m := b.manager(Policy{})
 			after := b.entries()[0]
 			got := m.Run(e.ID) != nil
@@ -103,6 +110,9 @@ func TestAdopt(t *testing.T) {
 			}
 			if tc.want && after.State != StateRunning {
 				t.Errorf("adopted instance recorded as %q, want running", after.State)
+			}
+			if logged := strings.Contains(b.logged(), `msg="not adopting instance" instance=adoptme1 err="health check: connection refused"`); logged != tc.refuse {
+				t.Errorf("refused adoption logged = %v, want %v; the log:\n%s", logged, tc.refuse, b.logged())
 			}
 		})
 	}
@@ -237,6 +247,72 @@ func TestLogs(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("logs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRestartTakesOver restarts instances no portal here supervises: each
+// is claimed, its OpenCode (if alive) ended, and started again here on its
+// port with a new password and a log file of its own.
+func TestRestartTakesOver(t *testing.T) {
+	liveOwner := strconv.Itoa(os.Getpid()) + "-live"
+	for _, tc := range []struct {
+		name           string
+		entry          registry.Entry
+		alive          bool
+		refuse         bool // the live OpenCode does not answer, so it is not adopted
+		wantTerminated bool
+		wantLog        string // the log file's name, "" for the entry's own
+	}{
+		{"a live portal's", registry.Entry{Owner: liveOwner, State: StateRunning, LogFile: "kept"}, true, false, true, ""},
+		{"a dead portal's crashed one", registry.Entry{Owner: deadOwner, State: StateCrashed, LogFile: "kept"}, false, false, false, ""},
+		{"an original CLI's that does not answer", registry.Entry{}, true, true, true, "taken01.log"},
+		{"an original CLI's that exited", registry.Entry{}, false, false, false, "taken01.log"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newTestBed(t)
+			e := tc.entry
+			e.ID, e.Directory, e.OpencodePort, e.OpencodePID, e.Hostname, e.Password = "taken01", t.TempDir(), 24097, pid(4245), "127.0.0.1", "old-secret"
+			if e.LogFile != "" {
+				e.LogFile = filepath.Join(t.TempDir(), e.LogFile+".log")
+			}
+			b.write(e)
+			b.runner.alive[e.ID] = tc.alive
+			if tc.refuse {
+				b.runner.adoptErr = errors.New("health check: connection refused")
+			}
+			m := b.manager(Policy{})
+			if m.Run(e.ID) != nil {
+				t.Fatal("the instance was adopted; the test needs one supervised elsewhere or not at all")
+			}
+
+			in, err := m.Restart(context.Background(), e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Contains(b.runner.terminated, e.ID); got != tc.wantTerminated {
+				t.Errorf("old OpenCode ended = %v, want %v", got, tc.wantTerminated)
+			}
+			proc := b.runner.last()
+			after := b.entries()[0]
+			st := in.Run.Status()
+			wantLog := e.LogFile
+			if tc.wantLog != "" {
+				wantLog = filepath.Join(m.cfg.LogDir, tc.wantLog)
+			}
+			type view struct {
+				Owner, State, LogFile string
+				Port, PID             int
+				Supervised, NewPW     bool
+			}
+			got := view{after.Owner, st.State, after.LogFile, proc.Port(), st.PID, m.Run(e.ID) == in.Run, after.Password != e.Password && after.Password != ""}
+			want := view{m.owner, StateRunning, wantLog, e.OpencodePort, proc.pid, true, true}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("after Restart (-want +got):\n%s", diff)
+			}
+			if proc.spec.Entry.Password != after.Password {
+				t.Error("the new OpenCode was not given the password the registry holds")
 			}
 		})
 	}
