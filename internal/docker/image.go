@@ -262,17 +262,46 @@ func openCodeBinary(path string) (string, error) {
 		found, filepath.Join(modules, "opencode-linux-"+arch+"*"), arch)}
 }
 
-// openCodeVersion runs the OpenCode binary at bin to ask its version.
+// openCodeVersion is the release of the OpenCode binary at bin: the
+// version in the manifest of the npm package whose binary it is, or else
+// what the binary answers to --version (which costs about a second of CPU).
 func openCodeVersion(ctx context.Context, bin string) (string, error) {
+	if version := packageVersion(bin); version != "" {
+		return version, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--version")
 	cmd.Env = append(os.Environ(), "OPENCODE_DISABLE_AUTOUPDATE=1", "NO_COLOR=1")
 	out, err := cmd.Output()
 	version := strings.TrimSpace(string(out))
-	if err != nil || version == "" || strings.ContainsAny(version, " \n:/") {
+	if err != nil || !plainVersion(version) {
 		return "", &Error{Kind: Invalid, Err: err, Message: fmt.Sprintf(
 			"The OpenCode at %s did not tell its version (opencode --version: %q, %v): check that it runs on this host", bin, version, err)}
 	}
 	return version, nil
+}
+
+// packageVersion is the version in the manifest (package.json) of the npm
+// package whose bin folder holds bin, when that package is OpenCode's
+// (opencode-ai, or a platform package such as opencode-linux-x64); else "".
+func packageVersion(bin string) string {
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(bin)), "package.json"))
+	if err != nil {
+		return ""
+	}
+	var manifest struct{ Name, Version string }
+	if json.Unmarshal(data, &manifest) != nil || !plainVersion(manifest.Version) {
+		return ""
+	}
+	if manifest.Name != "opencode-ai" && !strings.HasPrefix(manifest.Name, "opencode-linux-") && !strings.HasPrefix(manifest.Name, "opencode-darwin-") {
+		return ""
+	}
+	return manifest.Version
+}
+
+// plainVersion reports whether version can be a release's version in an
+// image tag: one word, no separators of a tag or a path.
+func plainVersion(version string) bool {
+	return version != "" && !strings.ContainsAny(version, " \t\n:/")
 }

@@ -351,3 +351,46 @@ func TestBuildImageChecksTheTag(t *testing.T) {
 		t.Errorf("BuildImage with a bad tag: %v, want the tag refused first", err)
 	}
 }
+
+// TestOpenCodeVersion reads the version of OpenCode binaries laid out as npm
+// installs them, and as others: the manifest of OpenCode's own package is
+// believed without running the binary; any other binary is asked.
+func TestOpenCodeVersion(t *testing.T) {
+	root := t.TempDir()
+	mk := func(path, data string, mode os.FileMode) string {
+		path = filepath.Join(root, path)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), mode); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	const fails = "#!/bin/sh\necho 'run, not read' >&2\nexit 1\n"
+	const answers = "#!/bin/sh\n[ \"$1\" = --version ] && echo 4.5.6\n"
+	tests := []struct {
+		name, manifest, binary, want, err string
+	}{
+		{"npm's opencode-ai", `{"name":"opencode-ai","version":"1.18.33"}`, fails, "1.18.33", ""},
+		{"a platform package", `{"name":"opencode-linux-x64-baseline","version":"1.18.34"}`, fails, "1.18.34", ""},
+		{"another package's manifest", `{"name":"left-pad","version":"7.7.7"}`, answers, "4.5.6", ""},
+		{"a manifest with no usable version", `{"name":"opencode-ai","version":"1.0 beta"}`, answers, "4.5.6", ""},
+		{"a broken manifest", `{"name":"opencode-ai",`, answers, "4.5.6", ""},
+		{"no manifest", "", answers, "4.5.6", ""},
+		{"no manifest, a binary that fails", "", fails, "", "did not tell its version"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pkg := fmt.Sprintf("node_modules/pkg%d", i)
+			if tt.manifest != "" {
+				mk(pkg+"/package.json", tt.manifest, 0o644)
+			}
+			bin := mk(pkg+"/bin/opencode", tt.binary, 0o755)
+			got, err := openCodeVersion(context.Background(), bin)
+			if got != tt.want || (err == nil) != (tt.err == "") || err != nil && !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("openCodeVersion = %q, %v; want %q, an error saying %q", got, err, tt.want, tt.err)
+			}
+		})
+	}
+}
