@@ -96,7 +96,7 @@ func TestWebUI(t *testing.T) {
 		}
 		started <- nil
 	}
-	t.Run("event stream parser", func(t *testing.T) { eventStreamParser(t, browser, ready) })
+	t.Run("page modules", func(t *testing.T) { eventStreamParser(t, browser, ready) })
 	t.Run("sign in under a prefix", func(t *testing.T) { signInUnderAPrefix(t, browser, ready) })
 	t.Run("drive an agent", func(t *testing.T) { driveAnAgent(t, browser, ready) })
 }

@@ -19,7 +19,8 @@ import (
 // eventStreamParser checks js/events.js's reading of text/event-stream in
 // the page: each stream is cut into chunks at the given byte offsets (in
 // the middle of a line, of a CRLF, of a UTF-8 character) and must give the
-// same events as whole.
+// same events as whole. The same page then checks the stream's re-check
+// on wake (eventStreamWake) and the lists' rows (keepRowsMovesFew).
 func eventStreamParser(t *testing.T, browser context.Context, ready func(*testing.T)) {
 	p, err := portal.New(portal.Config{RegistryPath: filepath.Join(t.TempDir(), "portal.json")})
 	if err != nil {
@@ -84,6 +85,7 @@ func eventStreamParser(t *testing.T, browser context.Context, ready func(*testin
 		}
 	}
 	eventStreamWake(t, ph)
+	keepRowsMovesFew(t, ph)
 }
 
 // eventStreamWake checks js/events.js's re-check when the page shows again

@@ -1,7 +1,7 @@
 // The instances screen (#/): every instance with its state; start one for
 // a folder, stop, restart, read its log.
 
-import { h, clear, errorText, confirmButton } from "./ui.js";
+import { h, clear, errorText, confirmButton, keepRows } from "./ui.js";
 
 const POLL_MS = 5000;
 
@@ -125,10 +125,8 @@ export function mountInstances(el, ctx) {
         next.set(inst.id, old && old.key === key ? old : { key, node: row(inst) });
       }
       rendered = next;
-      const nodes = [...next.values()].map((r) => r.node);
       if (items.length === 0) list.replaceChildren(h("p", { class: "muted", testid: "empty" }, "No instances yet. Start one for a project folder above."));
-      // The same rows in the same order are left in place: taken out and put back, a row under a finger loses the tap.
-      else if (nodes.length !== list.children.length || nodes.some((n, i) => list.children[i] !== n)) list.replaceChildren(...nodes);
+      else keepRows(list, [...next.values()].map((r) => r.node));
       loadedOnce = true;
     } catch (err) {
       if (err.name === "AbortError") return;

@@ -47,6 +47,20 @@ export function clear(node) {
   return node;
 }
 
+/**
+ * keepRows makes rows (nodes, in order) the children of list, moving as
+ * few as it can: a row that stays is left where it is, and rows that come
+ * or go are put in or taken out around it. A row taken out and put back
+ * while a finger is on it loses the tap.
+ */
+export function keepRows(list, rows) {
+  const keep = new Set(rows);
+  for (const child of [...list.children]) if (!keep.has(child)) child.remove();
+  rows.forEach((row, i) => {
+    if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null);
+  });
+}
+
 /** ago says how long ago a time in epoch milliseconds was. */
 export function ago(ms) {
   if (!ms) return "";
