@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/opencode-portal/portal/internal/registry"
 	"github.com/opencode-portal/portal/internal/testwait"
@@ -313,6 +314,62 @@ func TestRestartTakesOver(t *testing.T) {
 			}
 			if proc.spec.Entry.Password != after.Password {
 				t.Error("the new OpenCode was not given the password the registry holds")
+			}
+		})
+	}
+}
+
+// TestStartRefuses starts folders a Manager can not start: each start
+// fails with an error of the kind a caller maps, saying what to do, and
+// leaves the registry as it found it.
+func TestStartRefuses(t *testing.T) {
+	liveOwner := strconv.Itoa(os.Getpid()) + "-live"
+	notAFolder := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notAFolder, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		setup   func(b *testBed, m *Manager, dir string) context.Context
+		typ     string
+		logDir  string // else the bed's
+		want    Kind
+		message string
+	}{
+		{"after Close", func(b *testBed, m *Manager, dir string) context.Context {
+			m.Close(false)
+			return context.Background()
+		}, "", "", Unavailable, "create a new one"},
+		{"of a type this portal can not run", nil, "docker", "", Conflict, `instances of type "docker"; start the folder as a process`},
+		{"while another portal starts the folder, until the caller gives up", func(b *testBed, m *Manager, dir string) context.Context {
+			b.write(registry.Entry{ID: "other001", Directory: dir, OpencodePort: 24111, Hostname: "127.0.0.1", Owner: liveOwner, State: StateStarting})
+			m.cfg.StartTimeout = 300 * time.Millisecond // the start's own limit; a caller that leaves gets its context's error
+			return context.Background()
+		}, "", "", Timeout, "Waiting for another portal to start"},
+		{"when its log folder can not be made", nil, "", filepath.Join(notAFolder, "logs"), Internal, "Creating the log folder"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newTestBed(t)
+			m := b.manager(Policy{})
+			if tc.logDir != "" {
+				m.cfg.LogDir = tc.logDir
+			}
+			dir := t.TempDir()
+			ctx := context.Background()
+			if tc.setup != nil {
+				ctx = tc.setup(b, m, dir)
+			}
+			before := b.entries()
+			_, err := m.Start(ctx, StartOptions{Directory: dir, Hostname: "127.0.0.1", Type: tc.typ})
+			var le *Error
+			if !errors.As(err, &le) || le.Kind != tc.want || !strings.Contains(le.Message, tc.message) {
+				t.Fatalf("Start = %v; want an error of kind %d saying %q", err, tc.want, tc.message)
+			}
+			if diff := cmp.Diff(before, b.entries(), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("registry after the refused start (-before +after):\n%s", diff)
+			}
+			if n := b.runner.starts(); n != 0 {
+				t.Errorf("%d OpenCode started", n)
 			}
 		})
 	}
