@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -339,8 +341,11 @@ func TestDockerAdoptsOriginalCLIContainer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The CLI named the container after the folder and the instance: the
+	// instance's id is random, so that runs sharing an Engine do not clash.
+	instanceID := fmt.Sprintf("%08x", rand.Uint32())
 	id, err := b.engine.CreateContainer(ctx, docker.ContainerSpec{
-		Name:    "openportal-" + filepath.Base(dir) + "-orig0001",
+		Name:    "openportal-" + filepath.Base(dir) + "-" + instanceID,
 		Image:   b.image,
 		Cmd:     []string{"serve", "--port", itoa(port), "--hostname", "0.0.0.0"},
 		WorkDir: dir,
@@ -356,7 +361,7 @@ func TestDockerAdoptsOriginalCLIContainer(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = registry.New(b.cfg.RegistryPath).Update(ctx, func(f *registry.File) error {
-		f.Instances = append(f.Instances, registry.Entry{ID: "orig0001", Name: filepath.Base(dir), Directory: dir,
+		f.Instances = append(f.Instances, registry.Entry{ID: instanceID, Name: filepath.Base(dir), Directory: dir,
 			OpencodePort: port, Hostname: "127.0.0.1", StartedAt: "2026-01-06T10:00:00.000Z",
 			InstanceType: "docker", ContainerID: &id})
 		return nil
@@ -371,9 +376,9 @@ func TestDockerAdoptsOriginalCLIContainer(t *testing.T) {
 	var in portal.Instance
 	for {
 		p := portal.NewTestPortal(t, b.cfg)
-		in, err = p.Instance(ctx, "orig0001")
+		in, err = p.Instance(ctx, instanceID)
 		if err == nil && in.State == portal.StateRunning {
-			if err := p.StopInstance(ctx, "orig0001"); err != nil {
+			if err := p.StopInstance(ctx, instanceID); err != nil {
 				t.Fatal(err)
 			}
 			break
