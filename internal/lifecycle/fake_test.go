@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -295,5 +296,9 @@ func (b *testBed) start(m *Manager) (registry.Entry, Run, *fakeProc) {
 
 // deadOwner is an owner token whose portal process is gone.
 const deadOwner = "2147483646-dead"
+
+// liveOwner is an owner token of another portal whose process is alive
+// (it names the test's own process).
+func liveOwner() string { return strconv.Itoa(os.Getpid()) + "-live" }
 
 func pid(n int) *int { return &n }

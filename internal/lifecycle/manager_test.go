@@ -76,7 +76,6 @@ func TestCrashFollowsTheRestartPolicy(t *testing.T) {
 // TestAdopt starts Managers on registries left by other portals and checks
 // which instances each adopts.
 func TestAdopt(t *testing.T) {
-	liveOwner := strconv.Itoa(os.Getpid()) + "-live"
 	for _, tc := range []struct {
 		name   string
 		entry  registry.Entry
@@ -86,7 +85,7 @@ func TestAdopt(t *testing.T) {
 	}{
 		{"a dead portal's running instance", registry.Entry{Owner: deadOwner, State: StateRunning}, true, false, true},
 		{"an original CLI's instance", registry.Entry{}, true, false, true},
-		{"a live portal's instance", registry.Entry{Owner: liveOwner, State: StateRunning}, true, false, false},
+		{"a live portal's instance", registry.Entry{Owner: liveOwner(), State: StateRunning}, true, false, false},
 		{"a dead portal's dead instance", registry.Entry{Owner: deadOwner, State: StateRunning}, false, false, false},
 		{"a dead portal's instance that does not answer", registry.Entry{Owner: deadOwner, State: StateRunning}, true, true, false},
 		{"a container of an old CLI", registry.Entry{InstanceType: "docker"}, true, false, false},
@@ -123,7 +122,6 @@ func TestAdopt(t *testing.T) {
 // and checks that each one's OpenCode ends, its entry goes and its port is
 // released.
 func TestStop(t *testing.T) {
-	liveOwner := strconv.Itoa(os.Getpid()) + "-live"
 	for _, tc := range []struct {
 		name           string
 		foreign        *registry.Entry // else an instance started here
@@ -131,7 +129,7 @@ func TestStop(t *testing.T) {
 		wantTerminated bool // Terminate was asked (a foreign instance's OpenCode)
 	}{
 		{"supervised here", nil, true, false},
-		{"a live portal's", &registry.Entry{Owner: liveOwner, State: StateRunning}, true, true},
+		{"a live portal's", &registry.Entry{Owner: liveOwner(), State: StateRunning}, true, true},
 		{"a dead portal's", &registry.Entry{Owner: deadOwner, State: StateRunning}, true, true},
 		{"one whose OpenCode is gone", &registry.Entry{Owner: deadOwner, State: StateCrashed}, false, false},
 	} {
@@ -257,7 +255,6 @@ func TestLogs(t *testing.T) {
 // is claimed, its OpenCode (if alive) ended, and started again here on its
 // port with a new password and a log file of its own.
 func TestRestartTakesOver(t *testing.T) {
-	liveOwner := strconv.Itoa(os.Getpid()) + "-live"
 	for _, tc := range []struct {
 		name           string
 		entry          registry.Entry
@@ -266,7 +263,7 @@ func TestRestartTakesOver(t *testing.T) {
 		wantTerminated bool
 		wantLog        string // the log file's name, "" for the entry's own
 	}{
-		{"a live portal's", registry.Entry{Owner: liveOwner, State: StateRunning, LogFile: "kept"}, true, false, true, ""},
+		{"a live portal's", registry.Entry{Owner: liveOwner(), State: StateRunning, LogFile: "kept"}, true, false, true, ""},
 		{"a dead portal's crashed one", registry.Entry{Owner: deadOwner, State: StateCrashed, LogFile: "kept"}, false, false, false, ""},
 		{"an original CLI's that does not answer", registry.Entry{}, true, true, true, "taken01.log"},
 		{"an original CLI's that exited", registry.Entry{}, false, false, false, "taken01.log"},
@@ -323,7 +320,6 @@ func TestRestartTakesOver(t *testing.T) {
 // fails with an error of the kind a caller maps, saying what to do, and
 // leaves the registry as it found it.
 func TestStartRefuses(t *testing.T) {
-	liveOwner := strconv.Itoa(os.Getpid()) + "-live"
 	notAFolder := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(notAFolder, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -342,7 +338,7 @@ func TestStartRefuses(t *testing.T) {
 		}, "", "", Unavailable, "create a new one"},
 		{"of a type this portal can not run", nil, "docker", "", Conflict, `instances of type "docker"; start the folder as a process`},
 		{"while another portal starts the folder, until the caller gives up", func(b *testBed, m *Manager, dir string) context.Context {
-			b.write(registry.Entry{ID: "other001", Directory: dir, OpencodePort: 24111, Hostname: "127.0.0.1", Owner: liveOwner, State: StateStarting})
+			b.write(registry.Entry{ID: "other001", Directory: dir, OpencodePort: 24111, Hostname: "127.0.0.1", Owner: liveOwner(), State: StateStarting})
 			m.cfg.StartTimeout = 300 * time.Millisecond // the start's own limit; a caller that leaves gets its context's error
 			return context.Background()
 		}, "", "", Timeout, "Waiting for another portal to start"},
