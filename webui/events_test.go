@@ -20,7 +20,7 @@ import (
 // the page: each stream is cut into chunks at the given byte offsets (in
 // the middle of a line, of a CRLF, of a UTF-8 character) and must give the
 // same events as whole. The same page then checks the stream's re-check
-// on wake (eventStreamWake) and the lists' rows (keepRowsMovesFew).
+// on wake (eventStreamWake) and the lists' rows (keyedRowsMovesFew).
 func eventStreamParser(t *testing.T, browser context.Context, ready func(*testing.T)) {
 	p, err := portal.New(portal.Config{RegistryPath: filepath.Join(t.TempDir(), "portal.json")})
 	if err != nil {
@@ -85,7 +85,7 @@ func eventStreamParser(t *testing.T, browser context.Context, ready func(*testin
 		}
 	}
 	eventStreamWake(t, ph)
-	keepRowsMovesFew(t, ph)
+	keyedRowsMovesFew(t, ph)
 }
 
 // eventStreamWake checks js/events.js's re-check when the page shows again

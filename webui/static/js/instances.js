@@ -1,7 +1,7 @@
 // The instances screen (#/): every instance with its state; start one for
 // a folder, stop, restart, read its log.
 
-import { h, clear, errorText, confirmButton, keepRows } from "./ui.js";
+import { h, clear, errorText, confirmButton, keyedRows } from "./ui.js";
 
 const POLL_MS = 5000;
 
@@ -112,21 +112,17 @@ export function mountInstances(el, ctx) {
   }
 
   let loadedOnce = false;
-  let rendered = new Map(); // instance id -> {key, node}
+  // Rows that did not change stay as they are (an armed Stop, an open log).
+  const show = keyedRows(list, {
+    id: (inst) => inst.id,
+    key: (inst) => JSON.stringify(inst),
+    build: row,
+    empty: () => h("p", { class: "muted", testid: "empty" }, "No instances yet. Start one for a project folder above."),
+  });
   async function load() {
     try {
       const data = await api.get("instances?all=1", { signal: abort.signal });
-      const items = (data && data.instances) || [];
-      // Rows that did not change stay as they are (an armed Stop, an open log).
-      const next = new Map();
-      for (const inst of items) {
-        const key = JSON.stringify(inst);
-        const old = rendered.get(inst.id);
-        next.set(inst.id, old && old.key === key ? old : { key, node: row(inst) });
-      }
-      rendered = next;
-      if (items.length === 0) list.replaceChildren(h("p", { class: "muted", testid: "empty" }, "No instances yet. Start one for a project folder above."));
-      else keepRows(list, [...next.values()].map((r) => r.node));
+      show((data && data.instances) || []);
       loadedOnce = true;
     } catch (err) {
       if (err.name === "AbortError") return;

@@ -1,7 +1,7 @@
 // The sessions of an instance (#/i/{port}): newest first, busy or idle
 // live from session.status events; create, rename, delete, fork.
 
-import { h, ago, errorText, confirmButton, keepRows } from "./ui.js";
+import { h, ago, errorText, confirmButton, keyedRows } from "./ui.js";
 
 export function mountSessions(el, ctx) {
   const { api, port, notify, navigate, events } = ctx;
@@ -91,21 +91,16 @@ export function mountSessions(el, ctx) {
     );
   }
 
-  let rendered = new Map(); // session id -> {key, node}
-  function render() {
-    // Rows that did not change stay as they are (an armed Delete) where
-    // they are: a list rebuilt on each read (after a rename, on each
-    // session event) took the row from under a finger, and its tap was lost.
-    const next = new Map();
-    for (const s of sessions) {
-      const key = JSON.stringify([s, status[s.id]?.type || "idle", editing === s.id, ago(s.time && s.time.updated)]);
-      const old = rendered.get(s.id);
-      next.set(s.id, old && old.key === key ? old : { key, node: row(s) });
-    }
-    rendered = next;
-    if (sessions.length === 0) list.replaceChildren(h("p", { class: "muted", testid: "empty" }, "No sessions yet."));
-    else keepRows(list, [...next.values()].map((r) => r.node));
-  }
+  // Rows that did not change stay as they are (an armed Delete), where they
+  // are: a list rebuilt on each read (after a rename, on each session
+  // event) took the row from under a finger, and its tap was lost.
+  const render = () => show(sessions);
+  const show = keyedRows(list, {
+    id: (s) => s.id,
+    key: (s) => JSON.stringify([s, status[s.id]?.type || "idle", editing === s.id, ago(s.time && s.time.updated)]),
+    build: row,
+    empty: () => h("p", { class: "muted", testid: "empty" }, "No sessions yet."),
+  });
 
   let seq = 0;
   async function load() {
@@ -122,7 +117,6 @@ export function mountSessions(el, ctx) {
 
     } catch (err) {
       if (err.name === "AbortError") return;
-      rendered = new Map();
       list.replaceChildren(h("p", { class: "error" }, errorText(err)));
     }
   }

@@ -48,17 +48,32 @@ export function clear(node) {
 }
 
 /**
- * keepRows makes rows (nodes, in order) the children of list, moving as
- * few as it can: a row that stays is left where it is, and rows that come
- * or go are put in or taken out around it. A row taken out and put back
- * while a finger is on it loses the tap.
+ * keyedRows shows items as the rows of list, keeping every row that did
+ * not change: id(item) names an item's row, key(item) is what the row
+ * shows (a row whose key is as before keeps its node, with any state the
+ * user gave it: an armed button, an open panel), build(item) makes a row
+ * and empty() what shows when there is none. The rows that stay are left
+ * where they are, and the others are put in or taken out around them: a
+ * row taken out and put back while a finger is on it loses the tap. It
+ * returns the function that shows a new read.
  */
-export function keepRows(list, rows) {
-  const keep = new Set(rows);
-  for (const child of [...list.children]) if (!keep.has(child)) child.remove();
-  rows.forEach((row, i) => {
-    if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null);
-  });
+export function keyedRows(list, { id, key, build, empty }) {
+  let shown = new Map(); // id -> {key, node}
+  return (items) => {
+    const next = new Map();
+    for (const item of items) {
+      const k = key(item);
+      const old = shown.get(id(item));
+      next.set(id(item), old && old.key === k ? old : { key: k, node: build(item) });
+    }
+    shown = next;
+    const rows = items.length ? [...next.values()].map((r) => r.node) : [empty()];
+    const keep = new Set(rows);
+    for (const child of [...list.children]) if (!keep.has(child)) child.remove();
+    rows.forEach((row, i) => {
+      if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null);
+    });
+  };
 }
 
 /** ago says how long ago a time in epoch milliseconds was. */
