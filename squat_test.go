@@ -165,16 +165,9 @@ func TestPortHeldByAnotherProcessGetsNothing(t *testing.T) {
 			squatter, record := startSquatter(t, port)
 			register := func(pid int) {
 				t.Helper()
-				id, err := (&portaltest.OpenCode{Port: port, PID: pid, Dir: t.TempDir(), Password: "pw"}).Register(reg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				err = registry.New(reg).Update(context.Background(), func(f *registry.File) error {
-					for i := range f.Instances {
-						if f.Instances[i].ID == id {
-							f.Instances[i].Hostname = tc.hostname
-						}
-					}
+				err := registry.New(reg).Update(context.Background(), func(f *registry.File) error {
+					f.Instances = append(f.Instances, registry.Entry{ID: "held" + itoa(pid), Directory: t.TempDir(), OpencodePort: port,
+						Hostname: tc.hostname, OpencodePID: &pid, InstanceType: "process", Password: "pw"})
 					return nil
 				})
 				if err != nil {
