@@ -211,10 +211,10 @@ func newTestBed(t testing.TB) *testBed {
 }
 
 // manager returns a Manager on the bed's registry, closed when the test
-// ends.
-func (b *testBed) manager(policy Policy) *Manager {
+// ends; change, if given, changes the bed's Config first.
+func (b *testBed) manager(policy Policy, change ...func(*Config)) *Manager {
 	b.t.Helper()
-	m, err := New(Config{
+	cfg := Config{
 		Registry:     b.reg,
 		Runners:      map[string]Runner{ProcessType: b.runner},
 		LogDir:       filepath.Join(b.t.TempDir(), "logs"),
@@ -234,7 +234,11 @@ func (b *testBed) manager(policy Policy) *Manager {
 			b.released = append(b.released, port)
 			b.mu.Unlock()
 		},
-	})
+	}
+	for _, f := range change {
+		f(&cfg)
+	}
+	m, err := New(cfg)
 	if err != nil {
 		b.t.Fatal(err)
 	}

@@ -326,37 +326,35 @@ func TestStartRefuses(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name    string
-		setup   func(b *testBed, m *Manager, dir string) context.Context
+		config  func(*Config)
+		setup   func(b *testBed, m *Manager, dir string)
 		typ     string
-		logDir  string // else the bed's
 		want    Kind
 		message string
 	}{
-		{"after Close", func(b *testBed, m *Manager, dir string) context.Context {
-			m.Close(false)
-			return context.Background()
-		}, "", "", Unavailable, "create a new one"},
-		{"of a type this portal can not run", nil, "docker", "", Conflict, `instances of type "docker"; start the folder as a process`},
-		{"while another portal starts the folder, until the caller gives up", func(b *testBed, m *Manager, dir string) context.Context {
-			b.write(registry.Entry{ID: "other001", Directory: dir, OpencodePort: 24111, Hostname: "127.0.0.1", Owner: liveOwner(), State: StateStarting})
-			m.cfg.StartTimeout = 300 * time.Millisecond // the start's own limit; a caller that leaves gets its context's error
-			return context.Background()
-		}, "", "", Timeout, "Waiting for another portal to start"},
-		{"when its log folder can not be made", nil, "", filepath.Join(notAFolder, "logs"), Internal, "Creating the log folder"},
+		{"after Close", nil, func(b *testBed, m *Manager, dir string) { m.Close(false) }, "", Unavailable, "create a new one"},
+		{"of a type this portal can not run", nil, nil, "docker", Conflict, `instances of type "docker"; start the folder as a process`},
+		{"while another portal starts the folder, for longer than a start may take",
+			// The start's own limit: a caller that leaves first gets its context's error.
+			func(c *Config) { c.StartTimeout = 300 * time.Millisecond },
+			func(b *testBed, m *Manager, dir string) {
+				b.write(registry.Entry{ID: "other001", Directory: dir, OpencodePort: 24111, Hostname: "127.0.0.1", Owner: liveOwner(), State: StateStarting})
+			}, "", Timeout, "Waiting for another portal to start"},
+		{"when its log folder can not be made", func(c *Config) { c.LogDir = filepath.Join(notAFolder, "logs") }, nil, "", Internal, "Creating the log folder"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newTestBed(t)
-			m := b.manager(Policy{})
-			if tc.logDir != "" {
-				m.cfg.LogDir = tc.logDir
+			var change []func(*Config)
+			if tc.config != nil {
+				change = append(change, tc.config)
 			}
+			m := b.manager(Policy{}, change...)
 			dir := t.TempDir()
-			ctx := context.Background()
 			if tc.setup != nil {
-				ctx = tc.setup(b, m, dir)
+				tc.setup(b, m, dir)
 			}
 			before := b.entries()
-			_, err := m.Start(ctx, StartOptions{Directory: dir, Hostname: "127.0.0.1", Type: tc.typ})
+			_, err := m.Start(context.Background(), StartOptions{Directory: dir, Hostname: "127.0.0.1", Type: tc.typ})
 			var le *Error
 			if !errors.As(err, &le) || le.Kind != tc.want || !strings.Contains(le.Message, tc.message) {
 				t.Fatalf("Start = %v; want an error of kind %d saying %q", err, tc.want, tc.message)
