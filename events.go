@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/opencode-portal/portal/internal/eventhub"
 	"github.com/opencode-portal/portal/internal/opencode"
-	"time"
 )
 
 // Event types the portal adds to OpenCode's own.

@@ -34,21 +34,11 @@ func init() {
 func TestMain(m *testing.M) {
 	switch os.Getenv(helperEnv) {
 	case "listen":
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			fmt.Println(err)
-			os.Exit(1)
-		}
-		fmt.Println(l.Addr())
+		helperListen()
 		io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
 	case "leader-exits":
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			fmt.Println(err)
-			os.Exit(1)
-		}
-		fmt.Println(l.Addr())
+		l := helperListen()
 		go func() {
 			io.Copy(io.Discard, os.Stdin)
 			l.Close()
@@ -67,6 +57,18 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
+}
+
+// helperListen listens on a loopback port and prints its address, as a
+// helper does first; it exits if it can not.
+func helperListen() net.Listener {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	fmt.Println(l.Addr())
+	return l
 }
 
 // helper starts the test binary in a helper mode and returns its pid, the
