@@ -73,6 +73,14 @@ func RequireOpenCode(tb testing.TB) string {
 // Config returns the OpenCode configuration that points the agent at the
 // fake model at modelURL (a base URL ending in /v1) and keeps OpenCode
 // offline. bash asks for permission so tests can exercise that flow.
+//
+// Snapshots are off: with them, OpenCode copies the project's tree into a
+// git repository of its own before and after each step of a turn, for its
+// session diffs, its "patch" message parts and reverting a turn. That is
+// about 1 s of CPU on an instance's first turn and 0.4 s on each turn
+// after it, for features a test of something else does not read. A test
+// of those features sets "snapshot": true in OpenCodeOptions.Config (or
+// over Config's map).
 func Config(modelURL string) map[string]any {
 	if modelURL == "" {
 		modelURL = "http://127.0.0.1:9/v1" // nothing listens there: prompts fail fast
@@ -84,6 +92,7 @@ func Config(modelURL string) map[string]any {
 		"enabled_providers": []string{"fake"},
 		"autoupdate":        false,
 		"share":             "disabled",
+		"snapshot":          false,
 		"permission":        map[string]any{"bash": "ask"},
 		"provider": map[string]any{
 			"fake": map[string]any{

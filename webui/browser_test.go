@@ -246,6 +246,8 @@ func driveAnAgent(t *testing.T, browser context.Context, ready func(*testing.T))
 		t.Errorf("the write call left hello.txt as %q, %v", data, err)
 	}
 	ph.waitFor("the turn's end", idle)
+	// OpenCode's snapshot of the turn tells which files it changed.
+	ph.waitFor("the turn's changed files", q("part-patch")+" !== null && "+q("part-patch")+".textContent === 'Changed 1 file'")
 	ph.do("opening the call", chromedp.Click(`[data-testid="part-tool"][data-tool="write"] summary`))
 	ph.waitFor("the call's input", q("part-tool", `[data-tool="write"] [data-testid="tool-input"]`)+".textContent.includes('hello.txt')")
 	ph.screenshot("write-tool")

@@ -183,14 +183,19 @@ type uiPortal struct {
 }
 
 // newUIPortal serves a portal whose instances are real OpenCode processes,
-// offline, their agents answered by model.
+// offline, their agents answered by model. OpenCode keeps its snapshots
+// on, as a user's does (portaltest.Config turns them off): the messages
+// the page shows then hold what they hold for a user, such as the "patch"
+// part of a turn that changed files.
 func newUIPortal(t *testing.T, model *portaltest.FakeModel) *uiPortal {
 	t.Helper()
 	home := t.TempDir()
 	if err := portaltest.PrepareHome(home); err != nil {
 		t.Fatal(err)
 	}
-	return serveUI(t, portaltest.RequireOpenCode(t), portaltest.Env(home, portaltest.Config(model.URL())))
+	config := portaltest.Config(model.URL())
+	config["snapshot"] = true
+	return serveUI(t, portaltest.RequireOpenCode(t), portaltest.Env(home, config))
 }
 
 // newFakeUIPortal serves a portal whose instances are the fake OpenCode

@@ -269,7 +269,7 @@ export function mountSession(el, ctx) {
         return h("div", { class: "part part-file" }, "Attached: ", part.filename || part.url || "a file");
       case "patch":
         return part.files && part.files.length
-          ? h("div", { class: "part part-patch muted small" }, `Changed ${part.files.length} file${part.files.length === 1 ? "" : "s"}`)
+          ? h("div", { class: "part part-patch muted small", testid: "part-patch" }, `Changed ${part.files.length} file${part.files.length === 1 ? "" : "s"}`)
           : null;
       case "retry":
         return h("div", { class: "part part-retry muted small" }, `Retrying (attempt ${part.attempt}): ${(part.error && part.error.data && part.error.data.message) || ""}`);
