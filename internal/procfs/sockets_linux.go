@@ -50,7 +50,19 @@ func ListenerHeldBy(pid int, addr netip.AddrPort) error {
 // process accepted, from local (its own end) to remote: on loopback, the
 // user of the process that connected. A peer on another machine has no
 // socket here: the error wraps ErrNotLocal.
+//
+// It asks the kernel for that one socket (sock_diag), and reads the whole
+// of /proc/net/tcp and tcp6 only where the kernel does not answer such
+// questions.
 func PeerUID(local, remote netip.AddrPort) (uint32, error) {
+	s, err := diagConnection(remote, local)
+	if err == nil || errors.Is(err, errDiagNotFound) {
+		var socks []Socket
+		if err == nil {
+			socks = []Socket{s}
+		}
+		return peerUID(socks, local, remote)
+	}
 	socks, err := Sockets()
 	if err != nil {
 		return 0, err
@@ -58,12 +70,21 @@ func PeerUID(local, remote netip.AddrPort) (uint32, error) {
 	return peerUID(socks, local, remote)
 }
 
-// listeningSockets returns the listening TCP sockets of /proc/net/tcp and
-// /proc/net/tcp6. The kernel lists them before the connections and makes
-// the text as it is read, so reading stops at the first connection: the
-// walk of every connection of the machine (milliseconds with thousands)
-// is never made.
+// listeningSockets returns the listening TCP sockets: the kernel's list of
+// its listeners (sock_diag), else those of /proc/net/tcp and tcp6.
 func listeningSockets() ([]Socket, error) {
+	if socks, err := diagListening(); err == nil {
+		return socks, nil
+	}
+	return procListening()
+}
+
+// procListening returns the listening TCP sockets of /proc/net/tcp and
+// /proc/net/tcp6. The kernel lists them before the connections and makes
+// the text as it is read, so reading stops at the first connection; a
+// table with too few listeners to fill the first read still costs the walk
+// of the whole table of connections, though.
+func procListening() ([]Socket, error) {
 	var out []Socket
 	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		f, err := os.Open(name)
