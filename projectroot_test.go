@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencode-portal/portal"
+	"github.com/opencode-portal/portal/portaltest"
 )
 
 // realTempDir is a temporary folder, its symbolic links resolved as git
@@ -26,12 +27,10 @@ func realTempDir(t *testing.T) string {
 // stoppedPort returns a port nothing listens on.
 func stoppedPort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := portaltest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	return port
 }
 

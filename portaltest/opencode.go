@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	mathrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -349,11 +350,39 @@ func RandomPassword() string {
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// It is taken outside the system's range of ephemeral ports, those the
+// kernel gives a listener on port 0 and the near end of each connection:
+// until the caller listens on it, a connection made meanwhile (by any
+// process) cannot take it, as one did a port taken from that range.
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	lo, hi := ephemeralPorts()
+	first, last := 10000, lo-1 // below the range, where there is room
+	if last-first < 1000 {
+		first, last = hi+1, 65535
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	var err error
+	for range 100 {
+		port := first + mathrand.IntN(last-first+1)
+		var l net.Listener
+		if l, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			l.Close()
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("no free port in %d-%d: %w", first, last, err)
+}
+
+// ephemeralPorts returns the system's range of ephemeral ports: Linux's
+// setting, else the range IANA suggests (macOS's).
+func ephemeralPorts() (lo, hi int) {
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			lo, err1 := strconv.Atoi(f[0])
+			hi, err2 := strconv.Atoi(f[1])
+			if err1 == nil && err2 == nil && 0 < lo && lo <= hi && hi <= 65535 {
+				return lo, hi
+			}
+		}
+	}
+	return 49152, 65535
 }

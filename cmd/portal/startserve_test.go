@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/opencode-portal/portal/portaltest"
 )
 
 // serveRun is a `portal serve` running inside a test.
@@ -24,12 +26,11 @@ type serveRun struct {
 // test ends.
 func startServe(t *testing.T, args ...string) *serveRun {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := portaltest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &serveRun{addr: ln.Addr().String(), done: make(chan int, 1)}
-	ln.Close()
+	s := &serveRun{addr: "127.0.0.1:" + strconv.Itoa(port), done: make(chan int, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	args = append([]string{"serve", "--addr", s.addr, "--registry", filepath.Join(t.TempDir(), "portal.json")}, args...)

@@ -17,6 +17,7 @@ import (
 	"github.com/opencode-portal/portal/internal/procfs"
 	"github.com/opencode-portal/portal/internal/registry"
 	"github.com/opencode-portal/portal/internal/supervisor"
+	"github.com/opencode-portal/portal/portaltest"
 )
 
 // fakeProcess returns a ProcessRunner of the fake OpenCode (package
@@ -33,12 +34,10 @@ func fakeProcess(t testing.TB, env ...string) (ProcessRunner, Spec) {
 		Env:         append([]string{fakeopencode.EnvVar + "=1"}, env...),
 		StopTimeout: 5 * time.Second,
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := portaltest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	spec := Spec{
 		Entry: registry.Entry{
 			ID: "proc0001", Directory: t.TempDir(), Hostname: "127.0.0.1", OpencodePort: port,

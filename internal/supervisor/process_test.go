@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/opencode-portal/portal/internal/fakeopencode"
 	"github.com/opencode-portal/portal/internal/procfs"
+	"github.com/opencode-portal/portal/portaltest"
 )
 
 // fakeOptions returns Options that run the fake OpenCode (package
@@ -46,12 +46,11 @@ func fakeOptions(t testing.TB, env ...string) Options {
 // freePort returns a port of 127.0.0.1 no one listens on now.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := portaltest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // startFake starts the fake, waits until it listens, and stops it when the
