@@ -116,6 +116,28 @@ func FuzzParseDiag(f *testing.F) {
 	})
 }
 
+// connection connects to l at addr and returns both ends, closed when the
+// test ends.
+func connection(tb testing.TB, l net.Listener, addr string) (client, server net.Conn) {
+	tb.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	s, err := l.Accept()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return c, s
+}
+
+// ends returns a connection's local and remote ends.
+func ends(c net.Conn) [2]netip.AddrPort {
+	return [2]netip.AddrPort{c.LocalAddr().(*net.TCPAddr).AddrPort(), c.RemoteAddr().(*net.TCPAddr).AddrPort()}
+}
+
 // TestDiagMatchesTheTable checks the kernel's answers to the sock_diag
 // questions against /proc/net/tcp and tcp6 for this process's own
 // sockets: listeners on IPv4, IPv6 and both, and both ends of connections
@@ -138,18 +160,8 @@ func TestDiagMatchesTheTable(t *testing.T) {
 		if addr == "[::1]:0" {
 			dial = "[::1]"
 		}
-		c, err := net.Dial("tcp", dial+":"+strconv.Itoa(int(port)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		s, err := l.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		conns = append(conns, [2]netip.AddrPort{c.LocalAddr().(*net.TCPAddr).AddrPort(), c.RemoteAddr().(*net.TCPAddr).AddrPort()})
-		conns = append(conns, [2]netip.AddrPort{s.LocalAddr().(*net.TCPAddr).AddrPort(), s.RemoteAddr().(*net.TCPAddr).AddrPort()})
+		c, s := connection(t, l, dial+":"+strconv.Itoa(int(port)))
+		conns = append(conns, ends(c), ends(s))
 	}
 	ours := func(socks []Socket) []Socket {
 		var out []Socket
@@ -208,17 +220,8 @@ func BenchmarkPeerUID(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer l.Close()
-	c, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	s, err := l.Accept()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	local, remote := s.LocalAddr().(*net.TCPAddr).AddrPort(), s.RemoteAddr().(*net.TCPAddr).AddrPort()
+	_, s := connection(b, l, l.Addr().String())
+	local, remote := ends(s)[0], ends(s)[1]
 	var asked, read time.Duration
 	for b.Loop() {
 		start := time.Now()
