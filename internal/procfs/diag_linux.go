@@ -10,13 +10,12 @@ import (
 )
 
 // The kernel's socket monitoring interface (netlink's sock_diag, as `ss`
-// uses it) answers the two questions this package asks of the TCP table
-// without the walk /proc/net/tcp makes: the kernel prints that file from
-// its table of connections bucket by bucket, empty ones too, so that each
-// read of it costs milliseconds however few sockets there are (about 5 ms
-// of CPU for each of tcp and tcp6 on a 2-core machine with 24 GB). Asked
-// for listening sockets only, the kernel looks at its listeners alone;
-// asked for one connection by its two ends, it finds it in its hash table.
+// uses it) lists the listening TCP sockets without the walk /proc/net/tcp
+// makes: the kernel prints that file from its table of connections bucket
+// by bucket, empty ones too, so that each read of it costs milliseconds
+// however few sockets there are (about 5 ms of CPU for each of tcp and
+// tcp6 on a 2-core machine with 24 GB). Asked for listening sockets only,
+// the kernel looks at its listeners alone.
 
 // Constants of <linux/netlink.h>, <linux/sock_diag.h> and
 // <linux/inet_diag.h>.
@@ -27,16 +26,11 @@ const (
 	diagMsgLen       = 72 // sizeof(struct inet_diag_msg)
 )
 
-// errDiagNotFound is the kernel's answer to a lookup of a socket it does
-// not have (ENOENT).
-var errDiagNotFound = errors.New("no such socket")
-
 // diagListening returns the listening TCP sockets, IPv4 and IPv6.
 func diagListening() ([]Socket, error) {
 	var out []Socket
 	for _, family := range []uint8{syscall.AF_INET, syscall.AF_INET6} {
-		req := diagRequest(family, 1<<TCPListen, netip.AddrPort{}, netip.AddrPort{})
-		socks, err := diagAsk(req, true)
+		socks, err := diagAsk(diagRequest(family, 1<<TCPListen))
 		if err != nil {
 			return nil, err
 		}
@@ -45,67 +39,22 @@ func diagListening() ([]Socket, error) {
 	return out, nil
 }
 
-// diagConnection returns the socket whose local end is local and remote
-// end remote; errDiagNotFound when the kernel has none.
-func diagConnection(local, remote netip.AddrPort) (Socket, error) {
-	family := uint8(syscall.AF_INET6)
-	if local.Addr().Unmap().Is4() && remote.Addr().Unmap().Is4() {
-		family = syscall.AF_INET
-		local = netip.AddrPortFrom(local.Addr().Unmap(), local.Port())
-		remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
-	}
-	socks, err := diagAsk(diagRequest(family, ^uint32(0), local, remote), false)
-	if err != nil {
-		return Socket{}, err
-	}
-	if len(socks) == 0 {
-		return Socket{}, errDiagNotFound
-	}
-	return socks[0], nil
-}
-
-// diagRequest is a netlink message asking for the TCP sockets of family in
-// states (a bit mask, 1<<state), or, with ends given, for the one socket
-// with those ends.
-func diagRequest(family uint8, states uint32, local, remote netip.AddrPort) []byte {
+// diagRequest is a netlink message asking for a dump of the TCP sockets of
+// family in states (a bit mask, 1<<state).
+func diagRequest(family uint8, states uint32) []byte {
 	b := make([]byte, nlmsgHeaderLen+diagReqLen)
 	binary.NativeEndian.PutUint32(b[0:], uint32(len(b)))
 	binary.NativeEndian.PutUint16(b[4:], sockDiagByFamily)
-	flags := uint16(syscall.NLM_F_REQUEST)
-	if !local.IsValid() {
-		flags |= syscall.NLM_F_DUMP
-	}
-	binary.NativeEndian.PutUint16(b[6:], flags)
+	binary.NativeEndian.PutUint16(b[6:], syscall.NLM_F_REQUEST|syscall.NLM_F_DUMP)
 	r := b[nlmsgHeaderLen:]
 	r[0], r[1] = family, syscall.IPPROTO_TCP
 	binary.NativeEndian.PutUint32(r[4:], states)
-	if local.IsValid() {
-		binary.BigEndian.PutUint16(r[8:], local.Port())
-		binary.BigEndian.PutUint16(r[10:], remote.Port())
-		putDiagAddr(r[12:28], local.Addr())
-		putDiagAddr(r[28:44], remote.Addr())
-	}
-	// No interface; the cookie INET_DIAG_NOCOOKIE: any socket with the ends.
-	binary.NativeEndian.PutUint32(r[48:], ^uint32(0))
-	binary.NativeEndian.PutUint32(r[52:], ^uint32(0))
 	return b
 }
 
-// putDiagAddr writes a in the kernel's form: IPv4 in the first 4 bytes.
-func putDiagAddr(b []byte, a netip.Addr) {
-	if a.Is4() {
-		v := a.As4()
-		copy(b, v[:])
-		return
-	}
-	v := a.As16()
-	copy(b, v[:])
-}
-
 // diagAsk sends req on a new sock_diag socket and returns the sockets of
-// the answer, reading until its end (a dump's NLMSG_DONE, or the one
-// message of a lookup).
-func diagAsk(req []byte, dump bool) ([]Socket, error) {
+// the answer, reading until its end (NLMSG_DONE).
+func diagAsk(req []byte) ([]Socket, error) {
 	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, syscall.NETLINK_INET_DIAG)
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
@@ -129,7 +78,7 @@ func diagAsk(req []byte, dump bool) ([]Socket, error) {
 			return nil, err
 		}
 		out = append(out, socks...)
-		if done || !dump {
+		if done {
 			return out, nil
 		}
 	}
@@ -137,7 +86,7 @@ func diagAsk(req []byte, dump bool) ([]Socket, error) {
 
 // parseDiag parses netlink messages of a sock_diag answer: the sockets
 // they hold, and whether the answer ended (NLMSG_DONE). An error message
-// of the kernel is returned as an error (errDiagNotFound for ENOENT).
+// of the kernel is returned as an error.
 func parseDiag(b []byte) (socks []Socket, done bool, err error) {
 	for len(b) > 0 {
 		if len(b) < nlmsgHeaderLen {
@@ -157,9 +106,6 @@ func parseDiag(b []byte) (socks []Socket, done bool, err error) {
 				return nil, false, errors.New("procfs: sock_diag: an error message without its error")
 			}
 			errno := syscall.Errno(-int32(binary.NativeEndian.Uint32(body)))
-			if errno == syscall.ENOENT {
-				return nil, false, errDiagNotFound
-			}
 			return nil, false, os.NewSyscallError("sock_diag", errno)
 		case sockDiagByFamily:
 			s, err := parseDiagMsg(body)

@@ -13,9 +13,6 @@ var (
 	// ErrNotHeld means a socket is held by a process that is neither the
 	// one named nor one of its descendants.
 	ErrNotHeld = errors.New("the socket is held by another process")
-	// ErrNotLocal means the other end of a connection is not a socket of
-	// this machine (of this network namespace).
-	ErrNotLocal = errors.New("the other end is not on this machine")
 )
 
 // NotHeldError says who holds a socket that is not the expected process's.

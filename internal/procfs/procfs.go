@@ -1,8 +1,8 @@
 // Package procfs answers questions about processes by pid: whether one is
 // alive, and its state and process group, from kill(2) and /proc; and about
-// TCP sockets: whether the one a connection reaches is held by a given
-// process or its descendants, and which user holds the other end of a
-// loopback connection (Linux: /proc/net/tcp and /proc/PID/fd; macOS: lsof).
+// TCP sockets: whether the ones a connection may reach are held by a given
+// process or its descendants (Linux: the kernel's sock_diag, else
+// /proc/net/tcp, and /proc/PID/fd; macOS: lsof).
 package procfs
 
 import (

@@ -33,11 +33,6 @@ func ListenerHeldBy(pid int, addr netip.AddrPort) error {
 	return checkLsof(pid, addr, out)
 }
 
-// PeerUID would return the user of the other end of an accepted loopback
-// connection; lsof can not see other users' sockets without root, so it
-// returns errors.ErrUnsupported on macOS.
-func PeerUID(local, remote netip.AddrPort) (uint32, error) { return 0, errors.ErrUnsupported }
-
 // checkLsof checks lsof's -FpR output (lines "pPID" and "RPPID", one pair a
 // process): every process is pid or a child of pid, and there is one.
 func checkLsof(pid int, addr netip.AddrPort, out []byte) error {

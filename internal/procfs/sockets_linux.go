@@ -13,27 +13,6 @@ import (
 	"strings"
 )
 
-// Sockets returns the TCP sockets of this process's network namespace, from
-// /proc/net/tcp and /proc/net/tcp6 (absent when IPv6 is off).
-func Sockets() ([]Socket, error) {
-	var all []Socket
-	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		data, err := os.ReadFile(name)
-		if errors.Is(err, fs.ErrNotExist) && name == "/proc/net/tcp6" {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		socks, err := ParseTCP(data)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, socks...)
-	}
-	return all, nil
-}
-
 // ListenerHeldBy returns nil when the sockets listening where a connection
 // to addr may go (bound to its address or the wildcard one, IPv4 or IPv6)
 // are all held by pid or its descendants. Otherwise the error wraps
@@ -44,30 +23,6 @@ func ListenerHeldBy(pid int, addr netip.AddrPort) error {
 		return err
 	}
 	return checkListeners(pid, socks, addr, func(want map[uint64]bool) map[uint64]bool { return heldBy(pid, want) })
-}
-
-// PeerUID returns the user that owns the other end of a connection this
-// process accepted, from local (its own end) to remote: on loopback, the
-// user of the process that connected. A peer on another machine has no
-// socket here: the error wraps ErrNotLocal.
-//
-// It asks the kernel for that one socket (sock_diag), and reads the whole
-// of /proc/net/tcp and tcp6 only where the kernel does not answer such
-// questions.
-func PeerUID(local, remote netip.AddrPort) (uint32, error) {
-	s, err := diagConnection(remote, local)
-	if err == nil || errors.Is(err, errDiagNotFound) {
-		var socks []Socket
-		if err == nil {
-			socks = []Socket{s}
-		}
-		return peerUID(socks, local, remote)
-	}
-	socks, err := Sockets()
-	if err != nil {
-		return 0, err
-	}
-	return peerUID(socks, local, remote)
 }
 
 // listeningSockets returns the listening TCP sockets: the kernel's list of

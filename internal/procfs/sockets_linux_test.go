@@ -159,48 +159,6 @@ func TestListenerHeldBy(t *testing.T) {
 	}
 }
 
-func TestPeerUID(t *testing.T) {
-	l, addr := listen(t)
-	accept := func(t *testing.T) (netip.AddrPort, netip.AddrPort) {
-		s, err := l.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s.LocalAddr().(*net.TCPAddr).AddrPort(), s.RemoteAddr().(*net.TCPAddr).AddrPort()
-	}
-
-	c, err := net.Dial("tcp", addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	local, remote := accept(t)
-	if uid, err := PeerUID(local, remote); err != nil || uid != uint32(os.Getuid()) {
-		t.Errorf("PeerUID of this process's connection = %d, %v; want %d", uid, err, os.Getuid())
-	}
-	if _, err := PeerUID(local, netip.MustParseAddrPort("192.0.2.1:40000")); !errors.Is(err, ErrNotLocal) {
-		t.Errorf("PeerUID of a peer with no socket here: %v, want ErrNotLocal", err)
-	}
-
-	if os.Getuid() != 0 {
-		return // connecting as another user needs root
-	}
-	const nobody = 65534
-	// bash connects with its /dev/tcp, then waits for stdin to close.
-	cmd := exec.Command("/bin/bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/127.0.0.1/%d; cat >/dev/null", addr.Port()))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-	in, _ := cmd.StdinPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { in.Close(); cmd.Wait() }()
-	local, remote = accept(t)
-	if uid, err := PeerUID(local, remote); err != nil || uid != nobody {
-		t.Errorf("PeerUID of another user's connection = %d, %v; want %d", uid, err, nobody)
-	}
-}
-
 // A process whose main thread has exited while another thread still holds
 // its listener is alive: its port is not free yet.
 func TestAliveWhileAThreadOutlivesTheMain(t *testing.T) {

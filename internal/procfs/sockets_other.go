@@ -11,7 +11,3 @@ import (
 // sockets listening at addr; this system has no way to tell that this
 // package knows of, so it returns errors.ErrUnsupported.
 func ListenerHeldBy(pid int, addr netip.AddrPort) error { return errors.ErrUnsupported }
-
-// PeerUID would return the user of the other end of an accepted loopback
-// connection; it returns errors.ErrUnsupported on this system.
-func PeerUID(local, remote netip.AddrPort) (uint32, error) { return 0, errors.ErrUnsupported }

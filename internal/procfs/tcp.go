@@ -28,30 +28,6 @@ type Socket struct {
 	Inode uint64
 }
 
-// ParseTCP parses the text of /proc/net/tcp or /proc/net/tcp6: a header
-// line, then one socket a line ("sl local rem st tx:rx tr:when retrnsmt uid
-// timeout inode ..."). Addresses are hexadecimal 32-bit words in the host's
-// byte order, ports hexadecimal numbers.
-func ParseTCP(data []byte) ([]Socket, error) {
-	lines := bytes.Split(data, []byte("\n"))
-	if len(lines) == 0 || !bytes.Contains(lines[0], []byte("local_address")) {
-		return nil, fmt.Errorf("procfs: not a /proc/net/tcp table: no header line")
-	}
-	var out []Socket
-	for i, line := range lines[1:] {
-		f := bytes.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		s, err := parseSocket(f)
-		if err != nil {
-			return nil, fmt.Errorf("procfs: /proc/net/tcp line %d: %w", i+2, err)
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
 // parseSocket parses the fields of one socket line.
 func parseSocket(f [][]byte) (Socket, error) {
 	if len(f) < 10 {
