@@ -26,11 +26,18 @@ const (
 	diagMsgLen       = 72 // sizeof(struct inet_diag_msg)
 )
 
-// diagListening returns the listening TCP sockets, IPv4 and IPv6.
+// diagListening returns the listening TCP sockets, IPv4 and IPv6, asked
+// on one sock_diag socket.
 func diagListening() ([]Socket, error) {
+	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, syscall.NETLINK_INET_DIAG)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	defer syscall.Close(fd)
 	var out []Socket
+	buf := make([]byte, 32<<10)
 	for _, family := range []uint8{syscall.AF_INET, syscall.AF_INET6} {
-		socks, err := diagAsk(diagRequest(family, 1<<TCPListen))
+		socks, err := diagAsk(fd, buf, diagRequest(family, 1<<TCPListen))
 		if err != nil {
 			return nil, err
 		}
@@ -52,19 +59,13 @@ func diagRequest(family uint8, states uint32) []byte {
 	return b
 }
 
-// diagAsk sends req on a new sock_diag socket and returns the sockets of
-// the answer, reading until its end (NLMSG_DONE).
-func diagAsk(req []byte) ([]Socket, error) {
-	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, syscall.NETLINK_INET_DIAG)
-	if err != nil {
-		return nil, os.NewSyscallError("socket", err)
-	}
-	defer syscall.Close(fd)
+// diagAsk sends req on the sock_diag socket fd and returns the sockets of
+// the answer, read into buf until its end (NLMSG_DONE).
+func diagAsk(fd int, buf, req []byte) ([]Socket, error) {
 	if err := syscall.Sendto(fd, req, 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
 		return nil, os.NewSyscallError("sendto", err)
 	}
 	var out []Socket
-	buf := make([]byte, 32<<10)
 	for {
 		n, _, err := syscall.Recvfrom(fd, buf, 0)
 		if err == syscall.EINTR {

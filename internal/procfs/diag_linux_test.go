@@ -2,8 +2,7 @@ package procfs
 
 import (
 	"encoding/binary"
-	"errors"
-	"io/fs"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -149,19 +148,17 @@ func connect(tb testing.TB, l net.Listener, addr string) {
 func tcpTable(tb testing.TB) []Socket {
 	tb.Helper()
 	var all []Socket
-	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		data, err := os.ReadFile(name)
-		if errors.Is(err, fs.ErrNotExist) && name == "/proc/net/tcp6" {
-			continue
-		}
+	err := readTCPTables(func(name string, f *os.File) error {
+		data, err := io.ReadAll(f)
 		if err != nil {
-			tb.Fatal(err)
+			return err
 		}
 		socks, err := parseTable(data)
-		if err != nil {
-			tb.Fatal(err)
-		}
 		all = append(all, socks...)
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return all
 }

@@ -41,22 +41,35 @@ func listeningSockets() ([]Socket, error) {
 // of the whole table of connections, though.
 func procListening() ([]Socket, error) {
 	var out []Socket
+	err := readTCPTables(func(name string, f *os.File) error {
+		socks, err := readListening(bufio.NewReaderSize(f, 4096))
+		if err != nil {
+			return fmt.Errorf("procfs: %s: %w", name, err)
+		}
+		out = append(out, socks...)
+		return nil
+	})
+	return out, err
+}
+
+// readTCPTables calls read with /proc/net/tcp, then /proc/net/tcp6 unless
+// IPv6 is off (the file is then absent), each open.
+func readTCPTables(read func(name string, f *os.File) error) error {
 	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		f, err := os.Open(name)
 		if errors.Is(err, fs.ErrNotExist) && name == "/proc/net/tcp6" {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		socks, err := readListening(bufio.NewReaderSize(f, 4096))
+		err = read(name, f)
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("procfs: %s: %w", name, err)
+			return err
 		}
-		out = append(out, socks...)
 	}
-	return out, nil
+	return nil
 }
 
 // readListening reads a /proc/net/tcp table up to its first socket that
