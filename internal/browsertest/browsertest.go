@@ -35,9 +35,17 @@ func Require(tb testing.TB) string {
 // the extra options given. The first action run in the returned context
 // starts it; it is stopped when the test ends. It runs without the
 // browser's background work (extensions, component updates, crash reports,
-// translation, metrics) and puts the pages of every site in one renderer
-// process per browser context rather than one per site: what a page may
-// do, and what it sends, does not change; the CPU the test costs does.
+// translation, metrics) and without the web pages of its own toolbar,
+// and puts the pages of every site in one renderer process per browser
+// context rather than one per site: what a page may do, and what it sends,
+// does not change; the CPU the test costs does.
+//
+// The toolbar's pages are the address bar's drop-down lists, which
+// Chromium draws as web pages of its own (chrome://omnibox-popup.top-chrome)
+// and loads ahead, in a renderer process each, for every window: a browser
+// context's first tab, and every tab a test opens, is a window. Headless,
+// no one sees them, and each such process kept using about 5 % of a CPU
+// while the window was open.
 func New(tb testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	tb.Helper()
 	bin := Require(tb)
@@ -61,9 +69,14 @@ func folders(tb testing.TB, root string) string {
 	return root
 }
 
+// toolbarPages are the features that make Chromium load the address bar's
+// drop-down lists as web pages of its own in each window (New).
+const toolbarPages = "WebUIOmniboxPopup,WebUIOmniboxAimPopup"
+
 // options are the flags of every Chromium the tests start: headless, with
 // its profile and temporary files in root's folders (folders), without
-// background work and with one renderer process per browser context (New).
+// background work or the toolbar's pages, and with one renderer process per
+// browser context (New).
 func options(bin, root string) []chromedp.ExecAllocatorOption {
 	return []chromedp.ExecAllocatorOption{
 		chromedp.Env("TMPDIR=" + filepath.Join(root, "tmp")),
@@ -88,7 +101,8 @@ func options(bin, root string) []chromedp.ExecAllocatorOption {
 		chromedp.Flag("mute-audio", true),
 		chromedp.Flag("password-store", "basic"),
 		chromedp.Flag("disable-site-isolation-trials", true),
-		chromedp.Flag("disable-features", "IsolateOrigins,site-per-process,Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater"),
+		chromedp.Flag("disable-features", "IsolateOrigins,site-per-process,Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater,"+
+			toolbarPages),
 		chromedp.UserDataDir(filepath.Join(root, "profile")),
 	}
 }

@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -28,5 +29,36 @@ func TestChromiumLeavesNothingBehind(t *testing.T) {
 	s.Close()
 	if _, err := os.Stat(root); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("after Close, its folder %s: %v, want it gone", root, err)
+	}
+}
+
+// TestNoToolbarPages checks that the windows of a Chromium the tests start
+// hold the tests' pages only: without toolbarPages, each window has the
+// address bar's drop-down lists loaded as web pages of Chromium's own
+// (targets of type browser_ui), each in a process that keeps using CPU.
+func TestNoToolbarPages(t *testing.T) {
+	var s Shared
+	defer s.Close()
+	var ctx context.Context
+	for range 2 { // the first window, and one more
+		ctx = s.Context(t)
+		if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	targets, err := chromedp.Targets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := 0
+	for _, info := range targets {
+		if info.Type != "page" {
+			t.Errorf("a target of type %s: %s", info.Type, info.URL)
+			continue
+		}
+		pages++
+	}
+	if pages < 2 {
+		t.Errorf("%d pages among the targets, want the two opened at least", pages)
 	}
 }
