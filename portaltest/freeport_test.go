@@ -35,3 +35,22 @@ func TestFreePortIsOutsideTheEphemeralRange(t *testing.T) {
 		l.Close()
 	}
 }
+
+func TestPortsOutside(t *testing.T) {
+	for _, tt := range []struct {
+		lo, hi, first, last int
+	}{
+		{32768, 60999, 10000, 32767}, // Linux's default
+		{49152, 65535, 10000, 49151}, // IANA's, macOS's
+		{5000, 40000, 40001, 65535},  // no room below
+		{1024, 9000, 10000, 65535},   // the whole range below 10000
+		{1024, 65535, 0, 0},          // the whole range: no room on either side
+		{1024, 65000, 0, 0},          // fewer than 1000 on either side
+		{10500, 64600, 0, 0},
+	} {
+		first, last := portsOutside(tt.lo, tt.hi)
+		if first != tt.first || last != tt.last {
+			t.Errorf("portsOutside(%d, %d) = %d-%d, want %d-%d", tt.lo, tt.hi, first, last, tt.first, tt.last)
+		}
+	}
+}

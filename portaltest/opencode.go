@@ -353,12 +353,18 @@ func RandomPassword() string {
 // It is taken outside the system's range of ephemeral ports, those the
 // kernel gives a listener on port 0 and the near end of each connection:
 // until the caller listens on it, a connection made meanwhile (by any
-// process) cannot take it, as one did a port taken from that range.
+// process) cannot take it, as one did a port taken from that range. Where
+// that range leaves no room, the kernel picks the port.
 func FreePort() (int, error) {
 	lo, hi := ephemeralPorts()
-	first, last := 10000, lo-1 // below the range, where there is room
-	if last-first < 1000 {
-		first, last = hi+1, 65535
+	first, last := portsOutside(lo, hi)
+	if first == 0 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port, nil
 	}
 	var err error
 	for range 100 {
@@ -369,7 +375,20 @@ func FreePort() (int, error) {
 			return port, nil
 		}
 	}
-	return 0, fmt.Errorf("no free port in %d-%d: %w", first, last, err)
+	return 0, fmt.Errorf("no free port found in 100 tries among %d-%d (the ports outside the ephemeral range %d-%d): %w; stop what holds them, or run fewer tests at once", first, last, lo, hi, err)
+}
+
+// portsOutside returns the ports from 10000 up FreePort takes from, given
+// the ephemeral range lo-hi: below it where there are 1000 of them, else
+// above it; 0, 0 when neither side has that many.
+func portsOutside(lo, hi int) (first, last int) {
+	switch {
+	case lo-10000 >= 1000:
+		return 10000, lo - 1
+	case 65535-hi >= 1000:
+		return max(hi+1, 10000), 65535
+	}
+	return 0, 0
 }
 
 // ephemeralPorts returns the system's range of ephemeral ports: Linux's
