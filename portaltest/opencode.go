@@ -114,12 +114,29 @@ func Config(modelURL string) map[string]any {
 // installed. Otherwise OpenCode, on the first request to a folder, installs
 // @opencode-ai/plugin there from the npm registry in the background: 64 MB
 // and some 15 s of CPU for each new HOME, or a failure logged when offline.
+//
+// It writes an empty catalogue of models where Env points OpenCode's
+// OPENCODE_MODELS_PATH (ModelsPath), so that OpenCode knows the providers
+// of its configuration only. Otherwise it loads the catalogue of every
+// provider and model of models.dev built into it on its first turn (or
+// other first use of its providers), about 4 s of CPU, to keep only the
+// fake provider (Config enables no other).
+//
 // It also makes the folder Env gives OpenCode as TMPDIR, home's "tmp".
 // StartOpenCode calls it; call it for a HOME given to OpenCode some other
 // way, such as a portal's Config.Env. It keeps what home already holds.
 func PrepareHome(home string) error {
 	if err := os.MkdirAll(filepath.Join(home, "tmp"), 0o755); err != nil {
 		return err
+	}
+	models := ModelsPath(home)
+	if err := os.MkdirAll(filepath.Dir(models), 0o755); err != nil {
+		return err
+	}
+	if _, err := os.Stat(models); errors.Is(err, os.ErrNotExist) {
+		if err := os.WriteFile(models, []byte("{}\n"), 0o644); err != nil {
+			return err
+		}
 	}
 	dir := filepath.Join(home, ".config", "opencode")
 	if err := os.MkdirAll(filepath.Join(dir, "node_modules"), 0o755); err != nil {
@@ -133,6 +150,14 @@ func PrepareHome(home string) error {
 	// lock file's root package; it does not look inside node_modules.
 	content := fmt.Sprintf(`{"packages":{"":{"dependencies":{"@opencode-ai/plugin":%q}}}}`, OpenCodeVersion)
 	return os.WriteFile(lock, []byte(content+"\n"), 0o644)
+}
+
+// ModelsPath is the catalogue of models PrepareHome writes in home, and
+// Env gives OpenCode as OPENCODE_MODELS_PATH: where OpenCode keeps its
+// copy of the models.dev catalogue (in its cache folder). An OpenCode
+// whose catalogue is missing there uses the one built into it.
+func ModelsPath(home string) string {
+	return filepath.Join(home, ".cache", "opencode", "models.json")
 }
 
 // Env returns the environment that isolates an OpenCode process in home
@@ -154,6 +179,7 @@ func Env(home string, config map[string]any) []string {
 		"OPENCODE_DISABLE_AUTOUPDATE=1",
 		"OPENCODE_DISABLE_LSP_DOWNLOAD=1",
 		"OPENCODE_DISABLE_DEFAULT_PLUGINS=1",
+		"OPENCODE_MODELS_PATH=" + ModelsPath(home),
 		"OPENCODE_CONFIG_CONTENT=" + string(content),
 		"NO_COLOR=1",
 	}
