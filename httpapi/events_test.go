@@ -125,6 +125,28 @@ type clientEvent struct {
 	}
 }
 
+// eventList lists events one per line, numbered, with what tells them
+// apart in a turn: a message's role and completion, a delta's text, a
+// status.
+func eventList(events []clientEvent) string {
+	var b strings.Builder
+	for i, ev := range events {
+		p := ev.Properties
+		fmt.Fprintf(&b, "%d %s", i, ev.Type)
+		if p.Info.Role != "" {
+			fmt.Fprintf(&b, " role=%s completed=%d", p.Info.Role, p.Info.Time.Completed)
+		}
+		if ev.Type == "message.part.delta" {
+			fmt.Fprintf(&b, " %s=%q", p.Field, p.Delta)
+		}
+		if p.Status.Type != "" {
+			fmt.Fprintf(&b, " status=%s", p.Status.Type)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
 // eventClient reads a portal /events stream, as a browser's EventSource would.
 type eventClient struct {
 	events chan clientEvent
@@ -386,7 +408,7 @@ func testEventsDuringTurns(t *testing.T) {
 			t.Errorf("deltas joined = %q, want %q", text.String(), "Hello, world!")
 		}
 		if lastDelta < 0 || completed < 0 || lastDelta > completed {
-			t.Errorf("last delta at %d, assistant message completed at %d: want deltas first", lastDelta, completed)
+			t.Errorf("last delta at %d, assistant message completed at %d: want deltas first; the events:\n%s", lastDelta, completed, eventList(events))
 		}
 	})
 
