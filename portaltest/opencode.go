@@ -116,7 +116,7 @@ func Config(modelURL string) map[string]any {
 // and some 15 s of CPU for each new HOME, or a failure logged when offline.
 //
 // It writes an empty catalogue of models where Env points OpenCode's
-// OPENCODE_MODELS_PATH (ModelsPath), so that OpenCode knows the providers
+// OPENCODE_MODELS_PATH (modelsPath), so that OpenCode knows the providers
 // of its configuration only. Otherwise it loads the catalogue of every
 // provider and model of models.dev built into it on its first turn (or
 // other first use of its providers), about 4 s of CPU, to keep only the
@@ -129,14 +129,17 @@ func PrepareHome(home string) error {
 	if err := os.MkdirAll(filepath.Join(home, "tmp"), 0o755); err != nil {
 		return err
 	}
-	models := ModelsPath(home)
+	models := modelsPath(home)
 	if err := os.MkdirAll(filepath.Dir(models), 0o755); err != nil {
 		return err
 	}
 	if _, err := os.Stat(models); errors.Is(err, os.ErrNotExist) {
-		if err := os.WriteFile(models, []byte("{}\n"), 0o644); err != nil {
+		err = os.WriteFile(models, []byte("{}\n"), 0o644)
+		if err != nil {
 			return err
 		}
+	} else if err != nil {
+		return err
 	}
 	dir := filepath.Join(home, ".config", "opencode")
 	if err := os.MkdirAll(filepath.Join(dir, "node_modules"), 0o755); err != nil {
@@ -152,11 +155,12 @@ func PrepareHome(home string) error {
 	return os.WriteFile(lock, []byte(content+"\n"), 0o644)
 }
 
-// ModelsPath is the catalogue of models PrepareHome writes in home, and
+// modelsPath is the catalogue of models PrepareHome writes in home, and
 // Env gives OpenCode as OPENCODE_MODELS_PATH: where OpenCode keeps its
 // copy of the models.dev catalogue (in its cache folder). An OpenCode
-// whose catalogue is missing there uses the one built into it.
-func ModelsPath(home string) string {
+// whose catalogue is missing there (a home PrepareHome did not prepare)
+// uses the one built into it.
+func modelsPath(home string) string {
 	return filepath.Join(home, ".cache", "opencode", "models.json")
 }
 
@@ -179,7 +183,7 @@ func Env(home string, config map[string]any) []string {
 		"OPENCODE_DISABLE_AUTOUPDATE=1",
 		"OPENCODE_DISABLE_LSP_DOWNLOAD=1",
 		"OPENCODE_DISABLE_DEFAULT_PLUGINS=1",
-		"OPENCODE_MODELS_PATH=" + ModelsPath(home),
+		"OPENCODE_MODELS_PATH=" + modelsPath(home),
 		"OPENCODE_CONFIG_CONTENT=" + string(content),
 		"NO_COLOR=1",
 	}
