@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	mathrand "math/rand/v2"
 	"net"
@@ -133,26 +134,31 @@ func PrepareHome(home string) error {
 	if err := os.MkdirAll(filepath.Dir(models), 0o755); err != nil {
 		return err
 	}
-	if _, err := os.Stat(models); errors.Is(err, os.ErrNotExist) {
-		err = os.WriteFile(models, []byte("{}\n"), 0o644)
-		if err != nil {
-			return err
-		}
-	} else if err != nil {
+	if err := writeNew(models, "{}\n"); err != nil {
 		return err
 	}
 	dir := filepath.Join(home, ".config", "opencode")
 	if err := os.MkdirAll(filepath.Join(dir, "node_modules"), 0o755); err != nil {
 		return err
 	}
-	lock := filepath.Join(dir, "package-lock.json")
-	if _, err := os.Stat(lock); err == nil {
-		return nil
-	}
 	// OpenCode installs when a dependency it adds is missing from the
 	// lock file's root package; it does not look inside node_modules.
 	content := fmt.Sprintf(`{"packages":{"":{"dependencies":{"@opencode-ai/plugin":%q}}}}`, OpenCodeVersion)
-	return os.WriteFile(lock, []byte(content+"\n"), 0o644)
+	return writeNew(filepath.Join(dir, "package-lock.json"), content+"\n")
+}
+
+// writeNew writes content to a new file at path, and leaves a file already
+// there as it is.
+func writeNew(path, content string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(content)
+	return errors.Join(err, f.Close())
 }
 
 // modelsPath is the catalogue of models PrepareHome writes in home, and

@@ -1,12 +1,11 @@
 package portaltest_test
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/opencode-portal/portal/internal/opencode"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -19,25 +18,15 @@ func TestOpenCodeKnowsTheConfiguredProvidersOnly(t *testing.T) {
 	oc := portaltest.NewOpenCode(t, portaltest.OpenCodeOptions{
 		Config: map[string]any{"enabled_providers": []string{"fake", "anthropic"}},
 	})
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, oc.URL+"/provider", nil)
+	client, err := opencode.New(opencode.Options{BaseURL: oc.URL, Password: oc.Password})
 	if err != nil {
 		t.Fatal(err)
-	}
-	req.SetBasicAuth("opencode", oc.Password)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /provider: %d %s, %v", resp.StatusCode, body, err)
 	}
 	var providers struct {
 		All []struct{ ID string }
 	}
-	if err := json.Unmarshal(body, &providers); err != nil {
-		t.Fatalf("GET /provider: %v: %.300s", err, body)
+	if err := client.Call(t.Context(), http.MethodGet, "/provider", nil, nil, &providers); err != nil {
+		t.Fatalf("GET /provider: %v", err)
 	}
 	var ids []string
 	for _, p := range providers.All {
