@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -123,19 +122,21 @@ func (b *guardBed) path(t *testing.T, pattern string) string {
 	return path
 }
 
-// snapshot is the content of every file under the bed's root.
+// snapshot is every file and folder under the bed's root, each with its
+// mode, size and modification time: a file written, even with the content
+// it had, or a file or folder made, removed or renamed, changes it.
 func (b *guardBed) snapshot(t *testing.T) map[string]string {
 	t.Helper()
 	files := map[string]string{}
 	err := filepath.WalkDir(b.root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		files[path] = fmt.Sprintf("%x", sha256.Sum256(data))
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		files[path] = fmt.Sprintf("%v %d %d", info.Mode(), info.Size(), info.ModTime().UnixNano())
 		return nil
 	})
 	if err != nil {
