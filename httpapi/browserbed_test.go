@@ -116,14 +116,14 @@ func warmUp(oc *portaltest.OpenCode) error {
 }
 
 // newTab opens a tab in a browser context of its own (its own cookies and
-// credentials cache), closed when the test ends.
+// credentials cache; browsertest.OpenTab), closed when the test ends.
 func newTab(t *testing.T, browser context.Context) context.Context {
 	t.Helper()
-	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
-	if err := chromedp.Do(tab); err != nil {
-		t.Fatalf("opening a tab: %v", err)
+	tab, cancel, err := browsertest.OpenTab(browser)
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(cancel)
 	return tab
 }
 

@@ -144,6 +144,9 @@ func loadOnce(b *testing.B, browser context.Context, page, ready string) pageLoa
 	origin := u.Scheme + "://" + u.Host + "/"
 	tab, cancel := phoneTab(b, browser)
 	defer cancel()
+	if _, err := chromedp.Call(tab, network.Enable, network.EnableParams{}); err != nil {
+		b.Fatalf("turning the tab's network events on: %v", err)
+	}
 	var (
 		mu      sync.Mutex
 		load    pageLoad

@@ -20,6 +20,7 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/browsertest"
 	"github.com/opencode-portal/portal/internal/opencode"
 	"github.com/opencode-portal/portal/internal/sse"
 	"github.com/opencode-portal/portal/internal/ssetest"
@@ -241,10 +242,9 @@ func (bed *figuresBed) sessionURL(session string) string {
 // browser context of its own (an empty cache); cancel closes it.
 func phoneTab(tb testing.TB, browser context.Context) (tab context.Context, cancel context.CancelFunc) {
 	tb.Helper()
-	tab, cancel = chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-	if err := chromedp.Do(tab, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
-		cancel()
-		tb.Fatalf("opening a tab: %v", err)
+	tab, cancel, err := browsertest.OpenTab(browser, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return tab, cancel
 }

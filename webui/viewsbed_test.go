@@ -16,6 +16,7 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/browsertest"
 	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/webui"
 )
@@ -69,11 +70,11 @@ func viewsPage(t testing.TB, csp bool) string {
 // driver; the tab closes when the test ends.
 func openViewsPage(t testing.TB, browser context.Context, url string) context.Context {
 	t.Helper()
-	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
-	if err := chromedp.Do(tab); err != nil { // opens the tab, for as long as tab lives
-		t.Fatalf("opening a tab: %v", err)
+	tab, cancel, err := browsertest.OpenTab(browser)
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(cancel)
 	ctx, cancelTimeout := context.WithTimeout(tab, time.Minute)
 	defer cancelTimeout()
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {

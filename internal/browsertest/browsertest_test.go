@@ -3,11 +3,16 @@ package browsertest
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -60,5 +65,45 @@ func TestNoToolbarPages(t *testing.T) {
 	}
 	if pages < 2 {
 		t.Errorf("%d pages among the targets, want the two opened at least", pages)
+	}
+}
+
+// TestOpenTabSendsNoNetworkEvents loads a page twice in a tab of OpenTab:
+// as opened, the tab sends no network events; with them turned on again,
+// the same load sends them, so the listener would have seen them.
+func TestOpenTabSendsNoNetworkEvents(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<!doctype html><title>page</title>")
+	}))
+	defer srv.Close()
+	var s Shared
+	defer s.Close()
+	tab, cancel, err := OpenTab(s.Context(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	var requests atomic.Int32
+	if err := chromedp.Listen(tab, func(ev any) {
+		if _, ok := ev.(*network.EventRequestWillBeSent); ok {
+			requests.Add(1)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tab, chromedp.Navigate(srv.URL+"/first")); err != nil {
+		t.Fatal(err)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d network events as the tab was opened, want none", n)
+	}
+	if _, err := chromedp.Call(tab, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tab, chromedp.Navigate(srv.URL+"/second")); err != nil {
+		t.Fatal(err)
+	}
+	if requests.Load() == 0 {
+		t.Error("no network event once turned on: the listener sees none, and the first load proved nothing")
 	}
 }
