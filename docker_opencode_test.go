@@ -24,6 +24,7 @@ import (
 	"github.com/opencode-portal/portal/internal/dockerrun"
 	"github.com/opencode-portal/portal/internal/dockertest"
 	"github.com/opencode-portal/portal/internal/registry"
+	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
 
@@ -66,6 +67,11 @@ func newDockerBed(t testing.TB) *dockerBed {
 	cfg.DefaultRuntime = portal.RuntimeDocker
 	cfg.Docker = portal.DockerConfig{CPUs: 1, Memory: 1 << 30}
 	cfg.Restart, cfg.RestartBackoff = portal.RestartOnFailure, 100*time.Millisecond
+	// The first calls to an OpenCode in a container of one CPU load its
+	// project and its catalogue of models: the subtest that makes them
+	// took 8 to 23 s in the suite, and one call alone went over the
+	// default 30 s once, on a machine busy compiling as well.
+	cfg.RequestTimeout = testwait.Limit
 	return &dockerBed{engine: c, image: image, model: model, cfg: cfg}
 }
 
