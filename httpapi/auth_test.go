@@ -360,7 +360,7 @@ func TestFailedAttemptsAreBounded(t *testing.T) {
 	// The flood's answers are the 401 just checked against the document;
 	// it goes to the handler without the check, which would cost more CPU
 	// than the handler's own work.
-	flood := h.(interface{ Unwrap() http.Handler }).Unwrap()
+	flood := h.(*checkedHandler).Unwrap()
 	for i := range httpapi.MaxTrackedAddrs + 500 {
 		authRequest(flood, fmt.Sprintf("10.%d.%d.%d:1", i>>16&255, i>>8&255, i&255), wrong)
 		if n := httpapi.TrackedAddrs(h); n > httpapi.MaxTrackedAddrs {

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -41,15 +42,21 @@ func newCompiledSchemas() (*compiledSchemas, error) {
 	return &compiledSchemas{compiler: c, compiled: map[*openapi3.SchemaRef]*jsonschema.Schema{}}, nil
 }
 
-// check checks the JSON value data against the schema of ref.
-func (s *compiledSchemas) check(ref *openapi3.SchemaRef, data []byte) error {
+// decodeJSON decodes data as the validator reads JSON (numbers kept
+// exact), for validate.
+func decodeJSON(data []byte) (any, error) {
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("not JSON: %v", err)
+	}
+	return v, nil
+}
+
+// validate checks v, from decodeJSON, against the schema of ref.
+func (s *compiledSchemas) validate(ref *openapi3.SchemaRef, v any) error {
 	schema, err := s.compile(ref)
 	if err != nil {
 		return err
-	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		return fmt.Errorf("not JSON: %v", err)
 	}
 	return schema.Validate(v)
 }
@@ -63,6 +70,16 @@ func (s *compiledSchemas) compile(ref *openapi3.SchemaRef) (*jsonschema.Schema, 
 	if schema := s.compiled[ref]; schema != nil {
 		return schema, nil
 	}
+	schema, err := s.compileNew(ref)
+	if err != nil {
+		return nil, fmt.Errorf("compiling the document's schema %s: %w", cmp.Or(ref.Ref, "(inline)"), err)
+	}
+	s.compiled[ref] = schema
+	return schema, nil
+}
+
+// compileNew compiles ref's schema as a resource of its own; s.mu is held.
+func (s *compiledSchemas) compileNew(ref *openapi3.SchemaRef) (*jsonschema.Schema, error) {
 	src := []byte(fmt.Sprintf(`{"$ref": %q}`, documentURL+ref.Ref))
 	if ref.Ref == "" {
 		var err error
@@ -79,10 +96,5 @@ func (s *compiledSchemas) compile(ref *openapi3.SchemaRef) (*jsonschema.Schema, 
 	if err := s.compiler.AddResource(url, doc); err != nil {
 		return nil, err
 	}
-	schema, err := s.compiler.Compile(url)
-	if err != nil {
-		return nil, fmt.Errorf("compiling a schema of the document: %w", err)
-	}
-	s.compiled[ref] = schema
-	return schema, nil
+	return s.compiler.Compile(url)
 }

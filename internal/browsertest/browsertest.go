@@ -160,17 +160,13 @@ func (s *Shared) Context(tb testing.TB) context.Context {
 // them on again (chromedp.Call(tab, network.Enable, network.EnableParams{})).
 func OpenTab(browser context.Context, actions ...chromedp.Action[chromedp.Void]) (tab context.Context, cancel context.CancelFunc, err error) {
 	tab, cancel = chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-	if err := chromedp.Do(tab); err != nil {
+	if _, err := chromedp.Call(tab, network.Disable, cdp.Empty{}); err != nil { // the first call opens the tab
 		cancel()
-		return nil, nil, fmt.Errorf("opening a tab: %w", err)
-	}
-	if _, err := chromedp.Call(tab, network.Disable, cdp.Empty{}); err != nil {
-		cancel()
-		return nil, nil, fmt.Errorf("turning a tab's network events off: %w", err)
+		return nil, nil, fmt.Errorf("opening a tab with its network events off: %w", err)
 	}
 	if err := chromedp.Do(tab, actions...); err != nil {
 		cancel()
-		return nil, nil, fmt.Errorf("opening a tab: %w", err)
+		return nil, nil, fmt.Errorf("preparing a new tab: %w", err)
 	}
 	return tab, cancel, nil
 }
