@@ -126,12 +126,7 @@ func TestBodyLimitsPerRoute(t *testing.T) {
 // detector.
 func TestDefaultBodyLimits(t *testing.T) {
 	t.Parallel()
-	p, err := portal.New(portal.Config{RegistryPath: filepath.Join(t.TempDir(), "portal.json")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	h := newHandler(t, p)
+	h := newEmptyHandler(t)
 	serve := func(method, path string, body io.Reader, length int64) (int, map[string]any) {
 		r := httptest.NewRequest(method, path, body)
 		r.Host = "127.0.0.1"

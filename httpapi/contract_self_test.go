@@ -5,13 +5,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/opencode-portal/portal"
-	"github.com/opencode-portal/portal/httpapi"
 )
 
 // errorsTB is a testing.TB that keeps the errors reported to it instead of
@@ -40,12 +36,7 @@ func (e *errorsTB) reported() string {
 // check every other test relies on is not one that passes anything.
 func TestContractRefusesWhatTheDocumentDoesNot(t *testing.T) {
 	t.Parallel()
-	p, err := portal.New(portal.Config{RegistryPath: filepath.Join(t.TempDir(), "portal.json")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	real := httpapi.New(p)
+	real := newEmptyHandler(t).(*checkedHandler).Unwrap() // checked below, as each case is
 	answer := func(status int, contentType, body string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", contentType)

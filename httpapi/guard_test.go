@@ -445,12 +445,7 @@ func TestHostGuard(t *testing.T) {
 }
 
 func TestCrossOriginAndBodyMessages(t *testing.T) {
-	p, err := portal.New(portal.Config{RegistryPath: filepath.Join(t.TempDir(), "portal.json")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	h := newHandler(t, p, httpapi.WithPassword("s3cret"))
+	h := newEmptyHandler(t, httpapi.WithPassword("s3cret"))
 	tests := []struct {
 		name, contentType, body string
 		headers                 map[string]string

@@ -21,7 +21,7 @@ func BenchmarkUIFile(b *testing.B) {
 		fmt.Fprintf(&script, "export const name%d = document.createElement('div');\n", i)
 	}
 	fsys := fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}, "js/main.js": {Data: []byte(script.String()[:60_000])}}
-	portalUI := newUIHandler(b, httpapi.WithUI(fsys))
+	portalUI := newEmptyHandler(b, httpapi.WithUI(fsys))
 	for _, c := range []struct {
 		name     string
 		h        http.Handler

@@ -41,9 +41,9 @@ func testUI() fstest.MapFS {
 	}
 }
 
-// newUIHandler returns the handler of a Portal on an empty registry with
-// opts.
-func newUIHandler(t testing.TB, opts ...httpapi.Option) http.Handler {
+// newEmptyHandler returns the handler (newHandler) of a Portal on an empty
+// registry with opts.
+func newEmptyHandler(t testing.TB, opts ...httpapi.Option) http.Handler {
 	t.Helper()
 	p, err := portal.New(portal.Config{RegistryPath: filepath.Join(t.TempDir(), "portal.json")})
 	if err != nil {
@@ -68,7 +68,7 @@ func uiRequest(h http.Handler, method, path string, headers map[string]string) *
 
 func TestUIFiles(t *testing.T) {
 	ui := testUI()
-	h := newUIHandler(t, httpapi.WithUI(ui))
+	h := newEmptyHandler(t, httpapi.WithUI(ui))
 	index := string(ui["index.html"].Data)
 	const html, js = "text/html; charset=utf-8", "text/javascript; charset=utf-8"
 	const page = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" // a browser's navigation
@@ -164,7 +164,7 @@ func TestUIGzipAndETag(t *testing.T) {
 	t.Parallel()
 	ui := testUI()
 	ui["js/huge.js.map"] = &fstest.MapFile{Data: bytes.Repeat([]byte("{}"), 4<<20+1)} // more than 8 MiB
-	h := newUIHandler(t, httpapi.WithUI(ui))
+	h := newEmptyHandler(t, httpapi.WithUI(ui))
 	plain := uiRequest(h, "GET", "/js/main.js", nil)
 	zipped := uiRequest(h, "GET", "/js/main.js", map[string]string{"Accept-Encoding": "gzip, deflate, br"})
 	if plain.Header().Get("Content-Encoding") != "" || plain.Body.String() != string(ui["js/main.js"].Data) {
@@ -269,7 +269,7 @@ func TestUIFollowsChangedFiles(t *testing.T) {
 	}
 	first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	write(uiIndex, first)
-	h := newUIHandler(t, httpapi.WithExternalUI(os.DirFS(dir)))
+	h := newEmptyHandler(t, httpapi.WithExternalUI(os.DirFS(dir)))
 	var tags []string
 	for i, step := range []struct {
 		content string
@@ -318,7 +318,7 @@ func TestUISecurityHeaders(t *testing.T) {
 			"X-Frame-Options": "DENY", "Cross-Origin-Resource-Policy": "same-origin"}},
 	}
 	for _, tt := range tests {
-		h := newUIHandler(t, tt.opt)
+		h := newEmptyHandler(t, tt.opt)
 		for _, path := range []string{"/", "/js/main.js", "/i/1"} {
 			rec := uiRequest(h, "GET", path, nil)
 			got := map[string]string{}
@@ -360,7 +360,7 @@ func TestUITraversal(t *testing.T) {
 		"/" + base + "/secret.txt", "/%00/../secret.txt",
 	}
 	for name, fsys := range map[string]fs.FS{"os.DirFS": os.DirFS(dir), "os.Root": root.FS()} {
-		h := newUIHandler(t, httpapi.WithUI(fsys))
+		h := newEmptyHandler(t, httpapi.WithUI(fsys))
 		for _, p := range paths {
 			rec := uiRequest(h, "GET", p, nil)
 			if strings.Contains(rec.Body.String(), secret) || rec.Code != 404 {
@@ -373,7 +373,7 @@ func TestUITraversal(t *testing.T) {
 		}
 	}
 	// os.Root refuses the link out; os.DirFS would follow it.
-	h := newUIHandler(t, httpapi.WithUI(root.FS()))
+	h := newEmptyHandler(t, httpapi.WithUI(root.FS()))
 	if rec := uiRequest(h, "GET", "/link.txt", nil); strings.Contains(rec.Body.String(), secret) || rec.Code == 200 {
 		t.Errorf("os.Root, GET /link.txt: %d %q; want it refused", rec.Code, rec.Body)
 	}
@@ -396,7 +396,7 @@ func TestUICredentials(t *testing.T) {
 		{"external, password", httpapi.WithExternalUI(testUI()), basic("", testPassword), 200, false},
 	}
 	for _, tt := range tests {
-		h := newUIHandler(t, tt.opt, httpapi.WithPassword(testPassword))
+		h := newEmptyHandler(t, tt.opt, httpapi.WithPassword(testPassword))
 		for _, path := range []string{"/", "/app.css", "/i/1"} {
 			rec := uiRequest(h, "GET", path, map[string]string{"Authorization": tt.auth})
 			if rec.Code != tt.status || (rec.Header().Get("WWW-Authenticate") != "") != tt.challenge {
@@ -411,7 +411,7 @@ func TestUICredentials(t *testing.T) {
 
 // TestUIGuards: the Host guard applies to the UI's files as to the API.
 func TestUIGuards(t *testing.T) {
-	h := newUIHandler(t, httpapi.WithUI(testUI()))
+	h := newEmptyHandler(t, httpapi.WithUI(testUI()))
 	for host, status := range map[string]int{"evil.example": 421, "localhost.evil.example:3000": 421, "localhost:3000": 200, "[::1]:3000": 200} {
 		req := httptest.NewRequest("GET", "/", nil)
 		req.Host = host
@@ -427,7 +427,7 @@ func TestUIGuards(t *testing.T) {
 // and its API at /portal/api/.
 func TestUIMountedUnderPrefix(t *testing.T) {
 	mux := http.NewServeMux()
-	mux.Handle("/portal/", http.StripPrefix("/portal", newUIHandler(t, httpapi.WithUI(testUI()))))
+	mux.Handle("/portal/", http.StripPrefix("/portal", newEmptyHandler(t, httpapi.WithUI(testUI()))))
 	tests := []struct {
 		path   string
 		status int
@@ -450,13 +450,13 @@ func TestUIMountedUnderPrefix(t *testing.T) {
 
 // TestNoUI: without a UI, / is an unknown route like any other.
 func TestNoUI(t *testing.T) {
-	h := newUIHandler(t)
+	h := newEmptyHandler(t)
 	for _, path := range []string{"/", "/index.html"} {
 		if rec := uiRequest(h, "GET", path, nil); rec.Code != 404 || rec.Header().Get("Content-Type") != "application/json" {
 			t.Errorf("GET %s without a UI: %d %s, want the 404 envelope", path, rec.Code, rec.Header().Get("Content-Type"))
 		}
 	}
-	h = newUIHandler(t, httpapi.WithUI(fstest.MapFS{"app.css": {Data: []byte("x")}}))
+	h = newEmptyHandler(t, httpapi.WithUI(fstest.MapFS{"app.css": {Data: []byte("x")}}))
 	rec := uiRequest(h, "GET", "/", nil)
 	if rec.Code != 404 || !strings.Contains(rec.Body.String(), "no index.html") {
 		t.Errorf("GET / of a UI without index.html: %d %s, want 404 saying so", rec.Code, rec.Body)
