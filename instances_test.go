@@ -144,8 +144,11 @@ func TestStartAndStopInstance(t *testing.T) {
 	if err := p.StopInstance(context.Background(), itoa(in.Port)); err != nil {
 		t.Fatal(err)
 	}
-	if procfs.Alive(pid) || !supervisor.PortFree("127.0.0.1", in.Port) {
-		t.Errorf("after Stop: pid %d alive %v, port %d free %v", pid, procfs.Alive(pid), in.Port, supervisor.PortFree("127.0.0.1", in.Port))
+	if procfs.Alive(pid) {
+		t.Errorf("after Stop: pid %d alive", pid)
+	}
+	if !supervisor.PortFree("127.0.0.1", in.Port) {
+		t.Errorf("after Stop: port %d bound, %s", in.Port, stillBound(in.Port))
 	}
 	if entries := readRegistry(t, cfg.RegistryPath); len(entries) != 0 {
 		t.Errorf("registry after Stop = %+v", entries)

@@ -161,7 +161,7 @@ func TestPortSquatterGetsNothingWithOpenCode(t *testing.T) {
 		t.Errorf("pid %d alive after DELETE", pid)
 	}
 	if !supervisor.PortFree("127.0.0.1", in.Port) {
-		t.Errorf("port %d still bound after DELETE", in.Port)
+		t.Errorf("port %d still bound after DELETE, %s", in.Port, stillBound(in.Port))
 	}
 	if status, body := call(t, "GET", api.URL+"/api/instances", nil, &list); status != 200 || list.Total != 0 {
 		t.Errorf("GET /api/instances after DELETE: %d %s", status, body)

@@ -20,6 +20,7 @@ import (
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
 	"github.com/opencode-portal/portal/internal/registry"
+	"github.com/opencode-portal/portal/internal/supervisor"
 	"github.com/opencode-portal/portal/internal/testwait"
 	"github.com/opencode-portal/portal/portaltest"
 )
@@ -92,6 +93,25 @@ func startSquatter(t *testing.T, port int) (int, func() string) {
 		b, _ := os.ReadFile(record)
 		return string(b)
 	}
+}
+
+// stillBound explains why port is still bound on 127.0.0.1, for a test's
+// failure: whether it came free within a second, and the sockets on it with
+// their processes (as ss lists them, where it is installed).
+func stillBound(port int) string {
+	why := "and still bound a second later"
+	for range 20 {
+		time.Sleep(50 * time.Millisecond)
+		if supervisor.PortFree("127.0.0.1", port) {
+			why = "but free within a second"
+			break
+		}
+	}
+	out, err := exec.Command("ss", "-tanpe", "sport = :"+strconv.Itoa(port)).CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("%s (ss: %v)", why, err)
+	}
+	return fmt.Sprintf("%s; sockets on it:\n%s", why, out)
 }
 
 // relayedRoutes are routes relayed to OpenCode, one of each kind: a plain
