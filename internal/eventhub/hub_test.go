@@ -337,6 +337,7 @@ func TestReconnectRetriesUntilUpstreamIsBack(t *testing.T) {
 }
 
 func TestStallWatchdogReconnects(t *testing.T) {
+	t.Parallel() // it waits out a timeout or a lock: the other tests run meanwhile
 	u := newFakeUpstream()
 	h := newTestHub(t, u, func(c *Config[testEvent]) { c.StallTimeout = time.Second })
 	ch := subscribe(t, h, nil)
@@ -355,6 +356,7 @@ func TestStallWatchdogReconnects(t *testing.T) {
 }
 
 func TestFirstConnectionFailure(t *testing.T) {
+	t.Parallel() // it waits out a timeout or a lock: the other tests run meanwhile
 	u := newFakeUpstream()
 	h := newTestHub(t, u, func(c *Config[testEvent]) { c.StallTimeout = time.Second })
 	refused := errors.New("connection refused")

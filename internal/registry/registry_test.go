@@ -122,6 +122,7 @@ func TestCorruptFileIsAnErrorAndIsNotReplaced(t *testing.T) {
 }
 
 func TestConcurrentUpdatesLoseNothing(t *testing.T) {
+	t.Parallel() // it waits out a timeout or a lock: the other tests run meanwhile
 	path := filepath.Join(t.TempDir(), ".portal.json")
 	r := New(path)
 	const n = 40
@@ -166,6 +167,7 @@ func TestStalePIDLockIsBroken(t *testing.T) {
 }
 
 func TestLiveLockIsWaitedFor(t *testing.T) {
+	t.Parallel() // it waits out a timeout or a lock: the other tests run meanwhile
 	path := filepath.Join(t.TempDir(), ".portal.json")
 	os.WriteFile(path+".lock", []byte(strconv.Itoa(os.Getpid())), 0o600)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
