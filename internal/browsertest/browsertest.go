@@ -5,15 +5,18 @@ package browsertest
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -153,14 +156,55 @@ func (s *Shared) Context(tb testing.TB) context.Context {
 // new incognito window: its own cookies, storage and credentials cache)
 // and runs actions in it. cancel closes the tab.
 //
+// The tab is made blank first, then attached to, as chromedp does for a
+// tab it did not open: attaching reads the tab's frame. A tab chromedp
+// opens itself learns its frame from the blank page's navigation, and
+// misses it when that page commits before chromedp listens (a loaded
+// machine): its first Navigate then waits for ever.
+//
 // The tab sends no network events. chromedp turns them on in every tab,
 // and Chromium then keeps each response and sends an event for each
 // request, response and message of an event stream, which the test binary
 // decodes: CPU spent on events no test reads. A test that reads them turns
 // them on again (chromedp.Call(tab, network.Enable, network.EnableParams{})).
 func OpenTab(browser context.Context, actions ...chromedp.Action[chromedp.Void]) (tab context.Context, cancel context.CancelFunc, err error) {
-	tab, cancel = chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-	if _, err := chromedp.Call(tab, network.Disable, cdp.Empty{}); err != nil { // the first call opens the tab
+	return openTab(browser, nil, actions...)
+}
+
+// openTab is OpenTab; opened (when not nil) is called once the blank tab
+// exists and before it is attached to.
+func openTab(browser context.Context, opened func(), actions ...chromedp.Action[chromedp.Void]) (tab context.Context, cancel context.CancelFunc, err error) {
+	c := chromedp.FromContext(browser)
+	if c == nil || c.Browser == nil {
+		return nil, nil, errors.New("opening a tab: the context holds no started browser (use Shared.Context)")
+	}
+	bc, err := cdp.Call(browser, c.Browser, target.CreateBrowserContext, target.CreateBrowserContextParams{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening a tab: a browser context: %w", err)
+	}
+	dispose := func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(browser), 10*time.Second)
+		defer cancel()
+		cdp.Call(ctx, c.Browser, target.DisposeBrowserContext, target.DisposeBrowserContextParams{BrowserContextID: bc.BrowserContextID})
+	}
+	newWindow := true
+	created, err := cdp.Call(browser, c.Browser, target.CreateTarget, target.CreateTargetParams{
+		URL: "about:blank", BrowserContextID: bc.BrowserContextID, NewWindow: &newWindow,
+	})
+	if err != nil {
+		dispose()
+		return nil, nil, fmt.Errorf("opening a tab: %w", err)
+	}
+	if opened != nil {
+		opened()
+	}
+	tab, closeTab := chromedp.NewContext(browser, chromedp.WithTargetID(created.TargetID))
+	// The tab's context names its browser context, as one chromedp opened
+	// with its own would: a tab opened from it (target.CreateTarget with
+	// this BrowserContextID, or chromedp.NewContext(tab)) goes there too.
+	chromedp.FromContext(tab).BrowserContextID = bc.BrowserContextID
+	cancel = func() { closeTab(); dispose() }
+	if _, err := chromedp.Call(tab, network.Disable, cdp.Empty{}); err != nil { // the first call attaches
 		cancel()
 		return nil, nil, fmt.Errorf("opening a tab with its network events off: %w", err)
 	}

@@ -11,9 +11,12 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/opencode-portal/portal/internal/testwait"
 )
 
 // TestChromiumLeavesNothingBehind checks that a Chromium's temporary files
@@ -105,5 +108,35 @@ func TestOpenTabSendsNoNetworkEvents(t *testing.T) {
 	}
 	if requests.Load() == 0 {
 		t.Error("no network event once turned on: the listener sees none, and the first load proved nothing")
+	}
+}
+
+// TestOpenTabNavigatesOnceItsBlankPageCommitted opens a tab whose blank
+// page committed well before it was attached to (as on a loaded machine,
+// where chromedp's own new tab then misses its frame and its first
+// Navigate waits for ever): the tab knows its frame, and a page loads.
+func TestOpenTabNavigatesOnceItsBlankPageCommitted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<!doctype html><title>loaded</title>")
+	}))
+	defer srv.Close()
+	var s Shared
+	defer s.Close()
+	tab, cancel, err := openTab(s.Context(t), func() { time.Sleep(500 * time.Millisecond) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	ctx, stop := context.WithTimeout(tab, testwait.Limit)
+	defer stop()
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL)); err != nil {
+		t.Fatalf("loading a page in the tab: %v", err)
+	}
+	title, err := chromedp.Run(ctx, chromedp.Title())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if title != "loaded" {
+		t.Errorf("title %q, want %q", title, "loaded")
 	}
 }
