@@ -185,7 +185,7 @@ func openTab(browser context.Context, opened func(), actions ...chromedp.Action[
 	dispose := func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(browser), 10*time.Second)
 		defer cancel()
-		cdp.Call(ctx, c.Browser, target.DisposeBrowserContext, target.DisposeBrowserContextParams{BrowserContextID: bc.BrowserContextID})
+		cdp.Call(ctx, c.Browser, target.DisposeBrowserContext, target.DisposeBrowserContextParams(bc))
 	}
 	newWindow := true
 	created, err := cdp.Call(browser, c.Browser, target.CreateTarget, target.CreateTargetParams{
