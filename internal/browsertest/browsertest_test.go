@@ -75,10 +75,7 @@ func TestNoToolbarPages(t *testing.T) {
 // as opened, the tab sends no network events; with them turned on again,
 // the same load sends them, so the listener would have seen them.
 func TestOpenTabSendsNoNetworkEvents(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "<!doctype html><title>page</title>")
-	}))
-	defer srv.Close()
+	page := servePage(t, "page")
 	var s Shared
 	defer s.Close()
 	tab, cancel, err := OpenTab(s.Context(t))
@@ -94,7 +91,7 @@ func TestOpenTabSendsNoNetworkEvents(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(tab, chromedp.Navigate(srv.URL+"/first")); err != nil {
+	if err := chromedp.Do(tab, chromedp.Navigate(page+"/first")); err != nil {
 		t.Fatal(err)
 	}
 	if n := requests.Load(); n != 0 {
@@ -103,7 +100,7 @@ func TestOpenTabSendsNoNetworkEvents(t *testing.T) {
 	if _, err := chromedp.Call(tab, network.Enable, network.EnableParams{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(tab, chromedp.Navigate(srv.URL+"/second")); err != nil {
+	if err := chromedp.Do(tab, chromedp.Navigate(page+"/second")); err != nil {
 		t.Fatal(err)
 	}
 	if requests.Load() == 0 {
@@ -116,10 +113,7 @@ func TestOpenTabSendsNoNetworkEvents(t *testing.T) {
 // where chromedp's own new tab then misses its frame and its first
 // Navigate waits for ever): the tab knows its frame, and a page loads.
 func TestOpenTabNavigatesOnceItsBlankPageCommitted(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "<!doctype html><title>loaded</title>")
-	}))
-	defer srv.Close()
+	page := servePage(t, "loaded")
 	var s Shared
 	defer s.Close()
 	tab, cancel, err := openTab(s.Context(t), func() { time.Sleep(500 * time.Millisecond) })
@@ -129,7 +123,7 @@ func TestOpenTabNavigatesOnceItsBlankPageCommitted(t *testing.T) {
 	defer cancel()
 	ctx, stop := context.WithTimeout(tab, testwait.Limit)
 	defer stop()
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(page)); err != nil {
 		t.Fatalf("loading a page in the tab: %v", err)
 	}
 	title, err := chromedp.Run(ctx, chromedp.Title())
@@ -139,4 +133,14 @@ func TestOpenTabNavigatesOnceItsBlankPageCommitted(t *testing.T) {
 	if title != "loaded" {
 		t.Errorf("title %q, want %q", title, "loaded")
 	}
+}
+
+// servePage serves a page titled title, for the test's time, and returns
+// its URL.
+func servePage(t *testing.T, title string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<!doctype html><title>"+title+"</title>")
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
