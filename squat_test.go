@@ -96,9 +96,13 @@ func startSquatter(t *testing.T, port int) (int, func() string) {
 }
 
 // stillBound explains why port is still bound on 127.0.0.1, for a test's
-// failure: whether it came free within a second, and the sockets on it with
-// their processes (as ss lists them, where it is installed).
+// failure: the sockets on it then, with their processes (as ss lists
+// them, where it is installed), and whether it came free within a second.
 func stillBound(port int) string {
+	sockets, err := exec.Command("ss", "-tanpe", "sport = :"+strconv.Itoa(port)).CombinedOutput()
+	if err != nil {
+		sockets = fmt.Appendf(nil, "(ss: %v)\n", err)
+	}
 	why := "and still bound a second later"
 	for range 20 {
 		time.Sleep(50 * time.Millisecond)
@@ -107,11 +111,7 @@ func stillBound(port int) string {
 			break
 		}
 	}
-	out, err := exec.Command("ss", "-tanpe", "sport = :"+strconv.Itoa(port)).CombinedOutput()
-	if err != nil {
-		return fmt.Sprintf("%s (ss: %v)", why, err)
-	}
-	return fmt.Sprintf("%s; sockets on it:\n%s", why, out)
+	return fmt.Sprintf("%s; the sockets on it when found bound:\n%s", why, sockets)
 }
 
 // relayedRoutes are routes relayed to OpenCode, one of each kind: a plain
