@@ -28,7 +28,8 @@ const EnvVar = "GO_WANT_HELPER_PROCESS"
 
 // Main acts as OpenCode and exits when EnvVar asks for it, and returns at
 // once otherwise. ("sleep" makes it a process that ignores SIGTERM and
-// sleeps: the fake's own child.)
+// sleeps: the fake's own child; "hold" one that ignores SIGTERM, keeps the
+// files it was given for FAKE_HOLD_MS and exits.)
 func Main() {
 	switch os.Getenv(EnvVar) {
 	case "1":
@@ -37,6 +38,11 @@ func Main() {
 		signal.Ignore(syscall.SIGTERM)
 		time.Sleep(time.Hour)
 		os.Exit(0)
+	case "hold":
+		signal.Ignore(syscall.SIGTERM)
+		ms, _ := strconv.Atoi(os.Getenv("FAKE_HOLD_MS"))
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		exit(0)
 	}
 }
 
@@ -60,6 +66,9 @@ func exit(code int) {
 //	FAKE_IGNORE_TERM=1    ignore SIGTERM
 //	FAKE_CHATTY=N         print N numbered lines after the listening line
 //	FAKE_GRANDCHILD=1     start a child that ignores SIGTERM
+//	FAKE_TERM_CHILD_MS=N  on SIGTERM, start a child in a session of its own
+//	                      that holds the listening socket N ms (as OpenCode's
+//	                      child does between its fork and its exec)
 //	FAKE_PIDFILE=FILE     write "PID [GRANDCHILD-PID]" to FILE
 func serve(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -162,9 +171,31 @@ func serve(args []string) int {
 		fmt.Fprintln(os.Stderr, "fake: crashing")
 		return 3
 	case <-terms:
+		if ms := os.Getenv("FAKE_TERM_CHILD_MS"); ms != "" {
+			holdListener(l, ms)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
 		return 0
+	}
+}
+
+// holdListener starts a child, in a session of its own (out of the group a
+// stop signals), that holds l's socket for ms milliseconds.
+func holdListener(l net.Listener, ms string) {
+	f, err := l.(*net.TCPListener).File()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fake: the listener's file:", err)
+		return
+	}
+	defer f.Close()
+	exe, _ := os.Executable()
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), EnvVar+"=hold", "FAKE_HOLD_MS="+ms)
+	cmd.ExtraFiles = []*os.File{f}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "fake: the child that holds the listener:", err)
 	}
 }

@@ -28,6 +28,7 @@ import (
 const (
 	monitorPoll      = 100 * time.Millisecond // output and exit checks while running
 	killWait         = 10 * time.Second       // how long SIGKILL may take
+	portWait         = 2 * time.Second        // how long a stop waits for its port to come free
 	adoptOutputBytes = 64 << 10               // output read back when adopting
 )
 
@@ -218,9 +219,12 @@ func (p *Process) Done() <-chan struct{} { return p.done }
 // Stop ends the process: SIGTERM to its process group, then SIGKILL after
 // the grace period, or at once when ctx ends; after the process exited on
 // its own, SIGKILL to what is left of its group. It waits until the process
-// is reaped and removes the log file. Calling it again does nothing; after
-// Detach it returns ErrDetached.
+// is reaped and, when it was running, until its port can be bound again
+// (awaitPortFree), and removes the log file. Calling it again does
+// nothing; after Detach it returns ErrDetached.
 func (p *Process) Stop(ctx context.Context) error {
+	st := p.Status()
+	running := st.State == StateRunning || st.State == StateStarting // its port is its own
 	if err := p.ending(errStopping); errors.Is(err, ErrDetached) {
 		return err
 	}
@@ -234,9 +238,33 @@ func (p *Process) Stop(ctx context.Context) error {
 		if p.left != nil && !p.left.groupGone() {
 			_, p.stopErr = terminate(p.left, 0, nil, p.opts.Logger)
 		}
+		if running && p.stopErr == nil && ctx.Err() == nil {
+			p.awaitPortFree(st.Port)
+		}
 	})
 	p.removeLog()
 	return p.stopErr
+}
+
+// awaitPortFree waits, up to portWait, until port, which the process served
+// on until it was stopped, can be bound again. A child OpenCode started in
+// a session of its own, out of the group a stop signals, holds the
+// listening socket it inherited until it runs its program: a stop that
+// came between the two would otherwise return with the port still taken,
+// and a start on it fail. A port still taken after portWait (another
+// program took it) is logged.
+func (p *Process) awaitPortFree(port int) {
+	if port <= 0 {
+		return
+	}
+	deadline := time.Now().Add(portWait)
+	for !PortFree(p.opts.Hostname, port) {
+		if time.Now().After(deadline) {
+			p.opts.Logger.Warn("port still taken after opencode stopped", "port", port, "waited", portWait)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // removeLog removes the log file.

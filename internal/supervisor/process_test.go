@@ -224,6 +224,23 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 	}
 }
 
+// TestStopWaitsForThePortToComeFree stops a fake that, on SIGTERM, leaves a
+// child in a session of its own holding the listening socket for a moment,
+// as OpenCode's child does when a stop comes between its fork and its exec
+// (the group a stop signals does not hold it): Stop returns once the port
+// can be bound again, where a start on it would have failed.
+func TestStopWaitsForThePortToComeFree(t *testing.T) {
+	t.Parallel()
+	p := startFake(t, fakeOptions(t, "FAKE_TERM_CHILD_MS=700"))
+	port := p.Status().Port
+	if err := p.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !PortFree("127.0.0.1", port) {
+		t.Errorf("port %d still bound after Stop", port)
+	}
+}
+
 func TestStopIsIdempotent(t *testing.T) {
 	t.Parallel()
 	p := startFake(t, fakeOptions(t))
