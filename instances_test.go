@@ -33,7 +33,7 @@ import (
 // start apart. The instances a Portal started are stopped when it closes.
 func fakeConfig(t testing.TB, env ...string) portal.Config {
 	t.Helper()
-	exe, err := os.Executable()
+	exe, err := fakeopencode.Bin()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -267,7 +266,7 @@ func newBrowserPortal(t *testing.T, oc *portaltest.OpenCode, model *portaltest.F
 // OpenCode does.
 func newFakeStartBrowserPortal(t *testing.T, oc *portaltest.OpenCode, rebindPage string, opts ...httpapi.Option) *browserPortal {
 	t.Helper()
-	exe, err := os.Executable()
+	exe, err := fakeopencode.Bin()
 	if err != nil {
 		t.Fatal(err)
 	}

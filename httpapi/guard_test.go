@@ -66,7 +66,7 @@ func newGuardBed(t *testing.T, opts ...httpapi.Option) *guardBed {
 	if err := os.WriteFile(filepath.Join(b.project, "README.md"), []byte("# changed\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	exe, err := os.Executable()
+	exe, err := fakeopencode.Bin()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -24,7 +23,7 @@ func init() { fakeopencode.Main() }
 // fakeInstanceServer serves a Portal whose instances run the fake OpenCode.
 func fakeInstanceServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	exe, err := os.Executable()
+	exe, err := fakeopencode.Bin()
 	if err != nil {
 		t.Fatal(err)
 	}

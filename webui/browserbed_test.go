@@ -204,7 +204,7 @@ func newUIPortal(t *testing.T, model *portaltest.FakeModel) *uiPortal {
 // to run.
 func newFakeUIPortal(t *testing.T) *uiPortal {
 	t.Helper()
-	exe, err := os.Executable()
+	exe, err := fakeopencode.Bin()
 	if err != nil {
 		t.Fatal(err)
 	}

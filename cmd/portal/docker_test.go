@@ -1,16 +1,16 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/opencode-portal/portal/internal/fakeopencode"
 	"github.com/opencode-portal/portal/internal/registry"
 )
 
 func TestDockerFlagsRefused(t *testing.T) {
-	exe, err := os.Executable()
+	exe, err := fakeopencode.Bin()
 	if err != nil {
 		t.Fatal(err)
 	}

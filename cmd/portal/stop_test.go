@@ -13,7 +13,7 @@ import (
 // TestStopThroughASymlink starts a folder and stops it by a symlink to it:
 // the registry names the folder by its resolved path.
 func TestStopThroughASymlink(t *testing.T) {
-	exe, err := os.Executable()
+	exe, err := fakeopencode.Bin()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,22 @@ import (
 // EnvVar set to "1" makes Main act as `opencode serve`.
 const EnvVar = "GO_WANT_HELPER_PROCESS"
 
+// BinVar names a built fakeopencode program (cmd/fakeopencode) for Bin.
+const BinVar = "FAKE_OPENCODE_BIN"
+
+// Bin returns the program to start as the fake OpenCode, with EnvVar=1 in
+// its environment: the one $FAKE_OPENCODE_BIN names, else the running test
+// binary, whose TestMain calls Main.
+func Bin() (string, error) {
+	if bin := os.Getenv(BinVar); bin != "" {
+		if _, err := os.Stat(bin); err != nil {
+			return "", fmt.Errorf("the fake OpenCode %s=%s: %w", BinVar, bin, err)
+		}
+		return bin, nil
+	}
+	return os.Executable()
+}
+
 // Main acts as OpenCode and exits when EnvVar asks for it, and returns at
 // once otherwise. ("sleep" makes it a process that ignores SIGTERM and
 // sleeps: the fake's own child; "hold" one that ignores SIGTERM, keeps the

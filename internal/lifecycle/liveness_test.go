@@ -68,7 +68,7 @@ func TestEntryState(t *testing.T) {
 // port` (the test binary, sleeping) until the test ends, and returns its pid.
 func serveProcess(t testing.TB, port int) int {
 	t.Helper()
-	exe, err := os.Executable()
+	exe, err := fakeopencode.Bin()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func passwordOf(t *testing.T, pid int) string {
 // removes its output.
 func TestProcessCrashIsRestarted(t *testing.T) {
 	t.Parallel()
-	exe, err := os.Executable()
+	exe, err := fakeopencode.Bin()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ import (
 // instance on a free port.
 func fakeProcess(t testing.TB, env ...string) (ProcessRunner, Spec) {
 	t.Helper()
-	exe, err := os.Executable()
+	exe, err := fakeopencode.Bin()
 	if err != nil {
 		t.Fatal(err)
 	}

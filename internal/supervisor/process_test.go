@@ -28,7 +28,7 @@ import (
 // this test binary.
 func fakeOptions(t testing.TB, env ...string) Options {
 	t.Helper()
-	exe, err := os.Executable()
+	exe, err := fakeopencode.Bin()
 	if err != nil {
 		t.Fatal(err)
 	}
