@@ -26,7 +26,7 @@ import (
 // EnvVar set to "1" makes Main act as `opencode serve`.
 const EnvVar = "GO_WANT_HELPER_PROCESS"
 
-// BinVar names a built fakeopencode program (cmd/fakeopencode) for Bin.
+// BinVar names a built fake OpenCode program (cmd/fake-opencode) for Bin.
 const BinVar = "FAKE_OPENCODE_BIN"
 
 // Bin returns the program to start as the fake OpenCode, with EnvVar=1 in
