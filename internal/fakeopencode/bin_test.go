@@ -3,6 +3,7 @@ package fakeopencode
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -19,8 +20,8 @@ func TestBin(t *testing.T) {
 		t.Errorf("Bin() with %s=%s = %q, %v", BinVar, built, got, err)
 	}
 	t.Setenv(BinVar, built+"-gone")
-	if got, err := Bin(); err == nil {
-		t.Errorf("Bin() with a missing program = %q, want an error", got)
+	if got, err := Bin(); err == nil || !strings.Contains(err.Error(), BinVar) {
+		t.Errorf("Bin() with a missing program = %q, %v; want an error naming %s", got, err, BinVar)
 	}
 	os.Unsetenv(BinVar) // t.Setenv restores it
 	self, err := os.Executable()
