@@ -217,7 +217,8 @@ func (p *Portal) Instances(ctx context.Context, opts ...ListOptions) ([]Instance
 
 // StopInstance stops the instance with this id or OpenCode port (SIGTERM to
 // its process group, SIGKILL after Config.StopTimeout) and removes it from
-// the registry.
+// the registry. A running instance's port is free again when it returns
+// (it waits up to 2 s for a child of OpenCode's that left its group).
 func (p *Portal) StopInstance(ctx context.Context, idOrPort string) error {
 	e, err := p.findEntry(idOrPort)
 	if err != nil {
