@@ -217,8 +217,9 @@ func (p *Portal) Instances(ctx context.Context, opts ...ListOptions) ([]Instance
 
 // StopInstance stops the instance with this id or OpenCode port (SIGTERM to
 // its process group, SIGKILL after Config.StopTimeout) and removes it from
-// the registry. A running instance's port is free again when it returns
-// (it waits up to 2 s for a child of OpenCode's that left its group).
+// the registry. For a running instance that is a process, its port is free
+// again when it returns (it waits up to 2 s for a child of OpenCode's that
+// left its group and still holds the port).
 func (p *Portal) StopInstance(ctx context.Context, idOrPort string) error {
 	e, err := p.findEntry(idOrPort)
 	if err != nil {
