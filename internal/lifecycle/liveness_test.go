@@ -65,7 +65,8 @@ func TestEntryState(t *testing.T) {
 }
 
 // serveProcess runs a process whose command line is `... serve --port
-// port` (the test binary, sleeping) until the test ends, and returns its pid.
+// port` (the fake OpenCode, sleeping) until the test ends, and returns its
+// pid.
 func serveProcess(t testing.TB, port int) int {
 	t.Helper()
 	exe, err := fakeopencode.Bin()

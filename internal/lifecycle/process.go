@@ -81,12 +81,20 @@ func (ProcessRunner) Alive(e registry.Entry) bool {
 	return e.OpencodePID != nil && procfs.Alive(*e.OpencodePID) && supervisor.Serves(*e.OpencodePID, e.OpencodePort)
 }
 
-// Terminate ends the entry's process and its process group.
+// Terminate ends the entry's process and its process group, and waits
+// until its port can be bound again (supervisor.AwaitPortFree), unless ctx
+// ended.
 func (ProcessRunner) Terminate(ctx context.Context, e registry.Entry, grace time.Duration) error {
 	if e.OpencodePID == nil {
 		return nil
 	}
-	return supervisor.Terminate(ctx, *e.OpencodePID, grace)
+	if err := supervisor.Terminate(ctx, *e.OpencodePID, grace); err != nil {
+		return err
+	}
+	if ctx.Err() == nil {
+		supervisor.AwaitPortFree(e.Hostname, e.OpencodePort)
+	}
+	return nil
 }
 
 // Logs reads the last lines of the entry's log file.

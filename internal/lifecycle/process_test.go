@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,5 +93,37 @@ func TestProcessCrashIsRestarted(t *testing.T) {
 	}
 	if _, err := os.Stat(e.LogFile); !os.IsNotExist(err) {
 		t.Errorf("log file left after Stop: %v", err)
+	}
+}
+
+// TestTerminateWaitsForThePortToComeFree ends an OpenCode this portal does
+// not supervise (the fake, in a group of its own) that, on SIGTERM, leaves
+// a child in a session of its own holding the listening socket for a
+// moment: Terminate returns once the port can be bound again.
+func TestTerminateWaitsForThePortToComeFree(t *testing.T) {
+	t.Parallel()
+	exe, err := fakeopencode.Bin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := supervisor.FreePort("127.0.0.1", 24400, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "serve", "--port", strconv.Itoa(port), "--hostname", "127.0.0.1")
+	cmd.Env = append(os.Environ(), fakeopencode.EnvVar+"=1", "FAKE_TERM_CHILD_MS=700")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	testwait.Until(t, "the fake to listen", func() bool { return !supervisor.PortFree("127.0.0.1", port) })
+	pid := cmd.Process.Pid
+	e := registry.Entry{ID: "term0001", Hostname: "127.0.0.1", OpencodePort: port, OpencodePID: &pid}
+	if err := (ProcessRunner{}).Terminate(context.Background(), e, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if !supervisor.PortFree("127.0.0.1", port) {
+		t.Errorf("port %d still bound after Terminate", port)
 	}
 }

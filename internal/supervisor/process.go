@@ -220,7 +220,7 @@ func (p *Process) Done() <-chan struct{} { return p.done }
 // the grace period, or at once when ctx ends; after the process exited on
 // its own, SIGKILL to what is left of its group. It waits until the process
 // is reaped and, when it was running, until its port can be bound again
-// (awaitPortFree), and removes the log file. Calling it again does
+// (AwaitPortFree), and removes the log file. Calling it again does
 // nothing; after Detach it returns ErrDetached.
 func (p *Process) Stop(ctx context.Context) error {
 	st := p.Status()
@@ -246,24 +246,11 @@ func (p *Process) Stop(ctx context.Context) error {
 	return p.stopErr
 }
 
-// awaitPortFree waits, up to portWait, until port, which the process served
-// on until it was stopped, can be bound again. A child OpenCode started in
-// a session of its own, out of the group a stop signals, holds the
-// listening socket it inherited until it runs its program: a stop that
-// came between the two would otherwise return with the port still taken,
-// and a start on it fail. A port still taken after portWait (another
-// program took it) is logged.
+// awaitPortFree is AwaitPortFree for the port the process served on until
+// it was stopped; a port still taken is logged.
 func (p *Process) awaitPortFree(port int) {
-	if port <= 0 {
-		return
-	}
-	deadline := time.Now().Add(portWait)
-	for !PortFree(p.opts.Hostname, port) {
-		if time.Now().After(deadline) {
-			p.opts.Logger.Warn("port still taken after opencode stopped", "port", port, "waited", portWait)
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !AwaitPortFree(p.opts.Hostname, port) {
+		p.opts.Logger.Warn("port still taken after opencode stopped", "port", port, "waited", portWait)
 	}
 }
 
@@ -379,6 +366,27 @@ func terminate(pr *proc, grace time.Duration, killNow <-chan struct{}, log *slog
 			return ExitStatus{Code: -1, Time: time.Now()}, fmt.Errorf("pid %d did not exit after SIGKILL", pr.pid)
 		}
 	}
+}
+
+// AwaitPortFree waits, up to 2 s, until port on hostname can be bound
+// again after the OpenCode that served on it was ended, and reports whether
+// it can. A child OpenCode started in a session of its own, out of the
+// group a stop signals, holds the listening socket it inherited until it
+// runs its program: a stop that came between the two would otherwise
+// return with the port still taken, and a start on it fail. A port still
+// taken after that was taken by another program.
+func AwaitPortFree(hostname string, port int) bool {
+	if port <= 0 {
+		return true
+	}
+	deadline := time.Now().Add(portWait)
+	for !PortFree(hostname, port) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
 }
 
 // Terminate ends a process this program does not supervise, and its process
