@@ -23,6 +23,7 @@ import (
 
 	"github.com/opencode-portal/portal"
 	"github.com/opencode-portal/portal/httpapi"
+	"github.com/opencode-portal/portal/internal/browsertest"
 	"github.com/opencode-portal/portal/internal/registry"
 	"github.com/opencode-portal/portal/portaltest"
 )
@@ -61,13 +62,13 @@ func TestBrowserSecurity(t *testing.T) {
 
 	t.Run("same origin", func(t *testing.T) {
 		bp := newBrowserPortal(t, oc, model, rebind)
-		useLikeTheWebUI(t, newTab(t, browser), bp, oc, model, repo, "")
+		useLikeTheWebUI(t, browsertest.Tab(t, browser), bp, oc, model, repo, "")
 	})
 
 	t.Run("same origin with a password", func(t *testing.T) {
 		const password = "correct horse battery"
 		bp := newBrowserPortal(t, oc, model, rebind, httpapi.WithPassword(password))
-		useLikeTheWebUI(t, newTab(t, browser), bp, oc, model, repo, password)
+		useLikeTheWebUI(t, browsertest.Tab(t, browser), bp, oc, model, repo, password)
 	})
 
 	// Last: the attacks change the project the other subtests look at. The
@@ -81,7 +82,7 @@ func TestBrowserSecurity(t *testing.T) {
 		target := startRestartTarget(t, bp)
 		before := snapshot(t, bp, oc, model, repo)
 		results := map[string]any{}
-		tab := newTab(t, browser)
+		tab := browsertest.Tab(t, browser)
 		for _, a := range attacks(t, bp, oc, victim, target.ID) {
 			var statuses []int
 			for _, s := range runAttack(t, tab, bp, a) {
@@ -121,7 +122,7 @@ func guardedAttacks(t *testing.T, browser context.Context, oc *portaltest.OpenCo
 	bp := newBrowserPortal(t, oc, model, rebind)
 	victim := t.TempDir()
 	before := snapshot(t, bp, oc, model, repo)
-	tab := newTab(t, browser)
+	tab := browsertest.Tab(t, browser)
 	for _, a := range attacks(t, bp, oc, victim, bp.InstID) {
 		checkStatuses(t, a, runAttack(t, tab, bp, a))
 		if strings.Contains(fmt.Sprint(a.result), browserSecret) {
@@ -155,7 +156,7 @@ func allowedOrigin(t *testing.T, browser context.Context, oc *portaltest.OpenCod
 	}
 	site.Start()
 	before := snapshot(t, bp, oc, model, repo)
-	tab := newTab(t, browser)
+	tab := browsertest.Tab(t, browser)
 	for _, a := range []*attack{
 		{name: "trusted origin: fetch no-cors text/plain", url: site.page("trusted.test", "text"),
 			want: []string{"POST " + oce + "session/create"}, guarded: 415},

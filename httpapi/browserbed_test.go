@@ -114,18 +114,6 @@ func warmUp(oc *portaltest.OpenCode) error {
 	return nil
 }
 
-// newTab opens a tab in a browser context of its own (its own cookies and
-// credentials cache; browsertest.OpenTab), closed when the test ends.
-func newTab(t *testing.T, browser context.Context) context.Context {
-	t.Helper()
-	tab, cancel, err := browsertest.OpenTab(browser)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cancel)
-	return tab
-}
-
 // seenRequest is what the recorder noted of one request the portal
 // answered.
 type seenRequest struct {

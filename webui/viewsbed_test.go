@@ -70,11 +70,7 @@ func viewsPage(t testing.TB, csp bool) string {
 // driver; the tab closes when the test ends.
 func openViewsPage(t testing.TB, browser context.Context, url string) context.Context {
 	t.Helper()
-	tab, cancel, err := browsertest.OpenTab(browser)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cancel)
+	tab := browsertest.Tab(t, browser)
 	ctx, cancelTimeout := context.WithTimeout(tab, time.Minute)
 	defer cancelTimeout()
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {

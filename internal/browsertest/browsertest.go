@@ -171,6 +171,18 @@ func OpenTab(browser context.Context, actions ...chromedp.Action[chromedp.Void])
 	return openTab(browser, nil, actions...)
 }
 
+// Tab is OpenTab for a test: the test fails if the tab does not open, and
+// the tab closes when the test ends.
+func Tab(tb testing.TB, browser context.Context, actions ...chromedp.Action[chromedp.Void]) context.Context {
+	tb.Helper()
+	tab, cancel, err := OpenTab(browser, actions...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(cancel)
+	return tab
+}
+
 // openTab is OpenTab; opened (when not nil) is called once the blank tab
 // exists and before it is attached to.
 func openTab(browser context.Context, opened func(), actions ...chromedp.Action[chromedp.Void]) (tab context.Context, cancel context.CancelFunc, err error) {

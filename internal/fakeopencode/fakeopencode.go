@@ -35,7 +35,7 @@ const BinVar = "FAKE_OPENCODE_BIN"
 func Bin() (string, error) {
 	if bin := os.Getenv(BinVar); bin != "" {
 		if _, err := os.Stat(bin); err != nil {
-			return "", fmt.Errorf("the fake OpenCode %s=%s: %w", BinVar, bin, err)
+			return "", fmt.Errorf("the fake OpenCode %s=%s: %w; build it (go build ./internal/fakeopencode/cmd/fake-opencode) or unset %s", BinVar, bin, err, BinVar)
 		}
 		return bin, nil
 	}
