@@ -68,11 +68,34 @@ func newDockerBed(t testing.TB) *dockerBed {
 	cfg.Docker = portal.DockerConfig{CPUs: 1, Memory: 1 << 30}
 	cfg.Restart, cfg.RestartBackoff = portal.RestartOnFailure, 100*time.Millisecond
 	// The first calls to an OpenCode in a container of one CPU load its
-	// project and its catalogue of models: the subtest that makes them
-	// took 8 to 23 s in the suite, and one call alone went over the
-	// default 30 s once, on a machine busy compiling as well.
+	// project (and, without forProject's catalogue, its catalogue of
+	// models): the subtest that makes them took 8 to 23 s in the suite,
+	// and one call alone went over the default 30 s once, on a machine
+	// busy compiling as well.
 	cfg.RequestTimeout = testwait.Limit
 	return &dockerBed{engine: c, image: image, model: model, cfg: cfg}
+}
+
+// forProject returns the bed's Config for instances of the project dir:
+// their OpenCode reads its catalogue of models from an empty one in dir's
+// .git folder (which a container sees at the same path), as
+// portaltest.PrepareHome's in a home of the host. The home the runner makes
+// holds none, and an OpenCode without one loads the catalogue built into
+// it on its first turn: 4 s of CPU, in a container of one CPU.
+func (b *dockerBed) forProject(t *testing.T, dir string) portal.Config {
+	t.Helper()
+	models := filepath.Join(dir, ".git", "portal-test-models.json")
+	if err := os.WriteFile(models, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := b.cfg
+	cfg.Env = slices.Clone(cfg.Env)
+	for i, kv := range cfg.Env {
+		if strings.HasPrefix(kv, "OPENCODE_MODELS_PATH=") {
+			cfg.Env[i] = "OPENCODE_MODELS_PATH=" + models
+		}
+	}
+	return cfg
 }
 
 // removeContainer removes the container id when the test ends, should
@@ -92,7 +115,7 @@ func TestDockerInstance(t *testing.T) {
 	ctx := context.Background()
 	dir := portaltest.NewGitRepo(t)
 
-	cfg := b.cfg
+	cfg := b.forProject(t, dir)
 	cfg.StopOnClose = false
 	holder := startRole(t, "hold", roleConfig{Config: cfg, Dir: dir})
 	// The test waits on the Engine and the container's OpenCode most of
