@@ -160,12 +160,11 @@ func (p *proc) groupGone() bool {
 // process a registry names from an unrelated one that reused its pid. It
 // reports true where /proc is not available to tell.
 func Serves(pid, port int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-	if err != nil {
-		_, serr := os.Stat("/proc/self/cmdline")
-		return serr != nil
+	args := procfs.Args(pid)
+	if args == nil {
+		_, err := os.Stat("/proc/self/cmdline")
+		return err != nil
 	}
-	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
 	want := strconv.Itoa(port)
 	serve, onPort := false, false
 	for i, a := range args {
