@@ -1,8 +1,8 @@
 // Package procfs answers questions about processes by pid: whether one is
-// alive, and its state and process group, from kill(2) and /proc; and about
-// TCP sockets: whether the ones a connection may reach are held by a given
-// process or its descendants (Linux: the kernel's sock_diag, else
-// /proc/net/tcp, and /proc/PID/fd; macOS: lsof).
+// alive, and its state, process group and command line, from kill(2) and
+// /proc; and about TCP sockets: whether the ones a connection may reach
+// are held by a given process or its descendants (Linux: the kernel's
+// sock_diag, else /proc/net/tcp, and /proc/PID/fd; macOS: lsof).
 package procfs
 
 import (
