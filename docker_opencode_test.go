@@ -81,7 +81,7 @@ func newDockerBed(t testing.TB) *dockerBed {
 // .git folder (which a container sees at the same path), as
 // portaltest.PrepareHome's in a home of the host. The home the runner makes
 // holds none, and an OpenCode without one loads the catalogue built into
-// it on its first turn: 4 s of CPU, in a container of one CPU.
+// it on its first turn: some 3.5 s of CPU, in a container of one CPU.
 func (b *dockerBed) forProject(t *testing.T, dir string) portal.Config {
 	t.Helper()
 	models := filepath.Join(dir, ".git", "portal-test-models.json")
