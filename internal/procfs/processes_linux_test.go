@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -41,15 +40,8 @@ func TestArgsOfAJustStartedProcess(t *testing.T) {
 // not in use, a kernel thread: kthreadd, pid 2, where this namespace shows
 // it).
 func TestMayBeInExec(t *testing.T) {
-	cmd := exec.Command("true")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Wait()
-	for deadline := time.Now().Add(10 * time.Second); !zombie(cmd.Process.Pid) && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
-	got := map[string]bool{"self": mayBeInExec(os.Getpid()), "zombie": mayBeInExec(cmd.Process.Pid), "unused": mayBeInExec(1 << 30)}
+	zombiePid, _ := startZombie(t)
+	got := map[string]bool{"self": mayBeInExec(os.Getpid()), "zombie": mayBeInExec(zombiePid), "unused": mayBeInExec(1 << 30)}
 	want := map[string]bool{"self": true, "zombie": false, "unused": false}
 	if comm, err := os.ReadFile("/proc/2/comm"); err == nil && string(comm) == "kthreadd\n" {
 		got["kernel thread"], want["kernel thread"] = mayBeInExec(2), false

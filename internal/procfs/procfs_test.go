@@ -5,11 +5,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/opencode-portal/portal/internal/testwait"
 )
 
 func TestAlive(t *testing.T) {
@@ -20,25 +22,33 @@ func TestAlive(t *testing.T) {
 		t.Error("Alive of a non-pid = true")
 	}
 	// A child that exited but was not reaped is a zombie: not alive.
-	cmd := exec.Command("true")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := cmd.Process.Pid
-	deadline := time.Now().Add(10 * time.Second)
-	for !zombie(pid) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	pid, reap := startZombie(t)
 	if syscall.Kill(pid, 0) != nil {
 		t.Fatal("the zombie is already reaped")
 	}
 	if Alive(pid) {
 		t.Error("Alive(zombie) = true")
 	}
-	cmd.Wait()
+	reap()
 	if Alive(pid) {
 		t.Error("Alive(reaped) = true")
 	}
+}
+
+// startZombie starts a child that exits at once and is not reaped, waits
+// until /proc shows it a zombie, and returns its pid and the reap, which the
+// test's end does too.
+func startZombie(t *testing.T) (pid int, reap func()) {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	reap = func() { once.Do(func() { cmd.Wait() }) }
+	t.Cleanup(reap)
+	testwait.Until(t, "the child to be a zombie", func() bool { return zombie(cmd.Process.Pid) })
+	return cmd.Process.Pid, reap
 }
 
 // TestReadStatFields reads stat lines as the kernel writes them, with
